@@ -1,0 +1,84 @@
+import GRDB
+
+/// The catalog schema, as named, append-only migrations. Never edit a shipped migration: add one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: projects, releases, distributions, snapshots") { db in
+            try db.execute(sql: """
+                CREATE TABLE project (
+                    id INTEGER PRIMARY KEY,
+                    ecosystem TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    display_name TEXT NOT NULL,
+                    author TEXT, author_email TEXT, maintainer TEXT, maintainer_email TEXT,
+                    UNIQUE (ecosystem, name)
+                );
+                CREATE TABLE release (
+                    id INTEGER PRIMARY KEY,
+                    project_id INTEGER NOT NULL REFERENCES project(id),
+                    version TEXT NOT NULL,
+                    requires_dist TEXT,
+                    first_seen TEXT NOT NULL,
+                    UNIQUE (project_id, version)
+                );
+                CREATE TABLE distribution (
+                    id INTEGER PRIMARY KEY,
+                    release_id INTEGER NOT NULL REFERENCES release(id),
+                    filename TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    upload_time TEXT,
+                    requires_python TEXT,
+                    yanked TEXT,
+                    metadata_sha256 TEXT,
+                    upstream_url TEXT NOT NULL,
+                    UNIQUE (release_id, filename, sha256)
+                );
+                CREATE INDEX distribution_by_sha256 ON distribution(sha256);
+                CREATE TABLE snapshot (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ecosystem TEXT NOT NULL,
+                    published_at TEXT NOT NULL,
+                    policy_digest TEXT NOT NULL,
+                    distribution_count INTEGER NOT NULL
+                );
+                CREATE INDEX snapshot_by_time ON snapshot(ecosystem, published_at);
+                -- Membership as validity ranges: a row serves its distribution in snapshots
+                -- added_in <= id < removed_in (removed_in NULL: still served).
+                CREATE TABLE membership (
+                    distribution_id INTEGER NOT NULL REFERENCES distribution(id),
+                    added_in INTEGER NOT NULL REFERENCES snapshot(id),
+                    removed_in INTEGER REFERENCES snapshot(id),
+                    PRIMARY KEY (distribution_id, added_in)
+                );
+                CREATE INDEX membership_open ON membership(removed_in, distribution_id);
+                CREATE TABLE decision (
+                    release_id INTEGER NOT NULL REFERENCES release(id),
+                    policy_digest TEXT NOT NULL,
+                    verdict TEXT NOT NULL,
+                    score REAL NOT NULL,
+                    factors TEXT NOT NULL,
+                    decided_at TEXT NOT NULL,
+                    PRIMARY KEY (release_id, policy_digest)
+                );
+                CREATE TABLE selection (
+                    ecosystem TEXT NOT NULL,
+                    requirement TEXT NOT NULL,
+                    added_at TEXT NOT NULL,
+                    PRIMARY KEY (ecosystem, requirement)
+                );
+                CREATE TABLE response_cache (
+                    url TEXT PRIMARY KEY,
+                    etag TEXT,
+                    last_modified TEXT,
+                    content_type TEXT,
+                    final_url TEXT NOT NULL,
+                    body BLOB NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,273 @@
+public import AirlockCore
+public import Foundation
+import GRDB
+
+/// The catalog in one SQLite file (WAL: the endpoint reads while a sync writes).
+public final class SQLiteCatalog: SnapshotCatalog {
+    private let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw AirlockError(.catalog, "cannot open the catalog at \(path): \(error)")
+        }
+    }
+
+    // MARK: Writing what a sync found
+
+    /// Records a project, keeping its display spelling and the people the upstream names.
+    @discardableResult
+    public func upsertProject(_ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) throws -> Int64 {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO project (ecosystem, name, display_name, author, author_email, maintainer, maintainer_email)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (ecosystem, name) DO UPDATE SET
+                        author = coalesce(excluded.author, author), author_email = coalesce(excluded.author_email, author_email),
+                        maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
+                    """,
+                arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
+            return try Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized])!
+        }
+    }
+
+    /// Records a release and its declared dependencies; returns its id.
+    @discardableResult
+    public func upsertRelease(projectID: Int64, version: String, requiresDist: [String]?, seenAt: Date) throws -> Int64 {
+        let deps = try requiresDist.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO release (project_id, version, requires_dist, first_seen) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist)
+                    """,
+                arguments: [projectID, version, deps, Timestamp.format(seenAt)])
+            return try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, version])!
+        }
+    }
+
+    /// Records a stored distribution (its blob must already be in the store); returns its id.
+    @discardableResult
+    public func upsertDistribution(releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
+                        yanked = excluded.yanked, upload_time = coalesce(upload_time, excluded.upload_time),
+                        metadata_sha256 = coalesce(excluded.metadata_sha256, metadata_sha256), upstream_url = excluded.upstream_url
+                    """,
+                arguments: [
+                    releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                    d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
+                ])
+            return try Int64.fetchOne(
+                db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
+                arguments: [releaseID, d.filename, d.digest.hex])!
+        }
+    }
+
+    /// Records the decision for a release under a policy (replacing an earlier one under the same policy).
+    public func recordDecision(releaseID: Int64, _ decision: Decision, at: Date) throws {
+        let factors = String(decoding: try JSONEncoder().encode(decision.factors), as: UTF8.self)
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [releaseID, decision.policyDigest, decision.verdict.rawValue, decision.score, factors, Timestamp.format(at)])
+        }
+    }
+
+    // MARK: Selection
+
+    /// The requirements a sync of this ecosystem mirrors, in the order they were added.
+    public func selection(_ ecosystem: Ecosystem) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT requirement FROM selection WHERE ecosystem = ? ORDER BY added_at, requirement", arguments: [ecosystem.rawValue])
+        }
+    }
+
+    /// Adds requirements to the selection, or replaces it whole.
+    public func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) throws {
+        try write { db in
+            if replace { try db.execute(sql: "DELETE FROM selection WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) }
+            for r in requirements {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO selection (ecosystem, requirement, added_at) VALUES (?, ?, ?)",
+                    arguments: [ecosystem.rawValue, r, Timestamp.format(at)])
+            }
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Publishes a snapshot serving exactly `distributionIDs`, in one transaction: readers see the
+    /// previous snapshot or this one, never a mix. `beforeCommit` runs inside the transaction with the
+    /// new snapshot and its files (to write the manifest); if it throws, nothing is published.
+    @discardableResult
+    public func publishSnapshot(
+        _ ecosystem: Ecosystem, serving distributionIDs: Set<Int64>, policyDigest: String, at: Date,
+        beforeCommit: (Snapshot, [Distribution]) throws -> Void
+    ) throws -> Snapshot {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
+                arguments: [ecosystem.rawValue, Timestamp.format(at), policyDigest, distributionIDs.count])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM publishing")
+            for d in distributionIDs { try db.execute(sql: "INSERT INTO publishing VALUES (?)", arguments: [d]) }
+            try db.execute(
+                sql: """
+                    UPDATE membership SET removed_in = ?
+                    WHERE removed_in IS NULL
+                      AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
+                                              JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
+                      AND distribution_id NOT IN (SELECT distribution_id FROM publishing)
+                    """,
+                arguments: [id, ecosystem.rawValue])
+            try db.execute(
+                sql: """
+                    INSERT INTO membership (distribution_id, added_in)
+                    SELECT distribution_id, ? FROM publishing
+                    WHERE distribution_id NOT IN (SELECT distribution_id FROM membership WHERE removed_in IS NULL)
+                    """,
+                arguments: [id])
+            try db.execute(sql: "DROP TABLE publishing")
+            let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: distributionIDs.count)
+            try beforeCommit(snapshot, try Self.files(db, in: snapshot))
+            return snapshot
+        }
+    }
+
+    // MARK: SnapshotCatalog
+
+    public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
+        try read { db in
+            let columns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot"
+            let row: Row?
+            switch selector {
+            case .latest:
+                row = try Row.fetchOne(db, sql: "\(columns) WHERE ecosystem = ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue])
+            case .id(let id):
+                row = try Row.fetchOne(db, sql: "\(columns) WHERE ecosystem = ? AND id = ?", arguments: [ecosystem.rawValue, id])
+            case .date:
+                // Timestamps are fixed-width RFC 3339 UTC, so text order is time order.
+                let end = Timestamp.format(selector.endOfDay!)
+                row = try Row.fetchOne(
+                    db, sql: "\(columns) WHERE ecosystem = ? AND published_at < ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue, end])
+            }
+            return row.map(Self.snapshot)
+        }
+    }
+
+    public func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE ecosystem = ? ORDER BY id",
+                arguments: [ecosystem.rawValue]
+            ).map(Self.snapshot)
+        }
+    }
+
+    public func servedFiles(in snapshot: Snapshot) throws -> [Distribution] {
+        try read { db in try Self.files(db, in: snapshot) }
+    }
+
+    public func servedFile(digest: Digest, filename: String) throws -> Distribution? {
+        try read { db in
+            try Row.fetchOne(
+                db,
+                sql: Self.distributionColumns + """
+                     WHERE d.sha256 = ? AND d.filename = ?
+                       AND EXISTS (SELECT 1 FROM membership m WHERE m.distribution_id = d.id)
+                     LIMIT 1
+                    """,
+                arguments: [digest.hex, filename]
+            ).map(Self.distribution)
+        }
+    }
+
+    // MARK: Rows
+
+    private static let distributionColumns = """
+        SELECT p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
+               d.requires_python, d.yanked, d.metadata_sha256
+        FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+        """
+
+    private static func files(_ db: Database, in snapshot: Snapshot) throws -> [Distribution] {
+        try Row.fetchAll(
+            db,
+            sql: distributionColumns + """
+                 JOIN membership m ON m.distribution_id = d.id
+                 WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
+                 ORDER BY p.name, d.filename
+                """,
+            arguments: [snapshot.ecosystem.rawValue, snapshot.id, snapshot.id]
+        ).map(distribution)
+    }
+
+    private static func distribution(_ row: Row) -> Distribution {
+        Distribution(
+            ecosystem: Ecosystem(rawValue: row[0]) ?? .pypi,
+            project: ProjectName(normalized: row[1], display: row[2]),
+            version: row[3], filename: row[4], kind: DistributionKind(rawValue: row[5]) ?? .sdist,
+            digest: Digest(hex: row[6])!, size: row[7], uploadTime: (row[8] as String?).flatMap(Timestamp.parse),
+            requiresPython: row[9], yanked: row[10], metadataDigest: (row[11] as String?).flatMap(Digest.init(hex:)))
+    }
+
+    private static func snapshot(_ row: Row) -> Snapshot {
+        Snapshot(
+            id: row[0], ecosystem: Ecosystem(rawValue: row[1]) ?? .pypi, publishedAt: Timestamp.parse(row[2]) ?? Date(timeIntervalSince1970: 0),
+            policyDigest: row[3], distributionCount: row[4])
+    }
+
+    // MARK: Response cache (conditional requests)
+
+    public func cachedResponse(url: String) throws -> (etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8])? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT etag, last_modified, content_type, final_url, body FROM response_cache WHERE url = ?", arguments: [url])
+            else { return nil }
+            let body: Data = row[4]
+            return (row[0], row[1], row[2], row[3], [UInt8](body))
+        }
+    }
+
+    public func storeResponse(url: String, etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8]) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [url, etag, lastModified, contentType, finalURL, Data(body)])
+        }
+    }
+
+    // MARK: Access
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let e as AirlockError {
+            throw e
+        } catch {
+            throw AirlockError(.catalog, "catalog read failed in \(path): \(error)")
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let e as AirlockError {
+            throw e
+        } catch {
+            throw AirlockError(.catalog, "catalog write failed in \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A Python core metadata file (`METADATA` in a wheel, `PKG-INFO` in an sdist): RFC 822-style
+/// headers, some of them repeated (`Requires-Dist`, `Classifier`).
+public struct CoreMetadata: Sendable, Hashable {
+    public let fields: [(String, String)]
+
+    public init(parsing text: String, source: String) throws {
+        var fields: [(String, String)] = []
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.isEmpty { break }  // The body (long description) follows the first blank line.
+            if line.first == " " || line.first == "\t" {
+                guard !fields.isEmpty else { throw AirlockError(.malformedMetadata, "\(source): continuation line before any header") }
+                fields[fields.count - 1].1 += "\n" + line.trimmingWhitespace()
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw AirlockError(.malformedMetadata, "\(source): line '\(line.prefix(80))' is not a 'Name: value' header")
+            }
+            fields.append((String(line[..<colon]).trimmingWhitespace(), String(line[line.index(after: colon)...]).trimmingWhitespace()))
+        }
+        guard fields.contains(where: { $0.0.lowercased() == "name" }), fields.contains(where: { $0.0.lowercased() == "version" }) else {
+            throw AirlockError(.malformedMetadata, "\(source): core metadata lacks a Name or Version header")
+        }
+        self.fields = fields
+    }
+
+    public func values(_ name: String) -> [String] {
+        let key = name.lowercased()
+        return fields.filter { $0.0.lowercased() == key }.map(\.1)
+    }
+
+    public func value(_ name: String) -> String? {
+        values(name).first.flatMap { $0.isEmpty || $0 == "UNKNOWN" ? nil : $0 }
+    }
+
+    public var name: String { value("Name") ?? "" }
+    public var version: String { value("Version") ?? "" }
+    public var requiresPython: String? { value("Requires-Python") }
+
+    /// `Requires-Dist` entries, parsed; the error names the metadata source and the entry.
+    public func requirements(source: String) throws -> [Requirement] {
+        try values("Requires-Dist").map { entry in
+            do {
+                return try Requirement(parsing: entry)
+            } catch let e as AirlockError {
+                throw AirlockError(.malformedMetadata, "\(source): Requires-Dist: \(e.message)")
+            }
+        }
+    }
+
+    public var people: ProjectPeople {
+        ProjectPeople(
+            author: value("Author"), authorEmail: value("Author-email"),
+            maintainer: value("Maintainer"), maintainerEmail: value("Maintainer-email"))
+    }
+
+    public static func == (a: CoreMetadata, b: CoreMetadata) -> Bool {
+        a.fields.map { $0.0 + ":" + $0.1 } == b.fields.map { $0.0 + ":" + $0.1 }
+    }
+
+    public func hash(into h: inout Hasher) {
+        for (k, v) in fields {
+            h.combine(k)
+            h.combine(v)
+        }
+    }
+}

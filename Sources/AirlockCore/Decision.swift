@@ -1,0 +1,33 @@
+/// What the policy (or a reviewer) decided about one release.
+public enum Verdict: String, Codable, Sendable, Hashable, CaseIterable {
+    case approve, review, deny
+}
+
+/// A decision with its score and the factor-by-factor explanation that produced it.
+public struct Decision: Codable, Sendable, Hashable {
+    /// One line of the explanation: a factor or rule, what it saw, and what it contributed.
+    public struct Factor: Codable, Sendable, Hashable {
+        public var name: String
+        public var signal: String
+        public var points: Double
+
+        public init(name: String, signal: String, points: Double) {
+            self.name = name
+            self.signal = signal
+            self.points = points
+        }
+    }
+
+    public var verdict: Verdict
+    public var score: Double
+    public var factors: [Factor]
+    /// Digest of the policy that decided (so decisions under different policies never mix).
+    public var policyDigest: String
+
+    public init(verdict: Verdict, score: Double, factors: [Factor], policyDigest: String) {
+        self.verdict = verdict
+        self.score = score
+        self.factors = factors
+        self.policyDigest = policyDigest
+    }
+}

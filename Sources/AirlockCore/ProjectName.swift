@@ -1,0 +1,47 @@
+/// A project name normalized as PEP 503 says: lowercase, runs of `-`, `_`, `.` folded to one `-`.
+///
+/// `ProjectName("Foo.Bar__baz")` and `ProjectName("foo-bar-baz")` are equal; `display` keeps
+/// the spelling first seen, for pages meant for people.
+public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let normalized: String
+    public let display: String
+
+    public init(_ raw: String) {
+        self.display = raw
+        self.normalized = ProjectName.normalize(raw)
+    }
+
+    public init(normalized: String, display: String) {
+        self.normalized = normalized
+        self.display = display
+    }
+
+    public static func normalize(_ raw: String) -> String {
+        var out = ""
+        out.reserveCapacity(raw.utf8.count)
+        var pendingSeparator = false
+        for ch in raw.lowercased() {
+            if ch == "-" || ch == "_" || ch == "." {
+                pendingSeparator = true
+            } else {
+                if pendingSeparator && !out.isEmpty { out.append("-") }
+                pendingSeparator = false
+                out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// True when `raw` is a valid project name (PEP 508 identifier rules).
+    public static func isValid(_ raw: String) -> Bool {
+        guard let first = raw.unicodeScalars.first, let last = raw.unicodeScalars.last else { return false }
+        func alnum(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s)) }
+        guard alnum(first), alnum(last) else { return false }
+        return raw.unicodeScalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+
+    public var description: String { normalized }
+    public static func == (a: ProjectName, b: ProjectName) -> Bool { a.normalized == b.normalized }
+    public func hash(into h: inout Hasher) { h.combine(normalized) }
+    public static func < (a: ProjectName, b: ProjectName) -> Bool { a.normalized < b.normalized }
+}

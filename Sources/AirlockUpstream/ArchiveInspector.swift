@@ -1,0 +1,167 @@
+import CArchive
+import Foundation
+public import AirlockCore
+
+/// Limits that make an archive hostile rather than merely large.
+public struct ArchiveLimits: Sendable {
+    /// Total unpacked bytes an archive may declare or expand to.
+    public var maxUnpackedBytes: Int64 = 8 << 30
+    /// Unpacked-to-packed ratio above which a large archive is treated as a decompression bomb.
+    public var maxRatio: Double = 100
+    /// Unpacked size under which the ratio is not checked (small text files compress very well).
+    public var ratioFloor: Int64 = 32 << 20
+    /// Largest metadata member read into memory.
+    public var maxMetadataBytes: Int = 4 << 20
+    public var maxEntries: Int = 200_000
+
+    public init() {}
+}
+
+/// What looking inside a distribution archive found.
+public struct ArchiveReport: Sendable {
+    /// The metadata member's bytes (`METADATA`, `PKG-INFO` or `DESCRIPTION`), if the archive has one.
+    public let metadata: [UInt8]?
+    public let metadataMember: String?
+    public let entryCount: Int
+    public let unpackedBytes: Int64
+}
+
+/// Looks inside wheels, sdists and R tarballs with libarchive, without unpacking them to disk:
+/// rejects unsafe member names (absolute, `..`, links escaping the tree) and decompression
+/// bombs, and reads the one metadata member the ecosystem needs.
+public struct ArchiveInspector: Sendable {
+    public let limits: ArchiveLimits
+
+    public init(limits: ArchiveLimits = ArchiveLimits()) {
+        self.limits = limits
+    }
+
+    /// Which member holds the metadata, for each kind of distribution.
+    public enum MetadataMember: Sendable {
+        /// `<name>.dist-info/METADATA` at the top level of a wheel.
+        case wheelMetadata
+        /// `<dir>/PKG-INFO` one level down in an sdist.
+        case sdistPKGINFO
+        /// `<pkg>/DESCRIPTION` one level down in an R source package.
+        case rDescription
+
+        func matches(_ name: String) -> Bool {
+            let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+            switch self {
+            case .wheelMetadata: return parts.count == 2 && parts[0].hasSuffix(".dist-info") && parts[1] == "METADATA"
+            case .sdistPKGINFO: return parts.count == 2 && parts[1] == "PKG-INFO"
+            case .rDescription: return parts.count == 2 && parts[1] == "DESCRIPTION"
+            }
+        }
+    }
+
+    /// Inspects the archive at `path`; `displayName` (the distribution's filename) names it in errors.
+    public func inspect(path: String, displayName: String, metadata member: MetadataMember) throws -> ArchiveReport {
+        guard let a = archive_read_new() else { throw AirlockError(.storage, "libarchive could not start reading \(displayName)") }
+        defer { archive_read_free(a) }
+        archive_read_support_filter_all(a)
+        if displayName.hasSuffix(".whl") || displayName.hasSuffix(".zip") {
+            archive_read_support_format_zip_seekable(a)
+        } else {
+            archive_read_support_format_tar(a)
+            archive_read_support_format_zip(a)
+        }
+        guard archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK else {
+            throw AirlockError(.hostileArchive, "\(displayName) is not a readable archive: \(errorString(a))")
+        }
+        let packed = max(fileSize(path), 1)
+        var entry: OpaquePointer?
+        var count = 0
+        var declared: Int64 = 0
+        var metadata: [UInt8]?
+        var metadataName: String?
+        while true {
+            let status = archive_read_next_header(a, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw AirlockError(.hostileArchive, "\(displayName) is corrupt after \(count) members: \(errorString(a))")
+            }
+            count += 1
+            if count > limits.maxEntries {
+                throw AirlockError(.hostileArchive, "\(displayName) has more than \(limits.maxEntries) members; refusing it")
+            }
+            let name = entryName(entry)
+            try checkName(name, in: displayName)
+            let type = archive_entry_filetype(entry)
+            if type == airlock_ae_iflnk, let target = archive_entry_symlink(entry).map({ String(cString: $0) }) {
+                try checkLink(target, from: name, in: displayName)
+            }
+            if let hardlink = archive_entry_hardlink(entry).map({ String(cString: $0) }) {
+                try checkName(hardlink, in: displayName)
+            }
+            declared += max(archive_entry_size(entry), 0)
+            // For compressed tar streams, moving past members decompresses them: bound that too.
+            let expanded = max(declared, archive_filter_bytes(a, 0))
+            try checkExpansion(expanded, packed: packed, in: displayName, member: name)
+            if metadata == nil, type == airlock_ae_ifreg, member.matches(name) {
+                metadata = try readMember(a, name: name, in: displayName)
+                metadataName = name
+            }
+        }
+        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared)
+    }
+
+    func checkName(_ name: String, in archive: String) throws {
+        let components = name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+        let drive = name.count >= 2 && name.dropFirst().first == ":" && name.first!.isLetter
+        if name.isEmpty || name.hasPrefix("/") || name.hasPrefix("\\") || drive || components.contains("..") || name.contains("\0") {
+            throw AirlockError(.hostileArchive, "\(archive) has an unsafe member name '\(name)' (absolute or escaping with '..'); refusing it")
+        }
+    }
+
+    func checkLink(_ target: String, from name: String, in archive: String) throws {
+        var depth = name.split(separator: "/").count - 1
+        if target.hasPrefix("/") { depth = -1 }
+        for part in target.split(separator: "/") where depth >= 0 {
+            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+        }
+        if depth < 0 {
+            throw AirlockError(.hostileArchive, "\(archive) has a link '\(name)' pointing outside the archive ('\(target)'); refusing it")
+        }
+    }
+
+    func checkExpansion(_ unpacked: Int64, packed: Int64, in archive: String, member: String) throws {
+        if unpacked > limits.maxUnpackedBytes {
+            throw AirlockError(.hostileArchive, "\(archive) unpacks to more than \(limits.maxUnpackedBytes) bytes (at member '\(member)'); refusing it as a decompression bomb")
+        }
+        let ratio = Double(unpacked) / Double(packed)
+        if unpacked > limits.ratioFloor && ratio > limits.maxRatio {
+            throw AirlockError(.hostileArchive, "\(archive) expands \(Int(ratio))× (\(unpacked) bytes from \(packed)) at member '\(member)'; refusing it as a decompression bomb (limit \(Int(limits.maxRatio))×)")
+        }
+    }
+
+    private func readMember(_ a: OpaquePointer, name: String, in archive: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            guard n > 0 else { throw AirlockError(.hostileArchive, "\(archive): cannot read member '\(name)': \(errorString(a))") }
+            out.append(contentsOf: buffer[0..<n])
+            if out.count > limits.maxMetadataBytes {
+                throw AirlockError(.hostileArchive, "\(archive): member '\(name)' is larger than \(limits.maxMetadataBytes) bytes; refusing it")
+            }
+        }
+        return out
+    }
+
+    private func entryName(_ entry: OpaquePointer) -> String {
+        if let utf8 = archive_entry_pathname_utf8(entry) { return String(cString: utf8) }
+        if let raw = archive_entry_pathname(entry) { return String(cString: raw) }
+        return ""
+    }
+
+    private func errorString(_ a: OpaquePointer) -> String {
+        archive_error_string(a).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+
+    private func fileSize(_ path: String) -> Int64 {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+    }
+}

@@ -1,0 +1,318 @@
+import CCurl
+import struct Crypto.SHA256
+import Foundation
+import Synchronization
+public import AirlockCore
+public import Logging
+
+/// A response held in memory: for index pages and metadata files, never for distributions.
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    /// Header names lowercased; the last value wins.
+    public let headers: [String: String]
+    public let body: [UInt8]
+    /// The URL after redirects, against which relative links resolve.
+    public let url: String
+}
+
+/// A finished download: what was written to the destination file.
+public struct DownloadResult: Sendable {
+    public let size: Int64
+    public let digest: Digest
+}
+
+/// How often and how patiently transient failures (connection errors, truncated bodies,
+/// 5xx, 429) are retried.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var baseDelay: Duration
+
+    public init(attempts: Int = 4, baseDelay: Duration = .milliseconds(250)) {
+        self.attempts = attempts
+        self.baseDelay = baseDelay
+    }
+}
+
+/// HTTP over libcurl's multi interface: many transfers in parallel on one thread, connections
+/// reused, bodies streamed to disk while hashed, so memory stays flat whatever the file sizes.
+public final class HTTPFetcher: Sendable {
+    private let loop: CurlMultiLoop
+    private let retry: RetryPolicy
+    private let logger: Logger
+
+    /// `maxConnectionsPerHost` bounds parallelism toward one upstream.
+    public init(maxConnectionsPerHost: Int = 8, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "airlock.fetch")) {
+        self.loop = CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost)
+        self.retry = retry
+        self.logger = logger
+    }
+
+    deinit { loop.stop() }
+
+    /// Fetches a document into memory. Answers 2xx, 304 and 404 as responses; other statuses throw.
+    public func get(_ url: String, headers: [String: String] = [:], maxSize: Int64 = 64 << 20) async throws -> HTTPResponse {
+        try await withRetries(url) {
+            let outcome = try await self.loop.perform(TransferRequest(url: url, headers: headers, maxSize: maxSize, destination: nil, onBytes: nil))
+            switch outcome.status {
+            case 200..<300, 304, 404, 410:
+                return HTTPResponse(status: outcome.status, headers: outcome.headers, body: outcome.body, url: outcome.effectiveURL)
+            default:
+                throw Self.statusError(url, outcome)
+            }
+        }
+    }
+
+    /// Streams `url` into the file at `path` (created or truncated), hashing as it goes.
+    public func download(_ url: String, to path: String, maxSize: Int64, onBytes: (@Sendable (Int) -> Void)? = nil) async throws -> DownloadResult {
+        try await withRetries(url) {
+            let outcome = try await self.loop.perform(TransferRequest(url: url, headers: [:], maxSize: maxSize, destination: path, onBytes: onBytes))
+            guard (200..<300).contains(outcome.status) else { throw Self.statusError(url, outcome) }
+            return DownloadResult(size: outcome.received, digest: outcome.digest!)
+        }
+    }
+
+    private static func statusError(_ url: String, _ outcome: TransferOutcome) -> AirlockError {
+        AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)")
+    }
+
+    private static func isTransient(_ error: AirlockError) -> Bool {
+        if error.code == .network || error.code == .truncated { return true }
+        if error.code == .upstreamStatus {
+            for s in ["HTTP 5", "HTTP 429", "HTTP 408"] where error.message.contains(s) && !error.message.contains("HTTP 501") { return true }
+        }
+        return false
+    }
+
+    private func withRetries<T>(_ url: String, _ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as AirlockError where Self.isTransient(error) && attempt < retry.attempts {
+                let delay = retry.baseDelay * (1 << (attempt - 1))
+                logger.warning("transient upstream failure, retrying", metadata: ["url": "\(url)", "attempt": "\(attempt)", "error": "\(error.message)"])
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+}
+
+struct TransferRequest: Sendable {
+    let url: String
+    let headers: [String: String]
+    let maxSize: Int64
+    /// A file path to stream into; nil keeps the body in memory.
+    let destination: String?
+    let onBytes: (@Sendable (Int) -> Void)?
+}
+
+struct TransferOutcome: Sendable {
+    let status: Int
+    let headers: [String: String]
+    let body: [UInt8]
+    let received: Int64
+    let digest: Digest?
+    let effectiveURL: String
+}
+
+/// One transfer's state, touched only by the loop thread while the transfer runs.
+final class Transfer: @unchecked Sendable {
+    let request: TransferRequest
+    let easy: UnsafeMutableRawPointer
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    var responseHeaders: [String: String] = [:]
+    var body: [UInt8] = []
+    var fd: Int32 = -1
+    var hasher = SHA256()
+    var received: Int64 = 0
+    var overflow = false
+    var writeErrno: Int32 = 0
+    var continuation: CheckedContinuation<TransferOutcome, any Error>?
+
+    init(request: TransferRequest, easy: UnsafeMutableRawPointer) {
+        self.request = request
+        self.easy = easy
+        errorBuffer[0] = 0
+    }
+
+    deinit {
+        errorBuffer.deallocate()
+        if let headerList { curl_slist_free_all(headerList) }
+        if fd >= 0 { close(fd) }
+        curl_easy_cleanup(easy)
+    }
+
+    /// Takes one chunk of body bytes; false aborts the transfer.
+    func receive(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        received += Int64(chunk.count)
+        if received > request.maxSize {
+            overflow = true
+            return false
+        }
+        hasher.update(bufferPointer: chunk)
+        if fd >= 0 {
+            var offset = 0
+            while offset < chunk.count {
+                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    writeErrno = errno
+                    return false
+                }
+                offset += n
+            }
+        } else {
+            body.append(contentsOf: chunk)
+        }
+        request.onBytes?(chunk.count)
+        return true
+    }
+
+    func receiveHeader(_ line: String) {
+        if line.hasPrefix("HTTP/") {
+            responseHeaders = [:]  // a new response (after a redirect or a 100): start over
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        responseHeaders[name] = String(line[line.index(after: colon)...]).trimmingWhitespace()
+    }
+}
+
+private let writeCallback: airlock_data_callback = { ptr, size, count, userdata in
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue()
+    let n = size * count
+    return transfer.receive(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : 0
+}
+
+private let headerCallback: airlock_data_callback = { ptr, size, count, userdata in
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue()
+    let n = size * count
+    let bytes = UnsafeRawBufferPointer(start: ptr, count: n)
+    transfer.receiveHeader(String(decoding: bytes, as: UTF8.self).trimmingWhitespace())
+    return n
+}
+
+private let curlGlobalInit: Void = {
+    curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+}()
+
+/// The thread that drives a `CURLM` handle: takes new transfers, performs, reports completions.
+final class CurlMultiLoop: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let pending = Mutex<[Transfer]>([])
+    private let stopped = Atomic<Bool>(false)
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+
+    init(maxConnectionsPerHost: Int) {
+        _ = curlGlobalInit
+        multi = curl_multi_init()
+        airlock_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        airlock_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnectionsPerHost * 4)
+        let thread = Thread { [self] in run() }
+        thread.name = "airlock-curl"
+        thread.start()
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        curl_multi_wakeup(multi)
+    }
+
+    func perform(_ request: TransferRequest) async throws -> TransferOutcome {
+        guard let easy = curl_easy_init() else { throw AirlockError(.network, "libcurl could not create a transfer for \(request.url)") }
+        let transfer = Transfer(request: request, easy: easy)
+        try configure(transfer)
+        return try await withCheckedThrowingContinuation { continuation in
+            transfer.continuation = continuation
+            pending.withLock { $0.append(transfer) }
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    private func configure(_ t: Transfer) throws {
+        let h = t.easy
+        let r = t.request
+        airlock_easy_setopt_string(h, CURLOPT_URL, r.url)
+        airlock_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        airlock_easy_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
+        airlock_easy_setopt_long(h, CURLOPT_MAXREDIRS, 10)
+        airlock_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 30)
+        airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+        airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
+        airlock_easy_setopt_string(h, CURLOPT_USERAGENT, "airlock/0.1 (+libcurl)")
+        airlock_easy_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(r.maxSize))
+        airlock_easy_setopt_pointer(h, CURLOPT_ERRORBUFFER, t.errorBuffer)
+        if r.destination == nil {
+            // Index pages may be compressed in transit; distribution bytes must arrive as published.
+            airlock_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")
+        }
+        for (name, value) in r.headers {
+            t.headerList = curl_slist_append(t.headerList, "\(name): \(value)")
+        }
+        if let list = t.headerList { airlock_easy_setopt_slist(h, CURLOPT_HTTPHEADER, list) }
+        let me = Unmanaged.passUnretained(t).toOpaque()
+        airlock_easy_setopt_data_callback(h, CURLOPT_WRITEFUNCTION, writeCallback)
+        airlock_easy_setopt_pointer(h, CURLOPT_WRITEDATA, me)
+        airlock_easy_setopt_data_callback(h, CURLOPT_HEADERFUNCTION, headerCallback)
+        airlock_easy_setopt_pointer(h, CURLOPT_HEADERDATA, me)
+        if let path = r.destination {
+            t.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard t.fd >= 0 else {
+                throw AirlockError(.storage, "cannot open \(path) for writing: \(String(cString: strerror(errno)))")
+            }
+            airlock_easy_setopt_long(h, CURLOPT_FAILONERROR, 1)
+        }
+    }
+
+    private func run() {
+        while !stopped.load(ordering: .acquiring) {
+            for t in pending.withLock({ p -> [Transfer] in defer { p = [] }; return p }) {
+                active[t.easy] = t
+                curl_multi_add_handle(multi, t.easy)
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle, let t = active.removeValue(forKey: easy) else { continue }
+                let code = msg.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                finish(t, code)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+
+    private func finish(_ t: Transfer, _ code: CURLcode) {
+        var status = 0
+        airlock_easy_getinfo_long(t.easy, CURLINFO_RESPONSE_CODE, &status)
+        var urlPointer: UnsafeMutableRawPointer?
+        airlock_easy_getinfo_pointer(t.easy, CURLINFO_EFFECTIVE_URL, &urlPointer)
+        let effective = urlPointer.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? t.request.url
+        let url = t.request.url
+        let result: Result<TransferOutcome, any Error>
+        if t.overflow || code == CURLE_FILESIZE_EXCEEDED {
+            result = .failure(AirlockError(.tooLarge, "\(url) is larger than the \(t.request.maxSize)-byte limit; refusing it"))
+        } else if t.writeErrno != 0 {
+            result = .failure(AirlockError(.storage, "writing \(url) to \(t.request.destination ?? "memory") failed: \(String(cString: strerror(t.writeErrno)))"))
+        } else if code == CURLE_PARTIAL_FILE {
+            let expected = t.responseHeaders["content-length"] ?? "?"
+            result = .failure(AirlockError(.truncated, "truncated download of \(url): received \(t.received) of \(expected) bytes"))
+        } else if code == CURLE_HTTP_RETURNED_ERROR {
+            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: [], received: 0, digest: nil, effectiveURL: effective))
+        } else if code != CURLE_OK {
+            let detail = String(cString: t.errorBuffer)
+            let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            result = .failure(AirlockError(.network, "fetching \(url) failed: \(text) (curl code \(code.rawValue))"))
+        } else {
+            let digest = Digest(t.hasher.finalize())
+            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: t.body, received: t.received, digest: digest, effectiveURL: effective))
+        }
+        let continuation = t.continuation
+        t.continuation = nil
+        continuation?.resume(with: result)
+    }
+}
