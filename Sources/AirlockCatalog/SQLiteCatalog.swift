@@ -21,68 +21,75 @@ public final class SQLiteCatalog: SnapshotCatalog {
 
     // MARK: Writing what a sync found
 
-    /// Records a project, keeping its display spelling and the people the upstream names.
-    @discardableResult
-    public func upsertProject(_ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) throws -> Int64 {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO project (ecosystem, name, display_name, author, author_email, maintainer, maintainer_email)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (ecosystem, name) DO UPDATE SET
-                        author = coalesce(excluded.author, author), author_email = coalesce(excluded.author_email, author_email),
-                        maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
-                    """,
-                arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
-            return try Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized])!
-        }
-    }
-
-    /// Records a release and its declared dependencies; returns its id.
-    @discardableResult
-    public func upsertRelease(projectID: Int64, version: String, requiresDist: [String]?, seenAt: Date) throws -> Int64 {
-        let deps = try requiresDist.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+    /// Records a sync's releases, their files and decisions in one transaction; returns, for each
+    /// release in order, the ids of its distributions.
+    public func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) throws -> [[Int64]] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
         return try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO release (project_id, version, requires_dist, first_seen) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist)
-                    """,
-                arguments: [projectID, version, deps, Timestamp.format(seenAt)])
-            return try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, version])!
+            var projectIDs: [String: Int64] = [:]
+            return try releases.map { r in
+                let projectID: Int64
+                if let known = projectIDs[r.project.normalized] {
+                    projectID = known
+                } else {
+                    projectID = try Self.upsertProject(db, ecosystem, r.project, people: r.people)
+                    projectIDs[r.project.normalized] = projectID
+                }
+                let deps = try r.requiresDist.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+                try db.execute(
+                    sql: """
+                        INSERT INTO release (project_id, version, requires_dist, first_seen) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist)
+                        """,
+                    arguments: [projectID, r.version, deps, Timestamp.format(at)])
+                let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
+                let factors = String(decoding: try encoder.encode(r.decision.factors), as: UTF8.self)
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [releaseID, r.decision.policyDigest, r.decision.verdict.rawValue, r.decision.score, factors, Timestamp.format(at)])
+                return try r.files.map { try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL) }
+            }
         }
     }
 
-    /// Records a stored distribution (its blob must already be in the store); returns its id.
-    @discardableResult
-    public func upsertDistribution(releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
-                        yanked = excluded.yanked, upload_time = coalesce(upload_time, excluded.upload_time),
-                        metadata_sha256 = coalesce(excluded.metadata_sha256, metadata_sha256), upstream_url = excluded.upstream_url
-                    """,
-                arguments: [
-                    releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
-                    d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
-                ])
-            return try Int64.fetchOne(
-                db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
-                arguments: [releaseID, d.filename, d.digest.hex])!
+    /// The core-metadata digest recorded for a file with this content digest, if any.
+    public func metadataDigest(ofFile digest: Digest) throws -> Digest? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT metadata_sha256 FROM distribution WHERE sha256 = ? AND metadata_sha256 IS NOT NULL LIMIT 1", arguments: [digest.hex])
+                .flatMap(Digest.init(hex:))
         }
     }
 
-    /// Records the decision for a release under a policy (replacing an earlier one under the same policy).
-    public func recordDecision(releaseID: Int64, _ decision: Decision, at: Date) throws {
-        let factors = String(decoding: try JSONEncoder().encode(decision.factors), as: UTF8.self)
-        try write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [releaseID, decision.policyDigest, decision.verdict.rawValue, decision.score, factors, Timestamp.format(at)])
-        }
+    private static func upsertProject(_ db: Database, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO project (ecosystem, name, display_name, author, author_email, maintainer, maintainer_email)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (ecosystem, name) DO UPDATE SET
+                    author = coalesce(excluded.author, author), author_email = coalesce(excluded.author_email, author_email),
+                    maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
+                """,
+            arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized])!
+    }
+
+    private static func upsertDistribution(_ db: Database, releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
+                    yanked = excluded.yanked, upload_time = coalesce(upload_time, excluded.upload_time),
+                    metadata_sha256 = coalesce(excluded.metadata_sha256, metadata_sha256), upstream_url = excluded.upstream_url
+                """,
+            arguments: [
+                releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
+            ])
+        return try Int64.fetchOne(
+            db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
+            arguments: [releaseID, d.filename, d.digest.hex])!
     }
 
     // MARK: Selection

@@ -1,0 +1,188 @@
+public import AirlockCatalog
+public import AirlockCore
+public import AirlockStore
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import Synchronization
+
+/// The air-gapped HTTP endpoint: PyPI simple repositories per snapshot, immutable files, health.
+/// It reads only the catalog's published snapshots and the blob store: it has no way to reach upstream.
+public struct Endpoint: Sendable {
+    let views: SnapshotViews
+    let store: any BlobStore
+    let logger: Logger
+    private let pages = PageCache()
+    private let fileIO = FileIO()
+
+    public init(catalog: any SnapshotCatalog, store: any BlobStore, logger: Logger) {
+        self.views = SnapshotViews(catalog: catalog)
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
+        router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
+        router.get("/simple/{project}") { req, ctx in try simpleProject(req, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
+        router.get("/pypi/{snapshot}/simple") { req, ctx in try simpleIndex(req, snapshot: ctx.parameters.get("snapshot") ?? "") }
+        router.get("/pypi/{snapshot}/simple/{project}") { req, ctx in
+            try simpleProject(req, snapshot: ctx.parameters.get("snapshot") ?? "", project: ctx.parameters.get("project") ?? "")
+        }
+        router.get("/files/sha256/{digest}/{filename}") { req, ctx in
+            try await file(req, ctx, digest: ctx.parameters.get("digest") ?? "", filename: ctx.parameters.get("filename") ?? "")
+        }
+        router.get("**") { req, _ in Responses.notServed(req.uri.path) }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    // MARK: PyPI simple repository
+
+    private enum Resolved {
+        case view(SnapshotView)
+        case answer(Response)
+    }
+
+    private func resolve(_ text: String) throws -> Resolved {
+        guard let selector = SnapshotSelector(text), let view = try views.view(.pypi, selector) else {
+            return .answer(Responses.unknownSnapshot(.pypi, text))
+        }
+        return .view(view)
+    }
+
+    private func simpleIndex(_ req: Request, snapshot: String) throws -> Response {
+        if !req.uri.path.hasSuffix("/") { return Responses.redirect(to: req.uri.path + "/") }
+        guard let format = SimpleFormat.negotiate(req.headers[.accept]) else { return notAcceptable() }
+        let view: SnapshotView
+        switch try resolve(snapshot) {
+        case .answer(let r): return r
+        case .view(let v): view = v
+        }
+        let body = pages.page("\(view.snapshot.id)//\(format)") { SimpleRepositoryRenderer.index(view, format: format) }
+        return page(req, body, format: format, snapshot: view.snapshot, pinned: snapshot)
+    }
+
+    private func simpleProject(_ req: Request, snapshot: String, project raw: String) throws -> Response {
+        let project = raw.removingPercentEncoding ?? raw
+        let normalized = ProjectName.normalize(project)
+        if project != normalized || !req.uri.path.hasSuffix("/") {
+            let prefix = req.uri.path.hasPrefix("/simple") ? "/simple" : "/pypi/\(snapshot)/simple"
+            return Responses.redirect(to: "\(prefix)/\(normalized)/")
+        }
+        guard let format = SimpleFormat.negotiate(req.headers[.accept]) else { return notAcceptable() }
+        let view: SnapshotView
+        switch try resolve(snapshot) {
+        case .answer(let r): return r
+        case .view(let v): view = v
+        }
+        guard let entry = view.projects[normalized] else {
+            logger.info("not approved", metadata: ["project": "\(normalized)", "snapshot": "\(view.snapshot.id)"])
+            return Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot)
+        }
+        let body = pages.page("\(view.snapshot.id)/\(normalized)/\(format)") {
+            SimpleRepositoryRenderer.project(entry, snapshot: view.snapshot, format: format)
+        }
+        return page(req, body, format: format, snapshot: view.snapshot, pinned: snapshot)
+    }
+
+    private func page(_ req: Request, _ body: ByteBuffer, format: SimpleFormat, snapshot: Snapshot, pinned: String) -> Response {
+        let etag = "\"s\(snapshot.id)-\(format)\""
+        // An exact snapshot id never changes; `latest` and dates move as snapshots are published.
+        let cache = SnapshotSelector(pinned).map { if case .id = $0 { true } else { false } } == true
+            ? "public, max-age=31536000, immutable" : "public, max-age=30"
+        var headers: HTTPFields = [
+            .contentType: format.contentType, .eTag: etag, .vary: "Accept", .cacheControl: cache,
+        ]
+        headers[HTTPField.Name("X-Airlock-Snapshot")!] = String(snapshot.id)
+        if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    private func notAcceptable() -> Response {
+        Responses.text(.notAcceptable, "airlock: this index speaks application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html (PEP 691).")
+    }
+
+    // MARK: Files
+
+    private func file(_ req: Request, _ ctx: BasicRequestContext, digest hex: String, filename raw: String) async throws -> Response {
+        let filename = raw.removingPercentEncoding ?? raw
+        guard let digest = Digest(hex: hex) else { return Responses.notServed(req.uri.path) }
+        let isMetadata = filename.hasSuffix(".metadata")
+        let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
+        guard let served = try views.servedFile(digest: digest, filename: distributionName) else {
+            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved, or it was revoked.")
+        }
+        let blob: Digest
+        if isMetadata {
+            guard let m = served.metadataDigest else { return Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)") }
+            blob = m
+        } else {
+            blob = digest
+        }
+        guard let path = store.localPath(for: blob), let size = store.size(of: blob) else {
+            logger.error("served blob missing from store", metadata: ["sha256": "\(blob.hex)", "filename": "\(filename)"])
+            return Responses.text(.internalServerError, "airlock: the bytes of \(filename) are missing from the store; tell the administrators")
+        }
+        let etag = "\"\(blob.hex)\""
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .eTag: etag, .acceptRanges: "bytes",
+            .cacheControl: "public, max-age=31536000, immutable",
+        ]
+        if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
+        if let rangeHeader = req.headers[.range] {
+            guard let range = ByteRange.parse(rangeHeader, size: size) else {
+                headers[.contentRange] = "bytes */\(size)"
+                return Response(status: .rangeNotSatisfiable, headers: headers)
+            }
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            let body = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 1 << 20)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+        headers[.contentLength] = String(size)
+        let body = try await fileIO.loadFile(path: path, context: ctx, chunkLength: 1 << 20)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+/// A single `Range: bytes=…` request resolved against a file size; multi-range requests are not served.
+enum ByteRange {
+    static func parse(_ header: String, size: Int64) -> ClosedRange<Int64>? {
+        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+        let spec = header.dropFirst(6)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+        let first = spec[..<dash].trimmingWhitespace(), last = spec[spec.index(after: dash)...].trimmingWhitespace()
+        if first.isEmpty {
+            guard let suffix = Int64(last), suffix > 0 else { return nil }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int64(first), start < size else { return nil }
+        let end = last.isEmpty ? size - 1 : min(Int64(last) ?? -1, size - 1)
+        guard end >= start else { return nil }
+        return start...end
+    }
+}
+
+/// Rendered pages, keyed by snapshot, project and format: snapshots are immutable, so a page
+/// rendered once is right forever. Bounded; cleared whole when full.
+final class PageCache: Sendable {
+    private let pages = Mutex<[String: ByteBuffer]>([:])
+    private let limit = 50_000
+
+    func page(_ key: String, render: () -> [UInt8]) -> ByteBuffer {
+        if let hit = pages.withLock({ $0[key] }) { return hit }
+        let buffer = ByteBuffer(bytes: render())
+        pages.withLock {
+            if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
+            $0[key] = buffer
+        }
+        return buffer
+    }
+}

@@ -1,0 +1,17 @@
+import AirlockCatalog
+import AirlockUpstream
+
+/// Keeps upstream index responses in the catalog, for conditional requests on the next sync.
+struct CatalogResponseCache: ResponseCache {
+    let catalog: SQLiteCatalog
+
+    func cachedResponse(for url: String) throws -> CachedResponse? {
+        try catalog.cachedResponse(url: url).map {
+            CachedResponse(etag: $0.etag, lastModified: $0.lastModified, contentType: $0.contentType, url: $0.finalURL, body: $0.body)
+        }
+    }
+
+    func storeResponse(_ r: CachedResponse, for url: String) throws {
+        try catalog.storeResponse(url: url, etag: r.etag, lastModified: r.lastModified, contentType: r.contentType, finalURL: r.url, body: r.body)
+    }
+}

@@ -1,0 +1,63 @@
+import AirlockCore
+import Foundation
+
+/// Writes a snapshot's manifest: one JSON document listing every served file with its digest,
+/// size, upload time and decision (schema: `snapshots/manifest.schema.json`). Written to a
+/// temporary name, fsynced and renamed, so a reader never sees half a manifest.
+struct ManifestWriter {
+    let directory: String
+
+    struct Manifest: Encodable {
+        struct File: Encodable {
+            let project: String
+            let version: String
+            let filename: String
+            let sha256: String
+            let size: Int64
+            let upload_time: String?
+            let requires_python: String?
+            let yanked: String?
+            let decision: Verdict
+            let score: Double
+        }
+        let schema = "airlock-snapshot-manifest/1"
+        let ecosystem: Ecosystem
+        let snapshot: Int64
+        let published_at: String
+        let policy_digest: String
+        let files: [File]
+    }
+
+    /// Writes `<ecosystem>-<id>.json` and returns its path.
+    @discardableResult
+    func write(_ snapshot: Snapshot, files: [Distribution], decisions: [String: Decision]) throws -> String {
+        let manifest = Manifest(
+            ecosystem: snapshot.ecosystem, snapshot: snapshot.id, published_at: Timestamp.format(snapshot.publishedAt),
+            policy_digest: snapshot.policyDigest,
+            files: files.map { f in
+                let decision = decisions["\(f.project.normalized)==\(f.version)"]
+                return Manifest.File(
+                    project: f.project.normalized, version: f.version, filename: f.filename, sha256: f.digest.hex, size: f.size,
+                    upload_time: f.uploadTime.map(Timestamp.format), requires_python: f.requiresPython, yanked: f.yanked,
+                    decision: decision?.verdict ?? .approve, score: decision?.score ?? 0)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(manifest)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = "\(directory)/\(snapshot.ecosystem.rawValue)-\(snapshot.id).json"
+        let temp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temp, contents: data) else {
+            throw AirlockError(.storage, "cannot write snapshot manifest \(temp)")
+        }
+        let fd = open(temp, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+        guard rename(temp, path) == 0 else {
+            throw AirlockError(.storage, "cannot move snapshot manifest into place at \(path): \(String(cString: strerror(errno)))")
+        }
+        return path
+    }
+}

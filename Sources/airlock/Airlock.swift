@@ -1,0 +1,11 @@
+import ArgumentParser
+import Foundation
+
+/// The airlock command line: sync upstream indexes, serve approved snapshots, inspect snapshots.
+@main
+struct Airlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airlock",
+        abstract: "An offline package mirror that serves only what was approved.",
+        subcommands: [Sync.self, Serve.self, SnapshotCommand.self])
+}

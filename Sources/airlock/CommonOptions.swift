@@ -1,0 +1,62 @@
+import AirlockCatalog
+import AirlockCore
+import AirlockStore
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Options every command shares: where the data lives and how to talk.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests.")
+    var data: String = "./airlock-data"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = ProcessInfo.processInfo.environment["AIRLOCK_LOG_LEVEL"] ?? "info"
+
+    func logger(_ label: String) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingBootstrap.once(level: level)
+        return Logger(label: label)
+    }
+
+    /// The catalog and blob store under `--data`, created on first use.
+    func open() throws -> (catalog: SQLiteCatalog, store: FileSystemBlobStore) {
+        do {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        } catch {
+            throw AirlockError(.storage, "cannot create data directory \(data): \(error.localizedDescription)")
+        }
+        return (try SQLiteCatalog(path: data + "/catalog.sqlite"), try FileSystemBlobStore(root: data + "/blobs"))
+    }
+}
+
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+
+    static func once(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, level: level) }
+    }
+}
+
+/// Prints a value as JSON to standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, enc in
+        var c = enc.singleValueContainer()
+        try c.encode(Timestamp.format(date))
+    }
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Turns airlock errors into a one-line message and a failing exit status.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as AirlockError {
+        FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}

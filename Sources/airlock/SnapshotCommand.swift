@@ -1,0 +1,89 @@
+import AirlockCatalog
+import AirlockCore
+import ArgumentParser
+import Foundation
+
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot", abstract: "List, show and compare published snapshots.",
+        subcommands: [List.self, Show.self, Diff.self])
+
+    struct Options: ParsableArguments {
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Ecosystem: pypi or cran.")
+        var ecosystem: Ecosystem = .pypi
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func snapshot(_ text: String) throws -> (Snapshot, [Distribution]) {
+            let (catalog, _) = try common.open()
+            guard let selector = SnapshotSelector(text) else {
+                throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
+            }
+            guard let s = try catalog.snapshot(ecosystem, selector) else {
+                throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \(common.data)")
+            }
+            return (s, try catalog.servedFiles(in: s))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: Options
+
+        func run() async throws {
+            try await reportingErrors {
+                let (catalog, _) = try options.common.open()
+                let all = try catalog.snapshots(options.ecosystem)
+                if options.json { return try printJSON(all) }
+                print("ID\tPUBLISHED\t\t\tFILES\tPOLICY")
+                for s in all { print("\(s.id)\t\(Timestamp.format(s.publishedAt))\t\(s.distributionCount)\t\(s.policyDigest)") }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var options: Options
+        @Argument(help: "latest, a date YYYY-MM-DD, or an id.")
+        var snapshot = "latest"
+
+        func run() async throws {
+            try await reportingErrors {
+                let (s, files) = try options.snapshot(snapshot)
+                if options.json {
+                    struct Shown: Encodable {
+                        let snapshot: Snapshot
+                        let files: [Distribution]
+                    }
+                    return try printJSON(Shown(snapshot: s, files: files))
+                }
+                print("\(options.ecosystem.rawValue) snapshot \(s.id), published \(Timestamp.format(s.publishedAt)), policy \(s.policyDigest)")
+                for f in files { print("  \(f.project.normalized) \(f.version)\t\(f.filename)\tsha256:\(f.digest.hex)") }
+            }
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Releases added, removed and changed between two snapshots.")
+        @OptionGroup var options: Options
+        @Argument(help: "The older snapshot.")
+        var from: String
+        @Argument(help: "The newer snapshot.")
+        var to = "latest"
+
+        func run() async throws {
+            try await reportingErrors {
+                let (a, af) = try options.snapshot(from)
+                let (b, bf) = try options.snapshot(to)
+                let diff = SnapshotDiff(from: a, fromFiles: af, to: b, toFiles: bf)
+                if options.json { return try printJSON(diff) }
+                print("\(options.ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
+                for c in diff.added { print("+ \(c.project) \(c.version)") }
+                for c in diff.removed { print("- \(c.project) \(c.version)") }
+                for c in diff.changed { print("~ \(c.project) \(c.version): \(c.files.joined(separator: ", "))") }
+                if diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty { print("  (no changes)") }
+            }
+        }
+    }
+}
+
+extension Ecosystem: ExpressibleByArgument {}

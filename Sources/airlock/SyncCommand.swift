@@ -1,0 +1,85 @@
+import AirlockCore
+import AirlockPolicy
+import AirlockSync
+import ArgumentParser
+import Foundation
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mirror an upstream index into the store and publish a snapshot.",
+        subcommands: [SyncPyPI.self])
+}
+
+struct SyncPyPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pypi",
+        abstract: "Mirror PyPI projects with their dependency closure.",
+        discussion: """
+            Requirements add to the stored selection; each sync re-resolves the whole selection against the
+            upstream and publishes one snapshot. Example:
+              airlock sync pypi --upstream https://pypi.org/simple/ --data /srv/airlock --python 3.11 --python 3.12 'numpy>=1.26' requests
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Simple index root of the upstream (PEP 503/691).")
+    var upstream: String
+
+    @Option(name: .customLong("python"), help: "Target Python version(s) (repeatable).")
+    var pythons: [String] = ["3.10", "3.11", "3.12", "3.13"]
+
+    @Option(name: .customLong("platform"), help: "Target wheel platform tag(s) (repeatable).")
+    var platforms: [String] = ["manylinux_2_28_x86_64"]
+
+    @Option(name: [.customShort("r"), .customLong("requirements")], help: "Requirements file(s) to add (repeatable).")
+    var requirementFiles: [String] = []
+
+    @Option(help: "Newest matching versions kept per requested requirement (0 keeps all).")
+    var versions: Int = 3
+
+    @Option(help: "Largest file accepted, in bytes.")
+    var maxFileSize: Int64 = 4 << 30
+
+    @Option(help: "Parallel connections to the upstream.")
+    var connections: Int = 8
+
+    @Flag(help: "Replace the stored selection with these requirements instead of adding to it.")
+    var replace = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Argument(help: "PEP 508 requirements, such as 'numpy>=1.26' or 'pandas[performance]'.")
+    var requirements: [String] = []
+
+    func run() async throws {
+        try await reportingErrors {
+            let logger = common.logger("airlock.sync")
+            var parsed = try requirements.map(Requirement.init(parsing:))
+            for file in requirementFiles {
+                parsed += try Requirement.parseFile(at: file, contents: try readText(file)) { try readText($0) }
+            }
+            let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
+            let (catalog, store) = try common.open()
+            let sync = PyPISync(dataDirectory: common.data, catalog: catalog, store: store, evaluator: SelectionPolicy(), logger: logger)
+            let options = PyPISyncOptions(
+                upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,
+                maxConnections: connections)
+            let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
+            if json {
+                try printJSON(report)
+            } else {
+                print(
+                    "published pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
+                        + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s")
+            }
+        }
+    }
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw AirlockError(.invalidArgument, "cannot read requirements file \(path)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
