@@ -91,7 +91,7 @@ let package = Package(
             name: "AirlockTests",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockSync", "AirlockServer", "AirlockTestSupport",
+                "AirlockSync", "AirlockServer", "AirlockTestSupport", "airlock",
             ],
             swiftSettings: swiftSettings),
     ]

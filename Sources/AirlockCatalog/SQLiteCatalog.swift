@@ -202,6 +202,11 @@ public final class SQLiteCatalog: SnapshotCatalog {
         }
     }
 
+    /// Membership ranges stored, across all snapshots: what snapshots cost.
+    public func membershipRowCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM membership") ?? 0 }
+    }
+
     // MARK: Rows
 
     private static let distributionColumns = """

@@ -165,3 +165,4 @@ public struct ArchiveInspector: Sendable {
         return stat(path, &st) == 0 ? Int64(st.st_size) : 0
     }
 }
+

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The built `airlock` executable, run as users run it.
+public enum AirlockCommand {
+    /// Beside the test bundle in the build directory, unless AIRLOCK_BINARY says otherwise.
+    public static var binary: String {
+        if let explicit = ProcessInfo.processInfo.environment["AIRLOCK_BINARY"] { return explicit }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("airlock").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("airlock").path
+    }
+
+    public static func run(_ args: [String]) throws -> ProcessResult {
+        try Subprocess.run(binary, args, environment: ProcessInfo.processInfo.environment.merging(["AIRLOCK_LOG_LEVEL": "info"]) { $1 })
+    }
+
+    /// Starts `airlock serve` on a free port and waits until it listens.
+    public static func serve(data: String, logDirectory: String) throws -> Server {
+        let process = try RunningProcess(binary, ["serve", "--data", data, "--port", "0"], logPath: logDirectory + "/serve-\(UUID().uuidString.prefix(6)).log")
+        let port = Int(try process.waitForLine(matching: #"airlock serving http://127\.0\.0\.1:(\d+)/"#))!
+        return Server(process: process, port: port)
+    }
+
+    /// A running `airlock serve`.
+    public struct Server: Sendable {
+        public let process: RunningProcess
+        public let port: Int
+        public var base: String { "http://127.0.0.1:\(port)" }
+    }
+}
+
+/// pip and uv, each in a fresh virtual environment, installing from an index URL.
+public enum PythonClients {
+    /// Creates a venv with `python -m venv` and installs `packages` with its pip.
+    public static func pipInstall(_ packages: [String], index: String, in directory: String, extraArgs: [String] = []) throws -> (ProcessResult, python: String) {
+        let venv = directory + "/pip-venv-\(UUID().uuidString.prefix(6))"
+        let made = try Subprocess.run(FixtureScripts.python, ["-m", "venv", "--without-pip", venv])
+        guard made.succeeded else { throw TestSupportError("venv failed: \(made.output)") }
+        // Use the host pip to install into the venv (--python needs pip ≥ 22.3).
+        let r = try Subprocess.run(
+            FixtureScripts.python,
+            ["-m", "pip", "--python", venv + "/bin/python", "install", "--index-url", index, "--no-input"] + extraArgs + packages,
+            environment: Subprocess.cleanEnvironment())
+        return (r, venv + "/bin/python")
+    }
+
+    /// Creates a venv with uv and installs `packages` with `uv pip install`.
+    public static func uvInstall(_ packages: [String], index: String, in directory: String) throws -> (ProcessResult, python: String) {
+        guard let uv = Subprocess.which("uv") else { throw TestSupportError("uv is not installed (pip install uv)") }
+        let venv = directory + "/uv-venv-\(UUID().uuidString.prefix(6))"
+        let made = try Subprocess.run(uv, ["venv", "--python", FixtureScripts.python, venv], environment: Subprocess.cleanEnvironment())
+        guard made.succeeded else { throw TestSupportError("uv venv failed: \(made.output)") }
+        let r = try Subprocess.run(
+            uv, ["pip", "install", "--python", venv + "/bin/python", "--index-url", index] + packages, environment: Subprocess.cleanEnvironment())
+        return (r, venv + "/bin/python")
+    }
+
+    /// Runs Python code with the venv's interpreter.
+    public static func python(_ interpreter: String, _ code: String) throws -> ProcessResult {
+        try Subprocess.run(interpreter, ["-c", code], environment: Subprocess.cleanEnvironment())
+    }
+}
+
+/// Fetches a URL with curl and returns the status code and body.
+public func httpGet(_ url: String, headers: [String] = []) throws -> (status: Int, body: String) {
+    let r = try Subprocess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+    guard let last = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).last, let status = Int(last) else {
+        throw TestSupportError("curl \(url) failed: \(r.output)")
+    }
+    return (status, String(r.stdout.dropLast(last.count + 1)))
+}
