@@ -87,7 +87,7 @@ actor DistributionFetcher {
     ) async throws -> StoredFile {
         let report = try inspector.inspect(path: path, displayName: file.filename, metadata: kind)
         guard let bytes = report.metadata else {
-            let member = kind == .wheelMetadata ? "a *.dist-info/METADATA file" : "a PKG-INFO file"
+            let member = kind == .wheelMetadata ? "*.dist-info/METADATA" : "PKG-INFO"
             throw AirlockError(.malformedMetadata, "\(file.filename) has no \(member); it is not a valid \(kind == .wheelMetadata ? "wheel" : "sdist")")
         }
         let metadata = try CoreMetadata(parsing: String(decoding: bytes, as: UTF8.self), source: "\(file.filename): \(report.metadataMember ?? "")")

@@ -30,11 +30,13 @@ public struct PackageSpec: Encodable, Sendable {
     public var bomb_mib: Int?
     public var author: String?
     public var author_email: String?
+    public var payload_kib: Int?
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
-        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil
+        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil
     ) {
+        self.payload_kib = payloadKiB
         self.name = name
         self.version = version
         self.requires = requires

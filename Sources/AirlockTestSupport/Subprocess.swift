@@ -98,16 +98,14 @@ public final class RunningProcess: @unchecked Sendable {
         throw TestSupportError("timed out waiting for /\(pattern)/; log:\n\(log)")
     }
 
-    /// Sends SIGKILL: the process gets no chance to clean up.
+    /// Sends SIGKILL: the process gets no chance to clean up. (Children inherit the test runner's
+    /// blocked signal mask, so SIGTERM may never arrive; SIGKILL cannot be blocked.)
     public func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
-    public func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    public func stop() { kill() }
 
     deinit { stop() }
 }

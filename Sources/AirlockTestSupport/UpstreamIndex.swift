@@ -43,8 +43,8 @@ public final class UpstreamIndex: @unchecked Sendable {
 
     /// Requests per path the fixture server has answered.
     public func requestCounts() throws -> [String: Int] {
-        let data = try Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/_stats")!)
-        return try JSONDecoder().decode([String: Int].self, from: data)
+        let stats = try httpGet("http://127.0.0.1:\(port)/_stats")
+        return try JSONDecoder().decode([String: Int].self, from: Data(stats.body.utf8))
     }
 
     public func stop() { process.stop() }

@@ -6,7 +6,8 @@ usage: build_packages.py SPEC.json OUTDIR
 SPEC is a list of packages:
   {"name": "alpha", "version": "1.0", "requires": ["beta>=1"], "requires_python": ">=3.8",
    "extras": {"fast": ["gamma"]}, "kinds": ["wheel", "sdist"], "code": "def hello(): return 'hi'",
-   "hostile": "zipbomb" | "traversal" | "no-metadata" | "wrong-name" (optional), "tag": "py3-none-any"}
+   "hostile": "zipbomb" | "traversal" | "no-metadata" | "wrong-name" (optional), "tag": "py3-none-any",
+   "payload_kib": N (optional: N KiB of random bytes, stored uncompressed, to make a large wheel)}
 Wheels follow the wheel spec (dist-info with METADATA, WHEEL, RECORD with sha256 entries), so pip and
 uv install them; sdists carry PKG-INFO and a pyproject.toml.
 """
@@ -71,6 +72,8 @@ def build_wheel(p, outdir):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in files.items():
             z.writestr(name, data)
+        if p.get("payload_kib"):
+            z.writestr(zipfile.ZipInfo(f"{module}/payload.bin"), os.urandom(p["payload_kib"] * 1024), compress_type=zipfile.ZIP_STORED)
         if hostile == "traversal":
             z.writestr("../../evil.py", b"print('escaped')\n")
         if hostile == "zipbomb":

@@ -1,0 +1,97 @@
+import AirlockCore
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// The whole pipeline with real clients: sync from an upstream on 127.0.0.1, serve, install with pip and uv.
+@Suite(.timeLimit(.minutes(5))) struct PyPIMirrorTests {
+    @Test func pipAndUvInstallADependencyChainFromAJSONUpstream() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain)
+        let report = try mirror.syncOK(["alpha"])
+        #expect(report["releases"] as? Int == 5, "alpha 1.0 and 1.1, beta, delta and (through delta[fast]) epsilon")
+        let server = try mirror.serve()
+
+        let (pip, pipPython) = try PythonClients.pipInstall(["alpha"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "pip install failed:\n\(pip.output)")
+        let ran = try PythonClients.python(pipPython, "import alpha, epsilon; print(alpha.hello())")
+        #expect(ran.stdout.trimmingWhitespace() == "alpha 1.1 + beta 1.2 + delta 0.9", "\(ran.output)")
+
+        let (uv, uvPython) = try PythonClients.uvInstall(["alpha==1.0"], index: server.base + "/pypi/latest/simple/", in: mirror.dir.path)
+        #expect(uv.succeeded, "uv pip install failed:\n\(uv.output)")
+        let uvRan = try PythonClients.python(uvPython, "import alpha, beta; print(alpha.__version__, beta.__version__)")
+        #expect(uvRan.stdout.trimmingWhitespace() == "1.0 1.2", "\(uvRan.output)")
+
+        // Wheels cover every target here, so sdists were not taken.
+        let page = try httpGet(server.base + "/simple/alpha/")
+        #expect(page.body.contains("alpha-1.1-py3-none-any.whl"))
+        #expect(!page.body.contains("alpha-1.1.tar.gz"))
+    }
+
+    @Test func htmlOnlyUpstreamThroughRealPypiserver() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain, kind: .pypiserver)
+        mirror.upstream.stop()
+        let html = try MirrorHarness(MirrorHarness.chain, kind: .pypiserver)
+        try html.syncOK(["alpha>=1.1"])
+        let server = try html.serve()
+        let (pip, python) = try PythonClients.pipInstall(["alpha"], index: server.base + "/simple/", in: html.dir.path)
+        #expect(pip.succeeded, "pip install failed:\n\(pip.output)")
+        #expect(try PythonClients.python(python, "import alpha; print(alpha.hello())").stdout.contains("alpha 1.1"))
+        // pypiserver offers no PEP 658 files: airlock read METADATA from the wheels and now serves it itself.
+        let json = try httpGet(server.base + "/simple/beta/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
+        #expect(json.body.contains("\"core-metadata\":{\"sha256\""))
+    }
+
+    @Test func unselectedProjectIsAbsentEverywhere() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain)
+        try mirror.syncOK(["alpha"])
+        let server = try mirror.serve()
+        let today = Timestamp.day(Date())
+        for path in ["/simple/unrelated/", "/pypi/latest/simple/unrelated/", "/pypi/1/simple/unrelated/", "/pypi/\(today)/simple/unrelated/"] {
+            let r = try httpGet(server.base + path)
+            #expect(r.status == 404, "\(path)")
+            #expect(r.body.contains("'unrelated' is not approved"), "\(path): \(r.body)")
+        }
+        let wheel = "unrelated-1.0-py3-none-any.whl"
+        let digest = try mirror.digest(of: wheel)
+        for path in ["/files/sha256/\(digest.hex)/\(wheel)", "/files/sha256/\(digest.hex)/\(wheel).metadata"] {
+            #expect(try httpGet(server.base + path).status == 404, "\(path)")
+        }
+        #expect(!(try httpGet(server.base + "/simple/").body.contains("unrelated")))
+        let (pip, _) = try PythonClients.pipInstall(["unrelated"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(!pip.succeeded)
+    }
+
+    @Test func secondSyncPublishesASecondSnapshotAndTheFirstStaysPinned() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain)
+        try mirror.syncOK(["alpha"], extra: ["--versions", "2"])
+        try mirror.add([PackageSpec("alpha", "1.2", requires: ["beta>=1.0"])])
+        let second = try mirror.syncOK([], extra: ["--versions", "2"])
+        #expect(try mirror.snapshotIDs() == [1, 2])
+        #expect(second["downloaded"] as? Int == 1, "only the new wheel is fetched: \(second)")
+        #expect((second["indexNotModified"] as? Int ?? 0) >= 3, "unchanged projects cost a 304 each: \(second)")
+
+        let server = try mirror.serve()
+        let first = try httpGet(server.base + "/pypi/1/simple/alpha/").body
+        #expect(first.contains("alpha-1.0-py3-none-any.whl") && first.contains("alpha-1.1-py3-none-any.whl") && !first.contains("alpha-1.2"))
+        let latest = try httpGet(server.base + "/pypi/latest/simple/alpha/").body
+        #expect(latest.contains("alpha-1.2-py3-none-any.whl") && !latest.contains("alpha-1.0-py3-none-any.whl"))
+        #expect(try httpGet(server.base + "/pypi/\(Timestamp.day(Date()))/simple/alpha/").body == latest)
+        #expect(try httpGet(server.base + "/pypi/2000-01-01/simple/").status == 404)
+
+        let (pip, python) = try PythonClients.pipInstall(["alpha"], index: server.base + "/pypi/1/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(try PythonClients.python(python, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1")
+
+        let diff = try AirlockCommand.run(["snapshot", "diff", "--data", mirror.data, "1", "2"])
+        #expect(diff.succeeded, "\(diff.output)")
+        #expect(diff.stdout.contains("+ alpha 1.2"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("- alpha 1.0"), "\(diff.stdout)")
+    }
+
+    @Test func unknownProjectIsAClearError() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain)
+        let r = try mirror.sync(["no-such-project"])
+        #expect(!r.succeeded)
+        #expect(r.stderr.contains("project 'no-such-project' (required by the selection) does not exist on the upstream"), "\(r.stderr)")
+    }
+}
