@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
+        .target(name: "CFileSync"),
         .target(
             name: "AirlockCore",
             dependencies: [
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "AirlockUpstream",
             dependencies: [
-                "AirlockCore", "CCurl", "CArchive",
+                "AirlockCore", "CCurl", "CArchive", "CFileSync",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

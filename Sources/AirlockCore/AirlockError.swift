@@ -21,7 +21,6 @@ public struct AirlockError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code("storage")
         public static let catalog = Code("catalog")
         public static let resolution = Code("resolution")
-        public static let unauthorized = Code("unauthorized")
     }
 
     public let code: Code

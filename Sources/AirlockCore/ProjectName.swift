@@ -17,6 +17,7 @@ public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomString
     }
 
     public static func normalize(_ raw: String) -> String {
+        if isNormalized(raw) { return raw }
         var out = ""
         out.reserveCapacity(raw.utf8.count)
         var pendingSeparator = false
@@ -30,6 +31,22 @@ public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomString
             }
         }
         return out
+    }
+
+    /// True when `raw` is already in normal form: lowercase ASCII letters and digits, single inner dashes.
+    public static func isNormalized(_ raw: String) -> Bool {
+        var previousDash = true
+        for b in raw.utf8 {
+            if b == UInt8(ascii: "-") {
+                if previousDash { return false }
+                previousDash = true
+            } else if (b >= 97 && b <= 122) || (b >= 48 && b <= 57) {
+                previousDash = false
+            } else {
+                return false
+            }
+        }
+        return !previousDash
     }
 
     /// True when `raw` is a valid project name (PEP 508 identifier rules).

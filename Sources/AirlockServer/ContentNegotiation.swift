@@ -1,7 +1,7 @@
 import AirlockCore
 
 /// The formats of a simple-repository page, as PEP 691 names them.
-enum SimpleFormat: Sendable {
+enum SimpleFormat: String, Sendable {
     case json
     case html
     /// `text/html`: the legacy PEP 503 type, byte-for-byte the same HTML.

@@ -51,9 +51,7 @@ public struct Endpoint: Sendable {
     }
 
     private func resolve(_ text: String) throws -> Resolved {
-        guard let selector = SnapshotSelector(text), let view = try views.view(.pypi, selector) else {
-            return .answer(Responses.unknownSnapshot(.pypi, text))
-        }
+        guard let view = try views.view(.pypi, text) else { return .answer(Responses.unknownSnapshot(.pypi, text)) }
         return .view(view)
     }
 
@@ -65,12 +63,14 @@ public struct Endpoint: Sendable {
         case .answer(let r): return r
         case .view(let v): view = v
         }
-        let body = pages.page("\(view.snapshot.id)//\(format)") { SimpleRepositoryRenderer.index(view, format: format) }
-        return page(req, body, format: format, snapshot: view.snapshot, pinned: snapshot)
+        let page = pages.page(view, project: "", format: format, pinned: view.isExact(snapshot)) {
+            SimpleRepositoryRenderer.index(view, format: format)
+        }
+        return page.response(to: req)
     }
 
     private func simpleProject(_ req: Request, snapshot: String, project raw: String) throws -> Response {
-        let project = raw.removingPercentEncoding ?? raw
+        let project = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? raw) : raw
         let normalized = ProjectName.normalize(project)
         if project != normalized || !req.uri.path.hasSuffix("/") {
             let prefix = req.uri.path.hasPrefix("/simple") ? "/simple" : "/pypi/\(snapshot)/simple"
@@ -86,23 +86,10 @@ public struct Endpoint: Sendable {
             logger.info("not approved", metadata: ["project": "\(normalized)", "snapshot": "\(view.snapshot.id)"])
             return Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot)
         }
-        let body = pages.page("\(view.snapshot.id)/\(normalized)/\(format)") {
+        let page = pages.page(view, project: normalized, format: format, pinned: view.isExact(snapshot)) {
             SimpleRepositoryRenderer.project(entry, snapshot: view.snapshot, format: format)
         }
-        return page(req, body, format: format, snapshot: view.snapshot, pinned: snapshot)
-    }
-
-    private func page(_ req: Request, _ body: ByteBuffer, format: SimpleFormat, snapshot: Snapshot, pinned: String) -> Response {
-        let etag = "\"s\(snapshot.id)-\(format)\""
-        // An exact snapshot id never changes; `latest` and dates move as snapshots are published.
-        let cache = SnapshotSelector(pinned).map { if case .id = $0 { true } else { false } } == true
-            ? "public, max-age=31536000, immutable" : "public, max-age=30"
-        var headers: HTTPFields = [
-            .contentType: format.contentType, .eTag: etag, .vary: "Accept", .cacheControl: cache,
-        ]
-        headers[HTTPField.Name("X-Airlock-Snapshot")!] = String(snapshot.id)
-        if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+        return page.response(to: req)
     }
 
     private func notAcceptable() -> Response {
@@ -143,11 +130,11 @@ public struct Endpoint: Sendable {
             }
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)
-            let body = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 1 << 20)
+            let body = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 4 << 20)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
-        let body = try await fileIO.loadFile(path: path, context: ctx, chunkLength: 1 << 20)
+        let body = try await fileIO.loadFile(path: path, context: ctx, chunkLength: 4 << 20)
         return Response(status: .ok, headers: headers, body: body)
     }
 }
@@ -170,19 +157,46 @@ enum ByteRange {
     }
 }
 
-/// Rendered pages, keyed by snapshot, project and format: snapshots are immutable, so a page
-/// rendered once is right forever. Bounded; cleared whole when full.
+/// A rendered page with the headers it is always sent with.
+struct RenderedPage: Sendable {
+    static let snapshotHeader = HTTPField.Name("X-Airlock-Snapshot")!
+
+    let body: ByteBuffer
+    let headers: HTTPFields
+    let etag: String
+
+    init(body: [UInt8], format: SimpleFormat, snapshot: Snapshot, pinned: Bool) {
+        self.body = ByteBuffer(bytes: body)
+        self.etag = "\"s\(snapshot.id)-\(format.rawValue)\""
+        var headers: HTTPFields = [
+            .contentType: format.contentType, .eTag: etag, .vary: "Accept",
+            // An exact snapshot id never changes; `latest` and dates move as snapshots are published.
+            .cacheControl: pinned ? "public, max-age=31536000, immutable" : "public, max-age=30",
+        ]
+        headers[Self.snapshotHeader] = String(snapshot.id)
+        self.headers = headers
+    }
+
+    func response(to req: Request) -> Response {
+        if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+}
+
+/// Rendered pages, keyed by snapshot, project, format and pinning: snapshots are immutable, so a
+/// page rendered once is right forever. Bounded; cleared whole when full.
 final class PageCache: Sendable {
-    private let pages = Mutex<[String: ByteBuffer]>([:])
+    private let pages = Mutex<[String: RenderedPage]>([:])
     private let limit = 50_000
 
-    func page(_ key: String, render: () -> [UInt8]) -> ByteBuffer {
+    func page(_ view: SnapshotView, project: String, format: SimpleFormat, pinned: Bool, render: () -> [UInt8]) -> RenderedPage {
+        let key = "\(view.snapshot.id)/\(project)/\(format.rawValue)/\(pinned)"
         if let hit = pages.withLock({ $0[key] }) { return hit }
-        let buffer = ByteBuffer(bytes: render())
+        let page = RenderedPage(body: render(), format: format, snapshot: view.snapshot, pinned: pinned)
         pages.withLock {
             if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
-            $0[key] = buffer
+            $0[key] = page
         }
-        return buffer
+        return page
     }
 }

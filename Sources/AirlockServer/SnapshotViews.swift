@@ -32,35 +32,41 @@ final class SnapshotView: Sendable {
         self.projects = projects
         self.projectNames = projects.values.map(\.name).sorted()
     }
+
+    /// Whether `selector` names this snapshot by its id, which never moves.
+    func isExact(_ selector: String) -> Bool { selector == String(snapshot.id) }
 }
 
 /// Finds and caches snapshot views for the endpoint.
 final class SnapshotViews: Sendable {
     private let catalog: any SnapshotCatalog
     private let views = Mutex<[Int64: SnapshotView]>([:])
-    private let selectors = Mutex<[String: (Int64, Date)]>([:])
-    private let servedFiles = Mutex<[String: Distribution]>([:])
-    private let refreshInterval: TimeInterval
+    private struct Resolution {
+        let view: SnapshotView
+        let resolvedAt: ContinuousClock.Instant
+    }
 
-    init(catalog: any SnapshotCatalog, refreshInterval: TimeInterval = 1) {
+    private let selectors = Mutex<[String: Resolution]>([:])
+    private let servedFiles = Mutex<[String: Distribution]>([:])
+    private let refreshInterval: Duration
+
+    init(catalog: any SnapshotCatalog, refreshInterval: Duration = .seconds(1)) {
         self.catalog = catalog
         self.refreshInterval = refreshInterval
     }
 
-    /// The view a selector names now, or nil when no snapshot matches.
-    func view(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> SnapshotView? {
-        let key = "\(ecosystem.rawValue)/\(selector)"
-        let now = Date()
-        if let (id, resolvedAt) = selectors.withLock({ $0[key] }), now.timeIntervalSince(resolvedAt) < refreshInterval || isExact(selector),
-            let view = views.withLock({ $0[id] })
-        {
-            return view
+    /// The view a selector (as written in the URL) names now, or nil when no snapshot matches.
+    /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
+    func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
+        let key = ecosystem.rawValue + "/" + text
+        let now = ContinuousClock.now
+        if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
+            return hit.view
         }
-        guard let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
-        selectors.withLock { $0[key] = (snapshot.id, now) }
-        if let view = views.withLock({ $0[snapshot.id] }) { return view }
-        let view = SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot))
+        guard let selector = SnapshotSelector(text), let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
+        let view = try views.withLock({ $0[snapshot.id] }) ?? SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot))
         views.withLock { $0[snapshot.id] = view }
+        selectors.withLock { $0[key] = Resolution(view: view, resolvedAt: now) }
         return view
     }
 
@@ -71,10 +77,5 @@ final class SnapshotViews: Sendable {
         guard let found = try catalog.servedFile(digest: digest, filename: filename) else { return nil }
         servedFiles.withLock { $0[key] = found }
         return found
-    }
-
-    private func isExact(_ selector: SnapshotSelector) -> Bool {
-        if case .id = selector { return true }
-        return false
     }
 }

@@ -99,7 +99,6 @@ actor DistributionFetcher {
             throw AirlockError(.malformedMetadata, "\(file.filename): its metadata says version \(metadata.version), the filename \(declared)")
         }
         let metadataDigest = kind == .wheelMetadata ? try store.put(bytes) : nil
-        progress.fileDone()
         return StoredFile(digest: digest, size: size, metadata: bytes, metadataDigest: metadataDigest)
     }
 }

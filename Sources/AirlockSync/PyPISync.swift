@@ -83,7 +83,7 @@ public struct PyPISync: Sendable {
 
         let allFiles = releases.flatMap { r in r.files.map { (r.project, $0) } }
         progress.phase("fetching", total: allFiles.count)
-        let stored = try await fetchAll(allFiles, with: files, parallel: options.maxConnections * 2)
+        let stored = try await fetchAll(allFiles, with: files, parallel: options.maxConnections * 2, progress: progress)
         progress.finish()
 
         let now = Date()
@@ -126,7 +126,7 @@ public struct PyPISync: Sendable {
     }
 
     /// Fetches every file, a bounded number at once; reports every failure, not just the first.
-    private func fetchAll(_ all: [(ProjectName, UpstreamFile)], with files: DistributionFetcher, parallel: Int) async throws -> [String: StoredFile] {
+    private func fetchAll(_ all: [(ProjectName, UpstreamFile)], with files: DistributionFetcher, parallel: Int, progress: SyncProgress) async throws -> [String: StoredFile] {
         var stored: [String: StoredFile] = [:]
         var failures: [String] = []
         try await withThrowingTaskGroup(of: (String, Result<StoredFile, AirlockError>).self) { group in
@@ -143,6 +143,7 @@ public struct PyPISync: Sendable {
             }
             for _ in 0..<max(parallel, 1) { startNext() }
             while let (url, result) = try await group.next() {
+                progress.fileDone()
                 switch result {
                 case .success(let s): stored[url] = s
                 case .failure(let e):

@@ -1,4 +1,5 @@
 import CCurl
+import CFileSync
 import struct Crypto.SHA256
 import Foundation
 import Synchronization
@@ -127,6 +128,7 @@ final class Transfer: @unchecked Sendable {
     var fd: Int32 = -1
     var hasher = SHA256()
     var received: Int64 = 0
+    var flushedUpTo: Int64 = 0
     var overflow = false
     var writeErrno: Int32 = 0
     var continuation: CheckedContinuation<TransferOutcome, any Error>?
@@ -163,11 +165,22 @@ final class Transfer: @unchecked Sendable {
                 }
                 offset += n
             }
+            startWriteback()
         } else {
             body.append(contentsOf: chunk)
         }
         request.onBytes?(chunk.count)
         return true
+    }
+
+    /// Asks the kernel to start writing finished 8 MiB stretches to disk while the download goes on,
+    /// so the store's fsync at commit has little left to wait for.
+    private func startWriteback() {
+        let stretch: Int64 = 8 << 20
+        if received - flushedUpTo >= stretch {
+            airlock_start_writeback(fd, flushedUpTo, received - flushedUpTo)
+            flushedUpTo = received
+        }
     }
 
     func receiveHeader(_ line: String) {

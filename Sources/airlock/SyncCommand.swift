@@ -23,7 +23,7 @@ struct SyncPyPI: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     @Option(help: "Simple index root of the upstream (PEP 503/691).")
-    var upstream: String
+    var upstream = "https://pypi.org/simple/"
 
     @Option(name: .customLong("python"), help: "Target Python version(s) (repeatable).")
     var pythons: [String] = ["3.10", "3.11", "3.12", "3.13"]

@@ -13,6 +13,7 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"wrong_hash": ["<filename>"]}        declare a wrong sha256 for that file
   {"throttle": {"<filename>": BPS}}     send that file at BPS bytes per second
   {"malformed": {"<project>": "json"|"html"}}  serve a broken page for that project
+  {"yanked": {"<filename>": "reason"}}   mark that file yanked (PEP 592)
 GET /_stats answers the number of requests per path, for tests to count fetches.
 """
 import hashlib
@@ -107,7 +108,7 @@ def file_entry(filename, f):
         "requires-python": None,
         "size": os.path.getsize(path),
         "upload-time": upload,
-        "yanked": False,
+        "yanked": f.get("yanked", {}).get(filename, False),
         "core-metadata": {"sha256": hashlib.sha256(meta).hexdigest()} if meta and MODE == "json" else False,
         "_meta": meta,
     }
@@ -182,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
         links = []
         for e in entries:
             attrs = f'href="{e["url"]}#sha256={e["hashes"]["sha256"]}"'
+            if e["yanked"] is not False:
+                attrs += f' data-yanked="{html.escape(e["yanked"])}"'
             if e["core-metadata"]:
                 attrs += f' data-core-metadata="sha256={e["core-metadata"]["sha256"]}"'
             links.append(f"<a {attrs}>{html.escape(e['filename'])}</a><br/>")

@@ -95,3 +95,26 @@ import Testing
         #expect(r.stderr.contains("project 'no-such-project' (required by the selection) does not exist on the upstream"), "\(r.stderr)")
     }
 }
+
+/// PEP 592: yanked files are skipped unless pinned exactly, and served with their reason.
+@Suite(.timeLimit(.minutes(3))) struct YankedReleaseTests {
+    @Test func yankedReleaseIsServedOnlyWhenPinnedAndKeepsItsReason() throws {
+        let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")], kind: .html)
+        try mirror.upstream.setFaults(#"{"yanked": {"alpha-1.1-py3-none-any.whl": "broken build"}}"#)
+        try mirror.syncOK(["alpha"], extra: ["--versions", "1"])
+        let server = try mirror.serve()
+        let unpinned = try httpGet(server.base + "/simple/alpha/").body
+        #expect(unpinned.contains("alpha-1.0-py3-none-any.whl") && !unpinned.contains("alpha-1.1"), "an unpinned selection skips the yanked release")
+
+        try mirror.syncOK(["alpha==1.1"])
+        let pinned = try httpGet(server.base + "/pypi/2/simple/alpha/").body
+        #expect(pinned.contains(#"data-yanked="broken build">alpha-1.1-py3-none-any.whl"#), "\(pinned)")
+        let (pip, python) = try PythonClients.pipInstall(["alpha==1.1"], index: server.base + "/pypi/2/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(pip.output.contains("yanked"), "pip warns about the yanked release: \(pip.output)")
+        #expect(try PythonClients.python(python, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1")
+        let (latest, latestPython) = try PythonClients.pipInstall(["alpha"], index: server.base + "/pypi/2/simple/", in: mirror.dir.path)
+        #expect(latest.succeeded, "\(latest.output)")
+        #expect(try PythonClients.python(latestPython, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0", "pip avoids the yanked version when not pinned")
+    }
+}
