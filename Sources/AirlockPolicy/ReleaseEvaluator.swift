@@ -1,6 +1,19 @@
 public import AirlockCore
 public import Foundation
 
+/// When a project released, across all its versions upstream (not only those mirrored).
+public struct ProjectHistory: Sendable, Hashable {
+    public var firstUpload: Date?
+    public var lastUpload: Date?
+    public var releaseCount: Int
+
+    public init(firstUpload: Date?, lastUpload: Date?, releaseCount: Int) {
+        self.firstUpload = firstUpload
+        self.lastUpload = lastUpload
+        self.releaseCount = releaseCount
+    }
+}
+
 /// What the evaluator knows about one release when it decides.
 public struct ReleaseFacts: Sendable {
     public var ecosystem: Ecosystem
@@ -10,15 +23,30 @@ public struct ReleaseFacts: Sendable {
     public var people: ProjectPeople?
     /// The requirement (or requirement chain) that brought the release into the mirror.
     public var selectedBy: String
+    public var history: ProjectHistory
+    /// The licence the release declares, if it could be read.
+    public var license: LicenseExpression?
+    /// The licence text as declared, for explanations.
+    public var declaredLicense: String?
 
-    public init(ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String) {
+    public init(
+        ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,
+        history: ProjectHistory = ProjectHistory(firstUpload: nil, lastUpload: nil, releaseCount: 0), license: LicenseExpression? = nil,
+        declaredLicense: String? = nil
+    ) {
         self.ecosystem = ecosystem
         self.project = project
         self.version = version
         self.files = files
         self.people = people
         self.selectedBy = selectedBy
+        self.history = history
+        self.license = license
+        self.declaredLicense = declaredLicense
     }
+
+    /// When this release first appeared: its earliest file upload.
+    public var uploadTime: Date? { files.compactMap(\.uploadTime).min() }
 }
 
 /// Decides whether a release may be served. The sync asks it about every release it records;
@@ -29,8 +57,8 @@ public protocol ReleaseEvaluator: Sendable {
     func evaluate(_ release: ReleaseFacts, at now: Date) -> Decision
 }
 
-/// Approves exactly what the sync's selection brought in: the operator's requirement list is the policy.
-/// The scoring policy engine replaces it; until then this keeps the decision path real.
+/// Approves exactly what the sync's selection brought in: the operator's requirement list is the
+/// policy. Used when no policy file is given.
 public struct SelectionPolicy: ReleaseEvaluator {
     public init() {}
 

@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockPolicy
 import AirlockUpstream
 import Logging
 
@@ -10,6 +11,10 @@ struct ResolvedRelease: Sendable {
     let selectedBy: String
     let requiresDist: [String]?
     let people: ProjectPeople?
+    /// When the project released, over every version upstream.
+    let history: ProjectHistory
+    let license: LicenseExpression?
+    let declaredLicense: String?
 }
 
 /// Follows requirements through `Requires-Dist` to the full closure the target environments need.
@@ -127,7 +132,10 @@ struct DependencyResolver {
         let release = ResolvedRelease(
             project: ProjectName(normalized: name.normalized, display: metadata.name.isEmpty ? name.display : metadata.name),
             version: version, files: files, selectedBy: want.origin == "the selection" ? want.requirement.description : "\(want.requirement) via \(want.origin)",
-            requiresDist: metadata.values("Requires-Dist"), people: index.people ?? metadata.people)
+            requiresDist: metadata.values("Requires-Dist"), people: index.people ?? metadata.people,
+            history: Self.history(of: index, project: name),
+            license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
+            declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"))
         return (release, deps.map { Want(requirement: $0, origin: label, count: 1) })
     }
 
@@ -146,6 +154,13 @@ struct DependencyResolver {
             source = file.filename
         }
         return try CoreMetadata(parsing: String(decoding: bytes, as: UTF8.self), source: source)
+    }
+
+    /// First and last upload over every version the upstream lists, and how many versions there are.
+    static func history(of index: ProjectIndex, project: ProjectName) -> ProjectHistory {
+        let times = index.files.compactMap(\.uploadTime)
+        let versions = Set(index.files.compactMap { DistributionFilename($0.filename, project: project)?.version })
+        return ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: versions.count)
     }
 
     /// The files of one release that some target environment installs.

@@ -90,7 +90,9 @@ public struct PyPISync: Sendable {
         var decisions: [String: Decision] = [:]
         let records: [ReleaseRecord] = releases.map { r in
             let distributions = r.files.map { f in distribution(f, of: r, stored: stored[f.url]!) }
-            let facts = ReleaseFacts(ecosystem: .pypi, project: r.project, version: r.version.description, files: distributions, people: r.people, selectedBy: r.selectedBy)
+            let facts = ReleaseFacts(
+                ecosystem: .pypi, project: r.project, version: r.version.description, files: distributions, people: r.people,
+                selectedBy: r.selectedBy, history: r.history, license: r.license, declaredLicense: r.declaredLicense)
             let decision = evaluator.evaluate(facts, at: now)
             decisions["\(r.project.normalized)==\(r.version)"] = decision
             return ReleaseRecord(

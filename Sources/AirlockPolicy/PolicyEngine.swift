@@ -1,0 +1,129 @@
+public import AirlockCore
+public import Foundation
+
+/// Scores a release under a policy and explains the score: every factor with its raw signal and
+/// points, then every hard rule that fired. Deterministic: the same facts, policy and time give the
+/// same decision.
+public struct PolicyEngine: ReleaseEvaluator {
+    public let loaded: LoadedPolicy
+    private let typosquats: TyposquatDetector
+    private let allow: Set<String>
+    private let deny: Set<String>
+    private let licensesAllowed: Set<String>
+    private let licensesDenied: Set<String>
+    private let disposableDomains: Set<String>
+
+    public init(_ loaded: LoadedPolicy) {
+        let p = loaded.policy
+        self.loaded = loaded
+        self.typosquats = TyposquatDetector(protected: p.typosquat.protected, maxDistance: p.typosquat.maxDistance)
+        self.allow = Set(p.rules.allow.map(ProjectName.normalize))
+        self.deny = Set(p.rules.deny.map(ProjectName.normalize))
+        self.licensesAllowed = Set(p.licenses.allow)
+        self.licensesDenied = Set(p.licenses.deny)
+        self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
+    }
+
+    public var policyDigest: String { loaded.digest }
+
+    public func evaluate(_ r: ReleaseFacts, at now: Date) -> Decision {
+        let p = loaded.policy
+        var factors: [Decision.Factor] = []
+        var earned = 0.0, possible = 0.0
+
+        func days(since date: Date?) -> Double? { date.map { max(0, now.timeIntervalSince($0) / 86_400) } }
+        func score(_ name: String, weight: Double, fraction: Double?, signal: String) {
+            guard let fraction else {
+                factors.append(.init(name: name, signal: signal + " (not scored)", points: 0))
+                return
+            }
+            let points = (weight * min(max(fraction, 0), 1) * 10).rounded() / 10
+            earned += points
+            possible += weight
+            factors.append(.init(name: name, signal: signal, points: points))
+        }
+
+        let projectAge = days(since: r.history.firstUpload)
+        score(
+            "maturity", weight: p.weights.maturity, fraction: projectAge.map { $0 / p.age.matureAfterDays },
+            signal: projectAge.map { "first release \(Int($0)) days ago (\(r.history.releaseCount) releases)" } ?? "first release date unknown")
+        let releaseAge = days(since: r.uploadTime)
+        score(
+            "release_age", weight: p.weights.releaseAge, fraction: releaseAge.map { $0 / p.age.settledAfterDays } ?? 0,
+            signal: releaseAge.map { "released \(Int($0)) days ago" } ?? "no upload time")
+        let quiet = days(since: r.history.lastUpload)
+        score(
+            "activity", weight: p.weights.activity,
+            fraction: quiet.map { $0 <= p.age.abandonedAfterDays ? 1 : 1 - ($0 - p.age.abandonedAfterDays) / p.age.abandonedAfterDays } ?? 0,
+            signal: quiet.map { "last release \(Int($0)) days ago" } ?? "no release dates")
+        let (people, disposable) = maintainers(r.people)
+        score(
+            "maintainers", weight: p.weights.maintainers, fraction: disposable != nil ? 0 : min(Double(people.count), 2) / 2,
+            signal: disposable.map { "uses a disposable e-mail domain (\($0))" }
+                ?? (people.isEmpty ? "no author or maintainer named" : "\(people.count) named: \(people.sorted().joined(separator: ", "))"))
+        score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported")
+
+        let total = possible > 0 ? (earned / possible * 1000).rounded() / 10 : 0
+        var verdict: Verdict = total >= p.thresholds.approveAt ? .approve : total < p.thresholds.denyBelow ? .deny : .review
+        factors.append(.init(name: "score", signal: "\(total) of 100: approve at \(p.thresholds.approveAt), deny below \(p.thresholds.denyBelow)", points: total))
+
+        func rule(_ name: String, _ outcome: Verdict, _ signal: String) {
+            factors.append(.init(name: "rule:\(name)", signal: "\(signal) → \(outcome.rawValue)", points: 0))
+            if outcome.severity > verdict.severity { verdict = outcome }
+        }
+        let name = r.project.normalized
+        if let (target, how) = typosquats.imitation(of: r.project.display) {
+            rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
+        }
+        switch r.license?.standing(allow: licensesAllowed, deny: licensesDenied) {
+        case .allowed: break
+        case .denied(let id): rule("license", .deny, "licence \(id) is denied (declared: \(r.declaredLicense ?? r.license!.description))")
+        case .unknown(let id): rule("license", p.licenses.unknown, "licence \(id) is in neither list")
+        case nil: rule("license", p.licenses.unknown, "no readable licence (declared: \(r.declaredLicense ?? "nothing"))")
+        }
+        if !r.files.isEmpty, r.files.allSatisfy({ $0.yanked != nil }) {
+            rule("yanked", p.rules.yanked, "every file is yanked upstream: \(r.files[0].yanked!.isEmpty ? "no reason given" : r.files[0].yanked!)")
+        }
+        if let age = releaseAge, age < p.age.cooldownDays {
+            let until = r.uploadTime!.addingTimeInterval(p.age.cooldownDays * 86_400)
+            rule("cooldown", .review, "released \(String(format: "%.1f", age)) days ago; held back until \(Timestamp.format(until))")
+        }
+        if allow.contains(name) && !deny.contains(name) {
+            factors.append(.init(name: "rule:allow", signal: "'\(name)' is on the policy's allow list → approve", points: 0))
+            verdict = .approve
+        }
+        if deny.contains(name) { rule("deny", .deny, "'\(name)' is on the policy's deny list") }
+        return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest)
+    }
+
+    /// Distinct people named as author or maintainer, and a disposable e-mail domain if one is used.
+    private func maintainers(_ people: ProjectPeople?) -> (Set<String>, String?) {
+        guard let people else { return ([], nil) }
+        var names = Set<String>()
+        var disposable: String?
+        for (name, email) in [(people.author, people.authorEmail), (people.maintainer, people.maintainerEmail)] {
+            for address in (email ?? "").split(separator: ",") {
+                let domain = address.split(separator: "@").last.map { $0.trimmingWhitespace().lowercased().trimmingSuffix(">") } ?? ""
+                if disposableDomains.contains(domain) { disposable = domain }
+            }
+            let who = (name?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? email?.trimmingWhitespace()
+            if let who, !who.isEmpty { names.insert(who) }
+        }
+        return (names, disposable)
+    }
+}
+
+extension Verdict {
+    /// deny > review > approve.
+    var severity: Int {
+        switch self {
+        case .approve: 0
+        case .review: 1
+        case .deny: 2
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+}

@@ -1,0 +1,127 @@
+public import AirlockCore
+import Foundation
+import TOMLKit
+
+/// Reads a policy file. Every problem — TOML syntax, a missing or mistyped field, an unknown key, a
+/// value out of range — is an error naming the file, the line and the field, and nothing half-loaded
+/// is ever returned.
+public enum PolicyFile {
+    /// Loads and validates the policy at `path`.
+    public static func load(_ path: String) throws -> LoadedPolicy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AirlockError(.invalidArgument, "cannot read policy file \(path)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Parses policy text; `path` names it in errors.
+    public static func parse(_ text: String, path: String) throws -> LoadedPolicy {
+        let policy: Policy
+        do {
+            policy = try TOMLDecoder(strictDecoding: true).decode(Policy.self, from: text)
+        } catch let e as TOMLParseError {
+            throw AirlockError(.invalidArgument, "\(path):\(e.source.begin.line): TOML syntax error: \(e.description)")
+        } catch let e as UnexpectedKeysError {
+            let (key, codingPath) = e.keys.sorted { $0.key < $1.key }.first!
+            var keys = codingPath.map(\.stringValue)
+            if keys.last != key { keys.append(key) }
+            throw AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): unknown field '\(keys.joined(separator: "."))'")
+        } catch let e as DecodingError {
+            throw describe(e, path: path, text: text)
+        }
+        try validate(policy, path: path, text: text)
+        return LoadedPolicy(policy: policy, digest: "sha256:" + Digest.of(Array(text.utf8)).hex, path: path)
+    }
+
+    private static func validate(_ p: Policy, path: String, text: String) throws {
+        func fail(_ field: [String], _ why: String) -> AirlockError {
+            AirlockError(.invalidArgument, "\(path):\(line(of: field, in: text)): field '\(field.joined(separator: "."))' \(why)")
+        }
+        let t = p.thresholds
+        for (key, value) in [("approve_at", t.approveAt), ("deny_below", t.denyBelow)] where !(0...100).contains(value) {
+            throw fail(["thresholds", key], "must be between 0 and 100, not \(value)")
+        }
+        if t.denyBelow > t.approveAt { throw fail(["thresholds", "deny_below"], "(\(t.denyBelow)) must not exceed approve_at (\(t.approveAt))") }
+        let w = p.weights
+        for (key, value) in [("maturity", w.maturity), ("release_age", w.releaseAge), ("activity", w.activity), ("maintainers", w.maintainers), ("popularity", w.popularity)]
+        where value < 0 {
+            throw fail(["weights", key], "must not be negative")
+        }
+        if w.maturity + w.releaseAge + w.activity + w.maintainers + w.popularity <= 0 { throw fail(["weights"], "must give some factor a positive weight") }
+        let a = p.age
+        for (key, value) in [("mature_after_days", a.matureAfterDays), ("settled_after_days", a.settledAfterDays), ("abandoned_after_days", a.abandonedAfterDays)]
+        where value <= 0 {
+            throw fail(["age", key], "must be a positive number of days")
+        }
+        if a.cooldownDays < 0 { throw fail(["age", "cooldown_days"], "must not be negative") }
+        if p.typosquat.maxDistance < 0 || p.typosquat.maxDistance > 3 { throw fail(["typosquat", "max_distance"], "must be 0 to 3") }
+        for name in p.rules.allow + p.rules.deny + p.typosquat.protected where !ProjectName.isValid(name) {
+            throw fail(["rules"], "names an invalid project '\(name)'")
+        }
+    }
+
+    private static func describe(_ error: DecodingError, path: String, text: String) -> AirlockError {
+        func field(_ c: DecodingError.Context, _ key: (any CodingKey)? = nil) -> [String] {
+            var keys = c.codingPath.map(\.stringValue).filter { Int($0) == nil }
+            if let key, keys.last != key.stringValue { keys.append(key.stringValue) }
+            return keys
+        }
+        func at(_ keys: [String], _ message: String) -> AirlockError {
+            AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): \(message)")
+        }
+        switch error {
+        case .keyNotFound(let key, let c):
+            // TOMLKit reports a value of the wrong type as a missing key: tell the two apart by the text.
+            let keys = field(c, key)
+            guard exactLine(of: keys, in: text) != nil else { return at(keys, "missing field '\(keys.joined(separator: "."))'") }
+            let expected = c.debugDescription.contains("\"Double\"") || c.debugDescription.contains("\"Int\"") ? "a number"
+                : c.debugDescription.contains("\"String\"") ? "a string" : c.debugDescription.contains("Array") ? "a list" : "a table"
+            return at(keys, "field '\(keys.joined(separator: "."))' should be \(expected)")
+        case .typeMismatch(let type, let c), .valueNotFound(let type, let c):
+            return at(field(c), "field '\(field(c).joined(separator: "."))' should be \(describe(type))")
+        case .dataCorrupted(let c):
+            return at(field(c), "field '\(field(c).joined(separator: "."))': \(c.debugDescription)")
+        @unknown default:
+            return AirlockError(.invalidArgument, "\(path): \(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Verdict.Type: return "one of \"approve\", \"review\", \"deny\""
+        case is [String].Type: return "a list of strings"
+        default: return "a \(type)"
+        }
+    }
+
+    /// The 1-based line where a dotted field is set, else its table's header, else 1.
+    static func line(of field: [String], in text: String) -> Int {
+        exactLine(of: field, in: text) ?? exactLine(of: Array(field.dropLast()), in: text) ?? 1
+    }
+
+    /// The line of `key =` under the field's `[table]` header (or of the header itself), if present.
+    static func exactLine(of field: [String], in text: String) -> Int? {
+        guard let last = field.last else { return nil }
+        let table = field.dropLast().joined(separator: ".")
+        var current = ""
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let l = raw.trimmingWhitespace()
+            if l.hasPrefix("[") {
+                current = String(l.prefix { $0 != "#" }.filter { $0 != "[" && $0 != "]" }).trimmingWhitespace()
+                if current == field.joined(separator: ".") { return index + 1 }
+                continue
+            }
+            if current == table, l.hasPrefix(last), l.dropFirst(last.count).trimmingWhitespace().hasPrefix("=") { return index + 1 }
+        }
+        return nil
+    }
+}
+
+/// A validated policy with the digest of the file it came from (recorded with every decision).
+public struct LoadedPolicy: Sendable {
+    public let policy: Policy
+    public let digest: String
+    public let path: String
+}

@@ -1,0 +1,153 @@
+import AirlockCore
+import AirlockPolicy
+import Foundation
+import Testing
+
+@Suite struct PolicyEngineTests {
+    static let policyText = """
+        name = "test"
+        [thresholds]
+        approve_at = 70
+        deny_below = 30
+        [weights]
+        maturity = 25
+        release_age = 15
+        activity = 15
+        maintainers = 20
+        popularity = 25
+        [age]
+        mature_after_days = 730
+        settled_after_days = 30
+        cooldown_days = 7
+        abandoned_after_days = 1095
+        [rules]
+        allow = ["trusted"]
+        deny = ["banned"]
+        yanked = "deny"
+        disposable_email_domains = ["mailinator.com"]
+        [licenses]
+        allow = ["MIT", "Apache-2.0"]
+        deny = ["AGPL-3.0-only"]
+        unknown = "review"
+        [typosquat]
+        protected = ["requests", "numpy", "boto", "boto3"]
+        max_distance = 1
+        """
+    let engine = PolicyEngine(try! PolicyFile.parse(policyText, path: "test.toml"))
+    let now = Timestamp.parse("2026-11-23T00:00:00Z")!
+
+    func facts(
+        _ name: String = "alpha", released daysAgo: Double? = 100, firstRelease: Double? = 365, lastRelease: Double? = 100,
+        people: ProjectPeople? = ProjectPeople(author: "Ada", authorEmail: "ada@example.org", maintainer: "Bob", maintainerEmail: "bob@example.org"),
+        license: String? = "MIT", yanked: String? = nil
+    ) -> ReleaseFacts {
+        let upload = daysAgo.map { now.addingTimeInterval(-$0 * 86_400) }
+        let file = Distribution(
+            ecosystem: .pypi, project: ProjectName(name), version: "1.0", filename: "\(name)-1.0-py3-none-any.whl", kind: .wheel,
+            digest: Digest.of([1]), size: 1, uploadTime: upload, yanked: yanked)
+        return ReleaseFacts(
+            ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [file], people: people, selectedBy: "test",
+            history: ProjectHistory(firstUpload: firstRelease.map { now.addingTimeInterval(-$0 * 86_400) }, lastUpload: lastRelease.map { now.addingTimeInterval(-$0 * 86_400) }, releaseCount: 4),
+            license: license.flatMap(LicenseExpression.parse), declaredLicense: license)
+    }
+
+    func points(_ d: Decision, _ name: String) -> Double? { d.factors.first { $0.name == name }?.points }
+
+    @Test func handComputedScore() {
+        let d = engine.evaluate(facts(), at: now)
+        // maturity 25 × 365/730 = 12.5; release_age 15 × min(1, 100/30) = 15; activity 15 (100 ≤ 1095 days);
+        // maintainers 20 × 2/2 = 20; popularity unscored. 62.5 of 75 possible = 83.3.
+        #expect(points(d, "maturity") == 12.5)
+        #expect(points(d, "release_age") == 15)
+        #expect(points(d, "activity") == 15)
+        #expect(points(d, "maintainers") == 20)
+        #expect(points(d, "popularity") == 0)
+        #expect(d.factors.first { $0.name == "popularity" }?.signal.contains("not scored") == true)
+        #expect(d.score == 83.3)
+        #expect(d.verdict == .approve)
+        #expect(d.policyDigest.hasPrefix("sha256:"))
+    }
+
+    @Test func releaseWithNoUploadTime() {
+        let d = engine.evaluate(facts(released: nil, firstRelease: nil, lastRelease: nil), at: now)
+        // maturity unscored (unknown first release); release_age 0; activity 0; maintainers 20 → 20 of 50 = 40.
+        #expect(points(d, "release_age") == 0)
+        #expect(d.factors.first { $0.name == "maturity" }?.signal.contains("unknown") == true)
+        #expect(d.score == 40)
+        #expect(d.verdict == .review)
+        #expect(!d.factors.contains { $0.name == "rule:cooldown" }, "no upload time: cooldown cannot be judged")
+    }
+
+    @Test func projectWithOneReleaseYesterdayIsHeldBackByCooldown() {
+        let d = engine.evaluate(facts(released: 1, firstRelease: 1, lastRelease: 1, people: ProjectPeople(author: "Eve")), at: now)
+        // maturity 25 × 1/730 = 0.0 (rounded to 0.1: 0.0); release_age 15 × 1/30 = 0.5; activity 15; maintainers 10 → 25.5 of 75 = 34.
+        #expect(points(d, "release_age") == 0.5)
+        #expect(points(d, "maintainers") == 10)
+        #expect(d.score == 34)
+        let cooldown = d.factors.first { $0.name == "rule:cooldown" }
+        #expect(cooldown?.signal.contains("held back until 2026-11-29") == true, "\(String(describing: cooldown))")
+        #expect(d.verdict == .review)
+    }
+
+    @Test func abandonmentDecays() {
+        let d = engine.evaluate(facts(released: 1642, firstRelease: 3000, lastRelease: 1642), at: now)
+        // 1642 days quiet: 15 × (1 − (1642 − 1095)/1095) = 15 × 0.5005 = 7.5
+        #expect(points(d, "activity") == 7.5)
+    }
+
+    @Test func hardRules() {
+        #expect(engine.evaluate(facts("banned"), at: now).verdict == .deny)
+        let trusted = engine.evaluate(facts("trusted", released: 1, license: nil), at: now)
+        #expect(trusted.verdict == .approve, "the allow list approves despite cooldown and licence")
+        #expect(engine.evaluate(facts(license: "AGPL-3.0-only"), at: now).verdict == .deny)
+        #expect(engine.evaluate(facts(license: "MIT OR Apache-2.0"), at: now).verdict == .approve)
+        #expect(engine.evaluate(facts(license: "GPL-3.0-only"), at: now).verdict == .review)
+        #expect(engine.evaluate(facts(yanked: "broken"), at: now).verdict == .deny)
+        let disposable = engine.evaluate(facts(people: ProjectPeople(author: "X", authorEmail: "x@mailinator.com")), at: now)
+        #expect(points(disposable, "maintainers") == 0)
+    }
+
+    @Test func typosquatsAreDeniedButProtectedNamesAreNot() {
+        for squat in ["reqeusts", "requsts", "requests_", "nurnpy", "num-py"] {
+            let d = engine.evaluate(facts(squat), at: now)
+            #expect(d.verdict == .deny, "\(squat)")
+            #expect(d.factors.contains { $0.name == "rule:typosquat" }, "\(squat)")
+        }
+        for genuine in ["requests", "numpy", "boto", "boto3", "alpha"] {
+            #expect(!engine.evaluate(facts(genuine), at: now).factors.contains { $0.name == "rule:typosquat" }, "\(genuine)")
+        }
+    }
+
+    @Test func deterministic() {
+        #expect(engine.evaluate(facts(), at: now) == engine.evaluate(facts(), at: now))
+    }
+}
+
+@Suite struct LicenseExpressionTests {
+    let allow: Set<String> = ["MIT", "Apache-2.0"]
+    let deny: Set<String> = ["AGPL-3.0-only"]
+
+    func standing(_ text: String) -> LicenseExpression.Standing? {
+        LicenseExpression.parse(text)?.standing(allow: allow, deny: deny)
+    }
+
+    @Test func spdxExpressions() {
+        #expect(standing("MIT OR Apache-2.0") == .allowed)
+        #expect(standing("MIT AND Apache-2.0") == .allowed)
+        #expect(standing("MIT OR AGPL-3.0-only") == .allowed, "the user may choose MIT")
+        #expect(standing("MIT AND AGPL-3.0-only") == .denied("AGPL-3.0-only"))
+        #expect(standing("(GPL-3.0-only OR AGPL-3.0-only)") == .unknown("GPL-3.0-only"))
+        #expect(standing("Apache-2.0 WITH LLVM-exception") == .allowed)
+        #expect(LicenseExpression.parse("MIT OR") == nil)
+        #expect(LicenseExpression.parse("(MIT") == nil)
+    }
+
+    @Test func freeTextAndClassifiers() {
+        #expect(standing("Apache 2.0") == .allowed)
+        #expect(standing("MIT + file LICENSE") == .allowed)
+        let fromClassifiers = LicenseExpression.declared(expression: nil, license: nil, classifiers: ["Programming Language :: Python", "License :: OSI Approved :: MIT License"])
+        #expect(fromClassifiers == .license("MIT"))
+        let long = String(repeating: "Permission is hereby granted ", count: 10)
+        #expect(LicenseExpression.declared(expression: nil, license: long, classifiers: ["License :: OSI Approved :: Apache Software License"]) == .license("Apache-2.0"))
+    }
+}
