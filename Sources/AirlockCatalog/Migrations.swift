@@ -79,6 +79,31 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v2: imported feeds") { db in
+            try db.execute(sql: """
+                CREATE TABLE popularity (
+                    ecosystem TEXT NOT NULL,
+                    project TEXT NOT NULL,
+                    downloads INTEGER NOT NULL,
+                    PRIMARY KEY (ecosystem, project)
+                );
+                CREATE TABLE advisory (
+                    ecosystem TEXT NOT NULL,
+                    project TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (ecosystem, project, id)
+                );
+                CREATE TABLE feed_import (
+                    kind TEXT NOT NULL,
+                    ecosystem TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    entries INTEGER NOT NULL,
+                    imported_at TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

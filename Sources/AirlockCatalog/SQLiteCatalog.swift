@@ -242,6 +242,57 @@ public final class SQLiteCatalog: SnapshotCatalog {
             policyDigest: row[3], distributionCount: row[4])
     }
 
+    // MARK: Feeds
+
+    /// Replaces the download counts of an ecosystem with an imported feed.
+    public func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+            for (project, count) in downloads {
+                try db.execute(sql: "INSERT INTO popularity (ecosystem, project, downloads) VALUES (?, ?, ?)", arguments: [ecosystem.rawValue, project, count])
+            }
+            try Self.noteImport(db, "popularity", ecosystem, source, digest, downloads.count, at)
+        }
+    }
+
+    /// Download counts per project, or nil when no popularity feed was imported.
+    public func popularity(_ ecosystem: Ecosystem) throws -> [String: Int]? {
+        try read { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue])! > 0
+            else { return nil }
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT project, downloads FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
+                out[row[0]] = row[1]
+            }
+            return out
+        }
+    }
+
+    /// Adds (or updates, by id and project) advisories, each kept as its JSON document.
+    public func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [(id: String, project: String, document: String)], source: String, digest: Digest, at: Date) throws {
+        try write { db in
+            for a in advisories {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO advisory (ecosystem, project, id, document) VALUES (?, ?, ?, ?)",
+                    arguments: [ecosystem.rawValue, a.project, a.id, a.document])
+            }
+            try Self.noteImport(db, "osv", ecosystem, source, digest, advisories.count, at)
+        }
+    }
+
+    /// Every stored advisory document of an ecosystem, in a stable order.
+    public func advisoryDocuments(_ ecosystem: Ecosystem) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM advisory WHERE ecosystem = ? ORDER BY project, id", arguments: [ecosystem.rawValue])
+        }
+    }
+
+    private static func noteImport(_ db: Database, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO feed_import (kind, ecosystem, source, sha256, entries, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [kind, ecosystem.rawValue, source, digest.hex, entries, Timestamp.format(at)])
+    }
+
     // MARK: Response cache (conditional requests)
 
     public func cachedResponse(url: String) throws -> (etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8])? {

@@ -100,10 +100,44 @@ public struct Policy: Sendable, Decodable {
         public var protected: [String]
         /// Largest edit distance (insertions, deletions, substitutions, transpositions) counted as imitation.
         public var maxDistance: Int
+        /// How many of the popularity feed's most downloaded names are protected too.
+        public var popularTop: Int
 
         enum CodingKeys: String, CodingKey {
             case protected
             case maxDistance = "max_distance"
+            case popularTop = "popular_top"
+        }
+    }
+
+    public struct Popularity: Sendable, Decodable {
+        /// Downloads that earn all the popularity points (the scale is logarithmic).
+        public var popularAt: Double
+
+        enum CodingKeys: String, CodingKey {
+            case popularAt = "popular_at"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            popularAt = try decoder.container(keyedBy: CodingKeys.self).number(.popularAt)
+        }
+    }
+
+    public struct Vulnerabilities: Sendable, Decodable {
+        /// Known vulnerabilities at or above this severity deny the release.
+        public var denyAt: String
+        /// Below `deny_at` but at or above this, the release goes to review.
+        public var reviewAt: String
+        /// The severity assumed for an advisory that gives none.
+        public var unknownSeverity: String
+        /// A release that fixes a known vulnerability skips the cooldown.
+        public var exemptFixesFromCooldown: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case denyAt = "deny_at"
+            case reviewAt = "review_at"
+            case unknownSeverity = "unknown_severity"
+            case exemptFixesFromCooldown = "exempt_fixes_from_cooldown"
         }
     }
 
@@ -114,6 +148,8 @@ public struct Policy: Sendable, Decodable {
     public var rules: Rules
     public var licenses: Licenses
     public var typosquat: Typosquat
+    public var popularity: Popularity
+    public var vulnerabilities: Vulnerabilities
 }
 
 extension KeyedDecodingContainer {

@@ -6,6 +6,7 @@ public import Foundation
 /// same decision.
 public struct PolicyEngine: ReleaseEvaluator {
     public let loaded: LoadedPolicy
+    public let feeds: Feeds
     private let typosquats: TyposquatDetector
     private let allow: Set<String>
     private let deny: Set<String>
@@ -13,10 +14,12 @@ public struct PolicyEngine: ReleaseEvaluator {
     private let licensesDenied: Set<String>
     private let disposableDomains: Set<String>
 
-    public init(_ loaded: LoadedPolicy) {
+    public init(_ loaded: LoadedPolicy, feeds: Feeds = .none) {
         let p = loaded.policy
         self.loaded = loaded
-        self.typosquats = TyposquatDetector(protected: p.typosquat.protected, maxDistance: p.typosquat.maxDistance)
+        self.feeds = feeds
+        self.typosquats = TyposquatDetector(
+            protected: p.typosquat.protected + feeds.topProjects(p.typosquat.popularTop), maxDistance: p.typosquat.maxDistance)
         self.allow = Set(p.rules.allow.map(ProjectName.normalize))
         self.deny = Set(p.rules.deny.map(ProjectName.normalize))
         self.licensesAllowed = Set(p.licenses.allow)
@@ -61,7 +64,14 @@ public struct PolicyEngine: ReleaseEvaluator {
             "maintainers", weight: p.weights.maintainers, fraction: disposable != nil ? 0 : min(Double(people.count), 2) / 2,
             signal: disposable.map { "uses a disposable e-mail domain (\($0))" }
                 ?? (people.isEmpty ? "no author or maintainer named" : "\(people.count) named: \(people.sorted().joined(separator: ", "))"))
-        score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported")
+        if let downloads = feeds.downloads {
+            let count = downloads[r.project.normalized] ?? 0
+            score(
+                "popularity", weight: p.weights.popularity, fraction: count > 0 ? log10(Double(count)) / log10(p.popularity.popularAt) : 0,
+                signal: "\(count) downloads (all points at \(Int(p.popularity.popularAt)))")
+        } else {
+            score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported")
+        }
 
         let total = possible > 0 ? (earned / possible * 1000).rounded() / 10 : 0
         var verdict: Verdict = total >= p.thresholds.approveAt ? .approve : total < p.thresholds.denyBelow ? .deny : .review
@@ -84,7 +94,23 @@ public struct PolicyEngine: ReleaseEvaluator {
         if !r.files.isEmpty, r.files.allSatisfy({ $0.yanked != nil }) {
             rule("yanked", p.rules.yanked, "every file is yanked upstream: \(r.files[0].yanked!.isEmpty ? "no reason given" : r.files[0].yanked!)")
         }
-        if let age = releaseAge, age < p.age.cooldownDays {
+        let advisories = feeds.advisories[name] ?? []
+        let fixes = advisories.filter { $0.fixedIn.contains { PythonVersion($0) == PythonVersion(r.version) } }
+        for advisory in advisories where advisory.affects(r.version) {
+            let severity = advisory.severity ?? Severity(name: p.vulnerabilities.unknownSeverity)!
+            let outcome: Verdict? = advisory.malicious || severity >= Severity(name: p.vulnerabilities.denyAt)! ? .deny
+                : severity >= Severity(name: p.vulnerabilities.reviewAt)! ? .review : nil
+            let fixed = advisory.fixedIn.isEmpty ? "no fixed version" : "fixed in \(advisory.fixedIn.joined(separator: ", "))"
+            let what = advisory.malicious ? "malware" : "\(advisory.severity?.name ?? "ungraded (counted \(severity.name))") vulnerability"
+            if let outcome {
+                rule("vulnerability", outcome, "\(advisory.id): \(what): \(advisory.summary) (\(fixed))")
+            } else {
+                factors.append(.init(name: "note:vulnerability", signal: "\(advisory.id): \(what) below the review threshold (\(fixed))", points: 0))
+            }
+        }
+        if let age = releaseAge, age < p.age.cooldownDays, p.vulnerabilities.exemptFixesFromCooldown, let fix = fixes.first {
+            factors.append(.init(name: "rule:cooldown", signal: "released \(String(format: "%.1f", age)) days ago, but fixes \(fix.id): not held back", points: 0))
+        } else if let age = releaseAge, age < p.age.cooldownDays {
             let until = r.uploadTime!.addingTimeInterval(p.age.cooldownDays * 86_400)
             rule("cooldown", .review, "released \(String(format: "%.1f", age)) days ago; held back until \(Timestamp.format(until))")
         }

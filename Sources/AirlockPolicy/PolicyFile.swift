@@ -55,6 +55,12 @@ public enum PolicyFile {
         }
         if a.cooldownDays < 0 { throw fail(["age", "cooldown_days"], "must not be negative") }
         if p.typosquat.maxDistance < 0 || p.typosquat.maxDistance > 3 { throw fail(["typosquat", "max_distance"], "must be 0 to 3") }
+        for key in ["deny_at", "review_at", "unknown_severity"] {
+            let value = key == "deny_at" ? p.vulnerabilities.denyAt : key == "review_at" ? p.vulnerabilities.reviewAt : p.vulnerabilities.unknownSeverity
+            if Severity(name: value) == nil { throw fail(["vulnerabilities", key], "must be one of low, moderate, high, critical, not '\(value)'") }
+        }
+        if p.popularity.popularAt < 10 { throw fail(["popularity", "popular_at"], "must be at least 10 downloads") }
+        if p.typosquat.popularTop < 0 { throw fail(["typosquat", "popular_top"], "must not be negative") }
         for name in p.rules.allow + p.rules.deny + p.typosquat.protected where !ProjectName.isValid(name) {
             throw fail(["rules"], "names an invalid project '\(name)'")
         }

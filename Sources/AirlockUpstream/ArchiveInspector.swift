@@ -57,6 +57,28 @@ public struct ArchiveInspector: Sendable {
 
     /// Inspects the archive at `path`; `displayName` (the distribution's filename) names it in errors.
     public func inspect(path: String, displayName: String, metadata member: MetadataMember) throws -> ArchiveReport {
+        var metadata: [UInt8]?
+        var metadataName: String?
+        let (count, declared) = try walk(path: path, displayName: displayName) { name in
+            metadata == nil && member.matches(name)
+        } read: { name, bytes in
+            metadata = bytes
+            metadataName = name
+        }
+        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared)
+    }
+
+    /// Reads every regular member `wanted` selects (each at most `maxMetadataBytes`), with the same checks.
+    public func readMembers(path: String, displayName: String, where wanted: (String) -> Bool) throws -> [(name: String, bytes: [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        _ = try walk(path: path, displayName: displayName, wants: wanted) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// Visits every member: checks names, links and expansion; reads the regular members `wants` picks.
+    private func walk(
+        path: String, displayName: String, wants: (String) -> Bool, read: (String, [UInt8]) throws -> Void
+    ) throws -> (count: Int, declared: Int64) {
         guard let a = archive_read_new() else { throw AirlockError(.storage, "libarchive could not start reading \(displayName)") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
@@ -73,8 +95,6 @@ public struct ArchiveInspector: Sendable {
         var entry: OpaquePointer?
         var count = 0
         var declared: Int64 = 0
-        var metadata: [UInt8]?
-        var metadataName: String?
         while true {
             let status = archive_read_next_header(a, &entry)
             if status == ARCHIVE_EOF { break }
@@ -98,12 +118,11 @@ public struct ArchiveInspector: Sendable {
             // For compressed tar streams, moving past members decompresses them: bound that too.
             let expanded = max(declared, archive_filter_bytes(a, 0))
             try checkExpansion(expanded, packed: packed, in: displayName, member: name)
-            if metadata == nil, type == airlock_ae_ifreg, member.matches(name) {
-                metadata = try readMember(a, name: name, in: displayName)
-                metadataName = name
+            if type == airlock_ae_ifreg, wants(name) {
+                try read(name, try readMember(a, name: name, in: displayName))
             }
         }
-        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared)
+        return (count, declared)
     }
 
     func checkName(_ name: String, in archive: String) throws {

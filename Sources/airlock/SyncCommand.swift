@@ -43,7 +43,7 @@ struct SyncPyPI: AsyncParsableCommand {
     @Option(help: "Parallel connections to the upstream.")
     var connections: Int = 8
 
-    @Option(help: "Policy file deciding which releases are served (e.g. policies/default.toml); without one, everything selected is approved.")
+    @Option(help: "Policy file deciding which releases are served (e.g. policies/default.toml), under the imported feeds; without one, everything selected is approved.")
     var policy: String?
 
     @Flag(help: "Replace the stored selection with these requirements instead of adding to it.")
@@ -64,7 +64,8 @@ struct SyncPyPI: AsyncParsableCommand {
             }
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
             let (catalog, store) = try common.open()
-            let evaluator: any ReleaseEvaluator = try policy.map { PolicyEngine(try PolicyFile.load($0)) } ?? SelectionPolicy()
+            let evaluator: any ReleaseEvaluator =
+                try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .pypi)) } ?? SelectionPolicy()
             let sync = PyPISync(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
             let options = PyPISyncOptions(
                 upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,

@@ -50,3 +50,34 @@ import Testing
         #expect(try mirror.upstream.requestCounts().keys.filter { $0 != "/_stats" }.isEmpty, "nothing was fetched under a half-loaded policy")
     }
 }
+
+/// Feeds imported between syncs change what the next snapshot serves.
+@Suite(.timeLimit(.minutes(3))) struct FeedSyncTests {
+    @Test func aVulnerableVersionDisappearsOnceOSVIsImportedAndAPopularProjectIsApproved() throws {
+        let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("solo", "1.0")])
+        let longAgo = Date().addingTimeInterval(-800 * 86_400)
+        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
+            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
+        }
+        let policy = PolicySyncTests.defaultPolicy
+        try mirror.syncOK(["alpha", "solo"], extra: ["--policy", policy])
+        let server = try mirror.serve()
+        #expect(try httpGet(server.base + "/pypi/1/simple/alpha/").body.contains("alpha-1.1-py3-none-any.whl"))
+
+        let osv = mirror.dir.path + "/osv"
+        try FileManager.default.createDirectory(atPath: osv, withIntermediateDirectories: true)
+        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(to: URL(fileURLWithPath: osv + "/GHSA-test-0001.json"))
+        let imported = try AirlockCommand.run(["feeds", "import", "osv", osv, "--data", mirror.data])
+        #expect(imported.succeeded, "\(imported.output)")
+        try "project,downloads\nsolo,2000000\nalpha,50000\n".write(toFile: mirror.dir.path + "/downloads.csv", atomically: true, encoding: .utf8)
+        #expect(try AirlockCommand.run(["feeds", "import", "popularity", mirror.dir.path + "/downloads.csv", "--data", mirror.data]).succeeded)
+
+        try mirror.syncOK([], extra: ["--policy", policy])
+        let alpha = try httpGet(server.base + "/pypi/2/simple/alpha/").body
+        #expect(alpha.contains("alpha-1.0-py3-none-any.whl") && !alpha.contains("alpha-1.1"), "the vulnerable release is gone from the new snapshot: \(alpha)")
+        #expect(try httpGet(server.base + "/pypi/1/simple/alpha/").body.contains("alpha-1.1"), "the old snapshot is unchanged (revocation is a separate act)")
+        let (pip, python) = try PythonClients.pipInstall(["alpha", "solo"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(try PythonClients.python(python, "import alpha, solo; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0")
+    }
+}

@@ -32,6 +32,14 @@ import Testing
         [typosquat]
         protected = ["requests", "numpy", "boto", "boto3"]
         max_distance = 1
+        popular_top = 10
+        [popularity]
+        popular_at = 1000000
+        [vulnerabilities]
+        deny_at = "high"
+        review_at = "moderate"
+        unknown_severity = "high"
+        exempt_fixes_from_cooldown = true
         """
     let engine = PolicyEngine(try! PolicyFile.parse(policyText, path: "test.toml"))
     let now = Timestamp.parse("2026-11-23T00:00:00Z")!

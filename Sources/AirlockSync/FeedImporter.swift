@@ -1,0 +1,79 @@
+import AirlockCatalog
+public import AirlockCore
+public import AirlockPolicy
+import AirlockUpstream
+public import Foundation
+
+/// Imports offline feeds into the catalog, where the policy reads them: nothing is fetched at
+/// decision time. A feed that fails to parse imports nothing.
+public struct FeedImporter: Sendable {
+    let catalog: SQLiteCatalog
+
+    public init(catalog: SQLiteCatalog) {
+        self.catalog = catalog
+    }
+
+    /// What one import brought in.
+    public struct Summary: Codable, Sendable {
+        public var kind: String
+        public var source: String
+        public var entries: Int
+        public var sha256: String
+    }
+
+    /// Reads a popularity feed (JSON or CSV) and replaces the ecosystem's download counts.
+    public func importPopularity(_ path: String, ecosystem: Ecosystem) throws -> Summary {
+        let bytes = try Self.read(path)
+        let downloads = try FeedParsers.popularity(bytes, source: path)
+        let digest = Digest.of(bytes)
+        try catalog.replacePopularity(ecosystem, downloads, source: path, digest: digest, at: Date())
+        return Summary(kind: "popularity", source: path, entries: downloads.count, sha256: digest.hex)
+    }
+
+    /// Reads OSV records from a JSON file, a directory of them, or a zip as OSV publishes per ecosystem.
+    public func importOSV(_ path: String, ecosystem: Ecosystem) throws -> Summary {
+        var records: [(source: String, bytes: [UInt8])] = []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AirlockError(.invalidArgument, "no OSV feed at \(path)")
+        }
+        if isDirectory.boolValue {
+            let names = (try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".json") { records.append(("\(path)/\(name)", try Self.read("\(path)/\(name)"))) }
+        } else if path.hasSuffix(".zip") {
+            let members = try ArchiveInspector().readMembers(path: path, displayName: path) { $0.hasSuffix(".json") }
+            records = members.map { ("\(path):\($0.name)", $0.bytes) }
+        } else {
+            records = [(path, try Self.read(path))]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var advisories: [(id: String, project: String, document: String)] = []
+        var digest = [UInt8]()
+        for record in records {
+            for a in try FeedParsers.osv(record.bytes, source: record.source, ecosystem: ecosystem) {
+                advisories.append((a.id, a.project, String(decoding: try encoder.encode(a), as: UTF8.self)))
+            }
+            digest += Digest.of(record.bytes).hex.utf8
+        }
+        let feedDigest = Digest.of(digest)
+        try catalog.storeAdvisories(ecosystem, advisories, source: path, digest: feedDigest, at: Date())
+        return Summary(kind: "osv", source: path, entries: advisories.count, sha256: feedDigest.hex)
+    }
+
+    /// The feeds imported so far, as the policy engine takes them.
+    public static func load(from catalog: SQLiteCatalog, ecosystem: Ecosystem) throws -> Feeds {
+        let decoder = JSONDecoder()
+        var advisories: [String: [Advisory]] = [:]
+        for document in try catalog.advisoryDocuments(ecosystem) {
+            let a = try decoder.decode(Advisory.self, from: Data(document.utf8))
+            advisories[a.project, default: []].append(a)
+        }
+        return Feeds(downloads: try catalog.popularity(ecosystem), advisories: advisories)
+    }
+
+    private static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw AirlockError(.invalidArgument, "cannot read feed file \(path)") }
+        return [UInt8](data)
+    }
+}
