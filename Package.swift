@@ -84,6 +84,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "PolicyBenchmark",
+            dependencies: ["AirlockCore", "AirlockPolicy"],
+            path: "bench/PolicyBenchmark",
+            swiftSettings: swiftSettings),
         .target(
             name: "AirlockTestSupport",
             dependencies: ["AirlockCore", "AirlockUpstream"],
