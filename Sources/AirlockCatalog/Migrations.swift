@@ -104,6 +104,23 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v3: decision facts and active policy") { db in
+            try db.execute(sql: """
+                ALTER TABLE project ADD COLUMN first_upload TEXT;
+                ALTER TABLE project ADD COLUMN last_upload TEXT;
+                ALTER TABLE project ADD COLUMN release_count INTEGER;
+                ALTER TABLE release ADD COLUMN license_expression TEXT;
+                ALTER TABLE release ADD COLUMN license_declared TEXT;
+                ALTER TABLE release ADD COLUMN selected_by TEXT;
+                CREATE TABLE policy (
+                    ecosystem TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    activated_at TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -37,12 +37,18 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     projectIDs[r.project.normalized] = projectID
                 }
                 let deps = try r.requiresDist.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+                let f = r.facts
+                try db.execute(
+                    sql: "UPDATE project SET first_upload = ?, last_upload = ?, release_count = ? WHERE id = ?",
+                    arguments: [f.firstUpload.map(Timestamp.format), f.lastUpload.map(Timestamp.format), f.releaseCount, projectID])
                 try db.execute(
                     sql: """
-                        INSERT INTO release (project_id, version, requires_dist, first_seen) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist)
+                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist),
+                            license_expression = excluded.license_expression, license_declared = excluded.license_declared, selected_by = excluded.selected_by
                         """,
-                    arguments: [projectID, r.version, deps, Timestamp.format(at)])
+                    arguments: [projectID, r.version, deps, Timestamp.format(at), f.licenseExpression, f.licenseDeclared, f.selectedBy])
                 let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
                 let factors = String(decoding: try encoder.encode(r.decision.factors), as: UTF8.self)
                 try db.execute(
@@ -121,9 +127,15 @@ public final class SQLiteCatalog: SnapshotCatalog {
     @discardableResult
     public func publishSnapshot(
         _ ecosystem: Ecosystem, serving distributionIDs: Set<Int64>, policyDigest: String, at: Date,
+        activating policy: (path: String, text: String)? = nil,
         beforeCommit: (Snapshot, [Distribution]) throws -> Void
     ) throws -> Snapshot {
         try write { db in
+            if let policy {
+                try db.execute(
+                    sql: "INSERT INTO policy (ecosystem, digest, path, text, activated_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [ecosystem.rawValue, policyDigest, policy.path, policy.text, Timestamp.format(at)])
+            }
             try db.execute(
                 sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
                 arguments: [ecosystem.rawValue, Timestamp.format(at), policyDigest, distributionIDs.count])
@@ -151,6 +163,57 @@ public final class SQLiteCatalog: SnapshotCatalog {
             let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: distributionIDs.count)
             try beforeCommit(snapshot, try Self.files(db, in: snapshot))
             return snapshot
+        }
+    }
+
+    // MARK: Decisions again
+
+    /// The policy file text the last snapshot with a policy was published under, with its path.
+    public func activePolicy(_ ecosystem: Ecosystem) throws -> (path: String, text: String)? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT path, text FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
+                .map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Recorded releases (of one project, optionally one version), each with its latest decision.
+    public func storedReleases(_ ecosystem: Ecosystem, project: String? = nil, version: String? = nil) throws -> [StoredRelease] {
+        try read { db in
+            var sql = """
+                SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
+                       p.first_upload, p.last_upload, coalesce(p.release_count, 0), r.license_expression, r.license_declared, coalesce(r.selected_by, '')
+                FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?
+                """
+            var arguments: [any DatabaseValueConvertible] = [ecosystem.rawValue]
+            if let project {
+                sql += " AND p.name = ?"
+                arguments.append(project)
+            }
+            if let version {
+                sql += " AND r.version = ?"
+                arguments.append(version)
+            }
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: sql + " ORDER BY p.name, r.id", arguments: StatementArguments(arguments)).map { row in
+                let releaseID: Int64 = row[0]
+                let files = try Row.fetchAll(db, sql: Self.distributionColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [releaseID])
+                    .map(Self.distribution)
+                let decision = try Row.fetchOne(
+                    db, sql: "SELECT verdict, score, factors, policy_digest FROM decision WHERE release_id = ? ORDER BY decided_at DESC, rowid DESC LIMIT 1",
+                    arguments: [releaseID]
+                ).map { d in
+                    Decision(
+                        verdict: Verdict(rawValue: d[0]) ?? .review, score: d[1],
+                        factors: (try? decoder.decode([Decision.Factor].self, from: Data((d[2] as String).utf8))) ?? [], policyDigest: d[3])
+                }
+                return StoredRelease(
+                    project: ProjectName(normalized: row[1], display: row[2]), version: row[3],
+                    people: ProjectPeople(author: row[4], authorEmail: row[5], maintainer: row[6], maintainerEmail: row[7]), files: files,
+                    facts: DecisionFacts(
+                        firstUpload: (row[8] as String?).flatMap(Timestamp.parse), lastUpload: (row[9] as String?).flatMap(Timestamp.parse),
+                        releaseCount: row[10], licenseExpression: row[11], licenseDeclared: row[12], selectedBy: row[13]),
+                    decision: decision)
+            }
         }
     }
 

@@ -30,7 +30,7 @@ public enum PolicyFile {
             throw describe(e, path: path, text: text)
         }
         try validate(policy, path: path, text: text)
-        return LoadedPolicy(policy: policy, digest: "sha256:" + Digest.of(Array(text.utf8)).hex, path: path)
+        return LoadedPolicy(policy: policy, digest: "sha256:" + Digest.of(Array(text.utf8)).hex, path: path, text: text)
     }
 
     private static func validate(_ p: Policy, path: String, text: String) throws {
@@ -130,4 +130,6 @@ public struct LoadedPolicy: Sendable {
     public let policy: Policy
     public let digest: String
     public let path: String
+    /// The file's text, kept so the catalog can record the policy a snapshot was decided under.
+    public let text: String
 }

@@ -97,7 +97,10 @@ public struct PyPISync: Sendable {
             decisions["\(r.project.normalized)==\(r.version)"] = decision
             return ReleaseRecord(
                 project: r.project, people: r.people, version: r.version.description, requiresDist: r.requiresDist,
-                files: zip(distributions, r.files).map { ($0, $1.url) }, decision: decision)
+                files: zip(distributions, r.files).map { ($0, $1.url) }, decision: decision,
+                facts: DecisionFacts(
+                    firstUpload: r.history.firstUpload, lastUpload: r.history.lastUpload, releaseCount: r.history.releaseCount,
+                    licenseExpression: r.license?.description, licenseDeclared: r.declaredLicense, selectedBy: r.selectedBy))
         }
         let ids = try catalog.record(.pypi, records, at: now)
         var served = Set<Int64>()
@@ -105,7 +108,8 @@ public struct PyPISync: Sendable {
 
         let writer = ManifestWriter(directory: dataDirectory + "/snapshots")
         var manifestPath = ""
-        let snapshot = try catalog.publishSnapshot(.pypi, serving: served, policyDigest: evaluator.policyDigest, at: now) { snapshot, files in
+        let policyFile = (evaluator as? PolicyEngine).map { (path: $0.loaded.path, text: $0.loaded.text) }
+        let snapshot = try catalog.publishSnapshot(.pypi, serving: served, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files in
             manifestPath = try writer.write(snapshot, files: files, decisions: decisions)
         }
         let counts = upstream.requestCounts

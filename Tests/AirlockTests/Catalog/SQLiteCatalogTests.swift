@@ -11,7 +11,8 @@ import Testing
             digest: Digest.of(Array(digestSeed.utf8)), size: 10)
         return ReleaseRecord(
             project: ProjectName(name), people: nil, version: version, requiresDist: [], files: [(d, "http://127.0.0.1/\(d.filename)")],
-            decision: Decision(verdict: .approve, score: 100, factors: [], policyDigest: "test"))
+            decision: Decision(verdict: .approve, score: 100, factors: [], policyDigest: "test"),
+            facts: DecisionFacts(firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
     }
 
     private func publish(_ catalog: SQLiteCatalog, _ releases: [ReleaseRecord], at date: Date) throws -> Snapshot {

@@ -81,3 +81,35 @@ import Testing
         #expect(try PythonClients.python(python, "import alpha, solo; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0")
     }
 }
+
+/// `airlock policy check` and `airlock policy test` against a synced catalog.
+@Suite(.timeLimit(.minutes(3))) struct PolicyCommandTests {
+    @Test func checkExplainsAndTestListsExactlyTheFlippedReleases() throws {
+        let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("beta", "1.0")])
+        let longAgo = Date().addingTimeInterval(-800 * 86_400)
+        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
+            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
+        }
+        try mirror.syncOK(["alpha", "beta"], extra: ["--policy", PolicySyncTests.defaultPolicy])
+
+        let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "alpha==1.0", "--json"])
+        #expect(check.succeeded, "\(check.output)")
+        let checked = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [[String: Any]])
+        let decision = try #require(checked.first?["decision"] as? [String: Any])
+        #expect(decision["verdict"] as? String == "approve")
+        let factors = (decision["factors"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(["maturity", "release_age", "activity", "maintainers", "popularity", "score"].allSatisfy(factors.contains), "\(factors)")
+        let text = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "alpha"])
+        #expect(text.stdout.contains("alpha 1.0: APPROVE") && text.stdout.contains("alpha 1.1: APPROVE"), "\(text.stdout)")
+
+        let stricter = mirror.dir.path + "/stricter.toml"
+        try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "deny = []", with: "deny = [\"alpha\"]")
+            .write(toFile: stricter, atomically: true, encoding: .utf8)
+        let test = try AirlockCommand.run(["policy", "test", "--data", mirror.data, "--policy", stricter, "--json"])
+        #expect(test.succeeded, "\(test.output)")
+        let changes = try #require(try JSONSerialization.jsonObject(with: Data(test.stdout.utf8)) as? [[String: Any]])
+        #expect(changes.map { "\($0["project"]!) \($0["version"]!) \($0["from"]!)→\($0["to"]!)" }.sorted() == ["alpha 1.0 approve→deny", "alpha 1.1 approve→deny"])
+        #expect(try AirlockCommand.run(["policy", "test", "--data", mirror.data, "--policy", PolicySyncTests.defaultPolicy]).stdout.contains("no verdict changes"))
+        #expect(try mirror.snapshotIDs() == [1], "a dry run publishes nothing")
+    }
+}

@@ -1,0 +1,66 @@
+public import AirlockCatalog
+public import AirlockCore
+public import AirlockPolicy
+public import Foundation
+
+/// Decides recorded releases again, without syncing or publishing: what a policy says about one
+/// project (`airlock policy check`), and which releases a policy change would flip (`airlock policy test`).
+public struct PolicyReview: Sendable {
+    let catalog: SQLiteCatalog
+    let ecosystem: Ecosystem
+
+    public init(catalog: SQLiteCatalog, ecosystem: Ecosystem) {
+        self.catalog = catalog
+        self.ecosystem = ecosystem
+    }
+
+    /// The policy the latest snapshot was published under, with the imported feeds.
+    public func activeEngine() throws -> PolicyEngine? {
+        guard let (path, text) = try catalog.activePolicy(ecosystem) else { return nil }
+        return PolicyEngine(try PolicyFile.parse(text, path: path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+    }
+
+    /// A policy file under the imported feeds.
+    public func engine(policyFile path: String) throws -> PolicyEngine {
+        PolicyEngine(try PolicyFile.load(path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+    }
+
+    /// Every recorded release of `project` (or one version), decided now under `engine`.
+    public func check(project: String, version: String?, engine: PolicyEngine, at now: Date) throws -> [(release: StoredRelease, decision: Decision)] {
+        let releases = try catalog.storedReleases(ecosystem, project: ProjectName.normalize(project), version: version)
+        guard !releases.isEmpty else {
+            throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
+        }
+        return releases.map { ($0, engine.evaluate(Self.facts($0, ecosystem: ecosystem), at: now)) }
+    }
+
+    /// One release whose verdict a policy change flips.
+    public struct Change: Codable, Sendable, Hashable {
+        public var project: String
+        public var version: String
+        public var from: Verdict
+        public var to: Verdict
+        public var fromScore: Double
+        public var toScore: Double
+    }
+
+    /// The releases whose verdict differs between `current` and `proposed`, both decided at `now`
+    /// so that only the policy change shows, not the passing of time.
+    public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) throws -> [Change] {
+        try catalog.storedReleases(ecosystem).compactMap { release in
+            let facts = Self.facts(release, ecosystem: ecosystem)
+            let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
+            guard before.verdict != after.verdict else { return nil }
+            return Change(
+                project: release.project.normalized, version: release.version, from: before.verdict, to: after.verdict, fromScore: before.score,
+                toScore: after.score)
+        }
+    }
+
+    static func facts(_ r: StoredRelease, ecosystem: Ecosystem) -> ReleaseFacts {
+        ReleaseFacts(
+            ecosystem: ecosystem, project: r.project, version: r.version, files: r.files, people: r.people, selectedBy: r.facts.selectedBy,
+            history: ProjectHistory(firstUpload: r.facts.firstUpload, lastUpload: r.facts.lastUpload, releaseCount: r.facts.releaseCount),
+            license: r.facts.licenseExpression.flatMap(LicenseExpression.parse), declaredLicense: r.facts.licenseDeclared)
+    }
+}
