@@ -121,6 +121,12 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v4: maintainer changes and dependents") { db in
+            try db.execute(sql: """
+                ALTER TABLE release ADD COLUMN new_emails TEXT;
+                ALTER TABLE release ADD COLUMN dependents INTEGER;
+                """)
+        }
         return m
     }
 }

@@ -35,8 +35,15 @@ public struct DecisionFacts: Sendable, Codable {
     public var licenseExpression: String?
     public var licenseDeclared: String?
     public var selectedBy: String
+    public var newMaintainerEmails: [String]
+    public var dependents: Int
 
-    public init(firstUpload: Date?, lastUpload: Date?, releaseCount: Int, licenseExpression: String?, licenseDeclared: String?, selectedBy: String) {
+    public init(
+        firstUpload: Date?, lastUpload: Date?, releaseCount: Int, licenseExpression: String?, licenseDeclared: String?, selectedBy: String,
+        newMaintainerEmails: [String] = [], dependents: Int = 0
+    ) {
+        self.newMaintainerEmails = newMaintainerEmails
+        self.dependents = dependents
         self.firstUpload = firstUpload
         self.lastUpload = lastUpload
         self.releaseCount = releaseCount

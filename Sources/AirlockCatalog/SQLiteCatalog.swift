@@ -43,12 +43,16 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     arguments: [f.firstUpload.map(Timestamp.format), f.lastUpload.map(Timestamp.format), f.releaseCount, projectID])
                 try db.execute(
                     sql: """
-                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by, new_emails, dependents)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist),
-                            license_expression = excluded.license_expression, license_declared = excluded.license_declared, selected_by = excluded.selected_by
+                            license_expression = excluded.license_expression, license_declared = excluded.license_declared,
+                            selected_by = excluded.selected_by, new_emails = excluded.new_emails, dependents = excluded.dependents
                         """,
-                    arguments: [projectID, r.version, deps, Timestamp.format(at), f.licenseExpression, f.licenseDeclared, f.selectedBy])
+                    arguments: [
+                        projectID, r.version, deps, Timestamp.format(at), f.licenseExpression, f.licenseDeclared, f.selectedBy,
+                        String(decoding: try encoder.encode(f.newMaintainerEmails), as: UTF8.self), f.dependents,
+                    ])
                 let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
                 let factors = String(decoding: try encoder.encode(r.decision.factors), as: UTF8.self)
                 try db.execute(
@@ -181,7 +185,8 @@ public final class SQLiteCatalog: SnapshotCatalog {
         try read { db in
             var sql = """
                 SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
-                       p.first_upload, p.last_upload, coalesce(p.release_count, 0), r.license_expression, r.license_declared, coalesce(r.selected_by, '')
+                       p.first_upload, p.last_upload, coalesce(p.release_count, 0), r.license_expression, r.license_declared, coalesce(r.selected_by, ''),
+                       coalesce(r.new_emails, '[]'), coalesce(r.dependents, 0)
                 FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?
                 """
             var arguments: [any DatabaseValueConvertible] = [ecosystem.rawValue]
@@ -211,7 +216,8 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     people: ProjectPeople(author: row[4], authorEmail: row[5], maintainer: row[6], maintainerEmail: row[7]), files: files,
                     facts: DecisionFacts(
                         firstUpload: (row[8] as String?).flatMap(Timestamp.parse), lastUpload: (row[9] as String?).flatMap(Timestamp.parse),
-                        releaseCount: row[10], licenseExpression: row[11], licenseDeclared: row[12], selectedBy: row[13]),
+                        releaseCount: row[10], licenseExpression: row[11], licenseDeclared: row[12], selectedBy: row[13],
+                        newMaintainerEmails: (try? decoder.decode([String].self, from: Data((row[14] as String).utf8))) ?? [], dependents: row[15]),
                     decision: decision)
             }
         }

@@ -79,10 +79,13 @@ public struct Policy: Sendable, Decodable {
         public var yanked: Verdict
         /// E-mail domains of throwaway mailboxes: a maintainer using one earns no maintainer points.
         public var disposableEmailDomains: [String]
+        /// Addresses (`alice@example.org`) or domains (`python.org`) whose maintainers earn all maintainer points.
+        public var trustedMaintainers: [String]
 
         enum CodingKeys: String, CodingKey {
             case allow, deny, yanked
             case disposableEmailDomains = "disposable_email_domains"
+            case trustedMaintainers = "trusted_maintainers"
         }
     }
 
@@ -113,13 +116,18 @@ public struct Policy: Sendable, Decodable {
     public struct Popularity: Sendable, Decodable {
         /// Downloads that earn all the popularity points (the scale is logarithmic).
         public var popularAt: Double
+        /// Mirrored releases depending on a project that earn it all the popularity points.
+        public var dependentsAt: Double
 
         enum CodingKeys: String, CodingKey {
             case popularAt = "popular_at"
+            case dependentsAt = "dependents_at"
         }
 
         public init(from decoder: any Decoder) throws {
-            popularAt = try decoder.container(keyedBy: CodingKeys.self).number(.popularAt)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            popularAt = try c.number(.popularAt)
+            dependentsAt = try c.number(.dependentsAt)
         }
     }
 

@@ -13,6 +13,7 @@ public struct PolicyEngine: ReleaseEvaluator {
     private let licensesAllowed: Set<String>
     private let licensesDenied: Set<String>
     private let disposableDomains: Set<String>
+    private let trusted: Set<String>
 
     public init(_ loaded: LoadedPolicy, feeds: Feeds = .none) {
         let p = loaded.policy
@@ -25,6 +26,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.licensesAllowed = Set(p.licenses.allow)
         self.licensesDenied = Set(p.licenses.deny)
         self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
+        self.trusted = Set(p.rules.trustedMaintainers.map { $0.lowercased().trimmingPrefix("@") })
     }
 
     public var policyDigest: String { loaded.digest }
@@ -59,18 +61,25 @@ public struct PolicyEngine: ReleaseEvaluator {
             "activity", weight: p.weights.activity,
             fraction: quiet.map { $0 <= p.age.abandonedAfterDays ? 1 : 1 - ($0 - p.age.abandonedAfterDays) / p.age.abandonedAfterDays } ?? 0,
             signal: quiet.map { "last release \(Int($0)) days ago" } ?? "no release dates")
-        let (people, disposable) = maintainers(r.people)
+        let (people, emails) = maintainers(r.people)
+        let disposable = emails.first { disposableDomains.contains(Self.domain($0)) }
+        let trustedEmail = emails.first { trusted.contains($0) || trusted.contains(Self.domain($0)) }
         score(
-            "maintainers", weight: p.weights.maintainers, fraction: disposable != nil ? 0 : min(Double(people.count), 2) / 2,
-            signal: disposable.map { "uses a disposable e-mail domain (\($0))" }
+            "maintainers", weight: p.weights.maintainers,
+            fraction: disposable != nil ? 0 : trustedEmail != nil ? 1 : min(Double(people.count), 2) / 2,
+            signal: disposable.map { "uses a disposable e-mail domain (\(Self.domain($0)))" }
+                ?? trustedEmail.map { "trusted maintainer \($0)" }
                 ?? (people.isEmpty ? "no author or maintainer named" : "\(people.count) named: \(people.sorted().joined(separator: ", "))"))
+        let dependentsFraction = Double(r.dependents) / p.popularity.dependentsAt
         if let downloads = feeds.downloads {
             let count = downloads[r.project.normalized] ?? 0
+            let fraction = count > 0 ? log10(Double(count)) / log10(p.popularity.popularAt) : 0
             score(
-                "popularity", weight: p.weights.popularity, fraction: count > 0 ? log10(Double(count)) / log10(p.popularity.popularAt) : 0,
-                signal: "\(count) downloads (all points at \(Int(p.popularity.popularAt)))")
+                "popularity", weight: p.weights.popularity, fraction: max(fraction, dependentsFraction),
+                signal: "\(count) downloads (all points at \(Int(p.popularity.popularAt))), \(r.dependents) dependents in the mirror")
         } else {
-            score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported")
+            // Without downloads the factor is left out: a few dependents must not count against a project.
+            score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported; \(r.dependents) dependents in the mirror")
         }
 
         let total = possible > 0 ? (earned / possible * 1000).rounded() / 10 : 0
@@ -93,6 +102,9 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         if !r.files.isEmpty, r.files.allSatisfy({ $0.yanked != nil }) {
             rule("yanked", p.rules.yanked, "every file is yanked upstream: \(r.files[0].yanked!.isEmpty ? "no reason given" : r.files[0].yanked!)")
+        }
+        if !r.newMaintainerEmails.isEmpty, let age = projectAge, age >= p.age.matureAfterDays {
+            rule("takeover", .review, "newest release of a \(Int(age))-day-old project names new e-mail(s): \(r.newMaintainerEmails.joined(separator: ", "))")
         }
         let advisories = feeds.advisories[name] ?? []
         let fixes = advisories.filter { $0.fixedIn.contains { PythonVersion($0) == PythonVersion(r.version) } }
@@ -122,21 +134,29 @@ public struct PolicyEngine: ReleaseEvaluator {
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest)
     }
 
-    /// Distinct people named as author or maintainer, and a disposable e-mail domain if one is used.
-    private func maintainers(_ people: ProjectPeople?) -> (Set<String>, String?) {
-        guard let people else { return ([], nil) }
+    /// Distinct people named as author or maintainer, and their e-mail addresses.
+    private func maintainers(_ people: ProjectPeople?) -> (people: Set<String>, emails: [String]) {
+        guard let people else { return ([], []) }
         var names = Set<String>()
-        var disposable: String?
         for (name, email) in [(people.author, people.authorEmail), (people.maintainer, people.maintainerEmail)] {
-            for address in (email ?? "").split(separator: ",") {
-                let domain = address.split(separator: "@").last.map { $0.trimmingWhitespace().lowercased().trimmingSuffix(">") } ?? ""
-                if disposableDomains.contains(domain) { disposable = domain }
-            }
             let who = (name?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? email?.trimmingWhitespace()
             if let who, !who.isEmpty { names.insert(who) }
         }
-        return (names, disposable)
+        return (names, Self.emails(people))
     }
+
+    /// Every e-mail address in the author and maintainer fields (`Name <a@b>, c@d`), lowercased.
+    public static func emails(_ people: ProjectPeople) -> [String] {
+        [people.authorEmail, people.maintainerEmail].compactMap { $0 }.flatMap { $0.split(separator: ",") }.compactMap { part in
+            var address = part.trimmingWhitespace()
+            if let open = address.firstIndex(of: "<"), let close = address.firstIndex(of: ">"), open < close {
+                address = String(address[address.index(after: open)..<close])
+            }
+            return address.contains("@") ? address.lowercased() : nil
+        }
+    }
+
+    static func domain(_ email: String) -> String { String(email.split(separator: "@").last ?? "") }
 }
 
 extension Verdict {
@@ -151,5 +171,5 @@ extension Verdict {
 }
 
 extension String {
-    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+    func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }

@@ -59,6 +59,7 @@ public enum PolicyFile {
             let value = key == "deny_at" ? p.vulnerabilities.denyAt : key == "review_at" ? p.vulnerabilities.reviewAt : p.vulnerabilities.unknownSeverity
             if Severity(name: value) == nil { throw fail(["vulnerabilities", key], "must be one of low, moderate, high, critical, not '\(value)'") }
         }
+        if p.popularity.dependentsAt < 1 { throw fail(["popularity", "dependents_at"], "must be at least 1") }
         if p.popularity.popularAt < 10 { throw fail(["popularity", "popular_at"], "must be at least 10 downloads") }
         if p.typosquat.popularTop < 0 { throw fail(["typosquat", "popular_top"], "must not be negative") }
         for name in p.rules.allow + p.rules.deny + p.typosquat.protected where !ProjectName.isValid(name) {

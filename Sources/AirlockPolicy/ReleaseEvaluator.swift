@@ -28,12 +28,19 @@ public struct ReleaseFacts: Sendable {
     public var license: LicenseExpression?
     /// The licence text as declared, for explanations.
     public var declaredLicense: String?
+    /// Author/maintainer e-mails on this release that no older mirrored release of the project names
+    /// (set for a project's newest release only).
+    public var newMaintainerEmails: [String]
+    /// Mirrored releases of other projects that depend on this project.
+    public var dependents: Int
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,
         history: ProjectHistory = ProjectHistory(firstUpload: nil, lastUpload: nil, releaseCount: 0), license: LicenseExpression? = nil,
-        declaredLicense: String? = nil
+        declaredLicense: String? = nil, newMaintainerEmails: [String] = [], dependents: Int = 0
     ) {
+        self.newMaintainerEmails = newMaintainerEmails
+        self.dependents = dependents
         self.ecosystem = ecosystem
         self.project = project
         self.version = version

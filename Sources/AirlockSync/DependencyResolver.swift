@@ -15,6 +15,10 @@ struct ResolvedRelease: Sendable {
     let history: ProjectHistory
     let license: LicenseExpression?
     let declaredLicense: String?
+    /// Author and maintainer e-mails this release's own metadata names.
+    let metadataEmails: Set<String>
+    /// Projects this release depends on in the target environments.
+    let dependsOn: Set<String>
 }
 
 /// Follows requirements through `Requires-Dist` to the full closure the target environments need.
@@ -135,7 +139,8 @@ struct DependencyResolver {
             requiresDist: metadata.values("Requires-Dist"), people: index.people ?? metadata.people,
             history: Self.history(of: index, project: name),
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
-            declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"))
+            declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
+            metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)))
         return (release, deps.map { Want(requirement: $0, origin: label, count: 1) })
     }
 

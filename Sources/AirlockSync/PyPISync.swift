@@ -87,20 +87,26 @@ public struct PyPISync: Sendable {
         progress.finish()
 
         let now = Date()
+        let maintainerChanges = Self.newMaintainerEmails(releases)
+        var dependents: [String: Int] = [:]
+        for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
         var decisions: [String: Decision] = [:]
         let records: [ReleaseRecord] = releases.map { r in
+            let key = "\(r.project.normalized)==\(r.version)"
             let distributions = r.files.map { f in distribution(f, of: r, stored: stored[f.url]!) }
             let facts = ReleaseFacts(
                 ecosystem: .pypi, project: r.project, version: r.version.description, files: distributions, people: r.people,
-                selectedBy: r.selectedBy, history: r.history, license: r.license, declaredLicense: r.declaredLicense)
+                selectedBy: r.selectedBy, history: r.history, license: r.license, declaredLicense: r.declaredLicense,
+                newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0)
             let decision = evaluator.evaluate(facts, at: now)
-            decisions["\(r.project.normalized)==\(r.version)"] = decision
+            decisions[key] = decision
             return ReleaseRecord(
                 project: r.project, people: r.people, version: r.version.description, requiresDist: r.requiresDist,
                 files: zip(distributions, r.files).map { ($0, $1.url) }, decision: decision,
                 facts: DecisionFacts(
                     firstUpload: r.history.firstUpload, lastUpload: r.history.lastUpload, releaseCount: r.history.releaseCount,
-                    licenseExpression: r.license?.description, licenseDeclared: r.declaredLicense, selectedBy: r.selectedBy))
+                    licenseExpression: r.license?.description, licenseDeclared: r.declaredLicense, selectedBy: r.selectedBy,
+                    newMaintainerEmails: facts.newMaintainerEmails, dependents: facts.dependents))
         }
         let ids = try catalog.record(.pypi, records, at: now)
         var served = Set<Int64>()
@@ -124,6 +130,20 @@ public struct PyPISync: Sendable {
                 "index_not_modified": "\(counts.notModified)/\(counts.requests)",
             ])
         return report
+    }
+
+    /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored
+    /// release of the project does (a takeover signal on a mature project).
+    static func newMaintainerEmails(_ releases: [ResolvedRelease]) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for (_, versions) in Dictionary(grouping: releases, by: \.project.normalized) where versions.count > 1 {
+            let sorted = versions.sorted { $0.version < $1.version }
+            let newest = sorted.last!
+            let earlier = sorted.dropLast().reduce(into: Set<String>()) { $0.formUnion($1.metadataEmails) }
+            let fresh = newest.metadataEmails.subtracting(earlier)
+            if !fresh.isEmpty { out["\(newest.project.normalized)==\(newest.version)"] = fresh.sorted() }
+        }
+        return out
     }
 
     private func mergedSelection(_ requirements: [Requirement], replace: Bool) throws -> [String] {

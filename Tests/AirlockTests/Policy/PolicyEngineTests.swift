@@ -25,6 +25,7 @@ import Testing
         deny = ["banned"]
         yanked = "deny"
         disposable_email_domains = ["mailinator.com"]
+        trusted_maintainers = ["trusted.org"]
         [licenses]
         allow = ["MIT", "Apache-2.0"]
         deny = ["AGPL-3.0-only"]
@@ -35,6 +36,7 @@ import Testing
         popular_top = 10
         [popularity]
         popular_at = 1000000
+        dependents_at = 10
         [vulnerabilities]
         deny_at = "high"
         review_at = "moderate"
@@ -157,5 +159,38 @@ import Testing
         #expect(fromClassifiers == .license("MIT"))
         let long = String(repeating: "Permission is hereby granted ", count: 10)
         #expect(LicenseExpression.declared(expression: nil, license: long, classifiers: ["License :: OSI Approved :: Apache Software License"]) == .license("Apache-2.0"))
+    }
+}
+
+@Suite struct MaintainerSignalTests {
+    let base = PolicyEngineTests()
+
+    @Test func trustedMaintainerEarnsAllPoints() {
+        let d = base.engine.evaluate(base.facts(people: ProjectPeople(author: "Core Team", authorEmail: "Core Team <team@trusted.org>")), at: base.now)
+        #expect(base.points(d, "maintainers") == 20)
+        #expect(d.factors.first { $0.name == "maintainers" }?.signal == "trusted maintainer team@trusted.org")
+    }
+
+    @Test func newEmailOnAMatureProjectsNewestReleaseIsATakeoverSignal() {
+        var f = base.facts(firstRelease: 1000)
+        f.newMaintainerEmails = ["new@elsewhere.example"]
+        let d = base.engine.evaluate(f, at: base.now)
+        #expect(d.verdict == .review)
+        #expect(d.factors.contains { $0.name == "rule:takeover" && $0.signal.contains("new@elsewhere.example") })
+        var young = base.facts(firstRelease: 100)
+        young.newMaintainerEmails = ["new@elsewhere.example"]
+        #expect(!base.engine.evaluate(young, at: base.now).factors.contains { $0.name == "rule:takeover" }, "a young project may still gain maintainers")
+    }
+
+    @Test func dependentsInTheMirrorCountAsPopularity() throws {
+        let engine = PolicyEngine(try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: ["alpha": 10], advisories: [:]))
+        var f = base.facts()
+        f.dependents = 5
+        let d = engine.evaluate(f, at: base.now)
+        // 10 downloads earn 25 × 1/6 = 4.2; 5 of the 10 dependents that earn all points earn 12.5, the higher; 75 of 100.
+        #expect(base.points(d, "popularity") == 12.5)
+        #expect(d.score == 75)
+        #expect(base.points(base.engine.evaluate(f, at: base.now), "popularity") == 0, "without a download feed the factor is left out")
+        #expect(base.engine.evaluate(f, at: base.now).score == 83.3)
     }
 }

@@ -1,0 +1,22 @@
+import AirlockCore
+import AirlockPolicy
+@testable import AirlockSync
+import Testing
+
+@Suite struct SyncFactsTests {
+    private func release(_ version: String, emails: Set<String>) -> ResolvedRelease {
+        ResolvedRelease(
+            project: ProjectName("alpha"), version: PythonVersion(version)!, files: [], selectedBy: "t", requiresDist: [], people: nil,
+            history: ProjectHistory(firstUpload: nil, lastUpload: nil, releaseCount: 3), license: nil, declaredLicense: nil,
+            metadataEmails: emails, dependsOn: [])
+    }
+
+    @Test func onlyTheNewestReleaseCarriesNewEmails() {
+        let changes = PyPISync.newMaintainerEmails([
+            release("1.0", emails: ["ada@example.org"]), release("1.2", emails: ["ada@example.org", "mallory@example.net"]),
+            release("1.1", emails: ["ada@example.org", "bob@example.org"]),
+        ])
+        #expect(changes == ["alpha==1.2": ["mallory@example.net"]])
+        #expect(PyPISync.newMaintainerEmails([release("1.0", emails: ["x@example.org"])]).isEmpty, "one release: nothing to compare")
+    }
+}
