@@ -127,6 +127,9 @@ enum Migrations {
                 ALTER TABLE release ADD COLUMN dependents INTEGER;
                 """)
         }
+        m.registerMigration("v5: yanked by policy, per snapshot") { db in
+            try db.execute(sql: "ALTER TABLE membership ADD COLUMN yank_reason TEXT")
+        }
         return m
     }
 }

@@ -126,11 +126,12 @@ public final class SQLiteCatalog: SnapshotCatalog {
     // MARK: Publishing
 
     /// Publishes a snapshot serving exactly `distributionIDs`, in one transaction: readers see the
-    /// previous snapshot or this one, never a mix. `beforeCommit` runs inside the transaction with the
-    /// new snapshot and its files (to write the manifest); if it throws, nothing is published.
+    /// previous snapshot or this one, never a mix. Files in `yanking` are served yanked with that reason
+    /// in this snapshot only. `beforeCommit` runs inside the transaction with the new snapshot and its
+    /// files (to write the manifest); if it throws, nothing is published.
     @discardableResult
     public func publishSnapshot(
-        _ ecosystem: Ecosystem, serving distributionIDs: Set<Int64>, policyDigest: String, at: Date,
+        _ ecosystem: Ecosystem, serving distributionIDs: Set<Int64>, yanking: [Int64: String] = [:], policyDigest: String, at: Date,
         activating policy: (path: String, text: String)? = nil,
         beforeCommit: (Snapshot, [Distribution]) throws -> Void
     ) throws -> Snapshot {
@@ -144,22 +145,23 @@ public final class SQLiteCatalog: SnapshotCatalog {
                 sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
                 arguments: [ecosystem.rawValue, Timestamp.format(at), policyDigest, distributionIDs.count])
             let id = db.lastInsertedRowID
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY, yank_reason TEXT)")
             try db.execute(sql: "DELETE FROM publishing")
-            for d in distributionIDs { try db.execute(sql: "INSERT INTO publishing VALUES (?)", arguments: [d]) }
+            for d in distributionIDs { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, yanking[d]]) }
             try db.execute(
                 sql: """
                     UPDATE membership SET removed_in = ?
                     WHERE removed_in IS NULL
                       AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
                                               JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
-                      AND distribution_id NOT IN (SELECT distribution_id FROM publishing)
+                      AND NOT EXISTS (SELECT 1 FROM publishing p WHERE p.distribution_id = membership.distribution_id
+                                      AND p.yank_reason IS membership.yank_reason)
                     """,
                 arguments: [id, ecosystem.rawValue])
             try db.execute(
                 sql: """
-                    INSERT INTO membership (distribution_id, added_in)
-                    SELECT distribution_id, ? FROM publishing
+                    INSERT INTO membership (distribution_id, added_in, yank_reason)
+                    SELECT distribution_id, ?, yank_reason FROM publishing
                     WHERE distribution_id NOT IN (SELECT distribution_id FROM membership WHERE removed_in IS NULL)
                     """,
                 arguments: [id])
@@ -287,7 +289,8 @@ public final class SQLiteCatalog: SnapshotCatalog {
     private static func files(_ db: Database, in snapshot: Snapshot) throws -> [Distribution] {
         try Row.fetchAll(
             db,
-            sql: distributionColumns + """
+            // A policy's yank reason for this snapshot takes the place of the upstream's.
+            sql: distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked)") + """
                  JOIN membership m ON m.distribution_id = d.id
                  WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
                  ORDER BY p.name, d.filename

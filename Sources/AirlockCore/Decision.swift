@@ -23,11 +23,15 @@ public struct Decision: Codable, Sendable, Hashable {
     public var factors: [Factor]
     /// Digest of the policy that decided (so decisions under different policies never mix).
     public var policyDigest: String
+    /// For a release denied only for known vulnerabilities under a policy that serves such releases
+    /// yanked: the reason clients see (PEP 592), so a pinned install warns rather than breaks.
+    public var serveYanked: String?
 
-    public init(verdict: Verdict, score: Double, factors: [Factor], policyDigest: String) {
+    public init(verdict: Verdict, score: Double, factors: [Factor], policyDigest: String, serveYanked: String? = nil) {
         self.verdict = verdict
         self.score = score
         self.factors = factors
         self.policyDigest = policyDigest
+        self.serveYanked = serveYanked
     }
 }

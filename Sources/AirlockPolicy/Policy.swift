@@ -140,12 +140,15 @@ public struct Policy: Sendable, Decodable {
         public var unknownSeverity: String
         /// A release that fixes a known vulnerability skips the cooldown.
         public var exemptFixesFromCooldown: Bool
+        /// Serve a release denied only for (non-malicious) vulnerabilities as yanked, with the advisory as the reason.
+        public var serveAsYanked: Bool
 
         enum CodingKeys: String, CodingKey {
             case denyAt = "deny_at"
             case reviewAt = "review_at"
             case unknownSeverity = "unknown_severity"
             case exemptFixesFromCooldown = "exempt_fixes_from_cooldown"
+            case serveAsYanked = "serve_as_yanked"
         }
     }
 

@@ -35,6 +35,8 @@ public struct PolicyEngine: ReleaseEvaluator {
         let p = loaded.policy
         var factors: [Decision.Factor] = []
         var earned = 0.0, possible = 0.0
+        var vulnerabilityDenials: [String] = []
+        var otherDenial = false
 
         func days(since date: Date?) -> Double? { date.map { max(0, now.timeIntervalSince($0) / 86_400) } }
         func score(_ name: String, weight: Double, fraction: Double?, signal: String) {
@@ -86,9 +88,13 @@ public struct PolicyEngine: ReleaseEvaluator {
         var verdict: Verdict = total >= p.thresholds.approveAt ? .approve : total < p.thresholds.denyBelow ? .deny : .review
         factors.append(.init(name: "score", signal: "\(total) of 100: approve at \(p.thresholds.approveAt), deny below \(p.thresholds.denyBelow)", points: total))
 
-        func rule(_ name: String, _ outcome: Verdict, _ signal: String) {
+        if verdict == .deny { otherDenial = true }
+        func rule(_ name: String, _ outcome: Verdict, _ signal: String, vulnerability: Bool = false) {
             factors.append(.init(name: "rule:\(name)", signal: "\(signal) → \(outcome.rawValue)", points: 0))
             if outcome.severity > verdict.severity { verdict = outcome }
+            if outcome == .deny {
+                if vulnerability { vulnerabilityDenials.append(signal) } else { otherDenial = true }
+            }
         }
         let name = r.project.normalized
         if let (target, how) = typosquats.imitation(of: r.project.display) {
@@ -115,7 +121,7 @@ public struct PolicyEngine: ReleaseEvaluator {
             let fixed = advisory.fixedIn.isEmpty ? "no fixed version" : "fixed in \(advisory.fixedIn.joined(separator: ", "))"
             let what = advisory.malicious ? "malware" : "\(advisory.severity?.name ?? "ungraded (counted \(severity.name))") vulnerability"
             if let outcome {
-                rule("vulnerability", outcome, "\(advisory.id): \(what): \(advisory.summary) (\(fixed))")
+                rule("vulnerability", outcome, "\(advisory.id): \(what): \(advisory.summary) (\(fixed))", vulnerability: !advisory.malicious)
             } else {
                 factors.append(.init(name: "note:vulnerability", signal: "\(advisory.id): \(what) below the review threshold (\(fixed))", points: 0))
             }
@@ -131,7 +137,9 @@ public struct PolicyEngine: ReleaseEvaluator {
             verdict = .approve
         }
         if deny.contains(name) { rule("deny", .deny, "'\(name)' is on the policy's deny list") }
-        return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest)
+        let yankedReason = verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
+            ? "airlock: known vulnerability: " + vulnerabilityDenials.joined(separator: "; ") : nil
+        return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
     }
 
     /// Distinct people named as author or maintainer, and their e-mail addresses.

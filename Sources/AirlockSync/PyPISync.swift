@@ -110,12 +110,20 @@ public struct PyPISync: Sendable {
         }
         let ids = try catalog.record(.pypi, records, at: now)
         var served = Set<Int64>()
-        for (record, fileIDs) in zip(records, ids) where record.decision.verdict == .approve { served.formUnion(fileIDs) }
+        var yanking: [Int64: String] = [:]
+        for (record, fileIDs) in zip(records, ids) {
+            if record.decision.verdict == .approve { served.formUnion(fileIDs) }
+            if let reason = record.decision.serveYanked {
+                served.formUnion(fileIDs)
+                for id in fileIDs { yanking[id] = reason }
+            }
+        }
 
         let writer = ManifestWriter(directory: dataDirectory + "/snapshots")
         var manifestPath = ""
         let policyFile = (evaluator as? PolicyEngine).map { (path: $0.loaded.path, text: $0.loaded.text) }
-        let snapshot = try catalog.publishSnapshot(.pypi, serving: served, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files in
+        let snapshot = try catalog.publishSnapshot(
+            .pypi, serving: served, yanking: yanking, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files in
             manifestPath = try writer.write(snapshot, files: files, decisions: decisions)
         }
         let counts = upstream.requestCounts

@@ -113,3 +113,33 @@ import Testing
         #expect(try mirror.snapshotIDs() == [1], "a dry run publishes nothing")
     }
 }
+
+/// With `serve_as_yanked`, a vulnerable release stays installable when pinned, with a warning.
+@Suite(.timeLimit(.minutes(3))) struct YankedByPolicyTests {
+    @Test func vulnerableReleaseIsServedYankedInTheNewSnapshotOnly() throws {
+        let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")])
+        let longAgo = Date().addingTimeInterval(-800 * 86_400)
+        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
+            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
+        }
+        let policy = mirror.dir.path + "/yanking.toml"
+        try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "serve_as_yanked = false", with: "serve_as_yanked = true")
+            .write(toFile: policy, atomically: true, encoding: .utf8)
+        try mirror.syncOK(["alpha"], extra: ["--policy", policy])
+        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(to: URL(fileURLWithPath: mirror.dir.path + "/GHSA.json"))
+        #expect(try AirlockCommand.run(["feeds", "import", "osv", mirror.dir.path + "/GHSA.json", "--data", mirror.data]).succeeded)
+        try mirror.syncOK([], extra: ["--policy", policy])
+
+        let server = try mirror.serve()
+        let now = try httpGet(server.base + "/pypi/2/simple/alpha/").body
+        #expect(now.contains(#"data-yanked="airlock: known vulnerability: GHSA-test-0001"#), "\(now)")
+        #expect(!(try httpGet(server.base + "/pypi/1/simple/alpha/").body.contains("data-yanked")), "snapshot 1 is unchanged")
+        let (pinned, python) = try PythonClients.pipInstall(["alpha==1.1"], index: server.base + "/pypi/2/simple/", in: mirror.dir.path)
+        #expect(pinned.succeeded, "\(pinned.output)")
+        #expect(pinned.output.contains("known vulnerability"), "pip shows the reason: \(pinned.output)")
+        #expect(try PythonClients.python(python, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1")
+        let (unpinned, newest) = try PythonClients.pipInstall(["alpha"], index: server.base + "/pypi/2/simple/", in: mirror.dir.path)
+        #expect(unpinned.succeeded)
+        #expect(try PythonClients.python(newest, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0")
+    }
+}

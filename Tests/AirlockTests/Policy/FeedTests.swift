@@ -83,3 +83,18 @@ import Testing
         #expect(engine.evaluate(base.facts("popu1arname"), at: base.now).factors.contains { $0.name == "rule:typosquat" }, "the feed's top names are protected")
     }
 }
+
+@Suite struct ServeAsYankedTests {
+    @Test func onlyVulnerabilityDenialsAreServedYanked() throws {
+        let base = PolicyEngineTests()
+        let advisory = try FeedParsers.osv(FeedTests.osvRecord(events: #"[{"introduced": "0"}, {"fixed": "2.0"}]"#), source: "a", ecosystem: .pypi)[0]
+        let malware = try FeedParsers.osv(FeedTests.osvRecord(id: "MAL-1", package: "beta", events: #"[{"introduced": "0"}]"#), source: "m", ecosystem: .pypi)[0]
+        let engine = PolicyEngine(
+            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: nil, advisories: ["alpha": [advisory], "beta": [malware]]))
+        let vulnerable = engine.evaluate(base.facts(), at: base.now)
+        #expect(vulnerable.verdict == .deny)
+        #expect(vulnerable.serveYanked?.hasPrefix("airlock: known vulnerability: GHSA-test-0001: high vulnerability") == true, "\(String(describing: vulnerable.serveYanked))")
+        #expect(engine.evaluate(base.facts("beta"), at: base.now).serveYanked == nil, "malware is never served")
+        #expect(engine.evaluate(base.facts(license: "AGPL-3.0-only"), at: base.now).serveYanked == nil, "denied for another reason too")
+    }
+}

@@ -42,6 +42,7 @@ import Testing
         review_at = "moderate"
         unknown_severity = "high"
         exempt_fixes_from_cooldown = true
+        serve_as_yanked = true
         """
     let engine = PolicyEngine(try! PolicyFile.parse(policyText, path: "test.toml"))
     let now = Timestamp.parse("2026-11-23T00:00:00Z")!
