@@ -30,6 +30,15 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// Options of the read commands: the data, which ecosystem, and whether to print JSON.
+struct EcosystemOptions: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Ecosystem: pypi or cran.")
+    var ecosystem: Ecosystem = .pypi
+    @Flag(help: "Print JSON.")
+    var json = false
+}
+
 enum LoggingBootstrap {
     nonisolated(unsafe) private static var done = false
 

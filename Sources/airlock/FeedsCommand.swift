@@ -21,11 +21,7 @@ struct FeedsCommand: AsyncParsableCommand {
                 The next sync with --policy decides under the imported feeds.
                 """)
 
-        @OptionGroup var common: CommonOptions
-        @Option(help: "Ecosystem: pypi or cran.")
-        var ecosystem: Ecosystem = .pypi
-        @Flag(help: "Print JSON.")
-        var json = false
+        @OptionGroup var options: EcosystemOptions
         @Argument(help: "osv or popularity.")
         var kind: Kind
         @Argument(help: "The feed file (or directory, or zip).")
@@ -33,10 +29,10 @@ struct FeedsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (catalog, _) = try common.open()
+                let (catalog, _) = try options.common.open()
                 let importer = FeedImporter(catalog: catalog)
-                let summary = kind == .osv ? try importer.importOSV(path, ecosystem: ecosystem) : try importer.importPopularity(path, ecosystem: ecosystem)
-                if json { return try printJSON(summary) }
+                let summary = kind == .osv ? try importer.importOSV(path, ecosystem: options.ecosystem) : try importer.importPopularity(path, ecosystem: options.ecosystem)
+                if options.json { return try printJSON(summary) }
                 print("imported \(summary.entries) \(kind == .osv ? "advisories" : "projects") from \(summary.source) (sha256 \(summary.sha256))")
             }
         }

@@ -10,13 +10,7 @@ struct PolicyCommand: AsyncParsableCommand {
         commandName: "policy", abstract: "See how a policy decides recorded releases, without syncing or publishing.",
         subcommands: [Check.self, Test.self])
 
-    struct Options: ParsableArguments {
-        @OptionGroup var common: CommonOptions
-        @Option(help: "Ecosystem: pypi or cran.")
-        var ecosystem: Ecosystem = .pypi
-        @Flag(help: "Print JSON.")
-        var json = false
-    }
+    typealias Options = EcosystemOptions
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decide a project (or one version) and explain the decision factor by factor.")

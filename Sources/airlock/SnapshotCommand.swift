@@ -8,25 +8,24 @@ struct SnapshotCommand: AsyncParsableCommand {
         commandName: "snapshot", abstract: "List, show and compare published snapshots.",
         subcommands: [List.self, Show.self, Diff.self])
 
-    struct Options: ParsableArguments {
-        @OptionGroup var common: CommonOptions
-        @Option(help: "Ecosystem: pypi or cran.")
-        var ecosystem: Ecosystem = .pypi
-        @Flag(help: "Print JSON.")
-        var json = false
+    typealias Options = EcosystemOptions
+}
 
-        func snapshot(_ text: String) throws -> (Snapshot, [Distribution]) {
-            let (catalog, _) = try common.open()
-            guard let selector = SnapshotSelector(text) else {
-                throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
-            }
-            guard let s = try catalog.snapshot(ecosystem, selector) else {
-                throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \(common.data)")
-            }
-            return (s, try catalog.servedFiles(in: s))
+extension EcosystemOptions {
+    /// The snapshot `text` names, with the files it serves.
+    func snapshot(_ text: String) throws -> (Snapshot, [Distribution]) {
+        let (catalog, _) = try common.open()
+        guard let selector = SnapshotSelector(text) else {
+            throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
         }
+        guard let s = try catalog.snapshot(ecosystem, selector) else {
+            throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \(common.data)")
+        }
+        return (s, try catalog.servedFiles(in: s))
     }
+}
 
+extension SnapshotCommand {
     struct List: AsyncParsableCommand {
         @OptionGroup var options: Options
 

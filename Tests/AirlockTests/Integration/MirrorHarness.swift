@@ -38,6 +38,14 @@ final class MirrorHarness: @unchecked Sendable {
 
     func add(_ specs: [PackageSpec]) throws { try FixtureScripts.build(specs, into: packages) }
 
+    /// Makes the upstream report every file (but those starting with `except`) as uploaded `days` ago.
+    func backdate(days: Double, except: String? = nil) throws {
+        let then = Date().addingTimeInterval(-days * 86_400)
+        for file in try FileManager.default.contentsOfDirectory(atPath: packages) where except.map({ !file.hasPrefix($0) }) ?? true {
+            try FileManager.default.setAttributes([.modificationDate: then], ofItemAtPath: packages + "/" + file)
+        }
+    }
+
     func sync(_ requirements: [String], extra: [String] = []) throws -> ProcessResult {
         try AirlockCommand.run(
             ["sync", "pypi", "--upstream", upstream.simpleURL, "--data", data, "--python", Self.python] + extra + requirements)

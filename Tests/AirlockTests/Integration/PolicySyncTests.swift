@@ -14,10 +14,7 @@ import Testing
             PackageSpec("beta", "1.0"), PackageSpec("reqeusts", "1.0"),
         ])
         // Everything was released 400 days ago, except alpha 1.1, released just now.
-        let longAgo = Date().addingTimeInterval(-400 * 86_400)
-        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) where !file.hasPrefix("alpha-1.1") {
-            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
-        }
+        try mirror.backdate(days: 400, except: "alpha-1.1")
         let report = try mirror.syncOK(["alpha", "reqeusts"], extra: ["--policy", Self.defaultPolicy])
         #expect(report["releases"] as? Int == 4, "every release is recorded and decided, served or not")
 
@@ -55,10 +52,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct FeedSyncTests {
     @Test func aVulnerableVersionDisappearsOnceOSVIsImportedAndAPopularProjectIsApproved() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("solo", "1.0")])
-        let longAgo = Date().addingTimeInterval(-800 * 86_400)
-        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
-            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
-        }
+        try mirror.backdate(days: 800)
         let policy = PolicySyncTests.defaultPolicy
         try mirror.syncOK(["alpha", "solo"], extra: ["--policy", policy])
         let server = try mirror.serve()
@@ -86,10 +80,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct PolicyCommandTests {
     @Test func checkExplainsAndTestListsExactlyTheFlippedReleases() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("beta", "1.0")])
-        let longAgo = Date().addingTimeInterval(-800 * 86_400)
-        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
-            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
-        }
+        try mirror.backdate(days: 800)
         try mirror.syncOK(["alpha", "beta"], extra: ["--policy", PolicySyncTests.defaultPolicy])
 
         let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "alpha==1.0", "--json"])
@@ -118,10 +109,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct YankedByPolicyTests {
     @Test func vulnerableReleaseIsServedYankedInTheNewSnapshotOnly() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")])
-        let longAgo = Date().addingTimeInterval(-800 * 86_400)
-        for file in try FileManager.default.contentsOfDirectory(atPath: mirror.packages) {
-            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: mirror.packages + "/" + file)
-        }
+        try mirror.backdate(days: 800)
         let policy = mirror.dir.path + "/yanking.toml"
         try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "serve_as_yanked = false", with: "serve_as_yanked = true")
             .write(toFile: policy, atomically: true, encoding: .utf8)
