@@ -21,6 +21,15 @@ struct ResolvedRelease: Sendable {
     let dependsOn: Set<String>
 }
 
+extension ResolvedRelease {
+    /// What the policy decides this release on.
+    func facts(files: [Distribution], newMaintainerEmails: [String] = [], dependents: Int = 0) -> ReleaseFacts {
+        ReleaseFacts(
+            ecosystem: .pypi, project: project, version: version.description, files: files, people: people, selectedBy: selectedBy,
+            history: history, license: license, declaredLicense: declaredLicense, newMaintainerEmails: newMaintainerEmails, dependents: dependents)
+    }
+}
+
 /// Follows requirements through `Requires-Dist` to the full closure the target environments need.
 ///
 /// Requested requirements keep their newest N matching versions; each dependency requirement keeps
@@ -32,13 +41,22 @@ struct DependencyResolver {
     let files: DistributionFetcher
     let environments: [TargetEnvironment]
     let logger: Logger
+    /// Whether the policy would serve a release; versions it would not are recorded, and older ones
+    /// taken in their place, so the index carries the newest version that passes.
+    let passes: @Sendable (ResolvedRelease) -> Bool
     private let memo = ResolverMemo()
+    /// How many versions past the wanted count may be examined when newer ones do not pass.
+    static let maxHeldBack = 5
 
-    init(upstream: PyPIUpstream, files: DistributionFetcher, environments: [TargetEnvironment], logger: Logger) {
+    init(
+        upstream: PyPIUpstream, files: DistributionFetcher, environments: [TargetEnvironment], logger: Logger,
+        passes: @escaping @Sendable (ResolvedRelease) -> Bool = { _ in true }
+    ) {
         self.upstream = upstream
         self.files = files
         self.environments = environments
         self.logger = logger
+        self.passes = passes
     }
 
     struct Want: Sendable {
@@ -90,29 +108,34 @@ struct DependencyResolver {
         var matching = ordered.filter { req.specifier.contains($0) }
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
         let exactPin = req.specifier.clauses.contains { $0.op == .equal && !$0.wildcard } || req.specifier.clauses.contains { $0.op == .arbitrary }
-        var chosen: [(PythonVersion, [UpstreamFile])] = []
-        for v in matching {
+        let candidates: [(PythonVersion, [UpstreamFile])] = matching.compactMap { v in
             let files = chooseFiles(byVersion[v]!)
-            if files.isEmpty { continue }
-            if !exactPin && files.allSatisfy({ $0.yanked != nil }) { continue }
-            chosen.append((v, files))
-            if want.count > 0 && chosen.count >= want.count { break }
+            if files.isEmpty || (!exactPin && files.allSatisfy({ $0.yanked != nil })) { return nil }
+            return (v, files)
         }
-        guard !chosen.isEmpty else {
+        guard !candidates.isEmpty else {
             let available = ordered.prefix(10).map(\.description).joined(separator: ", ")
             let targets = environments.map(\.description).joined(separator: ", ")
             throw AirlockError(
                 .resolution,
                 "no version of '\(req.name.display)' matching '\(req.specifier.isEmpty ? "any" : req.specifier.description)' installs on \(targets) (required by \(want.origin)); upstream has: \(available.isEmpty ? "no installable files" : available)")
         }
-        return try await withThrowingTaskGroup(of: (ResolvedRelease, [Want]).self) { group in
-            for (version, files) in chosen {
-                group.addTask { try await self.release(req.name, version, files, index: index, want: want) }
-            }
-            var out: [(ResolvedRelease, [Want])] = []
-            for try await r in group { out.append(r) }
-            return out.sorted { $0.0.version > $1.0.version }
+        // Newest first: every release examined is recorded (and decided), but only those that pass
+        // bring in their dependencies and count toward the versions wanted.
+        var out: [(ResolvedRelease, [Want])] = []
+        var passing = 0
+        for (version, files) in candidates {
+            let (release, deps) = try await self.release(req.name, version, files, index: index, want: want)
+            let passed = passes(release)
+            out.append((release, passed ? deps : []))
+            if passed { passing += 1 }
+            if want.count > 0 && (passing >= want.count || out.count >= want.count + Self.maxHeldBack) { break }
         }
+        if passing == 0 {
+            logger.warning(
+                "no examined version passes the policy", metadata: ["requirement": "\(req)", "required_by": "\(want.origin)", "examined": "\(out.count)"])
+        }
+        return out
     }
 
     private func release(_ name: ProjectName, _ version: PythonVersion, _ files: [UpstreamFile], index: ProjectIndex, want: Want) async throws -> (ResolvedRelease, [Want]) {

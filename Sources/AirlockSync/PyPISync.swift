@@ -78,7 +78,17 @@ public struct PyPISync: Sendable {
             store: store, fetcher: fetcher, catalog: catalog, inspector: ArchiveInspector(), progress: progress, maxFileSize: options.maxFileSize)
 
         progress.phase("resolving")
-        let resolver = DependencyResolver(upstream: upstream, files: files, environments: options.environments, logger: logger)
+        let evaluator = self.evaluator
+        let resolver = DependencyResolver(upstream: upstream, files: files, environments: options.environments, logger: logger) { release in
+            // Judged before download, on what the index says; the recorded decision uses the stored files.
+            let planned = release.files.map { f in
+                Distribution(
+                    ecosystem: .pypi, project: release.project, version: release.version.description, filename: f.filename,
+                    kind: f.filename.hasSuffix(".whl") ? .wheel : .sdist, digest: f.sha256 ?? Digest.of([]), size: f.size ?? 0,
+                    uploadTime: f.uploadTime, requiresPython: f.requiresPython, yanked: f.yanked)
+            }
+            return evaluator.evaluate(release.facts(files: planned), at: started).verdict == .approve
+        }
         let releases = try await resolver.resolve(selection, versionsPerRequirement: options.versionsPerRequirement)
 
         let allFiles = releases.flatMap { r in r.files.map { (r.project, $0) } }
@@ -94,10 +104,8 @@ public struct PyPISync: Sendable {
         let records: [ReleaseRecord] = releases.map { r in
             let key = "\(r.project.normalized)==\(r.version)"
             let distributions = r.files.map { f in distribution(f, of: r, stored: stored[f.url]!) }
-            let facts = ReleaseFacts(
-                ecosystem: .pypi, project: r.project, version: r.version.description, files: distributions, people: r.people,
-                selectedBy: r.selectedBy, history: r.history, license: r.license, declaredLicense: r.declaredLicense,
-                newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0)
+            let facts = r.facts(
+                files: distributions, newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0)
             let decision = evaluator.evaluate(facts, at: now)
             decisions[key] = decision
             return ReleaseRecord(

@@ -131,3 +131,23 @@ import Testing
         #expect(try PythonClients.python(newest, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0")
     }
 }
+
+/// A dependency whose newest release is held back resolves to the newest one that passes.
+@Suite(.timeLimit(.minutes(3))) struct PolicyAwareResolutionTests {
+    @Test func heldBackDependencyFallsBackToThePreviousVersion() throws {
+        let mirror = try MirrorHarness([
+            PackageSpec("app", "1.0", requires: ["lib>=1.0"]), PackageSpec("lib", "1.0"), PackageSpec("lib", "1.1"),
+        ])
+        try mirror.backdate(days: 800, except: "lib-1.1")
+        let report = try mirror.syncOK(["app"], extra: ["--policy", PolicySyncTests.defaultPolicy, "--versions", "1"])
+        #expect(report["releases"] as? Int == 3, "lib 1.1 is recorded (and explained) though held back: \(report)")
+        let server = try mirror.serve()
+        let lib = try httpGet(server.base + "/simple/lib/").body
+        #expect(lib.contains("lib-1.0-py3-none-any.whl") && !lib.contains("lib-1.1"), "\(lib)")
+        let (pip, python) = try PythonClients.pipInstall(["app"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(try PythonClients.python(python, "import app, lib; print(lib.__version__)").stdout.trimmingWhitespace() == "1.0")
+        let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "lib==1.1"])
+        #expect(check.stdout.contains("lib 1.1: REVIEW") && check.stdout.contains("held back until"), "\(check.stdout)")
+    }
+}
