@@ -130,6 +130,9 @@ enum Migrations {
         m.registerMigration("v5: yanked by policy, per snapshot") { db in
             try db.execute(sql: "ALTER TABLE membership ADD COLUMN yank_reason TEXT")
         }
+        m.registerMigration("v6: maintainers' other projects") { db in
+            try db.execute(sql: "ALTER TABLE release ADD COLUMN maintainer_projects TEXT")
+        }
         return m
     }
 }

@@ -37,11 +37,13 @@ public struct DecisionFacts: Sendable, Codable {
     public var selectedBy: String
     public var newMaintainerEmails: [String]
     public var dependents: Int
+    public var maintainersOtherProjects: [String]
 
     public init(
         firstUpload: Date?, lastUpload: Date?, releaseCount: Int, licenseExpression: String?, licenseDeclared: String?, selectedBy: String,
-        newMaintainerEmails: [String] = [], dependents: Int = 0
+        newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []
     ) {
+        self.maintainersOtherProjects = maintainersOtherProjects
         self.newMaintainerEmails = newMaintainerEmails
         self.dependents = dependents
         self.firstUpload = firstUpload

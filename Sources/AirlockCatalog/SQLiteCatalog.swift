@@ -43,15 +43,18 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     arguments: [f.firstUpload.map(Timestamp.format), f.lastUpload.map(Timestamp.format), f.releaseCount, projectID])
                 try db.execute(
                     sql: """
-                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by, new_emails, dependents)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by, new_emails, dependents,
+                                             maintainer_projects)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist),
                             license_expression = excluded.license_expression, license_declared = excluded.license_declared,
-                            selected_by = excluded.selected_by, new_emails = excluded.new_emails, dependents = excluded.dependents
+                            selected_by = excluded.selected_by, new_emails = excluded.new_emails, dependents = excluded.dependents,
+                            maintainer_projects = excluded.maintainer_projects
                         """,
                     arguments: [
                         projectID, r.version, deps, Timestamp.format(at), f.licenseExpression, f.licenseDeclared, f.selectedBy,
                         String(decoding: try encoder.encode(f.newMaintainerEmails), as: UTF8.self), f.dependents,
+                        String(decoding: try encoder.encode(f.maintainersOtherProjects), as: UTF8.self),
                     ])
                 let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
                 let factors = String(decoding: try encoder.encode(r.decision.factors), as: UTF8.self)
@@ -174,6 +177,15 @@ public final class SQLiteCatalog: SnapshotCatalog {
 
     // MARK: Decisions again
 
+    /// The author and maintainer e-mail fields of every project recorded for an ecosystem.
+    public func projectEmails(_ ecosystem: Ecosystem) throws -> [(project: String, people: ProjectPeople)] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue]
+            ).map { ($0[0], ProjectPeople(authorEmail: $0[1], maintainerEmail: $0[2])) }
+        }
+    }
+
     /// The policy file text the last snapshot with a policy was published under, with its path.
     public func activePolicy(_ ecosystem: Ecosystem) throws -> (path: String, text: String)? {
         try read { db in
@@ -188,7 +200,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
             var sql = """
                 SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
                        p.first_upload, p.last_upload, coalesce(p.release_count, 0), r.license_expression, r.license_declared, coalesce(r.selected_by, ''),
-                       coalesce(r.new_emails, '[]'), coalesce(r.dependents, 0)
+                       coalesce(r.new_emails, '[]'), coalesce(r.dependents, 0), coalesce(r.maintainer_projects, '[]')
                 FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?
                 """
             var arguments: [any DatabaseValueConvertible] = [ecosystem.rawValue]
@@ -219,7 +231,8 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     facts: DecisionFacts(
                         firstUpload: (row[8] as String?).flatMap(Timestamp.parse), lastUpload: (row[9] as String?).flatMap(Timestamp.parse),
                         releaseCount: row[10], licenseExpression: row[11], licenseDeclared: row[12], selectedBy: row[13],
-                        newMaintainerEmails: (try? decoder.decode([String].self, from: Data((row[14] as String).utf8))) ?? [], dependents: row[15]),
+                        newMaintainerEmails: (try? decoder.decode([String].self, from: Data((row[14] as String).utf8))) ?? [], dependents: row[15],
+                        maintainersOtherProjects: (try? decoder.decode([String].self, from: Data((row[16] as String).utf8))) ?? []),
                     decision: decision)
             }
         }

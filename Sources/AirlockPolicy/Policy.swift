@@ -81,11 +81,14 @@ public struct Policy: Sendable, Decodable {
         public var disposableEmailDomains: [String]
         /// Addresses (`alice@example.org`) or domains (`python.org`) whose maintainers earn all maintainer points.
         public var trustedMaintainers: [String]
+        /// A maintainer who also keeps another project with this many downloads earns all maintainer points.
+        public var provenMaintainerDownloads: Int
 
         enum CodingKeys: String, CodingKey {
             case allow, deny, yanked
             case disposableEmailDomains = "disposable_email_domains"
             case trustedMaintainers = "trusted_maintainers"
+            case provenMaintainerDownloads = "proven_maintainer_downloads"
         }
     }
 

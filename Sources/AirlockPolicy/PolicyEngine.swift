@@ -66,11 +66,14 @@ public struct PolicyEngine: ReleaseEvaluator {
         let (people, emails) = maintainers(r.people)
         let disposable = emails.first { disposableDomains.contains(Self.domain($0)) }
         let trustedEmail = emails.first { trusted.contains($0) || trusted.contains(Self.domain($0)) }
+        let proven = r.maintainersOtherProjects.map { ($0, feeds.downloads?[$0] ?? 0) }.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }
+            .flatMap { $0.1 >= p.rules.provenMaintainerDownloads ? $0 : nil }
         score(
             "maintainers", weight: p.weights.maintainers,
-            fraction: disposable != nil ? 0 : trustedEmail != nil ? 1 : min(Double(people.count), 2) / 2,
+            fraction: disposable != nil ? 0 : trustedEmail != nil || proven != nil ? 1 : min(Double(people.count), 2) / 2,
             signal: disposable.map { "uses a disposable e-mail domain (\(Self.domain($0)))" }
                 ?? trustedEmail.map { "trusted maintainer \($0)" }
+                ?? proven.map { "a maintainer also keeps \($0.0) (\($0.1) downloads)" }
                 ?? (people.isEmpty ? "no author or maintainer named" : "\(people.count) named: \(people.sorted().joined(separator: ", "))"))
         let dependentsFraction = Double(r.dependents) / p.popularity.dependentsAt
         if let downloads = feeds.downloads {

@@ -33,12 +33,15 @@ public struct ReleaseFacts: Sendable {
     public var newMaintainerEmails: [String]
     /// Mirrored releases of other projects that depend on this project.
     public var dependents: Int
+    /// Other projects in the mirror that name one of this release's author/maintainer e-mails.
+    public var maintainersOtherProjects: [String]
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,
         history: ProjectHistory = ProjectHistory(firstUpload: nil, lastUpload: nil, releaseCount: 0), license: LicenseExpression? = nil,
-        declaredLicense: String? = nil, newMaintainerEmails: [String] = [], dependents: Int = 0
+        declaredLicense: String? = nil, newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []
     ) {
+        self.maintainersOtherProjects = maintainersOtherProjects
         self.newMaintainerEmails = newMaintainerEmails
         self.dependents = dependents
         self.ecosystem = ecosystem

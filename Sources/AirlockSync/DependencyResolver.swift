@@ -23,10 +23,11 @@ struct ResolvedRelease: Sendable {
 
 extension ResolvedRelease {
     /// What the policy decides this release on.
-    func facts(files: [Distribution], newMaintainerEmails: [String] = [], dependents: Int = 0) -> ReleaseFacts {
+    func facts(files: [Distribution], newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []) -> ReleaseFacts {
         ReleaseFacts(
             ecosystem: .pypi, project: project, version: version.description, files: files, people: people, selectedBy: selectedBy,
-            history: history, license: license, declaredLicense: declaredLicense, newMaintainerEmails: newMaintainerEmails, dependents: dependents)
+            history: history, license: license, declaredLicense: declaredLicense, newMaintainerEmails: newMaintainerEmails, dependents: dependents,
+            maintainersOtherProjects: maintainersOtherProjects)
     }
 }
 

@@ -62,6 +62,7 @@ public struct PolicyReview: Sendable {
             ecosystem: ecosystem, project: r.project, version: r.version, files: r.files, people: r.people, selectedBy: r.facts.selectedBy,
             history: ProjectHistory(firstUpload: r.facts.firstUpload, lastUpload: r.facts.lastUpload, releaseCount: r.facts.releaseCount),
             license: r.facts.licenseExpression.flatMap(LicenseExpression.parse), declaredLicense: r.facts.licenseDeclared,
-            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents)
+            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents,
+            maintainersOtherProjects: r.facts.maintainersOtherProjects)
     }
 }

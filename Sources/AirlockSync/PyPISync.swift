@@ -98,14 +98,18 @@ public struct PyPISync: Sendable {
 
         let now = Date()
         let maintainerChanges = Self.newMaintainerEmails(releases)
+        let otherProjects = try Self.projectsByEmail(releases, recorded: catalog.projectEmails(.pypi))
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
         var decisions: [String: Decision] = [:]
         let records: [ReleaseRecord] = releases.map { r in
             let key = "\(r.project.normalized)==\(r.version)"
             let distributions = r.files.map { f in distribution(f, of: r, stored: stored[f.url]!) }
+            let emails = r.metadataEmails.union(r.people.map(PolicyEngine.emails) ?? [])
+            let others = Set(emails.flatMap { otherProjects[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
             let facts = r.facts(
-                files: distributions, newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0)
+                files: distributions, newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0,
+                maintainersOtherProjects: others)
             let decision = evaluator.evaluate(facts, at: now)
             decisions[key] = decision
             return ReleaseRecord(
@@ -114,7 +118,8 @@ public struct PyPISync: Sendable {
                 facts: DecisionFacts(
                     firstUpload: r.history.firstUpload, lastUpload: r.history.lastUpload, releaseCount: r.history.releaseCount,
                     licenseExpression: r.license?.description, licenseDeclared: r.declaredLicense, selectedBy: r.selectedBy,
-                    newMaintainerEmails: facts.newMaintainerEmails, dependents: facts.dependents))
+                    newMaintainerEmails: facts.newMaintainerEmails, dependents: facts.dependents,
+                    maintainersOtherProjects: facts.maintainersOtherProjects))
         }
         let ids = try catalog.record(.pypi, records, at: now)
         var served = Set<Int64>()
@@ -158,6 +163,16 @@ public struct PyPISync: Sendable {
             let earlier = sorted.dropLast().reduce(into: Set<String>()) { $0.formUnion($1.metadataEmails) }
             let fresh = newest.metadataEmails.subtracting(earlier)
             if !fresh.isEmpty { out["\(newest.project.normalized)==\(newest.version)"] = fresh.sorted() }
+        }
+        return out
+    }
+
+    /// E-mail → projects naming it, over this sync's releases and every project recorded before.
+    static func projectsByEmail(_ releases: [ResolvedRelease], recorded: [(project: String, people: ProjectPeople)]) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (project, people) in recorded { for e in PolicyEngine.emails(people) { out[e, default: []].insert(project) } }
+        for r in releases {
+            for e in r.metadataEmails.union(r.people.map(PolicyEngine.emails) ?? []) { out[e, default: []].insert(r.project.normalized) }
         }
         return out
     }

@@ -26,6 +26,7 @@ import Testing
         yanked = "deny"
         disposable_email_domains = ["mailinator.com"]
         trusted_maintainers = ["trusted.org"]
+        proven_maintainer_downloads = 100000
         [licenses]
         allow = ["MIT", "Apache-2.0"]
         deny = ["AGPL-3.0-only"]
@@ -193,5 +194,21 @@ import Testing
         #expect(d.score == 75)
         #expect(base.points(base.engine.evaluate(f, at: base.now), "popularity") == 0, "without a download feed the factor is left out")
         #expect(base.engine.evaluate(f, at: base.now).score == 83.3)
+    }
+}
+
+@Suite struct ProvenMaintainerTests {
+    @Test func aMaintainerOfAPopularProjectEarnsAllMaintainerPoints() throws {
+        let base = PolicyEngineTests()
+        let engine = PolicyEngine(
+            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: ["bigproj": 500_000, "smallproj": 50], advisories: [:]))
+        var f = base.facts(people: ProjectPeople(author: "Solo", authorEmail: "solo@example.org"))
+        #expect(base.points(engine.evaluate(f, at: base.now), "maintainers") == 10, "one maintainer: half the points")
+        f.maintainersOtherProjects = ["smallproj", "bigproj"]
+        let d = engine.evaluate(f, at: base.now)
+        #expect(base.points(d, "maintainers") == 20)
+        #expect(d.factors.first { $0.name == "maintainers" }?.signal == "a maintainer also keeps bigproj (500000 downloads)")
+        f.maintainersOtherProjects = ["smallproj"]
+        #expect(base.points(engine.evaluate(f, at: base.now), "maintainers") == 10, "50 downloads prove nothing")
     }
 }
