@@ -42,24 +42,24 @@ import Testing
 
     @Test func malformedJSONNamesPageAndPlace() {
         #expect {
-            try SimpleIndexParser.parse(Array(#"{"files": [{"filename": 3}]}"#.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://u/simple/alpha/", project: project)
+            try SimpleIndexParser.parse(Array(#"{"files": [{"filename": 3}]}"#.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project)
         } throws: { error in
             let message = (error as? AirlockError)?.message ?? ""
-            return message.contains("http://u/simple/alpha/") && message.contains("files[0]")
+            return message.contains("http://127.0.0.1:1/simple/alpha/") && message.contains("files[0]")
         }
     }
 
     @Test func malformedHTML() {
         for broken in [#"<a href="/x.whl>x</a>"#, #"<a href="/x.whl">never closed"#, "<a data-x=1>no href</a>"] {
             #expect(throws: AirlockError.self, "\(broken)") {
-                try SimpleIndexParser.parse(Array(broken.utf8), contentType: "text/html", url: "http://u/simple/alpha/", project: project)
+                try SimpleIndexParser.parse(Array(broken.utf8), contentType: "text/html", url: "http://127.0.0.1:1/simple/alpha/", project: project)
             }
         }
     }
 
     @Test func unknownContentType() {
         #expect(throws: AirlockError.self) {
-            try SimpleIndexParser.parse([], contentType: "image/png", url: "http://u/simple/alpha/", project: project)
+            try SimpleIndexParser.parse([], contentType: "image/png", url: "http://127.0.0.1:1/simple/alpha/", project: project)
         }
     }
 }
