@@ -299,11 +299,14 @@ public final class SQLiteCatalog: SnapshotCatalog {
         FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
         """
 
+    /// The distribution columns as a snapshot serves them: a policy's yank reason for that snapshot
+    /// takes the place of the upstream's.
+    private static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked)")
+
     private static func files(_ db: Database, in snapshot: Snapshot) throws -> [Distribution] {
         try Row.fetchAll(
             db,
-            // A policy's yank reason for this snapshot takes the place of the upstream's.
-            sql: distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked)") + """
+            sql: servedColumns + """
                  JOIN membership m ON m.distribution_id = d.id
                  WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
                  ORDER BY p.name, d.filename

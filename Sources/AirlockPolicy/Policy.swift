@@ -5,68 +5,45 @@ public import AirlockCore
 public struct Policy: Sendable, Decodable {
     public struct Thresholds: Sendable, Decodable {
         /// Scores at or above this are approved.
-        public var approveAt: Double
+        @TOMLNumber public var approveAt: Double
         /// Scores below this are denied; scores between the two go to review.
-        public var denyBelow: Double
+        @TOMLNumber public var denyBelow: Double
 
         enum CodingKeys: String, CodingKey {
             case approveAt = "approve_at"
             case denyBelow = "deny_below"
         }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            approveAt = try c.number(.approveAt)
-            denyBelow = try c.number(.denyBelow)
-        }
     }
 
     /// The most points each factor can give; a factor that cannot be measured drops out of the total.
     public struct Weights: Sendable, Decodable {
-        public var maturity: Double
-        public var releaseAge: Double
-        public var activity: Double
-        public var maintainers: Double
-        public var popularity: Double
+        @TOMLNumber public var maturity: Double
+        @TOMLNumber public var releaseAge: Double
+        @TOMLNumber public var activity: Double
+        @TOMLNumber public var maintainers: Double
+        @TOMLNumber public var popularity: Double
 
         enum CodingKeys: String, CodingKey {
             case maturity, activity, maintainers, popularity
             case releaseAge = "release_age"
         }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maturity = try c.number(.maturity)
-            releaseAge = try c.number(.releaseAge)
-            activity = try c.number(.activity)
-            maintainers = try c.number(.maintainers)
-            popularity = try c.number(.popularity)
-        }
     }
 
     public struct Age: Sendable, Decodable {
         /// A project this old (since its first release) earns all the maturity points.
-        public var matureAfterDays: Double
+        @TOMLNumber public var matureAfterDays: Double
         /// A release out this long earns all the release-age points.
-        public var settledAfterDays: Double
+        @TOMLNumber public var settledAfterDays: Double
         /// Releases younger than this are held back from the index (review), whatever their score.
-        public var cooldownDays: Double
+        @TOMLNumber public var cooldownDays: Double
         /// With no release for this long, a project starts losing its activity points.
-        public var abandonedAfterDays: Double
+        @TOMLNumber public var abandonedAfterDays: Double
 
         enum CodingKeys: String, CodingKey {
             case matureAfterDays = "mature_after_days"
             case settledAfterDays = "settled_after_days"
             case cooldownDays = "cooldown_days"
             case abandonedAfterDays = "abandoned_after_days"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            matureAfterDays = try c.number(.matureAfterDays)
-            settledAfterDays = try c.number(.settledAfterDays)
-            cooldownDays = try c.number(.cooldownDays)
-            abandonedAfterDays = try c.number(.abandonedAfterDays)
         }
     }
 
@@ -118,19 +95,13 @@ public struct Policy: Sendable, Decodable {
 
     public struct Popularity: Sendable, Decodable {
         /// Downloads that earn all the popularity points (the scale is logarithmic).
-        public var popularAt: Double
+        @TOMLNumber public var popularAt: Double
         /// Mirrored releases depending on a project that earn it all the popularity points.
-        public var dependentsAt: Double
+        @TOMLNumber public var dependentsAt: Double
 
         enum CodingKeys: String, CodingKey {
             case popularAt = "popular_at"
             case dependentsAt = "dependents_at"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            popularAt = try c.number(.popularAt)
-            dependentsAt = try c.number(.dependentsAt)
         }
     }
 
@@ -166,10 +137,20 @@ public struct Policy: Sendable, Decodable {
     public var vulnerabilities: Vulnerabilities
 }
 
-extension KeyedDecodingContainer {
-    /// A TOML number, written as an integer (`7`) or a float (`7.5`).
-    func number(_ key: Key) throws -> Double {
-        if let whole = try? decode(Int.self, forKey: key) { return Double(whole) }
-        return try decode(Double.self, forKey: key)
+/// A TOML number, written as an integer (`7`) or a float (`7.5`): TOMLKit reads an integer as a
+/// `Double` only when asked for an `Int`.
+@propertyWrapper
+public struct TOMLNumber: Sendable, Decodable {
+    public var wrappedValue: Double
+
+    public init(wrappedValue: Double) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let whole = try? c.decode(Int.self) {
+            wrappedValue = Double(whole)
+        } else {
+            wrappedValue = try c.decode(Double.self)
+        }
     }
 }

@@ -22,6 +22,14 @@ struct ResolvedRelease: Sendable {
 }
 
 extension ResolvedRelease {
+    /// One of this release's files as the catalog records it, with the digest and size it has.
+    func distribution(_ f: UpstreamFile, digest: Digest, size: Int64, metadataDigest: Digest? = nil) -> Distribution {
+        Distribution(
+            ecosystem: .pypi, project: project, version: version.description, filename: f.filename,
+            kind: f.filename.hasSuffix(".whl") ? .wheel : .sdist, digest: digest, size: size,
+            uploadTime: f.uploadTime, requiresPython: f.requiresPython, yanked: f.yanked, metadataDigest: metadataDigest)
+    }
+
     /// What the policy decides this release on.
     func facts(files: [Distribution], newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []) -> ReleaseFacts {
         ReleaseFacts(

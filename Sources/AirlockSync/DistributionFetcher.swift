@@ -52,15 +52,15 @@ actor DistributionFetcher {
 
     private nonisolated func bring(_ file: UpstreamFile, project: ProjectName) async throws -> StoredFile {
         let kind: ArchiveInspector.MetadataMember = file.filename.hasSuffix(".whl") ? .wheelMetadata : .sdistPKGINFO
-        if let declared = file.sha256, store.contains(declared) {
+        if let declared = file.sha256, let size = store.size(of: declared) {
             await count(downloaded: false)
             if let metadataDigest = try catalog.metadataDigest(ofFile: declared) {
-                return StoredFile(digest: declared, size: store.size(of: declared) ?? 0, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest)
+                return StoredFile(digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest)
             }
             guard let path = store.localPath(for: declared) else {
                 throw AirlockError(.storage, "blob \(declared) for \(file.filename) has no local path to inspect")
             }
-            return try await finish(file, project: project, path: path, digest: declared, size: store.size(of: declared) ?? 0, kind: kind)
+            return try await finish(file, project: project, path: path, digest: declared, size: size, kind: kind)
         }
         let staging = try store.makeStagingPath()
         do {

@@ -81,12 +81,7 @@ public struct PyPISync: Sendable {
         let evaluator = self.evaluator
         let resolver = DependencyResolver(upstream: upstream, files: files, environments: options.environments, logger: logger) { release in
             // Judged before download, on what the index says; the recorded decision uses the stored files.
-            let planned = release.files.map { f in
-                Distribution(
-                    ecosystem: .pypi, project: release.project, version: release.version.description, filename: f.filename,
-                    kind: f.filename.hasSuffix(".whl") ? .wheel : .sdist, digest: f.sha256 ?? Digest.of([]), size: f.size ?? 0,
-                    uploadTime: f.uploadTime, requiresPython: f.requiresPython, yanked: f.yanked)
-            }
+            let planned = release.files.map { release.distribution($0, digest: $0.sha256 ?? Digest.of([]), size: $0.size ?? 0) }
             return evaluator.evaluate(release.facts(files: planned), at: started).verdict == .approve
         }
         let releases = try await resolver.resolve(selection, versionsPerRequirement: options.versionsPerRequirement)
@@ -104,7 +99,10 @@ public struct PyPISync: Sendable {
         var decisions: [String: Decision] = [:]
         let records: [ReleaseRecord] = releases.map { r in
             let key = "\(r.project.normalized)==\(r.version)"
-            let distributions = r.files.map { f in distribution(f, of: r, stored: stored[f.url]!) }
+            let distributions = r.files.map { f in
+                let s = stored[f.url]!
+                return r.distribution(f, digest: s.digest, size: s.size, metadataDigest: s.metadataDigest)
+            }
             let emails = r.metadataEmails.union(r.people.map(PolicyEngine.emails) ?? [])
             let others = Set(emails.flatMap { otherProjects[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
             let facts = r.facts(
@@ -214,12 +212,5 @@ public struct PyPISync: Sendable {
             throw AirlockError(.network, "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
         }
         return stored
-    }
-
-    private func distribution(_ f: UpstreamFile, of r: ResolvedRelease, stored: StoredFile) -> Distribution {
-        Distribution(
-            ecosystem: .pypi, project: r.project, version: r.version.description, filename: f.filename,
-            kind: f.filename.hasSuffix(".whl") ? .wheel : .sdist, digest: stored.digest, size: stored.size,
-            uploadTime: f.uploadTime, requiresPython: f.requiresPython, yanked: f.yanked, metadataDigest: stored.metadataDigest)
     }
 }
