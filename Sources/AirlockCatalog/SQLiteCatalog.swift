@@ -74,6 +74,17 @@ public final class SQLiteCatalog: SnapshotCatalog {
         }
     }
 
+    /// The content and metadata digests last recorded for a file fetched from `upstreamURL`, if any.
+    public func recordedFile(upstreamURL: String) throws -> (digest: Digest, metadataDigest: Digest?)? {
+        try read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1", arguments: [upstreamURL]),
+                let digest = Digest(hex: row[0])
+            else { return nil }
+            return (digest, (row[1] as String?).flatMap(Digest.init(hex:)))
+        }
+    }
+
     private static func upsertProject(_ db: Database, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) throws -> Int64 {
         try db.execute(
             sql: """

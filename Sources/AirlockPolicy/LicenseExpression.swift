@@ -114,6 +114,34 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
         return fromClassifiers.dropFirst().reduce(LicenseExpression.license(first)) { .or($0, .license($1)) }
     }
 
+    /// The licence of an R package's `License` field: alternatives joined by `|`, each a short name
+    /// from R's license database (`GPL-2`, `GPL (>= 2)`, `MIT + file LICENSE`, `Apache License (== 2.0)`),
+    /// possibly restricted by `+ file LICENSE`. nil when some alternative cannot be read.
+    public static func declared(rLicense field: String) -> LicenseExpression? {
+        let alternatives = field.split(separator: "|").map { alternative -> LicenseExpression? in
+            var name = alternative.trimmingWhitespace()
+            for suffix in ["+ file LICENSE", "+ file LICENCE"] where name.hasSuffix(suffix) {
+                name = String(name.dropLast(suffix.count)).trimmingWhitespace()
+            }
+            let key = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+            if let known = rNames[key] ?? freeText[key] { return .license(known) }
+            return parse(name)
+        }
+        guard let first = alternatives.first, !alternatives.contains(where: { $0 == nil }) else { return nil }
+        return alternatives.dropFirst().reduce(first!) { .or($0, $1!) }
+    }
+
+    /// R's short licence names (share/licenses/license.db) that differ from SPDX.
+    static let rNames: [String: String] = [
+        "gpl-2": "GPL-2.0-only", "gpl-3": "GPL-3.0-only", "gpl (>= 2)": "GPL-2.0-or-later", "gpl (>= 2.0)": "GPL-2.0-or-later",
+        "gpl (>= 3)": "GPL-3.0-or-later", "gpl": "GPL-2.0-or-later", "lgpl-2": "LGPL-2.0-only", "lgpl-2.1": "LGPL-2.1-only",
+        "lgpl-3": "LGPL-3.0-only", "lgpl (>= 2)": "LGPL-2.0-or-later", "lgpl (>= 2.1)": "LGPL-2.1-or-later", "lgpl (>= 3)": "LGPL-3.0-or-later",
+        "agpl-3": "AGPL-3.0-only", "agpl (>= 3)": "AGPL-3.0-or-later", "mit": "MIT", "bsd-2-clause": "BSD-2-Clause",
+        "bsd-3-clause": "BSD-3-Clause", "apache license 2.0": "Apache-2.0", "apache license (== 2.0)": "Apache-2.0",
+        "apache license (>= 2)": "Apache-2.0", "apache license": "Apache-2.0", "artistic-2.0": "Artistic-2.0", "cc0": "CC0-1.0",
+        "cc by 4.0": "CC-BY-4.0", "cc by-nc 4.0": "CC-BY-NC-4.0", "mpl-2.0": "MPL-2.0", "bsl-1.0": "BSL-1.0",
+    ]
+
     /// Free-text licence names seen in the wild, mapped to SPDX.
     static let freeText: [String: String] = [
         "mit": "MIT", "mit license": "MIT", "the mit license": "MIT", "mit + file license": "MIT", "expat": "MIT",

@@ -66,7 +66,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         let (people, emails) = maintainers(r.people)
         let disposable = emails.first { disposableDomains.contains(Self.domain($0)) }
         let trustedEmail = emails.first { trusted.contains($0) || trusted.contains(Self.domain($0)) }
-        let proven = r.maintainersOtherProjects.map { ($0, feeds.downloads?[$0] ?? 0) }.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }
+        let proven = r.maintainersOtherProjects.map { ($0, feeds.downloads?[ProjectName.normalize($0)] ?? 0) }.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }
             .flatMap { $0.1 >= p.rules.provenMaintainerDownloads ? $0 : nil }
         score(
             "maintainers", weight: p.weights.maintainers,
@@ -77,7 +77,7 @@ public struct PolicyEngine: ReleaseEvaluator {
                 ?? (people.isEmpty ? "no author or maintainer named" : "\(people.count) named: \(people.sorted().joined(separator: ", "))"))
         let dependentsFraction = Double(r.dependents) / p.popularity.dependentsAt
         if let downloads = feeds.downloads {
-            let count = downloads[r.project.normalized] ?? 0
+            let count = downloads[ProjectName.normalize(r.project.normalized)] ?? 0
             let fraction = count > 0 ? log10(Double(count)) / log10(p.popularity.popularAt) : 0
             score(
                 "popularity", weight: p.weights.popularity, fraction: max(fraction, dependentsFraction),
@@ -99,7 +99,8 @@ public struct PolicyEngine: ReleaseEvaluator {
                 if vulnerability { vulnerabilityDenials.append(signal) } else { otherDenial = true }
             }
         }
-        let name = r.project.normalized
+        // Feeds and lists are keyed by PEP 503 form; R names (`data.table`) are folded the same way to match.
+        let name = ProjectName.normalize(r.project.normalized)
         if let (target, how) = typosquats.imitation(of: r.project.display) {
             rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
         }

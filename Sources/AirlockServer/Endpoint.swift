@@ -13,7 +13,7 @@ public struct Endpoint: Sendable {
     let views: SnapshotViews
     let store: any BlobStore
     let logger: Logger
-    private let pages = PageCache()
+    let pages = PageCache()
     private let fileIO = FileIO()
 
     public init(catalog: any SnapshotCatalog, store: any BlobStore, logger: Logger) {
@@ -35,6 +35,13 @@ public struct Endpoint: Sendable {
         router.get("/files/sha256/{digest}/{filename}") { req, ctx in
             try await file(req, ctx, digest: ctx.parameters.get("digest") ?? "", filename: ctx.parameters.get("filename") ?? "")
         }
+        router.get("/cran/{snapshot}/src/contrib/{file}") { req, ctx in
+            try await cranFile(req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", archive: nil, file: ctx.parameters.get("file") ?? "")
+        }
+        router.get("/cran/{snapshot}/src/contrib/Archive/{package}/{file}") { req, ctx in
+            try await cranFile(
+                req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", archive: ctx.parameters.get("package") ?? "", file: ctx.parameters.get("file") ?? "")
+        }
         router.get("**") { req, _ in Responses.notServed(req.uri.path) }
         return Application(
             router: router,
@@ -45,13 +52,13 @@ public struct Endpoint: Sendable {
 
     // MARK: PyPI simple repository
 
-    private enum Resolved {
+    enum Resolved {
         case view(SnapshotView)
         case answer(Response)
     }
 
-    private func resolve(_ text: String) throws -> Resolved {
-        guard let view = try views.view(.pypi, text) else { return .answer(Responses.unknownSnapshot(.pypi, text)) }
+    func resolve(_ text: String, _ ecosystem: Ecosystem = .pypi) throws -> Resolved {
+        guard let view = try views.view(ecosystem, text) else { return .answer(Responses.unknownSnapshot(ecosystem, text)) }
         return .view(view)
     }
 
@@ -63,7 +70,7 @@ public struct Endpoint: Sendable {
         case .answer(let r): return r
         case .view(let v): view = v
         }
-        let page = pages.page(view, project: "", format: format, pinned: view.isExact(snapshot)) {
+        let page = pages.page(view, path: "", variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
             SimpleRepositoryRenderer.index(view, format: format)
         }
         return page.response(to: req)
@@ -86,7 +93,7 @@ public struct Endpoint: Sendable {
             logger.info("not approved", metadata: ["project": "\(normalized)", "snapshot": "\(view.snapshot.id)"])
             return Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot)
         }
-        let page = pages.page(view, project: normalized, format: format, pinned: view.isExact(snapshot)) {
+        let page = pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
             SimpleRepositoryRenderer.project(entry, snapshot: view.snapshot, format: format)
         }
         return page.response(to: req)
@@ -108,11 +115,16 @@ public struct Endpoint: Sendable {
         }
         let blob: Digest
         if isMetadata {
-            guard let m = served.metadataDigest else { return Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)") }
+            guard served.kind == .wheel, let m = served.metadataDigest else { return Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)") }
             blob = m
         } else {
             blob = digest
         }
+        return try await send(blob, named: filename, req, ctx)
+    }
+
+    /// Sends a stored blob: strong ETag (its digest), single byte ranges, cached forever.
+    func send(_ blob: Digest, named filename: String, _ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         guard let path = store.localPath(for: blob), let size = store.size(of: blob) else {
             logger.error("served blob missing from store", metadata: ["sha256": "\(blob.hex)", "filename": "\(filename)"])
             return Responses.text(.internalServerError, "airlock: the bytes of \(filename) are missing from the store; tell the administrators")
@@ -165,11 +177,11 @@ struct RenderedPage: Sendable {
     let headers: HTTPFields
     let etag: String
 
-    init(body: [UInt8], format: SimpleFormat, snapshot: Snapshot, pinned: Bool) {
+    init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool) {
         self.body = ByteBuffer(bytes: body)
-        self.etag = "\"s\(snapshot.id)-\(format.rawValue)\""
+        self.etag = "\"s\(snapshot.id)-\(variant)\""
         var headers: HTTPFields = [
-            .contentType: format.contentType, .eTag: etag, .vary: "Accept",
+            .contentType: contentType, .eTag: etag, .vary: "Accept",
             // An exact snapshot id never changes; `latest` and dates move as snapshots are published.
             .cacheControl: pinned ? "public, max-age=31536000, immutable" : "public, max-age=30",
         ]
@@ -189,10 +201,11 @@ final class PageCache: Sendable {
     private let pages = Mutex<[String: RenderedPage]>([:])
     private let limit = 50_000
 
-    func page(_ view: SnapshotView, project: String, format: SimpleFormat, pinned: Bool, render: () -> [UInt8]) -> RenderedPage {
-        let key = "\(view.snapshot.id)/\(project)/\(format.rawValue)/\(pinned)"
+    /// The page `path` of a snapshot view in one representation (`variant`), rendered on first use.
+    func page(_ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, render: () throws -> [UInt8]) rethrows -> RenderedPage {
+        let key = "\(view.snapshot.ecosystem.rawValue)/\(view.snapshot.id)/\(path)/\(variant)/\(pinned)"
         if let hit = pages.withLock({ $0[key] }) { return hit }
-        let page = RenderedPage(body: render(), format: format, snapshot: view.snapshot, pinned: pinned)
+        let page = RenderedPage(body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned)
         pages.withLock {
             if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
             $0[key] = page

@@ -28,7 +28,7 @@ enum Responses {
     }
 
     static func notServed(_ path: String) -> Response {
-        text(.notFound, "airlock: nothing is served at \(path). Package indexes live under /pypi/{snapshot}/simple/ (or /simple/ for the latest snapshot).")
+        text(.notFound, "airlock: nothing is served at \(path). Package indexes live under /pypi/{snapshot}/simple/ (or /simple/ for the latest snapshot) and /cran/{snapshot}/src/contrib/.")
     }
 
     static func redirect(to location: String) -> Response {

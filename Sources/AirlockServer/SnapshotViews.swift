@@ -23,14 +23,23 @@ final class SnapshotView: Sendable {
         for f in files { grouped[f.project.normalized, default: []].append(f) }
         var projects: [String: Project] = [:]
         for (name, files) in grouped {
-            let versions = Set(files.map(\.version)).sorted { a, b in
-                guard let x = PythonVersion(a), let y = PythonVersion(b) else { return a < b }
-                return x < y
-            }
+            let versions = Set(files.map(\.version)).sorted { Self.olderVersion($0, $1, ecosystem: snapshot.ecosystem) }
             projects[name] = Project(name: files[0].project, files: files.sorted { $0.filename < $1.filename }, versions: versions)
         }
         self.projects = projects
         self.projectNames = projects.values.map(\.name).sorted()
+    }
+
+    /// Version order for the ecosystem: PEP 440 for PyPI, R's `package_version` for CRAN.
+    static func olderVersion(_ a: String, _ b: String, ecosystem: Ecosystem) -> Bool {
+        switch ecosystem {
+        case .pypi:
+            guard let x = PythonVersion(a), let y = PythonVersion(b) else { return a < b }
+            return x < y
+        case .cran:
+            guard let x = RVersion(a), let y = RVersion(b) else { return a < b }
+            return x < y
+        }
     }
 
     /// Whether `selector` names this snapshot by its id, which never moves.

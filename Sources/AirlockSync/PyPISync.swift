@@ -88,15 +88,16 @@ public struct PyPISync: Sendable {
 
         let allFiles = releases.flatMap { r in r.files.map { (r.project, $0) } }
         progress.phase("fetching", total: allFiles.count)
-        let stored = try await fetchAll(allFiles, with: files, parallel: options.maxConnections * 2, progress: progress)
+        let stored = try await SyncSteps.fetchEach(
+            allFiles, parallel: options.maxConnections * 2, progress: progress, logger: logger, key: { $0.1.url }
+        ) { project, file in try await files.ensure(file, project: project) }
         progress.finish()
 
         let now = Date()
-        let maintainerChanges = Self.newMaintainerEmails(releases)
-        let otherProjects = try Self.projectsByEmail(releases, recorded: catalog.projectEmails(.pypi))
+        let maintainerChanges = SyncSteps.newMaintainerEmails(Self.maintained(releases))
+        let otherProjects = try SyncSteps.projectsByEmail(Self.maintained(releases), recorded: catalog.projectEmails(.pypi))
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
-        var decisions: [String: Decision] = [:]
         let records: [ReleaseRecord] = releases.map { r in
             let key = "\(r.project.normalized)==\(r.version)"
             let distributions = r.files.map { f in
@@ -109,7 +110,6 @@ public struct PyPISync: Sendable {
                 files: distributions, newMaintainerEmails: maintainerChanges[key] ?? [], dependents: dependents[r.project.normalized] ?? 0,
                 maintainersOtherProjects: others)
             let decision = evaluator.evaluate(facts, at: now)
-            decisions[key] = decision
             return ReleaseRecord(
                 project: r.project, people: r.people, version: r.version.description, requiresDist: r.requiresDist,
                 files: zip(distributions, r.files).map { ($0, $1.url) }, decision: decision,
@@ -119,24 +119,7 @@ public struct PyPISync: Sendable {
                     newMaintainerEmails: facts.newMaintainerEmails, dependents: facts.dependents,
                     maintainersOtherProjects: facts.maintainersOtherProjects))
         }
-        let ids = try catalog.record(.pypi, records, at: now)
-        var served = Set<Int64>()
-        var yanking: [Int64: String] = [:]
-        for (record, fileIDs) in zip(records, ids) {
-            if record.decision.verdict == .approve { served.formUnion(fileIDs) }
-            if let reason = record.decision.serveYanked {
-                served.formUnion(fileIDs)
-                for id in fileIDs { yanking[id] = reason }
-            }
-        }
-
-        let writer = ManifestWriter(directory: dataDirectory + "/snapshots")
-        var manifestPath = ""
-        let policyFile = (evaluator as? PolicyEngine).map { (path: $0.loaded.path, text: $0.loaded.text) }
-        let snapshot = try catalog.publishSnapshot(
-            .pypi, serving: served, yanking: yanking, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files in
-            manifestPath = try writer.write(snapshot, files: files, decisions: decisions)
-        }
+        let (snapshot, manifestPath) = try SyncSteps.publish(.pypi, records, catalog: catalog, evaluator: evaluator, dataDirectory: dataDirectory, at: now)
         let counts = upstream.requestCounts
         let report = SyncReport(
             snapshot: snapshot, manifest: manifestPath, projects: Set(releases.map(\.project)).count, releases: releases.count,
@@ -151,66 +134,17 @@ public struct PyPISync: Sendable {
         return report
     }
 
-    /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored
-    /// release of the project does (a takeover signal on a mature project).
-    static func newMaintainerEmails(_ releases: [ResolvedRelease]) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for (_, versions) in Dictionary(grouping: releases, by: \.project.normalized) where versions.count > 1 {
-            let sorted = versions.sorted { $0.version < $1.version }
-            let newest = sorted.last!
-            let earlier = sorted.dropLast().reduce(into: Set<String>()) { $0.formUnion($1.metadataEmails) }
-            let fresh = newest.metadataEmails.subtracting(earlier)
-            if !fresh.isEmpty { out["\(newest.project.normalized)==\(newest.version)"] = fresh.sorted() }
+    /// The maintainer signals' view of PyPI releases.
+    static func maintained(_ releases: [ResolvedRelease]) -> [MaintainedRelease<PythonVersion>] {
+        releases.map {
+            MaintainedRelease(
+                project: $0.project.normalized, version: $0.version, emails: $0.metadataEmails,
+                projectEmails: $0.metadataEmails.union($0.people.map(PolicyEngine.emails) ?? []))
         }
-        return out
-    }
-
-    /// E-mail → projects naming it, over this sync's releases and every project recorded before.
-    static func projectsByEmail(_ releases: [ResolvedRelease], recorded: [(project: String, people: ProjectPeople)]) -> [String: Set<String>] {
-        var out: [String: Set<String>] = [:]
-        for (project, people) in recorded { for e in PolicyEngine.emails(people) { out[e, default: []].insert(project) } }
-        for r in releases {
-            for e in r.metadataEmails.union(r.people.map(PolicyEngine.emails) ?? []) { out[e, default: []].insert(r.project.normalized) }
-        }
-        return out
     }
 
     private func mergedSelection(_ requirements: [Requirement], replace: Bool) throws -> [String] {
         try catalog.updateSelection(.pypi, adding: requirements.map(\.description), replace: replace, at: Date())
         return try catalog.selection(.pypi)
-    }
-
-    /// Fetches every file, a bounded number at once; reports every failure, not just the first.
-    private func fetchAll(_ all: [(ProjectName, UpstreamFile)], with files: DistributionFetcher, parallel: Int, progress: SyncProgress) async throws -> [String: StoredFile] {
-        var stored: [String: StoredFile] = [:]
-        var failures: [String] = []
-        try await withThrowingTaskGroup(of: (String, Result<StoredFile, AirlockError>).self) { group in
-            var pending = all[...]
-            func startNext() {
-                guard let (project, file) = pending.popFirst() else { return }
-                group.addTask {
-                    do {
-                        return (file.url, .success(try await files.ensure(file, project: project)))
-                    } catch let e as AirlockError {
-                        return (file.url, .failure(e))
-                    }
-                }
-            }
-            for _ in 0..<max(parallel, 1) { startNext() }
-            while let (url, result) = try await group.next() {
-                progress.fileDone()
-                switch result {
-                case .success(let s): stored[url] = s
-                case .failure(let e):
-                    failures.append(e.message)
-                    logger.error("file rejected", metadata: ["url": "\(url)", "error": "\(e.message)"])
-                }
-                startNext()
-            }
-        }
-        if !failures.isEmpty {
-            throw AirlockError(.network, "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
-        }
-        return stored
     }
 }

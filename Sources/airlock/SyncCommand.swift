@@ -7,7 +7,7 @@ import Foundation
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mirror an upstream index into the store and publish a snapshot.",
-        subcommands: [SyncPyPI.self])
+        subcommands: [SyncPyPI.self, SyncCRAN.self])
 }
 
 struct SyncPyPI: AsyncParsableCommand {
@@ -76,6 +76,66 @@ struct SyncPyPI: AsyncParsableCommand {
             } else {
                 print(
                     "published pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
+                        + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s")
+            }
+        }
+    }
+}
+
+struct SyncCRAN: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cran",
+        abstract: "Mirror R packages from a CRAN-like repository with their Depends/Imports/LinkingTo closure.",
+        discussion: """
+            Packages add to the stored selection; each sync re-resolves the whole selection and publishes one
+            CRAN snapshot. Packages that ship with R (base and recommended) are never mirrored. Example:
+              airlock sync cran --upstream https://cloud.r-project.org --data /srv/airlock data.table 'ggplot2 (>= 3.5)'
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Root of the CRAN-like repository (the directory holding src/contrib).")
+    var upstream = "https://cloud.r-project.org"
+
+    @Option(help: "Newest versions kept per named package (0 keeps all); dependencies get the newest that fits.")
+    var versions: Int = 3
+
+    @Flag(help: "Also mirror the Suggests of the named packages.")
+    var withSuggests = false
+
+    @Option(help: "Largest file accepted, in bytes.")
+    var maxFileSize: Int64 = 1 << 30
+
+    @Option(help: "Parallel connections to the upstream.")
+    var connections: Int = 8
+
+    @Option(help: "Policy file deciding which releases are served; without one, everything selected is approved.")
+    var policy: String?
+
+    @Flag(help: "Replace the stored selection with these packages instead of adding to it.")
+    var replace = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Argument(help: "R packages, such as 'data.table' or 'Rcpp (>= 1.0.7)'.")
+    var packages: [String] = []
+
+    func run() async throws {
+        try await reportingErrors {
+            let logger = common.logger("airlock.sync")
+            let (catalog, store) = try common.open()
+            let evaluator: any ReleaseEvaluator =
+                try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .cran)) } ?? SelectionPolicy()
+            let sync = CRANSync(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+            let options = CRANSyncOptions(
+                upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
+            let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))
+            if json {
+                try printJSON(report)
+            } else {
+                print(
+                    "published cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
                         + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s")
             }
         }

@@ -1,0 +1,166 @@
+import AirlockCore
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// One CRAN test's world: a CRAN-like upstream of packages built with `R CMD build`, a data
+/// directory, and the real `airlock` binary.
+final class CRANHarness: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    let upstream: CRANRepository
+    let data: String
+
+    /// cranapp → cranc (compiled, LinkingTo cranlink) → cranbase; cranbase 1.0 archived, 1.1 current.
+    init() throws {
+        dir = try TemporaryDirectory("airlock-cran")
+        data = dir.path + "/data"
+        upstream = try CRANRepository(in: dir)
+        try upstream.release(["cranbase==1.0", "cranlink==0.1", "cranc==0.2", "cranapp==1.0", "cranevil==0.1"])
+        try upstream.release(["cranbase==1.1"])
+    }
+
+    func sync(_ packages: [String], extra: [String] = []) throws -> ProcessResult {
+        try AirlockCommand.run(["sync", "cran", "--upstream", upstream.url, "--data", data] + extra + packages)
+    }
+
+    @discardableResult
+    func syncOK(_ packages: [String], extra: [String] = []) throws -> [String: Any] {
+        let r = try sync(packages, extra: extra + ["--json"])
+        #expect(r.succeeded, "sync failed:\n\(r.output)")
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// A policy approving everything with an allowed licence, but `cranevil`.
+    func policy() throws -> String {
+        let path = dir.path + "/cran-policy.toml"
+        let defaults = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
+        try String(contentsOfFile: defaults, encoding: .utf8)
+            .replacingOccurrences(of: "approve_at = 70", with: "approve_at = 0")
+            .replacingOccurrences(of: "deny_below = 30", with: "deny_below = 0")
+            .replacingOccurrences(of: "cooldown_days = 7", with: "cooldown_days = 0")
+            .replacingOccurrences(of: "deny = []", with: "deny = [\"cranevil\"]")
+            .replacingOccurrences(of: "allow = [\n", with: "allow = [\n    \"GPL-2.0-only\", \"GPL-3.0-only\",\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Moves a snapshot's publication time `days` back, as if it had been published then.
+    func backdate(snapshot id: Int, days: Int) throws {
+        let r = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET published_at=strftime('%Y-%m-%dT%H:%M:%fZ', published_at, ?) WHERE id=?\", (sys.argv[2], int(sys.argv[3]))); c.commit()",
+             data + "/catalog.sqlite", "-\(days) days", String(id)])
+        #expect(r.succeeded, "\(r.output)")
+    }
+
+    func stagingFiles() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: data + "/blobs/staging")) ?? [] }
+}
+
+/// CRAN end to end with real R: `R CMD build` packages, `tools::write_PACKAGES` upstream,
+/// `airlock sync cran`, `install.packages()` from the endpoint, judged by `library()`.
+@Suite(.timeLimit(.minutes(5))) struct CRANMirrorTests {
+    @Test func realRInstallsTheClosureAndAnArchivedVersion() throws {
+        let cran = try CRANHarness()
+        let report = try cran.syncOK(["cranapp", "cranbase", "cranevil"], extra: ["--versions", "2", "--policy", try cran.policy()])
+        #expect(report["releases"] as? Int == 6, "cranapp, cranc, cranlink, cranevil, cranbase 1.1 and 1.0: \(report)")
+        let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
+        let repo = server.base + "/cran/latest"
+
+        let packages = try httpGet(repo + "/src/contrib/PACKAGES").body
+        #expect(packages.contains("Package: cranapp\nVersion: 1.0\n") && packages.contains("Package: cranbase\nVersion: 1.1\n"), "\(packages)")
+        #expect(packages.contains("Package: cranc") && packages.contains("LinkingTo: cranlink") && packages.contains("Package: cranlink"))
+        #expect(!packages.contains("cranevil") && !packages.contains("Package: stats"), "denied and shipped-with-R packages are absent")
+        let upstreamMD5 = try String(contentsOfFile: cran.upstream.contrib + "/PACKAGES", encoding: .utf8)
+            .components(separatedBy: "\n\n").first { $0.contains("Package: cranc\n") }!
+            .split(separator: "\n").first { $0.hasPrefix("MD5sum:") }!
+        #expect(packages.contains(upstreamMD5), "the served record carries the tarball's MD5")
+        #expect(try httpGet(repo + "/src/contrib/cranevil_0.1.tar.gz").status == 404)
+        #expect(try httpGet(repo + "/src/contrib/PACKAGES.rds").status == 404, "R falls back to PACKAGES.gz")
+        #expect(try httpGet(repo + "/src/contrib/cranbase_1.0.tar.gz").status == 404, "only the current version is at the top level")
+        #expect(try httpGet(server.base + "/cran/1999-01-01/src/contrib/PACKAGES").status == 404)
+
+        let lib = cran.dir.path + "/lib"
+        let installed = try RClient.install(
+            ["cranapp"], repos: repo, lib: lib, check: "library(cranapp); cat('RESULT:', app_run(), '\\n')")
+        #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "\(installed.output)")
+
+        let archived = try RClient.install(
+            [repo + "/src/contrib/Archive/cranbase/cranbase_1.0.tar.gz"], repos: "NULL", lib: cran.dir.path + "/lib-archive",
+            check: "library(cranbase); cat('RESULT:', base_greet('old'), '\\n')")
+        #expect(archived.output.contains("RESULT: hello old from cranbase 1.0"), "\(archived.output)")
+        #expect(try httpGet(repo + "/src/contrib/Archive/cranevil/cranevil_0.1.tar.gz").status == 404)
+    }
+
+    @Test func aDatedSnapshotKeepsServingTheOldVersion() throws {
+        let cran = try CRANHarness()
+        try cran.syncOK(["cranapp"])
+        try cran.backdate(snapshot: 1, days: 2)
+        try cran.upstream.release(["cranapp==1.1"])
+        let second = try cran.syncOK([])
+        #expect((second["reused"] as? Int ?? 0) >= 3, "unchanged tarballs are not fetched again: \(second)")
+
+        let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
+        let day = Timestamp.day(Date().addingTimeInterval(-2 * 86_400))
+        #expect(try httpGet(server.base + "/cran/\(day)/src/contrib/PACKAGES").body.contains("Package: cranapp\nVersion: 1.0\n"))
+        #expect(try httpGet(server.base + "/cran/latest/src/contrib/PACKAGES").body.contains("Package: cranapp\nVersion: 1.1\n"))
+        let gz = try Subprocess.run("/bin/sh", ["-c", "curl -s \(server.base)/cran/\(day)/src/contrib/PACKAGES.gz | gunzip"])
+        #expect(gz.stdout.contains("Package: cranapp\nVersion: 1.0\n"), "PACKAGES.gz holds the same records")
+
+        let installed = try RClient.install(
+            ["cranapp"], repos: server.base + "/cran/\(day)", lib: cran.dir.path + "/lib",
+            check: "library(cranapp); cat('RESULT:', app_run(), '\\n')")
+        #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "\(installed.output)")
+    }
+}
+
+/// What a CRAN sync refuses, and that a refusal publishes nothing and leaves nothing half-written.
+@Suite(.timeLimit(.minutes(3))) struct CRANSyncFailureTests {
+    private func expectRefused(_ cran: CRANHarness, _ packages: [String], _ message: String) throws {
+        let r = try cran.sync(packages)
+        #expect(!r.succeeded)
+        #expect(r.stderr.contains(message), "expected '\(message)' in:\n\(r.stderr)")
+        let list = try AirlockCommand.run(["snapshot", "list", "--ecosystem", "cran", "--data", cran.data, "--json"])
+        let published = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
+        #expect(published?.isEmpty == true, "nothing is published: \(list.output)")
+        #expect(cran.stagingFiles().isEmpty)
+    }
+
+    @Test func malformedPackagesRecordsAreRejected() throws {
+        let cran = try CRANHarness()
+        let index = try String(contentsOfFile: cran.upstream.contrib + "/PACKAGES", encoding: .utf8)
+        try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: "Package: cranc\nVersion: 0.2\n", with: "Package: cranc\nVersion 0.2\n"))
+        try expectRefused(cran, ["cranapp"], "/src/contrib/PACKAGES:")
+        try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: "Package: cranc\nVersion: 0.2\n", with: "Package: cranc\n"))
+        try expectRefused(cran, ["cranapp"], "package 'cranc' has no valid Version field")
+    }
+
+    @Test func aTarballWhoseMD5DoesNotMatchIsRejected() throws {
+        let cran = try CRANHarness()
+        let index = try String(contentsOfFile: cran.upstream.contrib + "/PACKAGES", encoding: .utf8)
+        let record = index.components(separatedBy: "\n\n").first { $0.contains("Package: cranc\n") }!
+        let md5 = String(record.split(separator: "\n").first { $0.hasPrefix("MD5sum: ") }!.dropFirst(8))
+        try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: md5, with: String(repeating: "0", count: 32)))
+        try expectRefused(cran, ["cranapp"], "md5 mismatch for cranc_0.2.tar.gz")
+    }
+
+    @Test func aTarballWithoutDescriptionIsRejected() throws {
+        let cran = try CRANHarness()
+        let tarball = cran.upstream.contrib + "/cranlink_0.1.tar.gz"
+        let made = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", "import io,sys,tarfile\nwith tarfile.open(sys.argv[1], 'w:gz') as t:\n  d=b'# no DESCRIPTION here\\n'; i=tarfile.TarInfo('cranlink/NAMESPACE'); i.size=len(d); t.addfile(i, io.BytesIO(d))", tarball])
+        #expect(made.succeeded, "\(made.output)")
+        let index = try String(contentsOfFile: cran.upstream.contrib + "/PACKAGES", encoding: .utf8)
+        let record = index.components(separatedBy: "\n\n").first { $0.contains("Package: cranlink\n") }!
+        let md5 = String(record.split(separator: "\n").first { $0.hasPrefix("MD5sum: ") }!.dropFirst(8))
+        let actual = try Subprocess.run("/usr/bin/md5sum", [tarball]).stdout.prefix(32)
+        try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: md5, with: String(actual)))
+        try expectRefused(cran, ["cranapp"], "cranlink_0.1.tar.gz has no cranlink/DESCRIPTION")
+    }
+
+    @Test func anUnknownPackageNamesTheRequirer() throws {
+        let cran = try CRANHarness()
+        try expectRefused(cran, ["nosuchpkg"], "R package 'nosuchpkg' (required by the selection) is not in the upstream repository")
+    }
+}
