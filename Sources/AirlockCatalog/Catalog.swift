@@ -12,4 +12,6 @@ public protocol SnapshotCatalog: Sendable {
     func servedFiles(in snapshot: Snapshot) throws -> [Distribution]
     /// The distribution with this digest and filename if any published snapshot serves it.
     func servedFile(digest: Digest, filename: String) throws -> Distribution?
+    /// Changes whenever a release is revoked: views of old snapshots must then be rebuilt.
+    func revocationStamp() throws -> Int64
 }

@@ -133,6 +133,38 @@ enum Migrations {
         m.registerMigration("v6: maintainers' other projects") { db in
             try db.execute(sql: "ALTER TABLE release ADD COLUMN maintainer_projects TEXT")
         }
+        m.registerMigration("v7: reviews: misses, overrides, revocations, tokens, audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE miss (
+                    ecosystem TEXT NOT NULL, project TEXT NOT NULL, version TEXT NOT NULL DEFAULT '',
+                    count INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, last_client TEXT,
+                    PRIMARY KEY (ecosystem, project, version)
+                );
+                -- versions: '' for every version, else a range in the ecosystem's syntax.
+                CREATE TABLE override (
+                    id INTEGER PRIMARY KEY, ecosystem TEXT NOT NULL, project TEXT NOT NULL, versions TEXT NOT NULL,
+                    action TEXT NOT NULL CHECK (action IN ('approve', 'deny')), reason TEXT NOT NULL, actor TEXT NOT NULL,
+                    created_at TEXT NOT NULL, expires_at TEXT
+                );
+                CREATE INDEX override_by_project ON override(ecosystem, project);
+                CREATE TABLE revocation (
+                    id INTEGER PRIMARY KEY, ecosystem TEXT NOT NULL, project TEXT NOT NULL, version TEXT NOT NULL,
+                    reason TEXT NOT NULL, actor TEXT NOT NULL, created_at TEXT NOT NULL,
+                    UNIQUE (ecosystem, project, version)
+                );
+                CREATE TABLE token (
+                    id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_sha256 TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT
+                );
+                -- Append-only and hash-chained: each event's hash covers the previous event's hash.
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,
+                    details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+                );
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return m
     }
 }

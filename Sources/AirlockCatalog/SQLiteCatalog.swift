@@ -139,29 +139,39 @@ public final class SQLiteCatalog: SnapshotCatalog {
 
     // MARK: Publishing
 
-    /// Publishes a snapshot serving exactly `distributionIDs`, in one transaction: readers see the
+    /// Publishes a snapshot serving `distributionIDs` as reviewers amend them (active approve overrides
+    /// add releases, deny overrides and revocations remove them), in one transaction: readers see the
     /// previous snapshot or this one, never a mix. Files in `yanking` are served yanked with that reason
-    /// in this snapshot only. `beforeCommit` runs inside the transaction with the new snapshot and its
-    /// files (to write the manifest); if it throws, nothing is published.
+    /// in this snapshot only. `beforeCommit` runs inside the transaction with the new snapshot, its
+    /// files and the overrides that decided some of them (to write the manifest); if it throws, nothing
+    /// is published. The publication (and a policy change) is appended to the audit log.
     @discardableResult
     public func publishSnapshot(
         _ ecosystem: Ecosystem, serving distributionIDs: Set<Int64>, yanking: [Int64: String] = [:], policyDigest: String, at: Date,
-        activating policy: (path: String, text: String)? = nil,
-        beforeCommit: (Snapshot, [Distribution]) throws -> Void
+        activating policy: (path: String, text: String)? = nil, actor: String = "sync",
+        beforeCommit: (Snapshot, [Distribution], [String: Override]) throws -> Void
     ) throws -> Snapshot {
         try write { db in
             if let policy {
+                let previous = try String.fetchOne(
+                    db, sql: "SELECT digest FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
                 try db.execute(
                     sql: "INSERT INTO policy (ecosystem, digest, path, text, activated_at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [ecosystem.rawValue, policyDigest, policy.path, policy.text, Timestamp.format(at)])
+                if previous != policyDigest {
+                    try Self.appendAudit(
+                        db, actor: actor, action: "policy.changed", object: "\(ecosystem.rawValue)/policy",
+                        details: ["digest": policyDigest, "previous": previous ?? "none", "path": policy.path], at: at)
+                }
             }
+            let (served, overridden) = try Self.applyReviews(db, ecosystem, to: distributionIDs, at: at)
             try db.execute(
                 sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
-                arguments: [ecosystem.rawValue, Timestamp.format(at), policyDigest, distributionIDs.count])
+                arguments: [ecosystem.rawValue, Timestamp.format(at), policyDigest, served.count])
             let id = db.lastInsertedRowID
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY, yank_reason TEXT)")
             try db.execute(sql: "DELETE FROM publishing")
-            for d in distributionIDs { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, yanking[d]]) }
+            for d in served { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, yanking[d]]) }
             try db.execute(
                 sql: """
                     UPDATE membership SET removed_in = ?
@@ -180,8 +190,11 @@ public final class SQLiteCatalog: SnapshotCatalog {
                     """,
                 arguments: [id])
             try db.execute(sql: "DROP TABLE publishing")
-            let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: distributionIDs.count)
-            try beforeCommit(snapshot, try Self.files(db, in: snapshot))
+            let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: served.count)
+            try Self.appendAudit(
+                db, actor: actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(id)",
+                details: ["files": String(served.count), "policy": policyDigest], at: at)
+            try beforeCommit(snapshot, try Self.files(db, in: snapshot), overridden)
             return snapshot
         }
     }
@@ -290,6 +303,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
                 sql: Self.distributionColumns + """
                      WHERE d.sha256 = ? AND d.filename = ?
                        AND EXISTS (SELECT 1 FROM membership m WHERE m.distribution_id = d.id)
+                       AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
                      LIMIT 1
                     """,
                 arguments: [digest.hex, filename]
@@ -304,7 +318,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
 
     // MARK: Rows
 
-    private static let distributionColumns = """
+    static let distributionColumns = """
         SELECT p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
                d.requires_python, d.yanked, d.metadata_sha256
         FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
@@ -320,13 +334,14 @@ public final class SQLiteCatalog: SnapshotCatalog {
             sql: servedColumns + """
                  JOIN membership m ON m.distribution_id = d.id
                  WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
+                   AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
                  ORDER BY p.name, d.filename
                 """,
             arguments: [snapshot.ecosystem.rawValue, snapshot.id, snapshot.id]
         ).map(distribution)
     }
 
-    private static func distribution(_ row: Row) -> Distribution {
+    static func distribution(_ row: Row) -> Distribution {
         Distribution(
             ecosystem: Ecosystem(rawValue: row[0]) ?? .pypi,
             project: ProjectName(normalized: row[1], display: row[2]),
@@ -335,7 +350,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
             requiresPython: row[9], yanked: row[10], metadataDigest: (row[11] as String?).flatMap(Digest.init(hex:)))
     }
 
-    private static func snapshot(_ row: Row) -> Snapshot {
+    static func snapshot(_ row: Row) -> Snapshot {
         Snapshot(
             id: row[0], ecosystem: Ecosystem(rawValue: row[1]) ?? .pypi, publishedAt: Timestamp.parse(row[2]) ?? Date(timeIntervalSince1970: 0),
             policyDigest: row[3], distributionCount: row[4])
@@ -413,7 +428,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
 
     // MARK: Access
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.read(body)
         } catch let e as AirlockError {
@@ -423,7 +438,7 @@ public final class SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write(body)
         } catch let e as AirlockError {

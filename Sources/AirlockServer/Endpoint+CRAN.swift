@@ -7,7 +7,7 @@ extension Endpoint {
     /// `/cran/{snapshot}/src/contrib/{file}` and `…/Archive/{package}/{file}`: the index files and
     /// the tarballs of approved versions. `PACKAGES.rds` is R's serialization format, which airlock
     /// does not write: it answers 404 and R falls back to `PACKAGES.gz`.
-    func cranFile(_ req: Request, _ ctx: BasicRequestContext, snapshot: String, archive: String?, file raw: String) async throws -> Response {
+    func cranFile(_ req: Request, _ ctx: AirlockRequestContext, snapshot: String, archive: String?, file raw: String) async throws -> Response {
         let file = raw.removingPercentEncoding ?? raw
         let view: SnapshotView
         switch try resolve(snapshot, .cran) {
@@ -28,7 +28,7 @@ extension Endpoint {
             return Responses.text(.notFound, "airlock: nothing is served at \(req.uri.path). R reads \(snapshotRoot(snapshot))/src/contrib/PACKAGES.gz and the tarballs it lists.")
         }
         guard let project = view.projects[package] else {
-            logger.info("not approved", metadata: ["package": "\(package)", "snapshot": "\(view.snapshot.id)"])
+            recordMiss(.cran, project: package, version: String(file.dropFirst(package.count + 1).dropLast(".tar.gz".count)), ctx)
             return Responses.notApproved(.cran, project: package, snapshot: view.snapshot)
         }
         let current = CRANRepositoryRenderer.currentFile(of: project)

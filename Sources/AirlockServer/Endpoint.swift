@@ -7,30 +7,53 @@ public import Hummingbird
 public import Logging
 import Synchronization
 
-/// The air-gapped HTTP endpoint: PyPI simple repositories per snapshot, immutable files, health.
-/// It reads only the catalog's published snapshots and the blob store: it has no way to reach upstream.
+/// How the endpoint is run.
+public struct EndpointOptions: Sendable {
+    /// Installs need a token of role `reader` or above (anonymous installs are the default).
+    public var requireAuth: Bool
+    /// Where snapshot manifests are written when a review publishes a snapshot.
+    public var dataDirectory: String
+
+    public init(requireAuth: Bool = false, dataDirectory: String) {
+        self.requireAuth = requireAuth
+        self.dataDirectory = dataDirectory
+    }
+}
+
+/// The air-gapped HTTP endpoint: PyPI and CRAN repositories per snapshot, immutable files, the
+/// reviewers' JSON API and web UI, health. It reads the catalog's published snapshots and the blob
+/// store and writes only reviews, misses and audit events: it has no way to reach upstream.
 public struct Endpoint: Sendable {
     let views: SnapshotViews
+    let catalog: SQLiteCatalog
     let store: any BlobStore
     let logger: Logger
+    let options: EndpointOptions
+    let auth: Authenticator
+    let desk: ReviewDesk
     let pages = PageCache()
     private let fileIO = FileIO()
 
-    public init(catalog: any SnapshotCatalog, store: any BlobStore, logger: Logger) {
+    public init(catalog: SQLiteCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
         self.views = SnapshotViews(catalog: catalog)
+        self.catalog = catalog
         self.store = store
         self.logger = logger
+        self.options = options
+        self.auth = Authenticator(catalog: catalog, logger: logger)
+        self.desk = ReviewDesk(catalog: catalog, dataDirectory: options.dataDirectory)
     }
 
-    /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router(options: .autoGenerateHeadEndpoints)
+    /// Every route the endpoint answers.
+    public func router() -> Router<AirlockRequestContext> {
+        let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
         router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
-        router.get("/simple/{project}") { req, ctx in try simpleProject(req, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
+        router.get("/simple/{project}") { req, ctx in try simpleProject(req, ctx, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
         router.get("/pypi/{snapshot}/simple") { req, ctx in try simpleIndex(req, snapshot: ctx.parameters.get("snapshot") ?? "") }
         router.get("/pypi/{snapshot}/simple/{project}") { req, ctx in
-            try simpleProject(req, snapshot: ctx.parameters.get("snapshot") ?? "", project: ctx.parameters.get("project") ?? "")
+            try simpleProject(req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", project: ctx.parameters.get("project") ?? "")
         }
         router.get("/files/sha256/{digest}/{filename}") { req, ctx in
             try await file(req, ctx, digest: ctx.parameters.get("digest") ?? "", filename: ctx.parameters.get("filename") ?? "")
@@ -42,12 +65,34 @@ public struct Endpoint: Sendable {
             try await cranFile(
                 req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", archive: ctx.parameters.get("package") ?? "", file: ctx.parameters.get("file") ?? "")
         }
+        ReviewAPI(endpoint: self).register(on: router)
+        ReviewUI(endpoint: self).register(on: router)
         router.get("**") { req, _ in Responses.notServed(req.uri.path) }
-        return Application(
-            router: router,
+        return router
+    }
+
+    /// The `/api/v1` routes the router answers, as `METHOD path` (HEAD, generated from GET, left out).
+    public func apiRoutes() -> Set<String> {
+        Set(router().routes.filter { $0.path.description.hasPrefix("/api/v1") && $0.method != .head }.map { "\($0.method) \($0.path)" })
+    }
+
+    /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// Counts a request for something no snapshot serves: demand for the review queue.
+    func recordMiss(_ ecosystem: Ecosystem, project: String, version: String = "", _ ctx: AirlockRequestContext) {
+        logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
+        do {
+            try catalog.recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress)
+        } catch {
+            logger.error("could not record a miss", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: PyPI simple repository
@@ -76,7 +121,7 @@ public struct Endpoint: Sendable {
         return page.response(to: req)
     }
 
-    private func simpleProject(_ req: Request, snapshot: String, project raw: String) throws -> Response {
+    private func simpleProject(_ req: Request, _ ctx: AirlockRequestContext, snapshot: String, project raw: String) throws -> Response {
         let project = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? raw) : raw
         let normalized = ProjectName.normalize(project)
         if project != normalized || !req.uri.path.hasSuffix("/") {
@@ -90,7 +135,7 @@ public struct Endpoint: Sendable {
         case .view(let v): view = v
         }
         guard let entry = view.projects[normalized] else {
-            logger.info("not approved", metadata: ["project": "\(normalized)", "snapshot": "\(view.snapshot.id)"])
+            recordMiss(.pypi, project: normalized, ctx)
             return Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot)
         }
         let page = pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
@@ -105,13 +150,16 @@ public struct Endpoint: Sendable {
 
     // MARK: Files
 
-    private func file(_ req: Request, _ ctx: BasicRequestContext, digest hex: String, filename raw: String) async throws -> Response {
+    private func file(_ req: Request, _ ctx: AirlockRequestContext, digest hex: String, filename raw: String) async throws -> Response {
         let filename = raw.removingPercentEncoding ?? raw
         guard let digest = Digest(hex: hex) else { return Responses.notServed(req.uri.path) }
         let isMetadata = filename.hasSuffix(".metadata")
         let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
         guard let served = try views.servedFile(digest: digest, filename: distributionName) else {
-            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved, or it was revoked.")
+            if let revoked = try catalog.revocation(ofFile: digest) {
+                return Responses.text(.notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)")
+            }
+            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved.")
         }
         let blob: Digest
         if isMetadata {
@@ -124,7 +172,7 @@ public struct Endpoint: Sendable {
     }
 
     /// Sends a stored blob: strong ETag (its digest), single byte ranges, cached forever.
-    func send(_ blob: Digest, named filename: String, _ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func send(_ blob: Digest, named filename: String, _ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
         guard let path = store.localPath(for: blob), let size = store.size(of: blob) else {
             logger.error("served blob missing from store", metadata: ["sha256": "\(blob.hex)", "filename": "\(filename)"])
             return Responses.text(.internalServerError, "airlock: the bytes of \(filename) are missing from the store; tell the administrators")
@@ -203,7 +251,7 @@ final class PageCache: Sendable {
 
     /// The page `path` of a snapshot view in one representation (`variant`), rendered on first use.
     func page(_ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, render: () throws -> [UInt8]) rethrows -> RenderedPage {
-        let key = "\(view.snapshot.ecosystem.rawValue)/\(view.snapshot.id)/\(path)/\(variant)/\(pinned)"
+        let key = "\(view.snapshot.ecosystem.rawValue)/\(view.snapshot.id)/\(view.generation)/\(path)/\(variant)/\(pinned)"
         if let hit = pages.withLock({ $0[key] }) { return hit }
         let page = RenderedPage(body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned)
         pages.withLock {

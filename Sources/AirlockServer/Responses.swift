@@ -31,7 +31,7 @@ enum Responses {
         text(.notFound, "airlock: nothing is served at \(path). Package indexes live under /pypi/{snapshot}/simple/ (or /simple/ for the latest snapshot) and /cran/{snapshot}/src/contrib/.")
     }
 
-    static func redirect(to location: String) -> Response {
-        Response(status: .movedPermanently, headers: [.location: location, .cacheControl: "public, max-age=86400"])
+    static func redirect(to location: String, status: HTTPResponse.Status = .movedPermanently) -> Response {
+        Response(status: status, headers: [.location: location, .cacheControl: status == .movedPermanently ? "public, max-age=86400" : "no-store"])
     }
 }

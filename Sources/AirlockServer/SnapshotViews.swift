@@ -16,30 +16,21 @@ final class SnapshotView: Sendable {
     let snapshot: Snapshot
     let projects: [String: Project]
     let projectNames: [ProjectName]
+    /// The revocation stamp the view was built under; pages rendered from it carry it in their keys.
+    let generation: Int64
 
-    init(snapshot: Snapshot, files: [Distribution]) {
+    init(snapshot: Snapshot, files: [Distribution], generation: Int64 = 0) {
         self.snapshot = snapshot
+        self.generation = generation
         var grouped: [String: [Distribution]] = [:]
         for f in files { grouped[f.project.normalized, default: []].append(f) }
         var projects: [String: Project] = [:]
         for (name, files) in grouped {
-            let versions = Set(files.map(\.version)).sorted { Self.olderVersion($0, $1, ecosystem: snapshot.ecosystem) }
+            let versions = Set(files.map(\.version)).sorted { VersionOrder.older($0, $1, snapshot.ecosystem) }
             projects[name] = Project(name: files[0].project, files: files.sorted { $0.filename < $1.filename }, versions: versions)
         }
         self.projects = projects
         self.projectNames = projects.values.map(\.name).sorted()
-    }
-
-    /// Version order for the ecosystem: PEP 440 for PyPI, R's `package_version` for CRAN.
-    static func olderVersion(_ a: String, _ b: String, ecosystem: Ecosystem) -> Bool {
-        switch ecosystem {
-        case .pypi:
-            guard let x = PythonVersion(a), let y = PythonVersion(b) else { return a < b }
-            return x < y
-        case .cran:
-            guard let x = RVersion(a), let y = RVersion(b) else { return a < b }
-            return x < y
-        }
     }
 
     /// Whether `selector` names this snapshot by its id, which never moves.
@@ -58,6 +49,8 @@ final class SnapshotViews: Sendable {
     private let selectors = Mutex<[String: Resolution]>([:])
     private let servedFiles = Mutex<[String: Distribution]>([:])
     private let refreshInterval: Duration
+    /// The revocation stamp and when it was last read: a new revocation drops every cached view.
+    private let revocations = Mutex<(stamp: Int64, checkedAt: ContinuousClock.Instant?)>((0, nil))
 
     init(catalog: any SnapshotCatalog, refreshInterval: Duration = .seconds(1)) {
         self.catalog = catalog
@@ -67,20 +60,44 @@ final class SnapshotViews: Sendable {
     /// The view a selector (as written in the URL) names now, or nil when no snapshot matches.
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
     func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
+        let generation = try checkRevocations()
         let key = ecosystem.rawValue + "/" + text
         let now = ContinuousClock.now
         if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
             return hit.view
         }
         guard let selector = SnapshotSelector(text), let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
-        let view = try views.withLock({ $0[snapshot.id] }) ?? SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot))
+        let view = try views.withLock({ $0[snapshot.id] }) ?? SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot), generation: generation)
         views.withLock { $0[snapshot.id] = view }
         selectors.withLock { $0[key] = Resolution(view: view, resolvedAt: now) }
         return view
     }
 
+    /// Reads the revocation stamp at most once per refresh interval; when it moved, forgets every
+    /// view and file lookup so revoked releases vanish from old snapshots too. Returns the stamp.
+    private func checkRevocations() throws -> Int64 {
+        let now = ContinuousClock.now
+        let (stamp, checkedAt) = revocations.withLock { $0 }
+        if let checkedAt, now - checkedAt < refreshInterval { return stamp }
+        let current = try catalog.revocationStamp()
+        revocations.withLock { $0 = (current, now) }
+        if current != stamp {
+            views.withLock { $0.removeAll() }
+            selectors.withLock { $0.removeAll() }
+            servedFiles.withLock { $0.removeAll() }
+        }
+        return current
+    }
+
+    /// Forgets cached resolutions now (after this process published or revoked something).
+    func invalidate() {
+        revocations.withLock { $0.checkedAt = nil }
+        selectors.withLock { $0.removeAll() }
+    }
+
     /// The distribution behind a file URL, if some snapshot serves it.
     func servedFile(digest: Digest, filename: String) throws -> Distribution? {
+        _ = try checkRevocations()
         let key = digest.hex + "/" + filename
         if let hit = servedFiles.withLock({ $0[key] }) { return hit }
         guard let found = try catalog.servedFile(digest: digest, filename: filename) else { return nil }

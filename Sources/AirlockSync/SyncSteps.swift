@@ -97,8 +97,8 @@ enum SyncSteps {
         var manifestPath = ""
         let policyFile = (evaluator as? PolicyEngine).map { (path: $0.loaded.path, text: $0.loaded.text) }
         let snapshot = try catalog.publishSnapshot(
-            ecosystem, serving: served, yanking: yanking, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files in
-            manifestPath = try writer.write(snapshot, files: files, decisions: decisions)
+            ecosystem, serving: served, yanking: yanking, policyDigest: evaluator.policyDigest, at: now, activating: policyFile) { snapshot, files, overridden in
+            manifestPath = try writer.write(snapshot, files: files, decisions: decisions.merging(overridden.mapValues(\.decision)) { $1 })
         }
         return (snapshot, manifestPath)
     }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import UnixSignals
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the approved snapshots over HTTP (pip, uv).")
+    static let configuration = CommandConfiguration(abstract: "Serve the approved snapshots over HTTP (pip, uv, R), the review API and the web UI.")
 
     @OptionGroup var common: CommonOptions
 
@@ -16,12 +16,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one and prints it).")
     var port = 8080
 
+    @Flag(help: "Require a token (role reader or above) to install; anonymous installs are allowed otherwise.")
+    var requireAuth = false
+
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.serve")
             let (catalog, store) = try common.open()
             let host = host
-            let app = Endpoint(catalog: catalog, store: store, logger: logger).application(host: host, port: port) { port in
+            let app = Endpoint(catalog: catalog, store: store, logger: logger, options: EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data)).application(host: host, port: port) { port in
                 let line = "airlock serving http://\(host):\(port)/ (pip index: http://\(host):\(port)/simple/)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }

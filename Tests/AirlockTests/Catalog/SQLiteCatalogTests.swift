@@ -17,7 +17,7 @@ import Testing
 
     private func publish(_ catalog: SQLiteCatalog, _ releases: [ReleaseRecord], at date: Date) throws -> Snapshot {
         let ids = try catalog.record(.pypi, releases, at: date)
-        return try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "test", at: date) { _, _ in }
+        return try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "test", at: date) { _, _, _ in }
     }
 
     @Test func snapshotsAreImmutableRanges() throws {
@@ -55,7 +55,7 @@ import Testing
         let catalog = try SQLiteCatalog(path: dir.path + "/c.sqlite")
         let ids = try catalog.record(.pypi, [release("a", "1.0", digestSeed: "a")], at: Date())
         #expect(throws: AirlockError.self) {
-            try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "t", at: Date()) { _, _ in
+            try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "t", at: Date()) { _, _, _ in
                 throw AirlockError(.storage, "disk full")
             }
         }

@@ -1,11 +1,13 @@
-import AirlockCore
+public import AirlockCore
 import Foundation
 
 /// Writes a snapshot's manifest: one JSON document listing every served file with its digest,
 /// size, upload time and decision (schema: `snapshots/manifest.schema.json`). Written to a
 /// temporary name, fsynced and renamed, so a reader never sees half a manifest.
-struct ManifestWriter {
-    let directory: String
+public struct ManifestWriter: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
 
     struct Manifest: Encodable {
         struct File: Encodable {
@@ -30,7 +32,7 @@ struct ManifestWriter {
 
     /// Writes `<ecosystem>-<id>.json` and returns its path.
     @discardableResult
-    func write(_ snapshot: Snapshot, files: [Distribution], decisions: [String: Decision]) throws -> String {
+    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [String: Decision]) throws -> String {
         let manifest = Manifest(
             ecosystem: snapshot.ecosystem, snapshot: snapshot.id, published_at: Timestamp.format(snapshot.publishedAt),
             policy_digest: snapshot.policyDigest,

@@ -1,0 +1,129 @@
+public import AirlockCore
+public import Foundation
+
+/// Who may do what: readers install (when the endpoint requires a token), reviewers decide,
+/// admins also manage tokens. Each role includes the ones below it.
+public enum Role: String, Codable, Sendable, Comparable, CaseIterable {
+    case reader, reviewer, admin
+
+    public static func < (a: Role, b: Role) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+}
+
+/// An API token as stored: only the SHA-256 of its secret is kept.
+public struct APIToken: Codable, Sendable {
+    public let id: Int64
+    public let name: String
+    public let role: Role
+    public let createdAt: Date
+    public let expiresAt: Date?
+    public let revokedAt: Date?
+
+    /// Usable at `now`: neither revoked nor expired.
+    public func isValid(at now: Date) -> Bool { revokedAt == nil && (expiresAt.map { $0 > now } ?? true) }
+}
+
+/// A reviewer's decision on a project, one version or a version range: it takes the place of the
+/// policy's verdict until it expires.
+public struct Override: Codable, Sendable {
+    public enum Action: String, Codable, Sendable { case approve, deny }
+
+    public let id: Int64
+    public let ecosystem: Ecosystem
+    public let project: String
+    /// Empty for every version.
+    public let versions: String
+    public let action: Action
+    public let reason: String
+    public let actor: String
+    public let createdAt: Date
+    public let expiresAt: Date?
+
+    public func isActive(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
+
+    /// The decision as a manifest records it.
+    public var decision: Decision {
+        Decision(
+            verdict: action == .approve ? .approve : .deny, score: action == .approve ? 100 : 0,
+            factors: [Decision.Factor(name: "override", signal: "\(action.rawValue) by \(actor) (override \(id)): \(reason)", points: 0)],
+            policyDigest: "override")
+    }
+}
+
+/// A security revocation: the release is gone from every snapshot, past and future.
+public struct Revocation: Codable, Sendable {
+    public let id: Int64
+    public let ecosystem: Ecosystem
+    public let project: String
+    public let version: String
+    public let reason: String
+    public let actor: String
+    public let createdAt: Date
+}
+
+/// Requests the endpoint could not serve: demand for review.
+public struct Miss: Codable, Sendable {
+    public let ecosystem: Ecosystem
+    public let project: String
+    /// Empty when the request named no version (an index page).
+    public let version: String
+    public let count: Int
+    public let firstSeen: Date
+    public let lastSeen: Date
+    public let lastClient: String?
+}
+
+/// One entry of the review queue: a release the policy held for review, or a project clients asked for.
+public struct QueueEntry: Codable, Sendable {
+    public let ecosystem: Ecosystem
+    public let project: String
+    /// The release in question: the newest held for review, or the newest recorded for a miss.
+    public let version: String
+    public let verdict: Verdict
+    public let score: Double
+    /// Requests the endpoint could not serve for this project.
+    public let demand: Int
+    public let lastRequested: Date?
+    /// Why it is queued: "policy" (verdict review) or "requested" (install misses).
+    public let reason: String
+}
+
+/// One recorded release with its decision, as reviewers see it.
+public struct ReleaseReview: Codable, Sendable {
+    public let ecosystem: Ecosystem
+    public let project: String
+    public let version: String
+    public let decision: Decision?
+    /// Whether the latest snapshot serves it.
+    public let served: Bool
+    public let revocation: Revocation?
+    public let dependencies: [String]
+}
+
+/// An event of the audit log, chained to the one before it by hash.
+public struct AuditEvent: Codable, Sendable {
+    public let id: Int64
+    public let at: String
+    public let actor: String
+    public let action: String
+    public let object: String
+    /// JSON object with sorted keys.
+    public let details: String
+    public let prevHash: String
+    public let hash: String
+
+    /// The hash an event must carry: SHA-256 over the previous hash and every field, so editing,
+    /// deleting or reordering any event breaks the chain from there on.
+    public static func hash(id: Int64, at: String, actor: String, action: String, object: String, details: String, prevHash: String) -> String {
+        Digest.of(Array([prevHash, String(id), at, actor, action, object, details].joined(separator: "\n").utf8)).hex
+    }
+
+    public static let genesis = String(repeating: "0", count: 64)
+}
+
+/// What `audit verify` found.
+public struct AuditVerification: Codable, Sendable {
+    public let events: Int
+    /// Empty when the chain is intact.
+    public let problems: [String]
+    public var intact: Bool { problems.isEmpty }
+}

@@ -1,0 +1,263 @@
+import AirlockCatalog
+import AirlockCore
+import Foundation
+import Hummingbird
+
+/// The reviewers' web UI under `/ui/`, rendered on the server (no front-end build): the queue, a
+/// project page with the explanation and the dependency closure, approve/deny/revoke forms
+/// (CSRF-protected), snapshots and their diff, the audit log, and the clients' setup page.
+/// Signing in puts the token in an HttpOnly, SameSite=Strict cookie.
+struct ReviewUI {
+    let endpoint: Endpoint
+    /// Per-process key binding each form's CSRF token to the session it was rendered for.
+    private static let csrfKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
+
+    /// The write routes, each of which needs a reviewer session and the CSRF token.
+    static let writeRoutes = ["/ui/overrides", "/ui/revocations"]
+
+    func register(on router: Router<AirlockRequestContext>) {
+        router.get("/ui/login") { req, _ in page("Sign in", nil, Self.loginForm(error: nil)) }
+        router.post("/ui/login") { req, ctx in
+            let form = try await Self.form(req)
+            let secret = form["token"] ?? ""
+            switch endpoint.auth.require(.reviewer, secret: secret, path: req.uri.path, client: ctx.clientAddress) {
+            case .failure(let e):
+                return page("Sign in", nil, Self.loginForm(error: e.body ?? "refused"), status: e.status)
+            case .success:
+                var r = Responses.redirect(to: "/ui/", status: .seeOther)
+                r.headers[.setCookie] = "\(Authenticator.sessionCookie)=\(secret); Path=/; HttpOnly; SameSite=Strict"
+                return r
+            }
+        }
+        router.post("/ui/logout") { _, _ in
+            var r = Responses.redirect(to: "/ui/login", status: .seeOther)
+            r.headers[.setCookie] = "\(Authenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            return r
+        }
+        router.get("/ui/setup") { req, _ in page("Set up your clients", nil, setup(req)) }
+        router.get("/ui/") { req, ctx in try signedIn(req, ctx) { session in page("Review queue", session, try queue()) } }
+        router.get("/ui/projects/{ecosystem}/{project}") { req, ctx in
+            try signedIn(req, ctx) { session in
+                let eco = Ecosystem(rawValue: ctx.parameters.get("ecosystem") ?? "") ?? .pypi
+                let report = try ProjectReport.load(endpoint.catalog, eco, ctx.parameters.get("project") ?? "")
+                return page("\(report.project) (\(eco.rawValue))", session, projectPage(report, session))
+            }
+        }
+        router.get("/ui/snapshots") { req, ctx in try signedIn(req, ctx) { session in page("Snapshots", session, try snapshots(req)) } }
+        router.get("/ui/audit") { req, ctx in try signedIn(req, ctx) { session in page("Audit log", session, try audit()) } }
+        router.post("/ui/overrides") { req, ctx in
+            try await acting(req, ctx) { form, token in
+                let eco = Ecosystem(rawValue: form["ecosystem"] ?? "") ?? .pypi
+                let project = form["project"] ?? "", versions = form["versions"] ?? "", reason = form["reason"] ?? ""
+                let expires = try ReviewAPI.date(form["expires_at"], field: "expiry")
+                if form["action"] == "deny" {
+                    _ = try endpoint.desk.deny(eco, project: project, versions: versions, reason: reason, expiresAt: expires, actor: "ui:\(token.name)")
+                } else {
+                    _ = try endpoint.desk.approve(
+                        eco, project: project, versions: versions, reason: reason, expiresAt: expires, withDependencies: form["with_dependencies"] == "on",
+                        actor: "ui:\(token.name)")
+                }
+                return "/ui/projects/\(eco.rawValue)/\(project)"
+            }
+        }
+        router.post("/ui/revocations") { req, ctx in
+            try await acting(req, ctx) { form, token in
+                let eco = Ecosystem(rawValue: form["ecosystem"] ?? "") ?? .pypi
+                let project = form["project"] ?? ""
+                _ = try endpoint.desk.revoke(eco, project: project, version: form["version"] ?? "", reason: form["reason"] ?? "", actor: "ui:\(token.name)")
+                return "/ui/projects/\(eco.rawValue)/\(project)"
+            }
+        }
+    }
+
+    // MARK: Sessions and forms
+
+    struct Session {
+        let token: APIToken
+        let csrf: String
+    }
+
+    static func csrf(for secret: String) -> String { Digest.of(csrfKey + Array(secret.utf8)).hex }
+
+    private func signedIn(_ req: Request, _ ctx: AirlockRequestContext, _ body: (Session) throws -> Response) throws -> Response {
+        guard case .success(let token) = endpoint.auth.require(.reviewer, req, client: ctx.clientAddress), let secret = Authenticator.secret(in: req) else {
+            return Responses.redirect(to: "/ui/login", status: .seeOther)
+        }
+        return try body(Session(token: token, csrf: Self.csrf(for: secret)))
+    }
+
+    /// A form post: needs a reviewer token and the CSRF token of its session; runs `act`, then shows
+    /// the page it names, or the error.
+    private func acting(_ req: Request, _ ctx: AirlockRequestContext, _ act: ([String: String], APIToken) throws -> String) async throws -> Response {
+        let form = try await Self.form(req)
+        let token: APIToken
+        switch endpoint.auth.require(.reviewer, req, client: ctx.clientAddress) {
+        case .failure(let e): return page("Refused", nil, "<p class=error>\(esc(e.body ?? "unauthorized"))</p>", status: e.status)
+        case .success(let t): token = t
+        }
+        guard let secret = Authenticator.secret(in: req), let sent = form["csrf"], sent == Self.csrf(for: secret) else {
+            return page("Refused", nil, "<p class=error>missing or wrong CSRF token: reload the page and submit the form again</p>", status: .forbidden)
+        }
+        do {
+            let next = try act(form, token)
+            endpoint.views.invalidate()
+            return Responses.redirect(to: next, status: .seeOther)
+        } catch let e as AirlockError {
+            return page("Not done", nil, "<p class=error>\(esc(e.message))</p><p><a href=\"javascript:history.back()\">back</a></p>", status: .badRequest)
+        }
+    }
+
+    static func form(_ req: Request) async throws -> [String: String] {
+        let buffer = try await req.body.collect(upTo: 64 << 10)
+        let text = String(buffer: buffer)
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if kv.count == 2 { out[kv[0]] = kv[1] } else if kv.count == 1 { out[kv[0]] = "" }
+        }
+        return out
+    }
+
+    // MARK: Pages
+
+    private func page(_ title: String, _ session: Session?, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        let nav = session.map { s in
+            """
+            <nav><a href="/ui/">Queue</a> <a href="/ui/snapshots">Snapshots</a> <a href="/ui/audit">Audit log</a> <a href="/ui/setup">Setup</a>
+            <form method=post action="/ui/logout" class=inline><button>Sign out \(esc(s.token.name))</button></form></nav>
+            """
+        } ?? "<nav><a href=\"/ui/setup\">Setup</a> <a href=\"/ui/login\">Sign in</a></nav>"
+        let html = """
+            <!doctype html><html lang=en><head><meta charset=utf-8><title>\(esc(title)) · airlock</title><style>
+            body{font:15px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#222}
+            nav a{margin-right:1em} table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left}
+            .approve{color:#176c2f}.review{color:#8a5a00}.deny,.error,.revoked{color:#a31515} .inline{display:inline}
+            pre{background:#f4f4f4;padding:.6em} fieldset{margin:1em 0} label{display:block;margin:.3em 0}
+            </style></head><body>\(nav)<h1>\(esc(title))</h1>\(body)</body></html>
+            """
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func loginForm(error: String?) -> String {
+        (error.map { "<p class=error>\(esc($0))</p>" } ?? "")
+            + """
+            <form method=post action="/ui/login"><label>Reviewer token <input type=password name=token id=token size=70 autocomplete=off></label>
+            <button id=sign-in>Sign in</button></form>
+            """
+    }
+
+    private func queue() throws -> String {
+        let entries = try endpoint.catalog.queue()
+        if entries.isEmpty { return "<p>Nothing waits for review.</p>" }
+        let rows = entries.map { e in
+            """
+            <tr><td>\(e.ecosystem.rawValue)</td><td><a href="/ui/projects/\(e.ecosystem.rawValue)/\(esc(e.project))">\(esc(e.project))</a></td>
+            <td>\(esc(e.version))</td><td class=\(e.verdict.rawValue)>\(e.verdict.rawValue)</td><td>\(Int(e.score))</td><td>\(e.demand)</td>
+            <td>\(e.lastRequested.map(Timestamp.format) ?? "")</td><td>\(e.reason)</td></tr>
+            """
+        }
+        return "<table id=queue><tr><th>Ecosystem</th><th>Project</th><th>Version</th><th>Verdict</th><th>Score</th><th>Requests</th><th>Last requested</th><th>Why</th></tr>"
+            + rows.joined() + "</table>"
+    }
+
+    private func projectPage(_ r: ProjectReport, _ s: Session) -> String {
+        let eco = r.ecosystem.rawValue
+        var html = "<p>\(r.demand) install request(s) this endpoint could not serve.</p><h2>Versions</h2>"
+        for release in r.releases.reversed() {
+            let verdict = release.decision?.verdict.rawValue ?? "undecided"
+            let state = release.revocation.map { "<span class=revoked>revoked: \(esc($0.reason))</span>" } ?? (release.served ? "served" : "not served")
+            html += "<h3>\(esc(release.version)) — <span class=\(verdict)>\(verdict)</span>, score \(Int(release.decision?.score ?? 0)) — \(state)</h3>"
+            if let d = release.decision {
+                html += "<table class=factors><tr><th>Factor or rule</th><th>What it saw</th><th>Points</th></tr>"
+                    + d.factors.map { "<tr><td>\(esc($0.name))</td><td>\(esc($0.signal))</td><td>\(String(format: "%.1f", $0.points))</td></tr>" }.joined() + "</table>"
+            }
+        }
+        html += "<h2>Dependency closure of \(esc(r.releases.last?.version ?? ""))</h2>"
+        html += r.closure.isEmpty ? "<p>No dependencies.</p>" : "<table id=closure><tr><th>Project</th><th>Version</th><th>Verdict</th><th>Served</th></tr>"
+            + r.closure.map { c in
+                "<tr><td>\(esc(c.project))</td><td>\(esc(c.version.isEmpty ? "never synced" : c.version))</td><td class=\(c.decision?.verdict.rawValue ?? "")>\(c.decision?.verdict.rawValue ?? "")</td><td>\(c.served ? "yes" : "no")</td></tr>"
+            }.joined() + "</table>"
+        if !r.overrides.isEmpty {
+            html += "<h2>Overrides</h2><table><tr><th>Action</th><th>Versions</th><th>Reason</th><th>By</th><th>Expires</th></tr>"
+                + r.overrides.map {
+                    "<tr><td class=\($0.action.rawValue)>\($0.action.rawValue)</td><td>\(esc($0.versions.isEmpty ? "all" : $0.versions))</td><td>\(esc($0.reason))</td><td>\(esc($0.actor))</td><td>\($0.expiresAt.map(Timestamp.format) ?? "never")</td></tr>"
+                }.joined() + "</table>"
+        }
+        let hidden = "<input type=hidden name=csrf value=\"\(s.csrf)\"><input type=hidden name=ecosystem value=\"\(eco)\"><input type=hidden name=project value=\"\(esc(r.project))\">"
+        html += """
+            <form method=post action="/ui/overrides" id=decide><fieldset><legend>Decide</legend>\(hidden)
+            <label>Versions (empty: all; a version; or a range) <input name=versions id=versions value="\(esc(r.releases.last?.version ?? ""))"></label>
+            <label>Reason (required) <input name=reason id=reason size=60 required></label>
+            <label>Expires (optional, YYYY-MM-DD) <input name=expires_at id=expires_at></label>
+            <label><input type=checkbox name=with_dependencies id=with_dependencies checked> approve its unserved dependencies with it (all or none)</label>
+            <button name=action value=approve id=approve>Approve</button> <button name=action value=deny id=deny>Deny</button></fieldset></form>
+            <form method=post action="/ui/revocations" id=revoke><fieldset><legend>Revoke a release from every snapshot</legend>\(hidden)
+            <label>Version <input name=version required></label><label>Reason (required) <input name=reason size=60 required></label>
+            <button id=revoke-button>Revoke</button></fieldset></form>
+            """
+        return html
+    }
+
+    private func snapshots(_ req: Request) throws -> String {
+        var html = ""
+        for eco in Ecosystem.allCases {
+            let list = try endpoint.catalog.snapshots(eco)
+            guard !list.isEmpty else { continue }
+            html += "<h2>\(eco.rawValue)</h2><table><tr><th>Id</th><th>Published</th><th>Files</th><th>Policy</th></tr>"
+                + list.reversed().map { "<tr><td>\($0.id)</td><td>\(Timestamp.format($0.publishedAt))</td><td>\($0.distributionCount)</td><td>\(esc($0.policyDigest))</td></tr>" }.joined()
+                + "</table>"
+        }
+        let q = req.uri.queryParameters
+        if let e = q.get("ecosystem").flatMap(Ecosystem.init(rawValue:)), let from = q.get("from").flatMap(SnapshotSelector.init),
+            let to = q.get("to").flatMap(SnapshotSelector.init), let a = try endpoint.catalog.snapshot(e, from), let b = try endpoint.catalog.snapshot(e, to)
+        {
+            let diff = SnapshotDiff(from: a, fromFiles: try endpoint.catalog.servedFiles(in: a), to: b, toFiles: try endpoint.catalog.servedFiles(in: b))
+            html += "<h2>Diff \(a.id) → \(b.id)</h2><pre>" + (diff.added.map { "+ \($0.project) \($0.version)" } + diff.removed.map { "- \($0.project) \($0.version)" })
+                .map(esc).joined(separator: "\n") + "</pre>"
+        }
+        return html + """
+            <form method=get action="/ui/snapshots"><select name=ecosystem><option>pypi</option><option>cran</option></select>
+            from <input name=from size=12> to <input name=to size=12 value=latest> <button>Diff</button></form>
+            """
+    }
+
+    private func audit() throws -> String {
+        let verification = try endpoint.catalog.verifyAudit()
+        let events = try endpoint.catalog.auditEvents(limit: 500)
+        return (verification.intact ? "<p>Chain intact over \(verification.events) events.</p>" : "<p class=error>" + verification.problems.map(esc).joined(separator: "<br>") + "</p>")
+            + "<table id=audit><tr><th>#</th><th>Time</th><th>Actor</th><th>Action</th><th>Object</th><th>Details</th></tr>"
+            + events.map {
+                "<tr><td>\($0.id)</td><td>\($0.at)</td><td>\(esc($0.actor))</td><td>\(esc($0.action))</td><td>\(esc($0.object))</td><td>\(esc($0.details))</td></tr>"
+            }.joined() + "</table>"
+    }
+
+    private func setup(_ req: Request) -> String {
+        let host = req.head.authority ?? "airlock.internal:8080"
+        let base = "http://\(host)"
+        return """
+            <p>Point your tools at this server; nothing else on your machine changes. Pin a date (or a snapshot id) for the same bytes forever.</p>
+            <h2>pip</h2><pre>[global]\nindex-url = \(base)/simple/</pre><p>in <code>~/.config/pip/pip.conf</code>; for a pinned snapshot use <code>\(base)/pypi/\(Timestamp.day(Date()))/simple/</code>.</p>
+            <h2>uv</h2><pre>[[index]]\nurl = "\(base)/simple/"\ndefault = true</pre><p>in <code>uv.toml</code>, or <code>UV_INDEX_URL=\(base)/simple/</code>.</p>
+            <h2>R</h2><pre>options(repos = c(CRAN = "\(base)/cran/\(Timestamp.day(Date()))"))</pre><p>in <code>~/.Rprofile</code>; renv and pak read the same option.</p>
+            <p>If the server requires a token: <code>\(base.replacingOccurrences(of: "http://", with: "http://__token__:TOKEN@"))/simple/</code>.</p>
+            """
+    }
+}
+
+/// Escapes text for HTML.
+func esc(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}

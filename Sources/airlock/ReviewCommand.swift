@@ -1,0 +1,217 @@
+import AirlockCatalog
+import AirlockCore
+import ArgumentParser
+import Foundation
+
+/// Who acts from the command line: the local user, recorded in the audit log.
+private var cliActor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
+
+struct Review: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review what the policy could not decide: the queue, overrides and revocations.",
+        subcommands: [List.self, Show.self, Approve.self, Deny.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The review queue, by demand then risk.")
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let queue = try common.open().catalog.queue()
+                if json { return try printJSON(queue) }
+                if queue.isEmpty { return print("nothing waits for review") }
+                for e in queue {
+                    print("\(e.ecosystem.rawValue) \(e.project) \(e.version): \(e.verdict.rawValue) (score \(Int(e.score))), \(e.demand) request(s), \(e.reason)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A project's versions, decisions explained, overrides and dependency closure.")
+        @OptionGroup var options: EcosystemOptions
+        @Argument(help: "Project name.") var project: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let catalog = try options.common.open().catalog
+                let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
+                let releases = try catalog.releaseReviews(options.ecosystem, project: name)
+                guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
+                let closure = try catalog.closure(options.ecosystem, project: name, version: newest.version)
+                if options.json { return try printJSON(["releases": releases, "closure": closure]) }
+                for r in releases {
+                    let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
+                    print("\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)")
+                    for f in r.decision?.factors ?? [] { print("    \(f.name): \(f.signal) (\(String(format: "%+.1f", f.points)))") }
+                }
+                print("dependency closure of \(newest.version):")
+                for c in closure { print("    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")") }
+                for o in try catalog.overrides(options.ecosystem, project: name) {
+                    print("override \(o.id): \(o.action.rawValue) \(o.versions.isEmpty ? "all" : o.versions) by \(o.actor): \(o.reason) (expires \(o.expiresAt.map(Timestamp.format) ?? "never"))")
+                }
+            }
+        }
+    }
+
+    struct DecisionOptions: ParsableArguments {
+        @OptionGroup var options: EcosystemOptions
+        @Argument(help: "Project name.") var project: String
+        @Option(help: "A version or range (PyPI '>=1.0,<2', CRAN '>= 1.0, < 2.0'); all versions when omitted.") var versions = ""
+        @Option(help: "Why (required; recorded in the audit log).") var reason: String
+        @Option(help: "When the override stops applying (YYYY-MM-DD or RFC 3339 UTC).") var expires: String?
+
+        var name: String { options.ecosystem == .pypi ? ProjectName.normalize(project) : project }
+        var expiry: Date? {
+            get throws {
+                guard let expires else { return nil }
+                guard let d = Timestamp.parse(expires) ?? Timestamp.parse(expires + "T00:00:00Z") else {
+                    throw AirlockError(.invalidArgument, "--expires '\(expires)' is not a date: use YYYY-MM-DD or 2026-12-31T00:00:00Z")
+                }
+                return d
+            }
+        }
+
+        func desk() throws -> ReviewDesk { ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: options.common.data) }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a project, version or range, and publish a snapshot at once.")
+        @OptionGroup var decision: DecisionOptions
+        @Flag(help: "Approve the release's unserved dependency closure with it, all or nothing.") var withDependencies = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let (overrides, snapshot) = try decision.desk().approve(
+                    decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    withDependencies: withDependencies, actor: cliActor)
+                for o in overrides { print("approved \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id))") }
+                print("published \(snapshot.ecosystem.rawValue) snapshot \(snapshot.id)")
+            }
+        }
+    }
+
+    struct Deny: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deny a project, version or range, and publish a snapshot at once.")
+        @OptionGroup var decision: DecisionOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let (o, snapshot) = try decision.desk().deny(
+                    decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    actor: cliActor)
+                print("denied \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id)); published snapshot \(snapshot.id)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a release from every snapshot, past and future (e.g. malware found after approval).")
+        @OptionGroup var options: EcosystemOptions
+        @Argument(help: "Project name.") var project: String
+        @Argument(help: "Version.") var version: String
+        @Option(help: "Why (required; shown to clients and in the audit log).") var reason: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
+                let desk = ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: options.common.data)
+                let (r, snapshot) = try desk.revoke(options.ecosystem, project: name, version: version, reason: reason, actor: cliActor)
+                print("revoked \(r.project) \(r.version) from every snapshot; published snapshot \(snapshot.id)")
+            }
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The tamper-evident audit log.", subcommands: [List.self, Verify.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Events, newest first.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "How many events.") var limit = 100
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let events = try common.open().catalog.auditEvents(limit: limit)
+                if json { return try printJSON(events) }
+                for e in events { print("\(e.id) \(e.at) \(e.actor) \(e.action) \(e.object) \(e.details)") }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the hash chain: fails on any edited, deleted or reordered event.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let result = try common.open().catalog.verifyAudit()
+                guard result.intact else {
+                    throw AirlockError(.catalog, "the audit log has been tampered with:\n  " + result.problems.joined(separator: "\n  "))
+                }
+                print("audit log intact: \(result.events) events, each chained to the one before")
+            }
+        }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "API tokens for the endpoint, the API and the web UI.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token; its secret is printed once and stored only hashed.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "A name for the token (who or what uses it).") var name: String
+        @Option(help: "reader, reviewer or admin.") var role: Role
+        @Option(help: "Expiry (YYYY-MM-DD or RFC 3339 UTC).") var expires: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let expiry = try expires.map { text -> Date in
+                    guard let d = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") else {
+                        throw AirlockError(.invalidArgument, "--expires '\(text)' is not a date: use YYYY-MM-DD")
+                    }
+                    return d
+                }
+                let (token, secret) = try common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor)
+                FileHandle.standardError.write(Data("created \(token.role.rawValue) token \(token.id) '\(token.name)'; the secret is shown once:\n".utf8))
+                print(secret)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tokens (never their secrets).")
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let tokens = try common.open().catalog.tokens()
+                if json { return try printJSON(tokens) }
+                for t in tokens {
+                    let state = t.revokedAt != nil ? "revoked" : t.isValid(at: Date()) ? "active" : "expired"
+                    print("\(t.id) \(t.name) \(t.role.rawValue) \(state) expires \(t.expiresAt.map(Timestamp.format) ?? "never")")
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Token id.") var id: Int64
+
+        func run() async throws {
+            try await reportingErrors {
+                try common.open().catalog.revokeToken(id: id, actor: cliActor)
+                print("revoked token \(id)")
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}
