@@ -247,17 +247,4 @@ struct ReviewUI {
 }
 
 /// Escapes text for HTML.
-func esc(_ s: String) -> String {
-    var out = ""
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
-}
+func esc(_ s: String) -> String { SimpleRepositoryRenderer.escape(s) }
