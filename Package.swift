@@ -62,26 +62,31 @@ let package = Package(
             dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings),
         .target(
+            name: "AirlockPublish",
+            dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "AirlockSync",
             dependencies: [
-                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockServer",
             dependencies: [
-                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPolicy",
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPolicy", "AirlockPublish",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("Resources/openapi.json")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "airlock",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockSync", "AirlockServer",
+                "AirlockPublish", "AirlockSync", "AirlockServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,7 +107,7 @@ let package = Package(
             name: "AirlockTests",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockSync", "AirlockServer", "AirlockTestSupport", "airlock",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockTestSupport", "airlock",
             ],
             swiftSettings: swiftSettings),
     ]

@@ -1,17 +1,107 @@
 public import AirlockCore
 public import Foundation
 
-/// The read side of the catalog that the serving endpoint needs: published snapshots and
-/// what each serves. The endpoint sees nothing else, so it cannot serve what no snapshot holds.
+/// The read side the serving endpoint needs: published snapshots and what each serves. The endpoint
+/// sees nothing else, so it cannot serve what no snapshot holds.
 public protocol SnapshotCatalog: Sendable {
     /// The snapshot a selector names, or nil when none matches.
     func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot?
     /// Every published snapshot of an ecosystem, oldest first.
     func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot]
-    /// Every distribution a snapshot serves.
+    /// Every distribution a snapshot serves (revoked releases left out).
     func servedFiles(in snapshot: Snapshot) throws -> [Distribution]
     /// The distribution with this digest and filename if any published snapshot serves it.
     func servedFile(digest: Digest, filename: String) throws -> Distribution?
     /// Changes whenever a release is revoked: views of old snapshots must then be rebuilt.
     func revocationStamp() throws -> Int64
+    /// The revocation covering the file with this digest, if it was revoked.
+    func revocation(ofFile digest: Digest) throws -> Revocation?
 }
+
+/// What a sync reads and writes: releases with their files, facts and decisions, the stored
+/// selection, the active policy, imported feeds and the upstream response cache.
+public protocol ReleaseCatalog: Sendable {
+    /// Records releases, their files and decisions in one transaction; returns each release's ids.
+    func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) throws -> [RecordedRelease]
+    /// The core-metadata digest recorded for a file with this content digest, if any.
+    func metadataDigest(ofFile digest: Digest) throws -> Digest?
+    /// The content and metadata digests last recorded for a file fetched from `upstreamURL`.
+    func recordedFile(upstreamURL: String) throws -> RecordedFile?
+    /// The requirements a sync of this ecosystem mirrors, in the order they were added.
+    func selection(_ ecosystem: Ecosystem) throws -> [String]
+    /// Adds requirements to the selection, or replaces it whole.
+    func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) throws
+    /// The author and maintainer e-mail fields of every project recorded for an ecosystem.
+    func projectEmails(_ ecosystem: Ecosystem) throws -> [(project: String, people: ProjectPeople)]
+    /// The policy file the last snapshot with a policy was published under.
+    func activePolicy(_ ecosystem: Ecosystem) throws -> PolicySource?
+    /// Recorded releases (of one project, optionally one version), each with its latest decision.
+    func storedReleases(_ ecosystem: Ecosystem, project: String?, version: String?) throws -> [StoredRelease]
+    /// A stored upstream response, for a conditional request.
+    func cachedResponse(url: String) throws -> StoredResponse?
+    func storeResponse(url: String, _ response: StoredResponse) throws
+}
+
+/// Imported feeds: download counts and advisories, decided on without fetching anything.
+public protocol FeedCatalog: Sendable {
+    /// Replaces the download counts of an ecosystem with an imported feed.
+    func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) throws
+    /// Download counts per project, or nil when no popularity feed was imported.
+    func popularity(_ ecosystem: Ecosystem) throws -> [String: Int]?
+    /// Adds (or updates, by id and project) advisories, each kept as its JSON document.
+    func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) throws
+    /// Every stored advisory document of an ecosystem, in a stable order.
+    func advisoryDocuments(_ ecosystem: Ecosystem) throws -> [String]
+}
+
+/// What reviewers and the endpoint's access control read and write: the audit log, tokens, demand,
+/// overrides, revocations and releases as reviewers see them. Publishing is `PublishCatalog`'s.
+public protocol ReviewCatalog: Sendable {
+    /// Appends one event on its own (events with no other write, such as failed logins).
+    func audit(actor: String, action: String, object: String, details: [String: String], at: Date) throws
+    /// Events, newest first.
+    func auditEvents(limit: Int) throws -> [AuditEvent]
+    /// Walks the whole chain of the audit log.
+    func verifyAudit() throws -> AuditVerification
+
+    /// Creates a token and returns its secret, shown once; only its SHA-256 is stored.
+    func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String)
+    func tokens() throws -> [APIToken]
+    func revokeToken(id: Int64, actor: String, at: Date) throws
+    /// The token whose secret this is, valid or not (callers check `isValid`).
+    func token(secret: String) throws -> APIToken?
+
+    /// Counts a request the endpoint could not serve.
+    func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at: Date) throws
+    func misses(_ ecosystem: Ecosystem?) throws -> [Miss]
+
+    /// Records overrides (with their audit events) in one transaction, or none. Each must name recorded releases.
+    func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) throws -> [Override]
+    func overrides(_ ecosystem: Ecosystem?, project: String?) throws -> [Override]
+    /// Revokes a release from every snapshot at once, with its audit event.
+    func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) throws -> Revocation
+    func revocations(_ ecosystem: Ecosystem?) throws -> [Revocation]
+
+    /// Every recorded release of a project, oldest first, with its decision under the active policy,
+    /// whether the latest snapshot serves it, and any revocation.
+    func releaseReviews(_ ecosystem: Ecosystem, project: String) throws -> [ReleaseReview]
+    /// Projects with a release the active policy holds for review, or that clients asked for.
+    func projectsToReview(_ ecosystem: Ecosystem) throws -> [String]
+    /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
+    func syncTargets(_ ecosystem: Ecosystem) throws -> [String]
+}
+
+/// The one write that makes a snapshot: inside a single transaction the catalog gathers the state
+/// the publish rule needs, lets `rule` decide, and stores the result. See `SnapshotPublisher`.
+public protocol PublishCatalog: Sendable {
+    /// Publishes one snapshot: applies `request` (a sync's candidates and policy, if any), reads the
+    /// state, asks `rule` what to serve, stores the snapshot, then calls `beforeCommit` with the
+    /// snapshot and its files (to write its manifest). If anything throws, nothing is published.
+    func publish(
+        _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan,
+        beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
+    ) throws -> Snapshot
+}
+
+/// Everything the composition root hands out: one catalog playing every role.
+public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog

@@ -85,6 +85,19 @@ public struct QueueEntry: Codable, Sendable {
     public let lastRequested: Date?
     /// Why it is queued: "policy" (verdict review) or "requested" (install misses).
     public let reason: String
+
+    public init(
+        ecosystem: Ecosystem, project: String, version: String, verdict: Verdict, score: Double, demand: Int, lastRequested: Date?, reason: String
+    ) {
+        self.ecosystem = ecosystem
+        self.project = project
+        self.version = version
+        self.verdict = verdict
+        self.score = score
+        self.demand = demand
+        self.lastRequested = lastRequested
+        self.reason = reason
+    }
 }
 
 /// One recorded release with its decision, as reviewers see it.
@@ -97,6 +110,18 @@ public struct ReleaseReview: Codable, Sendable {
     public let served: Bool
     public let revocation: Revocation?
     public let dependencies: [String]
+
+    public init(
+        ecosystem: Ecosystem, project: String, version: String, decision: Decision?, served: Bool, revocation: Revocation?, dependencies: [String]
+    ) {
+        self.ecosystem = ecosystem
+        self.project = project
+        self.version = version
+        self.decision = decision
+        self.served = served
+        self.revocation = revocation
+        self.dependencies = dependencies
+    }
 }
 
 /// An event of the audit log, chained to the one before it by hash.

@@ -30,6 +30,7 @@ public struct PolicyEngine: ReleaseEvaluator {
     }
 
     public var policyDigest: String { loaded.digest }
+    public var policyFile: LoadedPolicy? { loaded }
 
     public func evaluate(_ r: ReleaseFacts, at now: Date) -> Decision {
         let p = loaded.policy

@@ -64,6 +64,8 @@ public struct ReleaseFacts: Sendable {
 public protocol ReleaseEvaluator: Sendable {
     /// Identifies the rules in force; recorded with every decision and snapshot.
     var policyDigest: String { get }
+    /// The policy file the rules were read from, recorded as the active policy; nil when there is none.
+    var policyFile: LoadedPolicy? { get }
     func evaluate(_ release: ReleaseFacts, at now: Date) -> Decision
 }
 
@@ -73,6 +75,7 @@ public struct SelectionPolicy: ReleaseEvaluator {
     public init() {}
 
     public var policyDigest: String { "selection-v1" }
+    public var policyFile: LoadedPolicy? { nil }
 
     public func evaluate(_ release: ReleaseFacts, at now: Date) -> Decision {
         Decision(

@@ -16,7 +16,7 @@ struct Authenticator: Sendable {
         case refused(String)
     }
 
-    let catalog: SQLiteCatalog
+    let catalog: any ReviewCatalog
     let logger: Logger
 
     func authenticate(secret: String?, path: String, client: String?) -> Outcome {
@@ -40,7 +40,7 @@ struct Authenticator: Sendable {
         }
         if case .refused(let why) = outcome {
             logger.notice("login failed", metadata: ["reason": "\(why)", "client": "\(client ?? "?")", "path": "\(path)"])
-            try? catalog.audit(actor: "client:\(client ?? "unknown")", action: "login.failed", object: path, details: ["reason": why])
+            try? catalog.audit(actor: "client:\(client ?? "unknown")", action: "login.failed", object: path, details: ["reason": why], at: Date())
         }
         return outcome
     }

@@ -1,6 +1,7 @@
 public import AirlockCatalog
 public import AirlockCore
 public import AirlockStore
+import AirlockPublish
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -20,12 +21,15 @@ public struct EndpointOptions: Sendable {
     }
 }
 
+/// The catalog roles the endpoint plays: serving snapshots, reviews and access, and publishing review acts.
+public typealias EndpointCatalog = SnapshotCatalog & ReviewCatalog & PublishCatalog
+
 /// The air-gapped HTTP endpoint: PyPI and CRAN repositories per snapshot, immutable files, the
 /// reviewers' JSON API and web UI, health. It reads the catalog's published snapshots and the blob
 /// store and writes only reviews, misses and audit events: it has no way to reach upstream.
 public struct Endpoint: Sendable {
     let views: SnapshotViews
-    let catalog: SQLiteCatalog
+    let catalog: any EndpointCatalog
     let store: any BlobStore
     let logger: Logger
     let options: EndpointOptions
@@ -34,7 +38,7 @@ public struct Endpoint: Sendable {
     let pages = PageCache()
     private let fileIO = FileIO()
 
-    public init(catalog: SQLiteCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
+    public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
         self.views = SnapshotViews(catalog: catalog)
         self.catalog = catalog
         self.store = store
@@ -89,7 +93,7 @@ public struct Endpoint: Sendable {
     func recordMiss(_ ecosystem: Ecosystem, project: String, version: String = "", _ ctx: AirlockRequestContext) {
         logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
         do {
-            try catalog.recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress)
+            try catalog.recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress, at: Date())
         } catch {
             logger.error("could not record a miss", metadata: ["error": "\(error)"])
         }

@@ -1,5 +1,6 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPublish
 import Foundation
 import Hummingbird
 
@@ -56,8 +57,8 @@ struct ReviewAPI {
         router.get("/api/v1/projects/{ecosystem}/{project}") { req, ctx in
             try guarded(.reviewer, req, ctx) { _ in try ProjectReport.load(catalog, try ecosystem(ctx), ctx.parameters.get("project") ?? "") }
         }
-        router.get("/api/v1/queue") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.queue() } }
-        router.get("/api/v1/overrides") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.overrides() } }
+        router.get("/api/v1/queue") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try ReviewQueue(catalog: catalog).entries() } }
+        router.get("/api/v1/overrides") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.overrides(nil, project: nil) } }
         router.post("/api/v1/overrides") { req, ctx in
             let body = try await req.decode(as: OverrideRequest.self, context: ctx)
             return try guarded(.reviewer, req, ctx) { token in
@@ -78,7 +79,7 @@ struct ReviewAPI {
                 return Published(overrides: result, revocation: nil, snapshot: snapshot)
             }
         }
-        router.get("/api/v1/revocations") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.revocations() } }
+        router.get("/api/v1/revocations") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.revocations(nil) } }
         router.post("/api/v1/revocations") { req, ctx in
             let body = try await req.decode(as: RevocationRequest.self, context: ctx)
             return try guarded(.reviewer, req, ctx) { token in
@@ -87,21 +88,21 @@ struct ReviewAPI {
                 return Published(overrides: [], revocation: r, snapshot: snapshot)
             }
         }
-        router.get("/api/v1/misses") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.misses() } }
-        router.get("/api/v1/audit") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.auditEvents() } }
+        router.get("/api/v1/misses") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.misses(nil) } }
+        router.get("/api/v1/audit") { req, ctx in try guarded(.reviewer, req, ctx) { _ in try catalog.auditEvents(limit: 1000) } }
         router.get("/api/v1/tokens") { req, ctx in try guarded(.admin, req, ctx) { _ in try catalog.tokens() } }
         router.post("/api/v1/tokens") { req, ctx in
             let body = try await req.decode(as: TokenRequest.self, context: ctx)
             return try guarded(.admin, req, ctx) { token in
                 let (created, secret) = try catalog.createToken(
-                    name: body.name, role: body.role, expiresAt: try Self.date(body.expires_at, field: "expires_at"), actor: "token:\(token.name)")
+                    name: body.name, role: body.role, expiresAt: try Self.date(body.expires_at, field: "expires_at"), actor: "token:\(token.name)", at: Date())
                 return CreatedToken(token: created, secret: secret)
             }
         }
         router.delete("/api/v1/tokens/{id}") { req, ctx in
             try guarded(.admin, req, ctx) { token in
                 guard let id = Int64(ctx.parameters.get("id") ?? "") else { throw AirlockError(.invalidArgument, "token id must be a number") }
-                try catalog.revokeToken(id: id, actor: "token:\(token.name)")
+                try catalog.revokeToken(id: id, actor: "token:\(token.name)", at: Date())
                 return ["revoked": id]
             }
         }
@@ -190,13 +191,13 @@ struct ProjectReport: Encodable {
     let closure: [ReleaseReview]
     let demand: Int
 
-    static func load(_ catalog: SQLiteCatalog, _ ecosystem: Ecosystem, _ raw: String) throws -> ProjectReport {
+    static func load(_ catalog: any ReviewCatalog, _ ecosystem: Ecosystem, _ raw: String) throws -> ProjectReport {
         let project = ecosystem == .pypi ? ProjectName.normalize(raw) : raw
         let releases = try catalog.releaseReviews(ecosystem, project: project)
         guard let newest = releases.last else { throw AirlockError(.notFound, "\(ecosystem.rawValue) project '\(project)' is not in the catalog") }
         return ProjectReport(
             ecosystem: ecosystem, project: project, releases: releases, overrides: try catalog.overrides(ecosystem, project: project),
-            closure: try catalog.closure(ecosystem, project: project, version: newest.version),
+            closure: try ReviewQueue(catalog: catalog).closure(ecosystem, project: project, version: newest.version),
             demand: try catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count })
     }
 }

@@ -1,5 +1,6 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPublish
 import Foundation
 import Hummingbird
 
@@ -149,7 +150,7 @@ struct ReviewUI {
     }
 
     private func queue() throws -> String {
-        let entries = try endpoint.catalog.queue()
+        let entries = try ReviewQueue(catalog: endpoint.catalog).entries()
         if entries.isEmpty { return "<p>Nothing waits for review.</p>" }
         let rows = entries.map { e in
             """

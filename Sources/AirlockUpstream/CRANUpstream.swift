@@ -17,10 +17,20 @@ public struct CRANTarball: Sendable, Hashable {
     public var filename: String { "\(package)_\(version).tar.gz" }
 }
 
+/// What the CRAN resolver reads from an upstream: current packages and the Archive listings.
+public protocol CRANIndexReader: Sendable {
+    /// `…/src/contrib/`, for messages.
+    var contribURL: String { get }
+    /// Every current package, by name.
+    func currentPackages() async throws -> [String: [CRANTarball]]
+    /// The versions `src/contrib/Archive/{package}/` lists.
+    func archived(_ package: String) async throws -> [CRANTarball]
+}
+
 /// Reads a CRAN-like repository: `src/contrib/PACKAGES.gz` (or `PACKAGES`) for current versions and
 /// the `src/contrib/Archive/{pkg}/` listing for older ones (`Meta/archive.rds` is R's serialization
 /// format; the listing carries the same file names).
-public final class CRANUpstream: Sendable {
+public final class CRANUpstream: CRANIndexReader {
     /// `…/src/contrib/`.
     public let contribURL: String
     private let fetcher: HTTPFetcher

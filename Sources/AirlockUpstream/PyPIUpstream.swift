@@ -25,9 +25,19 @@ public protocol ResponseCache: Sendable {
     func storeResponse(_ response: CachedResponse, for url: String) throws
 }
 
+/// What the PyPI resolver reads from an upstream: project pages and PEP 658 metadata files.
+public protocol PyPIIndexReader: Sendable {
+    /// Where the simple index lives, for messages.
+    var simpleRoot: String { get }
+    /// The project's files, or nil when the upstream does not know the project.
+    func project(_ name: ProjectName) async throws -> ProjectIndex?
+    /// The PEP 658 metadata file of a wheel the index says has one.
+    func coreMetadata(for file: UpstreamFile) async throws -> [UInt8]
+}
+
 /// Reads a PyPI-style upstream: the simple API (JSON, or HTML when that is all it speaks), PEP 658
 /// metadata files, and the PyPI JSON API (`/pypi/{project}/json`) when the upstream has one.
-public final class PyPIUpstream: Sendable {
+public final class PyPIUpstream: PyPIIndexReader {
     public let simpleRoot: String
     private let fetcher: HTTPFetcher
     private let cache: (any ResponseCache)?

@@ -1,5 +1,6 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPublish
 import ArgumentParser
 import Foundation
 
@@ -18,7 +19,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let queue = try common.open().catalog.queue()
+                let queue = try ReviewQueue(catalog: common.open().catalog).entries()
                 if json { return try printJSON(queue) }
                 if queue.isEmpty { return print("nothing waits for review") }
                 for e in queue {
@@ -39,7 +40,7 @@ struct Review: AsyncParsableCommand {
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
                 let releases = try catalog.releaseReviews(options.ecosystem, project: name)
                 guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
-                let closure = try catalog.closure(options.ecosystem, project: name, version: newest.version)
+                let closure = try ReviewQueue(catalog: catalog).closure(options.ecosystem, project: name, version: newest.version)
                 if options.json { return try printJSON(["releases": releases, "closure": closure]) }
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
@@ -176,7 +177,7 @@ struct Token: AsyncParsableCommand {
                     }
                     return d
                 }
-                let (token, secret) = try common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor)
+                let (token, secret) = try common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor, at: Date())
                 FileHandle.standardError.write(Data("created \(token.role.rawValue) token \(token.id) '\(token.name)'; the secret is shown once:\n".utf8))
                 print(secret)
             }
@@ -207,7 +208,7 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try common.open().catalog.revokeToken(id: id, actor: cliActor)
+                try common.open().catalog.revokeToken(id: id, actor: cliActor, at: Date())
                 print("revoked token \(id)")
             }
         }

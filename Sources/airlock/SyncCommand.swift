@@ -66,7 +66,7 @@ struct SyncPyPI: AsyncParsableCommand {
             let (catalog, store) = try common.open()
             let evaluator: any ReleaseEvaluator =
                 try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .pypi)) } ?? SelectionPolicy()
-            let sync = PyPISync(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+            let sync = PyPISync(SyncContext(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger))
             let options = PyPISyncOptions(
                 upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,
                 maxConnections: connections)
@@ -127,7 +127,7 @@ struct SyncCRAN: AsyncParsableCommand {
             let (catalog, store) = try common.open()
             let evaluator: any ReleaseEvaluator =
                 try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .cran)) } ?? SelectionPolicy()
-            let sync = CRANSync(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+            let sync = CRANSync(SyncContext(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger))
             let options = CRANSyncOptions(
                 upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
             let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))

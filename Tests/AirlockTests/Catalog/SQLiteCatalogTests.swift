@@ -1,65 +1,116 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPublish
 import AirlockTestSupport
 import Foundation
 import Testing
 
-@Suite struct SQLiteCatalogTests {
-    private func release(_ name: String, _ version: String, digestSeed: String) -> ReleaseRecord {
+/// Releases recorded straight into a catalog and published through the publisher, as a sync would.
+struct CatalogFixture {
+    let catalog: SQLiteCatalog
+    let directory: TemporaryDirectory
+    var publisher: SnapshotPublisher { SnapshotPublisher(catalog: catalog, dataDirectory: directory.path) }
+
+    /// An in-memory catalog (the publisher's lock and manifests go to a temporary directory).
+    init() throws {
+        directory = try TemporaryDirectory("airlock-catalog")
+        catalog = try SQLiteCatalog.inMemory()
+    }
+
+    /// A catalog file in a data directory, for tests that need several connections.
+    init(onDisk: Bool) throws {
+        directory = try TemporaryDirectory("airlock-catalog")
+        catalog = try SQLiteCatalog(path: directory.path + "/catalog.sqlite")
+    }
+
+    static func release(_ name: String, _ version: String, verdict: Verdict = .approve, requires: [String] = []) -> ReleaseRecord {
         let d = Distribution(
             ecosystem: .pypi, project: ProjectName(name), version: version, filename: "\(name)-\(version)-py3-none-any.whl", kind: .wheel,
-            digest: Digest.of(Array(digestSeed.utf8)), size: 10)
+            digest: Digest.of(Array("\(name)-\(version)".utf8)), size: 10)
         return ReleaseRecord(
-            project: ProjectName(name), people: nil, version: version, requiresDist: [], files: [(d, "http://127.0.0.1/\(d.filename)")],
-            decision: Decision(verdict: .approve, score: 100, factors: [], policyDigest: "test"),
+            project: ProjectName(name), people: nil, version: version, requiresDist: requires, files: [(d, "http://127.0.0.1/\(d.filename)")],
+            decision: Decision(verdict: verdict, score: verdict == .approve ? 100 : 50, factors: [], policyDigest: "test"),
             facts: DecisionFacts(firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
     }
 
-    private func publish(_ catalog: SQLiteCatalog, _ releases: [ReleaseRecord], at date: Date) throws -> Snapshot {
-        let ids = try catalog.record(.pypi, releases, at: date)
-        return try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "test", at: date) { _, _, _ in }
+    /// Records `releases` and publishes them as one sync's candidates.
+    @discardableResult
+    func sync(_ releases: [ReleaseRecord], at date: Date = Date()) throws -> Snapshot {
+        let recorded = try catalog.record(.pypi, releases, at: date)
+        return try publisher.publish(
+            PublishRequest(
+                ecosystem: .pypi, actor: "sync", at: date,
+                sync: .init(candidates: recorded.map(\.releaseID), policyDigest: "test", policy: nil, targets: []))
+        ).snapshot
     }
 
+    func served(_ snapshot: Snapshot) throws -> [String] {
+        try catalog.servedFiles(in: snapshot).map { "\($0.project.normalized)==\($0.version)" }
+    }
+}
+
+@Suite struct SQLiteCatalogTests {
     @Test func snapshotsAreImmutableRanges() throws {
-        let dir = try TemporaryDirectory()
-        let catalog = try SQLiteCatalog(path: dir.path + "/c.sqlite")
+        let f = try CatalogFixture()
         let day1 = Timestamp.parse("2026-11-20T10:00:00Z")!, day2 = Timestamp.parse("2026-11-22T09:00:00Z")!
-        let s1 = try publish(catalog, [release("a", "1.0", digestSeed: "a1"), release("b", "1.0", digestSeed: "b1")], at: day1)
-        let s2 = try publish(catalog, [release("a", "2.0", digestSeed: "a2"), release("b", "1.0", digestSeed: "b1")], at: day2)
-        #expect(try catalog.servedFiles(in: s1).map(\.filename) == ["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
-        #expect(try catalog.servedFiles(in: s2).map(\.filename) == ["a-2.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
-        #expect(try catalog.snapshot(.pypi, .latest)?.id == s2.id)
-        #expect(try catalog.snapshot(.pypi, SnapshotSelector("2026-11-21")!)?.id == s1.id)
-        #expect(try catalog.snapshot(.pypi, SnapshotSelector("2026-11-22")!)?.id == s2.id)
-        #expect(try catalog.snapshot(.pypi, SnapshotSelector("2026-11-19")!) == nil)
-        #expect(try catalog.snapshot(.pypi, .id(s1.id))?.publishedAt == day1)
-        #expect(try catalog.snapshot(.cran, .latest) == nil)
+        let s1 = try f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0")], at: day1)
+        let s2 = try f.sync([CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")], at: day2)
+        #expect(try f.catalog.servedFiles(in: s1).map(\.filename) == ["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
+        #expect(try f.catalog.servedFiles(in: s2).map(\.filename) == ["a-2.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
+        #expect(try f.catalog.snapshot(.pypi, .latest)?.id == s2.id)
+        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-21")!)?.id == s1.id)
+        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-22")!)?.id == s2.id)
+        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-19")!) == nil)
+        #expect(try f.catalog.snapshot(.pypi, .id(s1.id))?.publishedAt == day1)
+        #expect(try f.catalog.snapshot(.cran, .latest) == nil)
         // a-1.0 is still served by snapshot 1, so its file URL stays valid for pinned clients.
-        let a1 = Digest.of(Array("a1".utf8))
-        #expect(try catalog.servedFile(digest: a1, filename: "a-1.0-py3-none-any.whl") != nil)
-        #expect(try catalog.servedFile(digest: a1, filename: "other.whl") == nil)
+        let a1 = Digest.of(Array("a-1.0".utf8))
+        #expect(try f.catalog.servedFile(digest: a1, filename: "a-1.0-py3-none-any.whl") != nil)
+        #expect(try f.catalog.servedFile(digest: a1, filename: "other.whl") == nil)
     }
 
     @Test func unchangedSnapshotsCostNoMembershipRows() throws {
-        let dir = try TemporaryDirectory()
-        let catalog = try SQLiteCatalog(path: dir.path + "/c.sqlite")
-        let releases = (0..<50).map { release("p\($0)", "1.0", digestSeed: "p\($0)") }
+        let f = try CatalogFixture()
+        let releases = (0..<50).map { CatalogFixture.release("p\($0)", "1.0") }
         var last: Snapshot?
-        for i in 0..<20 { last = try publish(catalog, releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
-        #expect(try catalog.membershipRowCount() == 50, "20 snapshots of an unchanged set share one range per file")
-        #expect(try catalog.servedFiles(in: last!).count == 50)
+        for i in 0..<20 { last = try f.sync(releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
+        #expect(try f.catalog.membershipRowCount() == 50, "20 snapshots of an unchanged set share one range per file")
+        #expect(try f.catalog.servedFiles(in: last!).count == 50)
     }
 
     @Test func failedManifestPublishesNothing() throws {
-        let dir = try TemporaryDirectory()
-        let catalog = try SQLiteCatalog(path: dir.path + "/c.sqlite")
-        let ids = try catalog.record(.pypi, [release("a", "1.0", digestSeed: "a")], at: Date())
+        let f = try CatalogFixture()
+        let ids = try f.catalog.record(.pypi, [CatalogFixture.release("a", "1.0")], at: Date())
+        let request = PublishRequest(
+            ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
         #expect(throws: AirlockError.self) {
-            try catalog.publishSnapshot(.pypi, serving: Set(ids.joined()), policyDigest: "t", at: Date()) { _, _, _ in
-                throw AirlockError(.storage, "disk full")
-            }
+            try f.catalog.publish(request, rule: { PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
         }
-        #expect(try catalog.snapshots(.pypi).isEmpty)
-        #expect(try catalog.membershipRowCount() == 0)
+        #expect(try f.catalog.snapshots(.pypi).isEmpty)
+        #expect(try f.catalog.membershipRowCount() == 0)
+    }
+
+    @Test func corruptRowsAreErrorsNamingTheRowNotEmptyLists() throws {
+        let f = try CatalogFixture(onDisk: true)
+        try f.sync([CatalogFixture.release("a", "1.0", requires: ["b>=1"])])
+        let sqlite = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE release SET requires_dist = '[not json'\"); c.commit()",
+             f.directory.path + "/catalog.sqlite"])
+        #expect(sqlite.succeeded, "\(sqlite.output)")
+        let error = try #require(throws: AirlockError.self) { try f.catalog.releaseReviews(.pypi, project: "a") }
+        #expect(error.message.contains("release row"), "\(error.message)")
+    }
+
+    @Test func anUnknownEcosystemIsAnErrorNotPyPI() throws {
+        let f = try CatalogFixture(onDisk: true)
+        let s = try f.sync([CatalogFixture.release("a", "1.0")])
+        let sqlite = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE project SET ecosystem = 'npm'\"); c.commit()",
+             f.directory.path + "/catalog.sqlite"])
+        #expect(sqlite.succeeded, "\(sqlite.output)")
+        #expect(throws: (any Error).self) { try f.catalog.servedFile(digest: Digest.of(Array("a-1.0".utf8)), filename: "a-1.0-py3-none-any.whl") }
+        _ = s
     }
 }

@@ -32,12 +32,12 @@ public struct ManifestWriter: Sendable {
 
     /// Writes `<ecosystem>-<id>.json` and returns its path.
     @discardableResult
-    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [String: Decision]) throws -> String {
+    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [ReleaseKey: Decision]) throws -> String {
         let manifest = Manifest(
             ecosystem: snapshot.ecosystem, snapshot: snapshot.id, published_at: Timestamp.format(snapshot.publishedAt),
             policy_digest: snapshot.policyDigest,
             files: files.map { f in
-                let decision = decisions["\(f.project.normalized)==\(f.version)"]
+                let decision = decisions[ReleaseKey(f.project.normalized, f.version)]
                 return Manifest.File(
                     project: f.project.normalized, version: f.version, filename: f.filename, sha256: f.digest.hex, size: f.size,
                     upload_time: f.uploadTime.map(Timestamp.format), requires_python: f.requiresPython, yanked: f.yanked,

@@ -6,18 +6,18 @@ public import Foundation
 /// Decides recorded releases again, without syncing or publishing: what a policy says about one
 /// project (`airlock policy check`), and which releases a policy change would flip (`airlock policy test`).
 public struct PolicyReview: Sendable {
-    let catalog: SQLiteCatalog
+    let catalog: any ReleaseCatalog & FeedCatalog
     let ecosystem: Ecosystem
 
-    public init(catalog: SQLiteCatalog, ecosystem: Ecosystem) {
+    public init(catalog: any ReleaseCatalog & FeedCatalog, ecosystem: Ecosystem) {
         self.catalog = catalog
         self.ecosystem = ecosystem
     }
 
     /// The policy the latest snapshot was published under, with the imported feeds.
     public func activeEngine() throws -> PolicyEngine? {
-        guard let (path, text) = try catalog.activePolicy(ecosystem) else { return nil }
-        return PolicyEngine(try PolicyFile.parse(text, path: path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+        guard let source = try catalog.activePolicy(ecosystem) else { return nil }
+        return PolicyEngine(try PolicyFile.parse(source.text, path: source.path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
     }
 
     /// A policy file under the imported feeds.
@@ -31,7 +31,7 @@ public struct PolicyReview: Sendable {
         guard !releases.isEmpty else {
             throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
         }
-        return releases.map { ($0, engine.evaluate(Self.facts($0, ecosystem: ecosystem), at: now)) }
+        return releases.map { ($0, engine.evaluate(ReleaseFacts($0, ecosystem: ecosystem), at: now)) }
     }
 
     /// One release whose verdict a policy change flips.
@@ -47,22 +47,13 @@ public struct PolicyReview: Sendable {
     /// The releases whose verdict differs between `current` and `proposed`, both decided at `now`
     /// so that only the policy change shows, not the passing of time.
     public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) throws -> [Change] {
-        try catalog.storedReleases(ecosystem).compactMap { release in
-            let facts = Self.facts(release, ecosystem: ecosystem)
+        try catalog.storedReleases(ecosystem, project: nil, version: nil).compactMap { release in
+            let facts = ReleaseFacts(release, ecosystem: ecosystem)
             let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
             guard before.verdict != after.verdict else { return nil }
             return Change(
                 project: release.project.normalized, version: release.version, from: before.verdict, to: after.verdict, fromScore: before.score,
                 toScore: after.score)
         }
-    }
-
-    static func facts(_ r: StoredRelease, ecosystem: Ecosystem) -> ReleaseFacts {
-        ReleaseFacts(
-            ecosystem: ecosystem, project: r.project, version: r.version, files: r.files, people: r.people, selectedBy: r.facts.selectedBy,
-            history: ProjectHistory(firstUpload: r.facts.firstUpload, lastUpload: r.facts.lastUpload, releaseCount: r.facts.releaseCount),
-            license: r.facts.licenseExpression.flatMap(LicenseExpression.parse), declaredLicense: r.facts.licenseDeclared,
-            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents,
-            maintainersOtherProjects: r.facts.maintainersOtherProjects)
     }
 }

@@ -165,6 +165,34 @@ enum Migrations {
                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        m.registerMigration("v8: publish state: candidates, active policy and targets, yank decisions") { db in
+            try db.execute(sql: """
+                ALTER TABLE decision ADD COLUMN serve_yanked TEXT;
+                -- The releases the last sync of an ecosystem resolved: what the publish rule starts from.
+                CREATE TABLE candidate (
+                    ecosystem TEXT NOT NULL,
+                    release_id INTEGER NOT NULL REFERENCES release(id),
+                    PRIMARY KEY (ecosystem, release_id)
+                );
+                CREATE TABLE ecosystem_state (
+                    ecosystem TEXT PRIMARY KEY,
+                    policy_digest TEXT NOT NULL,
+                    targets TEXT NOT NULL,
+                    synced_at TEXT NOT NULL
+                );
+                -- Catalogs from before: the latest snapshot's releases are the candidates, its policy the active one,
+                -- and what it served yanked was a decision to serve yanked.
+                INSERT INTO ecosystem_state (ecosystem, policy_digest, targets, synced_at)
+                    SELECT s.ecosystem, s.policy_digest, '[]', s.published_at FROM snapshot s
+                    WHERE s.id = (SELECT max(id) FROM snapshot t WHERE t.ecosystem = s.ecosystem);
+                INSERT OR IGNORE INTO candidate (ecosystem, release_id)
+                    SELECT p.ecosystem, r.id FROM membership m JOIN distribution d ON d.id = m.distribution_id
+                    JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id WHERE m.removed_in IS NULL;
+                UPDATE decision SET serve_yanked = (
+                    SELECT m.yank_reason FROM membership m JOIN distribution d ON d.id = m.distribution_id
+                    WHERE d.release_id = decision.release_id AND m.removed_in IS NULL AND m.yank_reason IS NOT NULL LIMIT 1);
+                """)
+        }
         return m
     }
 }

@@ -1,4 +1,4 @@
-import AirlockCatalog
+public import AirlockCatalog
 public import AirlockCore
 public import AirlockPolicy
 import AirlockUpstream
@@ -7,9 +7,9 @@ public import Foundation
 /// Imports offline feeds into the catalog, where the policy reads them: nothing is fetched at
 /// decision time. A feed that fails to parse imports nothing.
 public struct FeedImporter: Sendable {
-    let catalog: SQLiteCatalog
+    let catalog: any FeedCatalog
 
-    public init(catalog: SQLiteCatalog) {
+    public init(catalog: any FeedCatalog) {
         self.catalog = catalog
     }
 
@@ -48,11 +48,11 @@ public struct FeedImporter: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        var advisories: [(id: String, project: String, document: String)] = []
+        var advisories: [StoredAdvisory] = []
         var digest = [UInt8]()
         for record in records {
             for a in try FeedParsers.osv(record.bytes, source: record.source, ecosystem: ecosystem) {
-                advisories.append((a.id, a.project, String(decoding: try encoder.encode(a), as: UTF8.self)))
+                advisories.append(StoredAdvisory(id: a.id, project: a.project, document: String(decoding: try encoder.encode(a), as: UTF8.self)))
             }
             digest += Digest.of(record.bytes).hex.utf8
         }
@@ -62,7 +62,7 @@ public struct FeedImporter: Sendable {
     }
 
     /// The feeds imported so far, as the policy engine takes them.
-    public static func load(from catalog: SQLiteCatalog, ecosystem: Ecosystem) throws -> Feeds {
+    public static func load(from catalog: any FeedCatalog, ecosystem: Ecosystem) throws -> Feeds {
         let decoder = JSONDecoder()
         var advisories: [String: [Advisory]] = [:]
         for document in try catalog.advisoryDocuments(ecosystem) {

@@ -3,7 +3,7 @@ import AirlockUpstream
 
 /// Keeps upstream index responses in the catalog, for conditional requests on the next sync.
 struct CatalogResponseCache: ResponseCache {
-    let catalog: SQLiteCatalog
+    let catalog: any ReleaseCatalog
 
     func cachedResponse(for url: String) throws -> CachedResponse? {
         try catalog.cachedResponse(url: url).map {
@@ -12,6 +12,6 @@ struct CatalogResponseCache: ResponseCache {
     }
 
     func storeResponse(_ r: CachedResponse, for url: String) throws {
-        try catalog.storeResponse(url: url, etag: r.etag, lastModified: r.lastModified, contentType: r.contentType, finalURL: r.url, body: r.body)
+        try catalog.storeResponse(url: url, StoredResponse(etag: r.etag, lastModified: r.lastModified, contentType: r.contentType, finalURL: r.url, body: r.body))
     }
 }

@@ -1,0 +1,169 @@
+public import AirlockCore
+public import Foundation
+
+/// What a publication is asked to do. A sync brings its outcome (the releases it resolved and the
+/// policy it decided them under); a review act, an expiry or an import brings none and republishes
+/// the stored state.
+public struct PublishRequest: Sendable {
+    /// The releases a sync resolved, which replace the ecosystem's candidates, and the policy that decided them.
+    public struct SyncOutcome: Sendable {
+        public var candidates: [Int64]
+        public var policyDigest: String
+        /// The policy file, when one decided (none: everything selected is approved).
+        public var policy: PolicySource?
+        /// The target environments the sync resolved for (`python|platform`), for the installability rule.
+        public var targets: [String]
+
+        public init(candidates: [Int64], policyDigest: String, policy: PolicySource?, targets: [String]) {
+            self.candidates = candidates
+            self.policyDigest = policyDigest
+            self.policy = policy
+            self.targets = targets
+        }
+    }
+
+    public var ecosystem: Ecosystem
+    public var actor: String
+    public var at: Date
+    public var sync: SyncOutcome?
+
+    public init(ecosystem: Ecosystem, actor: String, at: Date, sync: SyncOutcome? = nil) {
+        self.ecosystem = ecosystem
+        self.actor = actor
+        self.at = at
+        self.sync = sync
+    }
+}
+
+/// The catalog state the publish rule is applied to, read inside the publishing transaction.
+public struct PublishState: Sendable {
+    /// A recorded release the rule may serve: a candidate of the last sync, or a release of a project
+    /// some override names.
+    public struct Release: Sendable {
+        public var id: Int64
+        public var key: ReleaseKey
+        /// Resolved by the last sync (otherwise only an approve override can serve it).
+        public var isCandidate: Bool
+        /// The decision under the active policy, if the release was decided under it.
+        public var decision: Decision?
+        public var files: [Int64]
+        /// Declared dependencies, in the ecosystem's syntax (`Requires-Dist` lines, or `pkg (>= 1)`).
+        public var requires: [String]
+
+        public init(id: Int64, key: ReleaseKey, isCandidate: Bool, decision: Decision?, files: [Int64], requires: [String]) {
+            self.id = id
+            self.key = key
+            self.isCandidate = isCandidate
+            self.decision = decision
+            self.files = files
+            self.requires = requires
+        }
+    }
+
+    public var ecosystem: Ecosystem
+    public var policyDigest: String
+    public var targets: [String]
+    public var releases: [Release]
+    public var overrides: [Override]
+    public var revoked: Set<ReleaseKey>
+
+    public init(ecosystem: Ecosystem, policyDigest: String, targets: [String], releases: [Release], overrides: [Override], revoked: Set<ReleaseKey>) {
+        self.ecosystem = ecosystem
+        self.policyDigest = policyDigest
+        self.targets = targets
+        self.releases = releases
+        self.overrides = overrides
+        self.revoked = revoked
+    }
+}
+
+/// What the publish rule decided: the files to serve (some yanked, with the reason), the decision
+/// each served release stands on, and the releases held back with why.
+public struct PublishPlan: Sendable {
+    public var files: Set<Int64>
+    public var yanking: [Int64: String]
+    public var decisions: [ReleaseKey: Decision]
+    public var held: [ReleaseKey: String]
+
+    public init(files: Set<Int64> = [], yanking: [Int64: String] = [:], decisions: [ReleaseKey: Decision] = [:], held: [ReleaseKey: String] = [:]) {
+        self.files = files
+        self.yanking = yanking
+        self.decisions = decisions
+        self.held = held
+    }
+}
+
+/// The ids a recorded release got.
+public struct RecordedRelease: Sendable, Hashable {
+    public var releaseID: Int64
+    public var fileIDs: [Int64]
+
+    public init(releaseID: Int64, fileIDs: [Int64]) {
+        self.releaseID = releaseID
+        self.fileIDs = fileIDs
+    }
+}
+
+/// A file an earlier sync recorded from an upstream URL.
+public struct RecordedFile: Sendable {
+    public var digest: Digest
+    public var metadataDigest: Digest?
+}
+
+/// A policy file as activated: where it was read from, and its text.
+public struct PolicySource: Sendable, Hashable {
+    public var path: String
+    public var text: String
+
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+    }
+}
+
+/// An upstream response kept for conditional requests.
+public struct StoredResponse: Sendable {
+    public var etag: String?
+    public var lastModified: String?
+    public var contentType: String?
+    public var finalURL: String
+    public var body: [UInt8]
+
+    public init(etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8]) {
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+        self.finalURL = finalURL
+        self.body = body
+    }
+}
+
+/// An advisory as imported: its id, the project it concerns, and the OSV document.
+public struct StoredAdvisory: Sendable {
+    public var id: String
+    public var project: String
+    public var document: String
+
+    public init(id: String, project: String, document: String) {
+        self.id = id
+        self.project = project
+        self.document = document
+    }
+}
+
+/// A reviewer's request for an override, before it is recorded.
+public struct OverrideRequest: Sendable {
+    public var project: String
+    public var versions: VersionRange
+    public var action: Override.Action
+    public var reason: String
+    public var expiresAt: Date?
+
+    public init(project: String, versions: VersionRange, action: Override.Action, reason: String, expiresAt: Date?) {
+        self.project = project
+        self.versions = versions
+        self.action = action
+        self.reason = reason
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,220 @@
+public import AirlockCore
+public import Foundation
+import GRDB
+
+extension SQLiteCatalog: ReleaseCatalog {
+    public func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) throws -> [RecordedRelease] {
+        try write { db in
+            var projectIDs: [String: Int64] = [:]
+            return try releases.map { r in
+                let projectID: Int64
+                if let known = projectIDs[r.project.normalized] {
+                    projectID = known
+                } else {
+                    projectID = try Self.upsertProject(db, ecosystem, r.project, people: r.people)
+                    projectIDs[r.project.normalized] = projectID
+                }
+                let f = r.facts
+                try db.execute(
+                    sql: "UPDATE project SET first_upload = ?, last_upload = ?, release_count = ? WHERE id = ?",
+                    arguments: [f.firstUpload.map(Timestamp.format), f.lastUpload.map(Timestamp.format), f.releaseCount, projectID])
+                try db.execute(
+                    sql: """
+                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by, new_emails, dependents,
+                                             maintainer_projects)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, requires_dist),
+                            license_expression = excluded.license_expression, license_declared = excluded.license_declared,
+                            selected_by = excluded.selected_by, new_emails = excluded.new_emails, dependents = excluded.dependents,
+                            maintainer_projects = excluded.maintainer_projects
+                        """,
+                    arguments: [
+                        projectID, r.version, try r.requiresDist.map(encodeJSON), Timestamp.format(at), f.licenseExpression, f.licenseDeclared,
+                        f.selectedBy, try encodeJSON(f.newMaintainerEmails), f.dependents, try encodeJSON(f.maintainersOtherProjects),
+                    ])
+                let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at, serve_yanked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        releaseID, r.decision.policyDigest, r.decision.verdict.rawValue, r.decision.score, try encodeJSON(r.decision.factors),
+                        Timestamp.format(at), r.decision.serveYanked,
+                    ])
+                let files = try r.files.map { try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL) }
+                return RecordedRelease(releaseID: releaseID, fileIDs: files)
+            }
+        }
+    }
+
+    public func metadataDigest(ofFile digest: Digest) throws -> Digest? {
+        try read { db in
+            try parseDigest(
+                try String.fetchOne(
+                    db, sql: "SELECT metadata_sha256 FROM distribution WHERE sha256 = ? AND metadata_sha256 IS NOT NULL LIMIT 1", arguments: [digest.hex]),
+                table: "distribution", key: digest.hex)
+        }
+    }
+
+    public func recordedFile(upstreamURL: String) throws -> RecordedFile? {
+        try read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1", arguments: [upstreamURL])
+            else { return nil }
+            return RecordedFile(
+                digest: try parseDigest(row["sha256"], table: "distribution", key: upstreamURL)!,
+                metadataDigest: try parseDigest(row["metadata_sha256"], table: "distribution", key: upstreamURL))
+        }
+    }
+
+    private static func upsertProject(_ db: Database, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO project (ecosystem, name, display_name, author, author_email, maintainer, maintainer_email)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (ecosystem, name) DO UPDATE SET
+                    author = coalesce(excluded.author, author), author_email = coalesce(excluded.author_email, author_email),
+                    maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
+                """,
+            arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized])!
+    }
+
+    private static func upsertDistribution(_ db: Database, releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
+                    yanked = excluded.yanked, upload_time = coalesce(upload_time, excluded.upload_time),
+                    metadata_sha256 = coalesce(excluded.metadata_sha256, metadata_sha256), upstream_url = excluded.upstream_url
+                """,
+            arguments: [
+                releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
+            ])
+        return try Int64.fetchOne(
+            db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
+            arguments: [releaseID, d.filename, d.digest.hex])!
+    }
+
+    public func selection(_ ecosystem: Ecosystem) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT requirement FROM selection WHERE ecosystem = ? ORDER BY added_at, requirement", arguments: [ecosystem.rawValue])
+        }
+    }
+
+    public func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) throws {
+        try write { db in
+            if replace { try db.execute(sql: "DELETE FROM selection WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) }
+            for r in requirements {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO selection (ecosystem, requirement, added_at) VALUES (?, ?, ?)",
+                    arguments: [ecosystem.rawValue, r, Timestamp.format(at)])
+            }
+        }
+    }
+
+    public func projectEmails(_ ecosystem: Ecosystem) throws -> [(project: String, people: ProjectPeople)] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue]
+            ).map { ($0["name"], ProjectPeople(authorEmail: $0["author_email"], maintainerEmail: $0["maintainer_email"])) }
+        }
+    }
+
+    public func activePolicy(_ ecosystem: Ecosystem) throws -> PolicySource? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT path, text FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
+                .map { PolicySource(path: $0["path"], text: $0["text"]) }
+        }
+    }
+
+    public func storedReleases(_ ecosystem: Ecosystem, project: String? = nil, version: String? = nil) throws -> [StoredRelease] {
+        try read { db in
+            let rows = try StoredReleaseRow.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
+                           p.first_upload, p.last_upload, p.release_count, r.license_expression, r.license_declared, r.selected_by,
+                           r.new_emails, r.dependents, r.maintainer_projects
+                    FROM release r JOIN project p ON p.id = r.project_id
+                    WHERE p.ecosystem = ? AND (?2 IS NULL OR p.name = ?2) AND (?3 IS NULL OR r.version = ?3)
+                    ORDER BY p.name, r.id
+                    """, arguments: [ecosystem.rawValue, project, version])
+            return try rows.map { row in
+                let files = try DistributionRow.fetchAll(db, sql: Self.distributionColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [row.id])
+                    .map { try $0.distribution() }
+                let decision = try DecisionRow.fetchOne(
+                    db, sql: "SELECT * FROM decision WHERE release_id = ? ORDER BY decided_at DESC, rowid DESC LIMIT 1", arguments: [row.id])
+                return StoredRelease(
+                    project: ProjectName(normalized: row.name, display: row.displayName), version: row.version,
+                    people: ProjectPeople(author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
+                    files: files, facts: try row.facts(), decision: try decision?.decision())
+            }
+        }
+    }
+
+    public func cachedResponse(url: String) throws -> StoredResponse? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM response_cache WHERE url = ?", arguments: [url]).map {
+                StoredResponse(
+                    etag: $0["etag"], lastModified: $0["last_modified"], contentType: $0["content_type"], finalURL: $0["final_url"],
+                    body: [UInt8]($0["body"] as Data))
+            }
+        }
+    }
+
+    public func storeResponse(url: String, _ r: StoredResponse) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [url, r.etag, r.lastModified, r.contentType, r.finalURL, Data(r.body)])
+        }
+    }
+}
+
+extension SQLiteCatalog: FeedCatalog {
+    public func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+            for (project, count) in downloads {
+                try db.execute(sql: "INSERT INTO popularity (ecosystem, project, downloads) VALUES (?, ?, ?)", arguments: [ecosystem.rawValue, project, count])
+            }
+            try Self.noteImport(db, "popularity", ecosystem, source, digest, downloads.count, at)
+        }
+    }
+
+    public func popularity(_ ecosystem: Ecosystem) throws -> [String: Int]? {
+        try read { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue])! > 0
+            else { return nil }
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT project, downloads FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
+                out[row["project"]] = row["downloads"]
+            }
+            return out
+        }
+    }
+
+    public func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) throws {
+        try write { db in
+            for a in advisories {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO advisory (ecosystem, project, id, document) VALUES (?, ?, ?, ?)",
+                    arguments: [ecosystem.rawValue, a.project, a.id, a.document])
+            }
+            try Self.noteImport(db, "osv", ecosystem, source, digest, advisories.count, at)
+        }
+    }
+
+    public func advisoryDocuments(_ ecosystem: Ecosystem) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM advisory WHERE ecosystem = ? ORDER BY project, id", arguments: [ecosystem.rawValue])
+        }
+    }
+
+    private static func noteImport(_ db: Database, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO feed_import (kind, ecosystem, source, sha256, entries, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [kind, ecosystem.rawValue, source, digest.hex, entries, Timestamp.format(at)])
+    }
+}

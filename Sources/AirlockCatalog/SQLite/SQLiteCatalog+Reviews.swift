@@ -1,0 +1,239 @@
+public import AirlockCore
+public import Foundation
+import GRDB
+
+extension SQLiteCatalog: ReviewCatalog {
+    // MARK: Audit log
+
+    /// Appends an event inside the caller's transaction, chained to the last one.
+    static func appendAudit(_ db: Database, actor: String, action: String, object: String, details: [String: String], at: Date) throws {
+        let detailText = try encodeJSON(details)
+        let last = try AuditRow.fetchOne(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT 1")
+        let id = (last?.id ?? 0) + 1
+        let prev = last?.hash ?? AuditEvent.genesis
+        let stamp = Timestamp.format(at)
+        let hash = AuditEvent.hash(id: id, at: stamp, actor: actor, action: action, object: object, details: detailText, prevHash: prev)
+        try db.execute(
+            sql: "INSERT INTO audit (id, at, actor, action, object, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [id, stamp, actor, action, object, detailText, prev, hash])
+    }
+
+    public func audit(actor: String, action: String, object: String, details: [String: String], at: Date) throws {
+        try write { db in try Self.appendAudit(db, actor: actor, action: action, object: object, details: details, at: at) }
+    }
+
+    public func auditEvents(limit: Int) throws -> [AuditEvent] {
+        try read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
+    }
+
+    /// Every event must carry the hash of the one before it and its own recomputed hash, with ids
+    /// following one another.
+    public func verifyAudit() throws -> AuditVerification {
+        let events = try read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) }
+        var problems: [String] = []
+        var previous = AuditEvent.genesis
+        var expectedID: Int64 = 1
+        for e in events {
+            if e.id != expectedID { problems.append("event \(e.id): expected event \(expectedID) here; events \(expectedID)…\(e.id - 1) are missing") }
+            if e.prevHash != previous { problems.append("event \(e.id): does not follow the event before it (previous-hash mismatch): deleted or reordered events") }
+            let recomputed = AuditEvent.hash(id: e.id, at: e.at, actor: e.actor, action: e.action, object: e.object, details: e.details, prevHash: e.prevHash)
+            if recomputed != e.hash { problems.append("event \(e.id): its content does not match its hash: edited") }
+            previous = e.hash
+            expectedID = e.id + 1
+        }
+        return AuditVerification(events: events.count, problems: problems)
+    }
+
+    // MARK: Tokens
+
+    public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let secret = "airlock_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let token = try write { db -> APIToken in
+            try db.execute(
+                sql: "INSERT INTO token (name, role, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, role.rawValue, Digest.of(Array(secret.utf8)).hex, Timestamp.format(at), expiresAt.map(Timestamp.format)])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(
+                db, actor: actor, action: "token.created", object: "token/\(id)",
+                details: ["name": name, "role": role.rawValue, "expires": expiresAt.map(Timestamp.format) ?? "never"], at: at)
+            return APIToken(id: id, name: name, role: role, createdAt: at, expiresAt: expiresAt, revokedAt: nil)
+        }
+        return (token, secret)
+    }
+
+    public func tokens() throws -> [APIToken] {
+        try read { db in try TokenRow.fetchAll(db, sql: "SELECT * FROM token ORDER BY id").map { try $0.token() } }
+    }
+
+    public func revokeToken(id: Int64, actor: String, at: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
+            guard db.changesCount == 1 else { throw AirlockError(.notFound, "no active token with id \(id)") }
+            try Self.appendAudit(db, actor: actor, action: "token.revoked", object: "token/\(id)", details: [:], at: at)
+        }
+    }
+
+    /// The stored digest is found by index, then compared in constant time.
+    public func token(secret: String) throws -> APIToken? {
+        let digest = Digest.of(Array(secret.utf8)).hex
+        return try read { db in
+            guard let row = try TokenRow.fetchOne(db, sql: "SELECT * FROM token WHERE secret_sha256 = ?", arguments: [digest]) else { return nil }
+            return Self.constantTimeEqual(Array(row.secretSha256.utf8), Array(digest.utf8)) ? try row.token() : nil
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+
+    // MARK: Misses
+
+    public func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO miss (ecosystem, project, version, count, first_seen, last_seen, last_client) VALUES (?, ?, ?, 1, ?, ?, ?)
+                    ON CONFLICT (ecosystem, project, version) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, last_client = excluded.last_client
+                    """,
+                arguments: [ecosystem.rawValue, project, version, Timestamp.format(at), Timestamp.format(at), client])
+        }
+    }
+
+    public func misses(_ ecosystem: Ecosystem?) throws -> [Miss] {
+        try read { db in
+            try MissRow.fetchAll(
+                db, sql: "SELECT * FROM miss WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY count DESC, last_seen DESC", arguments: [ecosystem?.rawValue]
+            ).map { try $0.miss() }
+        }
+    }
+
+    // MARK: Overrides and revocations
+
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) throws -> [Override] {
+        try write { db in try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at) } }
+    }
+
+    private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date) throws -> Override {
+        let why = r.reason.trimmingWhitespace()
+        guard !why.isEmpty else { throw AirlockError(.invalidArgument, "an override needs a reason") }
+        if let expiresAt = r.expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
+        let recorded = try String.fetchAll(
+            db, sql: "SELECT r.version FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ?",
+            arguments: [ecosystem.rawValue, r.project])
+        guard recorded.contains(where: r.versions.contains) else {
+            throw AirlockError(
+                .notFound,
+                recorded.isEmpty
+                    ? "\(ecosystem.rawValue) project '\(r.project)' has never been synced; add it to the selection first (airlock sync \(ecosystem.rawValue) \(r.project))"
+                    : "no recorded version of '\(r.project)' matches '\(r.versions)'; recorded: \(recorded.joined(separator: ", "))")
+        }
+        try db.execute(
+            sql: "INSERT INTO override (ecosystem, project, versions, action, reason, actor, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at), r.expiresAt.map(Timestamp.format),
+            ])
+        let id = db.lastInsertedRowID
+        try appendAudit(
+            db, actor: actor, action: "override.\(r.action.rawValue)", object: "\(ecosystem.rawValue)/\(r.project)" + (r.versions.isAll ? "" : " \(r.versions)"),
+            details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
+        return Override(
+            id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor, createdAt: at,
+            expiresAt: r.expiresAt)
+    }
+
+    public func overrides(_ ecosystem: Ecosystem?, project: String?) throws -> [Override] {
+        try read { db in try Self.overrides(db, ecosystem, project: project) }
+    }
+
+    static func overrides(_ db: Database, _ ecosystem: Ecosystem?, project: String?) throws -> [Override] {
+        try OverrideRow.fetchAll(
+            db, sql: "SELECT * FROM override WHERE (?1 IS NULL OR ecosystem = ?1) AND (?2 IS NULL OR project = ?2) ORDER BY id",
+            arguments: [ecosystem?.rawValue, project]
+        ).map { try $0.override() }
+    }
+
+    public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) throws -> Revocation {
+        try write { db in
+            let why = reason.trimmingWhitespace()
+            guard !why.isEmpty else { throw AirlockError(.invalidArgument, "a revocation needs a reason") }
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?",
+                arguments: [ecosystem.rawValue, project, version]) ?? false
+            guard exists else { throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog") }
+            try db.execute(
+                sql: "INSERT INTO revocation (ecosystem, project, version, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [ecosystem.rawValue, project, version, why, actor, Timestamp.format(at)])
+            guard db.changesCount == 1 else { throw AirlockError(.invalidArgument, "'\(project) \(version)' is already revoked") }
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(db, actor: actor, action: "release.revoked", object: "\(ecosystem.rawValue)/\(project) \(version)", details: ["reason": why], at: at)
+            return Revocation(id: id, ecosystem: ecosystem, project: project, version: version, reason: why, actor: actor, createdAt: at)
+        }
+    }
+
+    public func revocations(_ ecosystem: Ecosystem?) throws -> [Revocation] {
+        try read { db in
+            try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY id", arguments: [ecosystem?.rawValue])
+                .map { try $0.revocation() }
+        }
+    }
+
+    // MARK: Releases as reviewers see them
+
+    public func releaseReviews(_ ecosystem: Ecosystem, project: String) throws -> [ReleaseReview] {
+        try read { db in
+            let revoked = Dictionary(
+                try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ecosystem = ? AND project = ?", arguments: [ecosystem.rawValue, project])
+                    .map { ($0.version, try $0.revocation()) }, uniquingKeysWith: { a, _ in a })
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, r.version, r.requires_dist,
+                           EXISTS (SELECT 1 FROM distribution d JOIN membership m ON m.distribution_id = d.id
+                                   WHERE d.release_id = r.id AND m.removed_in IS NULL) AS served
+                    FROM release r JOIN project p ON p.id = r.project_id
+                    WHERE p.ecosystem = ? AND p.name = ?
+                    """, arguments: [ecosystem.rawValue, project])
+            let policy = try Self.activePolicyDigest(db, ecosystem)
+            return try rows.map { r in
+                let id: Int64 = r["id"], version: String = r["version"]
+                let decision = try DecisionRow.fetchOne(db, sql: "SELECT * FROM decision WHERE release_id = ? AND policy_digest = ?", arguments: [id, policy])
+                return ReleaseReview(
+                    ecosystem: ecosystem, project: project, version: version, decision: try decision?.decision(),
+                    served: r["served"] && revoked[version] == nil, revocation: revoked[version],
+                    dependencies: try decodeJSON([String].self, r["requires_dist"], table: "release", key: id) ?? [])
+            }.sorted { VersionOrder.older($0.version, $1.version, ecosystem) }
+        }
+    }
+
+    public func projectsToReview(_ ecosystem: Ecosystem) throws -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT p.name FROM project p JOIN release r ON r.project_id = p.id
+                    JOIN decision c ON c.release_id = r.id AND c.policy_digest = ?2
+                    WHERE p.ecosystem = ?1 AND c.verdict = 'review'
+                    UNION SELECT m.project FROM miss m JOIN project p ON p.ecosystem = m.ecosystem AND p.name = m.project WHERE m.ecosystem = ?1
+                    """, arguments: [ecosystem.rawValue, try Self.activePolicyDigest(db, ecosystem)])
+        }
+    }
+
+    public func syncTargets(_ ecosystem: Ecosystem) throws -> [String] {
+        try read { db in
+            try decodeJSON(
+                [String].self, try String.fetchOne(db, sql: "SELECT targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
+                table: "ecosystem_state", key: ecosystem.rawValue) ?? []
+        }
+    }
+
+    /// The policy digest the ecosystem's releases are decided under (its last sync's).
+    static func activePolicyDigest(_ db: Database, _ ecosystem: Ecosystem) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT policy_digest FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+    }
+}

@@ -1,0 +1,204 @@
+public import AirlockCore
+public import Foundation
+import GRDB
+
+extension SQLiteCatalog: SnapshotCatalog {
+    private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot"
+
+    public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
+        try read { db in try Self.snapshot(db, ecosystem, selector) }
+    }
+
+    static func snapshot(_ db: Database, _ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
+        let row: SnapshotRow?
+        switch selector {
+        case .latest:
+            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) WHERE ecosystem = ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue])
+        case .id(let id):
+            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) WHERE ecosystem = ? AND id = ?", arguments: [ecosystem.rawValue, id])
+        case .date:
+            // Timestamps are fixed-width RFC 3339 UTC, so text order is time order.
+            let end = Timestamp.format(selector.endOfDay!)
+            row = try SnapshotRow.fetchOne(
+                db, sql: "\(snapshotColumns) WHERE ecosystem = ? AND published_at < ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue, end])
+        }
+        return try row?.snapshot()
+    }
+
+    public func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot] {
+        try read { db in
+            try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) WHERE ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map { try $0.snapshot() }
+        }
+    }
+
+    public func servedFiles(in snapshot: Snapshot) throws -> [Distribution] {
+        try read { db in try Self.files(db, in: snapshot) }
+    }
+
+    public func servedFile(digest: Digest, filename: String) throws -> Distribution? {
+        try read { db in
+            try DistributionRow.fetchOne(
+                db,
+                sql: Self.distributionColumns + """
+                     WHERE d.sha256 = ? AND d.filename = ?
+                       AND EXISTS (SELECT 1 FROM membership m WHERE m.distribution_id = d.id)
+                       AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+                     LIMIT 1
+                    """,
+                arguments: [digest.hex, filename]
+            )?.distribution()
+        }
+    }
+
+    public func revocationStamp() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revocation") ?? 0 }
+    }
+
+    public func revocation(ofFile digest: Digest) throws -> Revocation? {
+        try read { db in
+            try RevocationRow.fetchOne(
+                db,
+                sql: """
+                    SELECT v.* FROM revocation v JOIN project p ON p.ecosystem = v.ecosystem AND p.name = v.project
+                    JOIN release r ON r.project_id = p.id AND r.version = v.version JOIN distribution d ON d.release_id = r.id
+                    WHERE d.sha256 = ? LIMIT 1
+                    """, arguments: [digest.hex]
+            )?.revocation()
+        }
+    }
+
+    /// The distribution columns as a snapshot serves them: a policy's yank reason for that snapshot
+    /// takes the place of the upstream's.
+    private static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked) AS yanked")
+
+    static func files(_ db: Database, in snapshot: Snapshot) throws -> [Distribution] {
+        try DistributionRow.fetchAll(
+            db,
+            sql: servedColumns + """
+                 JOIN membership m ON m.distribution_id = d.id
+                 WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
+                   AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+                 ORDER BY p.name, d.filename
+                """,
+            arguments: [snapshot.ecosystem.rawValue, snapshot.id, snapshot.id]
+        ).map { try $0.distribution() }
+    }
+}
+
+extension SQLiteCatalog: PublishCatalog {
+    public func publish(
+        _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan, beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
+    ) throws -> Snapshot {
+        let ecosystem = request.ecosystem, at = request.at
+        return try write { db in
+            if let sync = request.sync { try Self.applySync(db, ecosystem, sync, actor: request.actor, at: at) }
+            let state = try Self.publishState(db, ecosystem)
+            let plan = try rule(state)
+            try db.execute(
+                sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
+                arguments: [ecosystem.rawValue, Timestamp.format(at), state.policyDigest, plan.files.count])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY, yank_reason TEXT)")
+            try db.execute(sql: "DELETE FROM publishing")
+            for d in plan.files { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, plan.yanking[d]]) }
+            try db.execute(
+                sql: """
+                    UPDATE membership SET removed_in = ?
+                    WHERE removed_in IS NULL
+                      AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
+                                              JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
+                      AND NOT EXISTS (SELECT 1 FROM publishing p WHERE p.distribution_id = membership.distribution_id
+                                      AND p.yank_reason IS membership.yank_reason)
+                    """,
+                arguments: [id, ecosystem.rawValue])
+            try db.execute(
+                sql: """
+                    INSERT INTO membership (distribution_id, added_in, yank_reason)
+                    SELECT distribution_id, ?, yank_reason FROM publishing
+                    WHERE distribution_id NOT IN (SELECT distribution_id FROM membership WHERE removed_in IS NULL)
+                    """,
+                arguments: [id])
+            try db.execute(sql: "DROP TABLE publishing")
+            let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: state.policyDigest, distributionCount: plan.files.count)
+            try Self.appendAudit(
+                db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(id)",
+                details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
+            try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan)
+            return snapshot
+        }
+    }
+
+    /// Makes a sync's outcome the ecosystem's state: its candidates, policy and targets.
+    private static func applySync(_ db: Database, _ ecosystem: Ecosystem, _ sync: PublishRequest.SyncOutcome, actor: String, at: Date) throws {
+        if let policy = sync.policy {
+            let previous = try String.fetchOne(
+                db, sql: "SELECT digest FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
+            try db.execute(
+                sql: "INSERT INTO policy (ecosystem, digest, path, text, activated_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [ecosystem.rawValue, sync.policyDigest, policy.path, policy.text, Timestamp.format(at)])
+            if previous != sync.policyDigest {
+                try appendAudit(
+                    db, actor: actor, action: "policy.changed", object: "\(ecosystem.rawValue)/policy",
+                    details: ["digest": sync.policyDigest, "previous": previous ?? "none", "path": policy.path], at: at)
+            }
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO ecosystem_state (ecosystem, policy_digest, targets, synced_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (ecosystem) DO UPDATE SET policy_digest = excluded.policy_digest, targets = excluded.targets, synced_at = excluded.synced_at
+                """,
+            arguments: [ecosystem.rawValue, sync.policyDigest, try encodeJSON(sync.targets), Timestamp.format(at)])
+        try db.execute(sql: "DELETE FROM candidate WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+        for id in Set(sync.candidates) {
+            try db.execute(sql: "INSERT INTO candidate (ecosystem, release_id) VALUES (?, ?)", arguments: [ecosystem.rawValue, id])
+        }
+    }
+
+    /// The candidates of the last sync and the releases of every project an override names, with
+    /// their decisions under the active policy, files and dependencies; all overrides; revocations.
+    static func publishState(_ db: Database, _ ecosystem: Ecosystem) throws -> PublishState {
+        let e = ecosystem.rawValue
+        guard let stateRow = try Row.fetchOne(db, sql: "SELECT policy_digest, targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [e]) else {
+            throw AirlockError(.notFound, "no \(e) snapshot has been published yet; run a sync first")
+        }
+        let policyDigest: String = stateRow["policy_digest"]
+        let targets = try decodeJSON([String].self, stateRow["targets"], table: "ecosystem_state", key: e) ?? []
+        let publishable = """
+            SELECT r.id FROM release r JOIN project p ON p.id = r.project_id
+            WHERE p.ecosystem = ?1 AND (r.id IN (SELECT release_id FROM candidate WHERE ecosystem = ?1)
+                                        OR p.name IN (SELECT project FROM override WHERE ecosystem = ?1))
+            """
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, p.name, r.version, r.requires_dist, EXISTS (SELECT 1 FROM candidate c WHERE c.release_id = r.id) AS is_candidate
+                FROM release r JOIN project p ON p.id = r.project_id WHERE r.id IN (\(publishable))
+                """, arguments: [e])
+        var decisions: [Int64: Decision] = [:]
+        for d in try DecisionRow.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM decision WHERE policy_digest = ?2 AND release_id IN (\(publishable))
+                """, arguments: [e, policyDigest])
+        {
+            decisions[d.releaseId] = try d.decision()
+        }
+        var files: [Int64: [Int64]] = [:]
+        for f in try Row.fetchAll(
+            db, sql: "SELECT d.id, d.release_id FROM distribution d WHERE d.release_id IN (\(publishable))", arguments: [e])
+        {
+            files[f["release_id"], default: []].append(f["id"])
+        }
+        let releases = try rows.map { row -> PublishState.Release in
+            let id: Int64 = row["id"]
+            return PublishState.Release(
+                id: id, key: ReleaseKey(row["name"], row["version"]), isCandidate: row["is_candidate"], decision: decisions[id], files: files[id] ?? [],
+                requires: try decodeJSON([String].self, row["requires_dist"], table: "release", key: id) ?? [])
+        }
+        let revoked = Set(
+            try Row.fetchAll(db, sql: "SELECT project, version FROM revocation WHERE ecosystem = ?", arguments: [e]).map { ReleaseKey($0["project"], $0["version"]) })
+        return PublishState(
+            ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, releases: releases, overrides: try overrides(db, ecosystem, project: nil),
+            revoked: revoked)
+    }
+}

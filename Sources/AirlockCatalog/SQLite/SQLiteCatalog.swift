@@ -1,0 +1,71 @@
+public import AirlockCore
+public import Foundation
+import GRDB
+
+/// The catalog in one SQLite database (WAL: the endpoint reads while a sync writes), playing every
+/// catalog role. Open it from a file, or in memory for tests.
+public final class SQLiteCatalog: Sendable {
+    private let writer: any DatabaseWriter
+    /// Where the database lives, for error messages.
+    public let location: String
+
+    /// Opens (creating and migrating) the catalog file at `path`.
+    public convenience init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw AirlockError(.catalog, "cannot open the catalog at \(path)", underlying: error)
+        }
+        try self.init(pool, location: path)
+    }
+
+    /// A catalog that lives in memory only, for tests.
+    public static func inMemory() throws -> SQLiteCatalog {
+        try SQLiteCatalog(try DatabaseQueue(), location: "memory")
+    }
+
+    init(_ writer: any DatabaseWriter, location: String) throws {
+        self.writer = writer
+        self.location = location
+        do {
+            try Migrations.migrator.migrate(writer)
+        } catch {
+            throw AirlockError(.catalog, "cannot migrate the catalog at \(location)", underlying: error)
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch let e as AirlockError {
+            throw e
+        } catch {
+            throw AirlockError(.catalog, "catalog read failed in \(location)", underlying: error)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.write(body)
+        } catch let e as AirlockError {
+            throw e
+        } catch {
+            throw AirlockError(.catalog, "catalog write failed in \(location)", underlying: error)
+        }
+    }
+
+    /// Membership ranges stored, across all snapshots: what snapshots cost.
+    public func membershipRowCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM membership") ?? 0 }
+    }
+
+    /// The distribution columns every file query selects (as `DistributionRow`).
+    static let distributionColumns = """
+        SELECT d.id, p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
+               d.requires_python, d.yanked, d.metadata_sha256
+        FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+        """
+}

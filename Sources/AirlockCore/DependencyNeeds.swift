@@ -1,0 +1,58 @@
+/// One dependency a release needs from the same repository: the project and the versions it accepts.
+public struct DependencyNeed: Sendable {
+    /// Normalized project name (PEP 503 for PyPI; R package names as written).
+    public let project: String
+    /// As declared, for messages (`lazy-importer>=0.1`, `rlang (>= 1.1.0)`).
+    public let requirement: String
+    public let accepts: @Sendable (String) -> Bool
+}
+
+/// Which declared dependencies a release needs, per ecosystem: PEP 508 requirements whose markers hold
+/// on some target environment (with the extras asked for), or R's `Depends`/`Imports`/`LinkingTo`
+/// minus the packages that ship with R. The resolver, the publish rule and the review closure all
+/// read dependencies through here, so they agree.
+public enum DependencyNeeds {
+    /// The targets a sync resolves for when none are given: CPython 3.10–3.13 on manylinux x86_64.
+    public static let defaultTargets = ["3.10", "3.11", "3.12", "3.13"].map { "\($0)|manylinux_2_28_x86_64" }
+
+    /// Whether a requirement applies on at least one target with one of the extras (the empty extra: none).
+    public static func applies(_ requirement: Requirement, on targets: [TargetEnvironment], extras: Set<String>) -> Bool {
+        guard let marker = requirement.marker else { return true }
+        return targets.contains { env in
+            var vars = env.markerEnvironment
+            return extras.union([""]).contains { extra in
+                vars["extra"] = extra
+                return marker.evaluate(vars)
+            }
+        }
+    }
+
+    /// Targets stored as `python|platform`; unreadable ones are left out.
+    public static func targets(_ stored: [String]) -> [TargetEnvironment] {
+        (stored.isEmpty ? defaultTargets : stored).compactMap { text in
+            let parts = text.split(separator: "|", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? try? TargetEnvironment(python: parts[0], platform: parts[1]) : nil
+        }
+    }
+
+    /// A target as stored.
+    public static func stored(_ target: TargetEnvironment) -> String { "\(target.pythonVersion)|\(target.platform)" }
+
+    /// The needs of a release whose declared dependencies are `declared` (as the catalog keeps them).
+    /// Lines that do not parse are left out: they were checked when the release was read.
+    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) -> [DependencyNeed] {
+        switch ecosystem {
+        case .pypi:
+            return declared.compactMap { line in
+                guard let req = try? Requirement(parsing: line), applies(req, on: targets, extras: extras) else { return nil }
+                return DependencyNeed(
+                    project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)",
+                    accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
+            }
+        case .cran:
+            return declared.flatMap { (try? RDependency.parseField($0, source: "catalog")) ?? [] }
+                .filter { !RDependency.shippedWithR.contains($0.name) }
+                .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+public import AirlockCatalog
+public import AirlockCore
+import Foundation
+
+/// What reviewers read: the queue of releases waiting for a decision, and what approving a release
+/// would pull in.
+public struct ReviewQueue: Sendable {
+    let catalog: any ReviewCatalog
+
+    public init(catalog: any ReviewCatalog) { self.catalog = catalog }
+
+    /// Releases the policy held for review and projects clients asked for that the catalog knows but
+    /// no snapshot serves, by demand, then by risk (lowest score first).
+    public func entries() throws -> [QueueEntry] {
+        let demand = Dictionary(grouping: try catalog.misses(nil), by: { "\($0.ecosystem.rawValue)/\($0.project)" })
+        var out: [QueueEntry] = []
+        for ecosystem in Ecosystem.allCases {
+            for project in try catalog.projectsToReview(ecosystem) {
+                let releases = try catalog.releaseReviews(ecosystem, project: project)
+                guard !releases.contains(where: \.served) else { continue }
+                guard let held = releases.last(where: { $0.decision?.verdict == .review && $0.revocation == nil }) ?? releases.last(where: { $0.revocation == nil })
+                else { continue }
+                let asked = demand["\(ecosystem.rawValue)/\(project)"] ?? []
+                out.append(
+                    QueueEntry(
+                        ecosystem: ecosystem, project: project, version: held.version, verdict: held.decision?.verdict ?? .review,
+                        score: held.decision?.score ?? 0, demand: asked.reduce(0) { $0 + $1.count }, lastRequested: asked.map(\.lastSeen).max(),
+                        reason: held.decision?.verdict == .review ? "policy" : "requested"))
+            }
+        }
+        return out.sorted { ($0.demand, -$0.score, $0.project) > ($1.demand, -$1.score, $1.project) }
+    }
+
+    /// What approving a release would pull in: its dependencies on the synced targets (markers
+    /// evaluated as the resolver does), recursively, each as the newest recorded version meeting the
+    /// requirement, with its own decision. Dependencies the catalog has never recorded are listed with no version.
+    public func closure(_ ecosystem: Ecosystem, project: String, version: String) throws -> [ReleaseReview] {
+        let targets = DependencyNeeds.targets(try catalog.syncTargets(ecosystem))
+        guard let root = try catalog.releaseReviews(ecosystem, project: project).first(where: { $0.version == version }) else {
+            throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog")
+        }
+        var out: [ReleaseReview] = []
+        var seen: Set<String> = [project]
+        var pending = [root]
+        while let next = pending.popLast() {
+            for need in DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted {
+                let candidates = try catalog.releaseReviews(ecosystem, project: need.project).filter { need.accepts($0.version) && $0.revocation == nil }
+                guard let pick = candidates.last else {
+                    out.append(ReleaseReview(ecosystem: ecosystem, project: need.project, version: "", decision: nil, served: false, revocation: nil, dependencies: []))
+                    continue
+                }
+                out.append(pick)
+                pending.append(pick)
+            }
+        }
+        return out
+    }
+}

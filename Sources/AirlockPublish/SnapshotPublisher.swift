@@ -1,0 +1,41 @@
+public import AirlockCatalog
+public import AirlockCore
+import AirlockStore
+import Foundation
+
+/// A published snapshot and where its manifest was written.
+public struct Publication: Sendable {
+    public var snapshot: Snapshot
+    public var manifest: String
+}
+
+/// The only code that turns verdicts, overrides in force and revocations into a snapshot and its
+/// manifest. Every caller — a sync, a review act, an expiry, an import — comes through `publish`,
+/// which takes the data directory's publish lock, then lets the catalog read the state, apply
+/// `PublishRule` and store the snapshot in one write transaction, the manifest written before it
+/// commits. Two publications can therefore never lose each other's changes.
+public struct SnapshotPublisher: Sendable {
+    let catalog: any PublishCatalog
+    let dataDirectory: String
+
+    public init(catalog: any PublishCatalog, dataDirectory: String) {
+        self.catalog = catalog
+        self.dataDirectory = dataDirectory
+    }
+
+    public func publish(_ request: PublishRequest) throws -> Publication {
+        let lock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
+        var path = ""
+        let snapshot = try catalog.publish(request, rule: { PublishRule.plan($0, at: request.at) }) { snapshot, files, plan in
+            path = try manifests.write(snapshot, files: files, decisions: plan.decisions)
+        }
+        return Publication(snapshot: snapshot, manifest: path)
+    }
+
+    /// Publishes the stored state again, as a review act (or an expiry) changed it.
+    public func republish(_ ecosystem: Ecosystem, actor: String, at: Date = Date()) throws -> Snapshot {
+        try publish(PublishRequest(ecosystem: ecosystem, actor: actor, at: at)).snapshot
+    }
+}

@@ -1,0 +1,38 @@
+public import AirlockCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive lock on a data directory, held while the value lives. `sync.lock` keeps two syncs
+/// from writing one store at once (a second one is refused); `publish.lock` orders publications
+/// (a second one waits). The kernel releases it when the process dies, so a killed holder never
+/// blocks the next.
+public final class DataDirectoryLock {
+    /// Which lock, and what a second taker does.
+    public enum Kind: String, Sendable {
+        /// A whole sync: a second one is refused at once.
+        case sync
+        /// One publication: a second one waits its turn (publications are short).
+        case publish
+    }
+
+    private let fd: Int32
+
+    public init(_ kind: Kind, dataDirectory: String) throws {
+        let path = "\(dataDirectory)/\(kind.rawValue).lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AirlockError(.storage, "cannot open lock file \(path): \(String(cString: strerror(errno)))") }
+        var status: Int32
+        repeat { status = flock(fd, kind == .sync ? LOCK_EX | LOCK_NB : LOCK_EX) } while status != 0 && errno == EINTR
+        guard status == 0 else {
+            close(fd)
+            throw AirlockError(.storage, "another sync is running on \(dataDirectory) (lock \(path) is held)")
+        }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,142 @@
+import AirlockCatalog
+import AirlockCore
+import AirlockPolicy
+import AirlockPublish
+import Foundation
+import Logging
+
+/// A release a sync resolved and fetched, as the shared tail of the pipeline sees it, whatever its ecosystem.
+protocol SyncedRelease: Sendable {
+    associatedtype Version: Comparable
+    var project: ProjectName { get }
+    var version: Version { get }
+    var people: ProjectPeople? { get }
+    /// The e-mails the release's own metadata names.
+    var metadataEmails: Set<String> { get }
+    /// Projects it depends on in the target environments.
+    var dependsOn: Set<String> { get }
+    /// Declared dependencies as recorded (`Requires-Dist` lines, or R dependency entries).
+    var requiresDist: [String]? { get }
+    /// Its stored files, each with the upstream URL it came from.
+    var files: [(distribution: Distribution, upstreamURL: String)] { get }
+    /// What the policy decides it on, given the signals computed over the whole sync.
+    func facts(newMaintainerEmails: [String], dependents: Int, maintainersOtherProjects: [String]) -> ReleaseFacts
+}
+
+extension SyncedRelease {
+    var key: ReleaseKey { ReleaseKey(project.normalized, "\(version)") }
+    /// Every e-mail naming the project: this release's metadata and the upstream's project record.
+    var projectEmails: Set<String> { metadataEmails.union(people.map(PolicyEngine.emails) ?? []) }
+}
+
+/// The end of every sync, the same for each ecosystem: maintainer signals and dependents computed
+/// over all resolved releases, each release decided, recorded, and one snapshot published through
+/// the `SnapshotPublisher` with the sync's releases as candidates.
+struct SyncPipeline {
+    let ecosystem: Ecosystem
+    let catalog: any ReleaseCatalog
+    let publisher: SnapshotPublisher
+    let evaluator: any ReleaseEvaluator
+    let logger: Logger
+
+    func recordAndPublish<R: SyncedRelease>(_ releases: [R], targets: [String], at now: Date) throws -> Publication {
+        let changes = Self.newMaintainerEmails(releases)
+        let byEmail = Self.projectsByEmail(releases, recorded: try catalog.projectEmails(ecosystem))
+        var dependents: [String: Int] = [:]
+        for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
+        let records = releases.map { r in
+            let others = Set(r.projectEmails.flatMap { byEmail[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
+            let facts = r.facts(
+                newMaintainerEmails: changes[r.key] ?? [], dependents: dependents[r.project.normalized] ?? 0, maintainersOtherProjects: others)
+            return ReleaseRecord(
+                project: r.project, people: r.people, version: "\(r.version)", requiresDist: r.requiresDist, files: r.files,
+                decision: evaluator.evaluate(facts, at: now), facts: DecisionFacts(facts))
+        }
+        let recorded = try catalog.record(ecosystem, records, at: now)
+        let policy = evaluator.policyFile.map { PolicySource(path: $0.path, text: $0.text) }
+        return try publisher.publish(
+            PublishRequest(
+                ecosystem: ecosystem, actor: "sync", at: now,
+                sync: .init(candidates: recorded.map(\.releaseID), policyDigest: evaluator.policyDigest, policy: policy, targets: targets)))
+    }
+
+    /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored
+    /// release of the project does (a takeover signal on a mature project).
+    static func newMaintainerEmails<R: SyncedRelease>(_ releases: [R]) -> [ReleaseKey: [String]] {
+        var out: [ReleaseKey: [String]] = [:]
+        for (_, versions) in Dictionary(grouping: releases, by: \.project.normalized) where versions.count > 1 {
+            let sorted = versions.sorted { $0.version < $1.version }
+            let newest = sorted.last!
+            let earlier = sorted.dropLast().reduce(into: Set<String>()) { $0.formUnion($1.metadataEmails) }
+            let fresh = newest.metadataEmails.subtracting(earlier)
+            if !fresh.isEmpty { out[newest.key] = fresh.sorted() }
+        }
+        return out
+    }
+
+    /// E-mail → projects naming it, over this sync's releases and every project recorded before.
+    static func projectsByEmail<R: SyncedRelease>(_ releases: [R], recorded: [(project: String, people: ProjectPeople)]) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for (project, people) in recorded { for e in PolicyEngine.emails(people) { out[e, default: []].insert(project) } }
+        for r in releases { for e in r.projectEmails { out[e, default: []].insert(r.project.normalized) } }
+        return out
+    }
+
+    /// Runs `fetch` over every item, `parallel` at once; reports every failure, not just the first.
+    static func fetchEach<Item: Sendable, Result: Sendable>(
+        _ items: [Item], parallel: Int, progress: SyncProgress, logger: Logger, key: @escaping @Sendable (Item) -> String,
+        fetch: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [String: Result] {
+        var done: [String: Result] = [:]
+        var failures: [String] = []
+        try await withThrowingTaskGroup(of: (String, Swift.Result<Result, AirlockError>).self) { group in
+            var pending = items[...]
+            func startNext() {
+                guard let item = pending.popFirst() else { return }
+                group.addTask {
+                    do {
+                        return (key(item), .success(try await fetch(item)))
+                    } catch let e as AirlockError {
+                        return (key(item), .failure(e))
+                    }
+                }
+            }
+            for _ in 0..<max(parallel, 1) { startNext() }
+            while let (url, result) = try await group.next() {
+                progress.fileDone()
+                switch result {
+                case .success(let s): done[url] = s
+                case .failure(let e):
+                    failures.append(e.message)
+                    logger.error("file rejected", metadata: ["url": "\(url)", "error": "\(e.message)"])
+                }
+                startNext()
+            }
+        }
+        if !failures.isEmpty {
+            throw AirlockError(.network, "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
+        }
+        return done
+    }
+}
+
+extension DecisionFacts {
+    /// The facts beyond files and people, kept so a decision can be made again.
+    init(_ f: ReleaseFacts) {
+        self.init(
+            firstUpload: f.history.firstUpload, lastUpload: f.history.lastUpload, releaseCount: f.history.releaseCount,
+            licenseExpression: f.license?.description, licenseDeclared: f.declaredLicense, selectedBy: f.selectedBy,
+            newMaintainerEmails: f.newMaintainerEmails, dependents: f.dependents, maintainersOtherProjects: f.maintainersOtherProjects)
+    }
+}
+
+extension ReleaseFacts {
+    /// A recorded release's facts, to decide it again (`airlock policy check|test`).
+    init(_ r: StoredRelease, ecosystem: Ecosystem) {
+        self.init(
+            ecosystem: ecosystem, project: r.project, version: r.version, files: r.files, people: r.people, selectedBy: r.facts.selectedBy,
+            history: ProjectHistory(firstUpload: r.facts.firstUpload, lastUpload: r.facts.lastUpload, releaseCount: r.facts.releaseCount),
+            license: r.facts.licenseExpression.flatMap(LicenseExpression.parse), declaredLicense: r.facts.licenseDeclared,
+            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents, maintainersOtherProjects: r.facts.maintainersOtherProjects)
+    }
+}

@@ -1,0 +1,128 @@
+import AirlockCatalog
+public import AirlockCore
+public import AirlockPolicy
+import AirlockPublish
+public import AirlockStore
+import AirlockUpstream
+public import Foundation
+public import Logging
+
+/// What a sync of PyPI mirrors and for which machines.
+public struct PyPISyncOptions: Sendable {
+    public var upstreamURL: String
+    public var environments: [TargetEnvironment]
+    /// Newest versions kept per requested requirement; dependencies get the newest match per requirer.
+    public var versionsPerRequirement: Int
+    public var maxFileSize: Int64
+    public var maxConnections: Int
+
+    public init(upstreamURL: String, environments: [TargetEnvironment], versionsPerRequirement: Int = 3, maxFileSize: Int64 = 4 << 30, maxConnections: Int = 8) {
+        self.upstreamURL = upstreamURL
+        self.environments = environments
+        self.versionsPerRequirement = versionsPerRequirement
+        self.maxFileSize = maxFileSize
+        self.maxConnections = maxConnections
+    }
+}
+
+/// What a finished sync did.
+public struct SyncReport: Codable, Sendable {
+    public var snapshot: Snapshot
+    public var manifest: String
+    public var projects: Int
+    public var releases: Int
+    public var files: Int
+    public var downloaded: Int
+    public var reused: Int
+    public var indexRequests: Int
+    public var indexNotModified: Int
+    public var seconds: Double
+}
+
+/// Where a sync works: the data directory, its catalog and store, and the policy deciding releases.
+public struct SyncContext: Sendable {
+    public let dataDirectory: String
+    public let catalog: any ReleaseCatalog & PublishCatalog
+    public let store: any BlobStore
+    public let evaluator: any ReleaseEvaluator
+    public let logger: Logger
+
+    public init(dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator, logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.catalog = catalog
+        self.store = store
+        self.evaluator = evaluator
+        self.logger = logger
+    }
+
+    func pipeline(_ ecosystem: Ecosystem) -> SyncPipeline {
+        SyncPipeline(
+            ecosystem: ecosystem, catalog: catalog, publisher: SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory), evaluator: evaluator,
+            logger: logger)
+    }
+}
+
+/// Mirrors a selection of PyPI projects with their dependency closure:
+/// resolve (read indexes, pick versions and files, follow `Requires-Dist`) → fetch (parallel, verified,
+/// into the blob store) → record and decide → publish one snapshot atomically.
+/// A sync that fails publishes nothing; the blobs it finished stay for the next run.
+public struct PyPISync: Sendable {
+    let context: SyncContext
+
+    public init(_ context: SyncContext) { self.context = context }
+
+    /// Adds `requirements` to the stored selection (or replaces it), then syncs the whole selection.
+    public func run(adding requirements: [Requirement], replace: Bool, options: PyPISyncOptions, progress: SyncProgress) async throws -> SyncReport {
+        let started = Date()
+        let (catalog, store, logger) = (context.catalog, context.store, context.logger)
+        let lock = try DataDirectoryLock(.sync, dataDirectory: context.dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        try store.removeAbandonedStaging()
+        if let bad = requirements.first(where: { $0.url != nil }) {
+            throw AirlockError(.invalidArgument, "requirement '\(bad)' is a direct URL reference; airlock mirrors index projects only")
+        }
+        try catalog.updateSelection(.pypi, adding: requirements.map(\.description), replace: replace, at: Date())
+        let selection = try catalog.selection(.pypi).map(Requirement.init(parsing:))
+        guard !selection.isEmpty else {
+            throw AirlockError(.invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
+        }
+
+        let fetcher = HTTPFetcher(maxConnectionsPerHost: options.maxConnections, logger: logger)
+        let upstream = try PyPIUpstream(url: options.upstreamURL, fetcher: fetcher, cache: CatalogResponseCache(catalog: catalog))
+        let files = PyPIFileFetcher(
+            download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog,
+            inspector: ArchiveInspector())
+
+        progress.phase("resolving")
+        let evaluator = context.evaluator
+        let adapter = PyPIResolver(upstream: upstream, files: files, environments: options.environments, logger: logger) { release in
+            // Judged before download, on what the index says; the recorded decision uses the stored files.
+            evaluator.evaluate(release.facts(), at: started).verdict == .approve
+        }
+        var releases = try await ClosureResolver(adapter: adapter, logger: logger).resolve(
+            selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerRequirement) })
+
+        let allFiles = releases.flatMap { r in r.upstreamFiles.map { (r.project, $0) } }
+        progress.phase("fetching", total: allFiles.count)
+        let stored = try await SyncPipeline.fetchEach(
+            allFiles, parallel: options.maxConnections * 2, progress: progress, logger: logger, key: { $0.1.url }
+        ) { project, file in try await files.ensure(file, project: project) }
+        progress.finish()
+        for i in releases.indices { releases[i].stored = Dictionary(uniqueKeysWithValues: releases[i].upstreamFiles.map { ($0.url, stored[$0.url]!) }) }
+
+        let publication = try context.pipeline(.pypi).recordAndPublish(
+            releases, targets: options.environments.map(DependencyNeeds.stored), at: Date())
+        let counts = upstream.requestCounts
+        let report = SyncReport(
+            snapshot: publication.snapshot, manifest: publication.manifest, projects: Set(releases.map(\.project)).count, releases: releases.count,
+            files: allFiles.count, downloaded: await files.counts.downloaded, reused: await files.counts.reused,
+            indexRequests: counts.requests, indexNotModified: counts.notModified, seconds: Date().timeIntervalSince(started))
+        logger.info(
+            "snapshot published",
+            metadata: [
+                "snapshot": "\(report.snapshot.id)", "files": "\(report.files)", "downloaded": "\(report.downloaded)", "reused": "\(report.reused)",
+                "index_not_modified": "\(counts.notModified)/\(counts.requests)",
+            ])
+        return report
+    }
+}
