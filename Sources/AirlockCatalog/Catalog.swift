@@ -71,8 +71,8 @@ public protocol ReviewCatalog: Sendable {
     /// The token whose secret this is, valid or not (callers check `isValid`).
     func token(secret: String) throws -> APIToken?
 
-    /// Counts a request the endpoint could not serve.
-    func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at: Date) throws
+    /// Adds counted requests the endpoint could not serve, in one transaction.
+    func recordMisses(_ misses: [Miss]) throws
     func misses(_ ecosystem: Ecosystem?) throws -> [Miss]
 
     /// Records overrides (with their audit events) in one transaction, or none. Each must name recorded releases.

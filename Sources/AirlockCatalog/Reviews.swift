@@ -70,6 +70,16 @@ public struct Miss: Codable, Sendable {
     public let firstSeen: Date
     public let lastSeen: Date
     public let lastClient: String?
+
+    public init(ecosystem: Ecosystem, project: String, version: String, count: Int, firstSeen: Date, lastSeen: Date, lastClient: String?) {
+        self.ecosystem = ecosystem
+        self.project = project
+        self.version = version
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.lastClient = lastClient
+    }
 }
 
 /// One entry of the review queue: a release the policy held for review, or a project clients asked for.

@@ -21,6 +21,8 @@ public struct AirlockError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code("storage")
         public static let catalog = Code("catalog")
         public static let resolution = Code("resolution")
+        /// The caller may not do this here (a replica refusing reviews, say).
+        public static let forbidden = Code("forbidden")
     }
 
     public let code: Code

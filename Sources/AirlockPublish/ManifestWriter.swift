@@ -1,4 +1,5 @@
 public import AirlockCore
+import AirlockStore
 import Foundation
 
 /// Writes a snapshot's manifest: one JSON document listing every served file with its digest,
@@ -48,18 +49,7 @@ public struct ManifestWriter: Sendable {
         let data = try encoder.encode(manifest)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = "\(directory)/\(snapshot.ecosystem.rawValue)-\(snapshot.id).json"
-        let temp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw AirlockError(.storage, "cannot write snapshot manifest \(temp)")
-        }
-        let fd = open(temp, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
-        guard rename(temp, path) == 0 else {
-            throw AirlockError(.storage, "cannot move snapshot manifest into place at \(path): \(String(cString: strerror(errno)))")
-        }
+        try DurableFile.write([UInt8](data), to: path)
         return path
     }
 }

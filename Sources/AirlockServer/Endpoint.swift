@@ -14,10 +14,16 @@ public struct EndpointOptions: Sendable {
     public var requireAuth: Bool
     /// Where snapshot manifests are written when a review publishes a snapshot.
     public var dataDirectory: String
+    /// Browsers reach the endpoint over HTTPS (TLS here, or a proxy in front): cookies get `Secure`.
+    public var https: Bool
+    /// How often counted misses and failed sign-ins are written to the catalog.
+    public var demandFlushInterval: Duration
 
-    public init(requireAuth: Bool = false, dataDirectory: String) {
+    public init(requireAuth: Bool = false, dataDirectory: String, https: Bool = false, demandFlushInterval: Duration = .seconds(5)) {
         self.requireAuth = requireAuth
         self.dataDirectory = dataDirectory
+        self.https = https
+        self.demandFlushInterval = demandFlushInterval
     }
 }
 
@@ -35,6 +41,8 @@ public struct Endpoint: Sendable {
     let options: EndpointOptions
     let auth: Authenticator
     let desk: ReviewDesk
+    let demand: DemandRecorder
+    let sessions: SessionStore
     let pages = PageCache()
     private let fileIO = FileIO()
 
@@ -44,13 +52,16 @@ public struct Endpoint: Sendable {
         self.store = store
         self.logger = logger
         self.options = options
-        self.auth = Authenticator(catalog: catalog, logger: logger)
+        self.demand = DemandRecorder(catalog: catalog, logger: logger, interval: options.demandFlushInterval)
+        self.auth = Authenticator(catalog: catalog, recorder: demand, logger: logger)
         self.desk = ReviewDesk(catalog: catalog, dataDirectory: options.dataDirectory)
+        self.sessions = SessionStore(secureCookies: options.https)
     }
 
     /// Every route the endpoint answers.
     public func router() -> Router<AirlockRequestContext> {
         let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: SecurityHeaders(tls: options.https))
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
         router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
@@ -85,6 +96,7 @@ public struct Endpoint: Sendable {
         Application(
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
+            services: [demand],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -92,11 +104,7 @@ public struct Endpoint: Sendable {
     /// Counts a request for something no snapshot serves: demand for the review queue.
     func recordMiss(_ ecosystem: Ecosystem, project: String, version: String = "", _ ctx: AirlockRequestContext) {
         logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
-        do {
-            try catalog.recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress, at: Date())
-        } catch {
-            logger.error("could not record a miss", metadata: ["error": "\(error)"])
-        }
+        demand.miss(ecosystem, project: project, version: version, client: ctx.clientAddress)
     }
 
     // MARK: PyPI simple repository
@@ -156,7 +164,9 @@ public struct Endpoint: Sendable {
 
     private func file(_ req: Request, _ ctx: AirlockRequestContext, digest hex: String, filename raw: String) async throws -> Response {
         let filename = raw.removingPercentEncoding ?? raw
-        guard let digest = Digest(hex: hex) else { return Responses.notServed(req.uri.path) }
+        guard let digest = Digest(hex: hex), hex == digest.hex else {
+            return Responses.text(.notFound, "airlock: \(hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest")
+        }
         let isMetadata = filename.hasSuffix(".metadata")
         let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
         guard let served = try views.servedFile(digest: digest, filename: distributionName) else {

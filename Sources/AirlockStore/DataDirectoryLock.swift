@@ -8,7 +8,7 @@ import Glibc
 /// from writing one store at once (a second one is refused); `publish.lock` orders publications
 /// (a second one waits). The kernel releases it when the process dies, so a killed holder never
 /// blocks the next.
-public final class DataDirectoryLock {
+public final class DataDirectoryLock: Sendable {
     /// Which lock, and what a second taker does.
     public enum Kind: String, Sendable {
         /// A whole sync: a second one is refused at once.

@@ -53,7 +53,7 @@ public struct FileSystemBlobStore: BlobStore {
         let dir = "\(root)/sha256/\(digest.hex.prefix(2))"
         if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw posixError("mkdir \(dir)") }
         guard rename(stagingPath, final) == 0 else { throw posixError("rename \(stagingPath) to \(final)") }
-        syncDirectory(dir)
+        DurableFile.syncDirectory(of: final)
     }
 
     public func discard(stagingPath: String) {
@@ -65,10 +65,13 @@ public struct FileSystemBlobStore: BlobStore {
         let digest = Digest.of(bytes)
         if contains(digest) { return digest }
         let staging = try makeStagingPath()
-        guard FileManager.default.createFile(atPath: staging, contents: Data(bytes)) else {
-            throw AirlockError(.storage, "cannot write staging file \(staging)")
+        do {
+            try DurableFile.writeNew(bytes, to: staging)
+            try commit(stagingPath: staging, as: digest)
+        } catch {
+            discard(stagingPath: staging)
+            throw error
         }
-        try commit(stagingPath: staging, as: digest)
         return digest
     }
 
@@ -84,18 +87,9 @@ public struct FileSystemBlobStore: BlobStore {
     }
 
     public func removeAbandonedStaging() throws {
+        // Only syncs write here, under the sync lock: whatever is left belongs to a sync that died.
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stagingDirectory)) ?? []
-        for name in names where name.hasSuffix(".part") {
-            unlink("\(stagingDirectory)/\(name)")
-        }
-    }
-
-    private func syncDirectory(_ dir: String) {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        for name in names { unlink("\(stagingDirectory)/\(name)") }
     }
 
     private func posixError(_ what: String) -> AirlockError {

@@ -68,3 +68,21 @@ public enum FixtureScripts {
         return try JSONDecoder().decode([String].self, from: Data(r.stdout.utf8))
     }
 }
+
+/// Waits until `condition` holds, checking every 100 ms, for at most `seconds`; throws naming `what` otherwise.
+public func eventually(_ what: String, seconds: Double = 15, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        Thread.sleep(forTimeInterval: 0.1)
+    }
+    if try condition() { return }
+    throw TimedOut(what: what, seconds: seconds)
+}
+
+/// What `eventually` throws: a condition that never held.
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let seconds: Double
+    public var description: String { "timed out after \(seconds) s waiting for: \(what)" }
+}

@@ -1,6 +1,8 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPolicy
 import AirlockStore
+import AirlockSync
 import ArgumentParser
 import Foundation
 import Logging
@@ -19,14 +21,31 @@ struct CommonOptions: ParsableArguments {
         return Logger(label: label)
     }
 
-    /// The catalog and blob store under `--data`, created on first use.
+    /// The catalog and blob store under `--data`, created on first use. The catalog is opened (and
+    /// migrated) under the data directory's publish lock, so two first commands never migrate at once.
     func open() throws -> (catalog: SQLiteCatalog, store: FileSystemBlobStore) {
+        try createDataDirectory()
+        let lock = try DataDirectoryLock(.publish, dataDirectory: data)
+        defer { withExtendedLifetime(lock) {} }
+        return (try SQLiteCatalog(path: data + "/catalog.sqlite"), try FileSystemBlobStore(root: data + "/blobs"))
+    }
+
+    /// What a sync needs, the sync lock first: a second sync is refused before it touches the catalog.
+    func openForSync(ecosystem: Ecosystem, policy: String?, logger: Logger) throws -> SyncContext {
+        try createDataDirectory()
+        let lock = try DataDirectoryLock(.sync, dataDirectory: data)
+        let (catalog, store) = try open()
+        let evaluator: any ReleaseEvaluator =
+            try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem)) } ?? SelectionPolicy()
+        return SyncContext(lock: lock, dataDirectory: data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+    }
+
+    private func createDataDirectory() throws {
         do {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         } catch {
             throw AirlockError(.storage, "cannot create data directory \(data): \(error.localizedDescription)")
         }
-        return (try SQLiteCatalog(path: data + "/catalog.sqlite"), try FileSystemBlobStore(root: data + "/blobs"))
     }
 }
 

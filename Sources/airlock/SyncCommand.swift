@@ -63,10 +63,7 @@ struct SyncPyPI: AsyncParsableCommand {
                 parsed += try Requirement.parseFile(at: file, contents: try readText(file)) { try readText($0) }
             }
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
-            let (catalog, store) = try common.open()
-            let evaluator: any ReleaseEvaluator =
-                try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .pypi)) } ?? SelectionPolicy()
-            let sync = PyPISync(SyncContext(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger))
+            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy, logger: logger))
             let options = PyPISyncOptions(
                 upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,
                 maxConnections: connections)
@@ -124,10 +121,7 @@ struct SyncCRAN: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.sync")
-            let (catalog, store) = try common.open()
-            let evaluator: any ReleaseEvaluator =
-                try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: .cran)) } ?? SelectionPolicy()
-            let sync = CRANSync(SyncContext(dataDirectory: common.data, catalog: catalog, store: store, evaluator: evaluator, logger: logger))
+            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy, logger: logger))
             let options = CRANSyncOptions(
                 upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
             let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))

@@ -47,6 +47,7 @@ extension SQLiteCatalog: ReviewCatalog {
     // MARK: Tokens
 
     public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String) {
+        if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
@@ -94,14 +95,18 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Misses
 
-    public func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at: Date) throws {
+    public func recordMisses(_ misses: [Miss]) throws {
         try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO miss (ecosystem, project, version, count, first_seen, last_seen, last_client) VALUES (?, ?, ?, 1, ?, ?, ?)
-                    ON CONFLICT (ecosystem, project, version) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen, last_client = excluded.last_client
-                    """,
-                arguments: [ecosystem.rawValue, project, version, Timestamp.format(at), Timestamp.format(at), client])
+            for m in misses {
+                try db.execute(
+                    sql: """
+                        INSERT INTO miss (ecosystem, project, version, count, first_seen, last_seen, last_client) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (ecosystem, project, version) DO UPDATE SET count = count + excluded.count,
+                            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+                            last_client = coalesce(excluded.last_client, last_client)
+                        """,
+                    arguments: [m.ecosystem.rawValue, m.project, m.version, m.count, Timestamp.format(m.firstSeen), Timestamp.format(m.lastSeen), m.lastClient])
+            }
         }
     }
 

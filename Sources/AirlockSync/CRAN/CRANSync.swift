@@ -38,8 +38,6 @@ public struct CRANSync: Sendable {
     public func run(adding packages: [String], replace: Bool, options: CRANSyncOptions, progress: SyncProgress) async throws -> SyncReport {
         let started = Date()
         let (catalog, store, logger) = (context.catalog, context.store, context.logger)
-        let lock = try DataDirectoryLock(.sync, dataDirectory: context.dataDirectory)
-        defer { withExtendedLifetime(lock) {} }
         try store.removeAbandonedStaging()
         let wanted = try packages.flatMap { try RDependency.parseField($0, source: "package argument '\($0)'") }
         if let shipped = wanted.first(where: { RDependency.shippedWithR.contains($0.name) }) {

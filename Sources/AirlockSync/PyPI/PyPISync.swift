@@ -39,15 +39,22 @@ public struct SyncReport: Codable, Sendable {
     public var seconds: Double
 }
 
-/// Where a sync works: the data directory, its catalog and store, and the policy deciding releases.
+/// Where a sync works: the data directory (whose sync lock it holds), its catalog and store, and the
+/// policy deciding releases. The lock is taken before the catalog is opened, so two syncs never even
+/// migrate one catalog at once.
 public struct SyncContext: Sendable {
+    public let lock: DataDirectoryLock
     public let dataDirectory: String
     public let catalog: any ReleaseCatalog & PublishCatalog
     public let store: any BlobStore
     public let evaluator: any ReleaseEvaluator
     public let logger: Logger
 
-    public init(dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator, logger: Logger) {
+    public init(
+        lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator,
+        logger: Logger
+    ) {
+        self.lock = lock
         self.dataDirectory = dataDirectory
         self.catalog = catalog
         self.store = store
@@ -75,8 +82,6 @@ public struct PyPISync: Sendable {
     public func run(adding requirements: [Requirement], replace: Bool, options: PyPISyncOptions, progress: SyncProgress) async throws -> SyncReport {
         let started = Date()
         let (catalog, store, logger) = (context.catalog, context.store, context.logger)
-        let lock = try DataDirectoryLock(.sync, dataDirectory: context.dataDirectory)
-        defer { withExtendedLifetime(lock) {} }
         try store.removeAbandonedStaging()
         if let bad = requirements.first(where: { $0.url != nil }) {
             throw AirlockError(.invalidArgument, "requirement '\(bad)' is a direct URL reference; airlock mirrors index projects only")

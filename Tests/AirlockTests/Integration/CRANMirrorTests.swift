@@ -161,6 +161,6 @@ final class CRANHarness: @unchecked Sendable {
 
     @Test func anUnknownPackageNamesTheRequirer() throws {
         let cran = try CRANHarness()
-        try expectRefused(cran, ["nosuchpkg"], "R package 'nosuchpkg' (required by the selection) is not in the upstream repository")
+        try expectRefused(cran, ["nosuchpkg"], "R package 'nosuchpkg' (required by the stored selection) is not in the upstream repository")
     }
 }

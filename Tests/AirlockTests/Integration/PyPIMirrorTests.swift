@@ -92,7 +92,7 @@ import Testing
         let mirror = try MirrorHarness(MirrorHarness.chain)
         let r = try mirror.sync(["no-such-project"])
         #expect(!r.succeeded)
-        #expect(r.stderr.contains("project 'no-such-project' (required by the selection) does not exist on the upstream"), "\(r.stderr)")
+        #expect(r.stderr.contains("project 'no-such-project' (required by the stored selection) does not exist on the upstream"), "\(r.stderr)")
     }
 }
 

@@ -33,6 +33,24 @@ final class ReviewHarness: @unchecked Sendable {
         let last = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
         return (Int(last) ?? 0, String(r.stdout.dropLast(last.count + 1)))
     }
+
+    /// Signs in to the web UI with curl: the sign-in form's CSRF token and nonce cookie, then the
+    /// session. Returns the cookie jar, the sign-in status and the session's CSRF token (from the page).
+    func signIn(_ base: String, token: String) throws -> (jar: String, status: Int, csrf: String?) {
+        let jar = mirror.dir.path + "/jar-\(UUID().uuidString.prefix(6))"
+        let form = try Subprocess.run("/usr/bin/curl", ["-s", "-c", jar, base + "/ui/login"]).stdout
+        let loginCSRF = Self.csrf(in: form) ?? ""
+        let status = Int(
+            try Subprocess.run(
+                "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jar, "-c", jar, "-d", "csrf=\(loginCSRF)", "-d", "token=\(token)", base + "/ui/login"]
+            ).stdout) ?? 0
+        let page = try Subprocess.run("/usr/bin/curl", ["-s", "-b", jar, base + "/ui/"]).stdout
+        return (jar, status, Self.csrf(in: page))
+    }
+
+    static func csrf(in html: String) -> String? {
+        html.firstMatch(of: /name=csrf value="([0-9a-f]+)"/).map { String($0.1) }
+    }
 }
 
 @Suite(.timeLimit(.minutes(4))) struct ReviewFlowTests {
@@ -101,7 +119,9 @@ final class ReviewHarness: @unchecked Sendable {
         let h = try ReviewHarness()
         let server = try h.mirror.serve()
         let reader = try h.token("reader"), reviewer = try h.token("reviewer"), admin = try h.token("admin")
-        let expired = try h.token("admin", expires: "2020-01-01")
+        // Tokens cannot be created already expired: this one expires two seconds from now.
+        let expired = try h.token("admin", expires: Timestamp.format(Date().addingTimeInterval(2)))
+        Thread.sleep(forTimeInterval: 2.5)
         let writes: [(String, String, String, minimum: String)] = [
             ("POST", "/api/v1/overrides", #"{"ecosystem":"pypi","project":"gamma","action":"approve","reason":"x"}"#, "reviewer"),
             ("POST", "/api/v1/revocations", #"{"ecosystem":"pypi","project":"alpha","version":"1.0","reason":"x"}"#, "reviewer"),
@@ -119,23 +139,28 @@ final class ReviewHarness: @unchecked Sendable {
         #expect(try h.api("GET", server.base + "/api/v1/queue", token: reader).status == 403)
         #expect(try h.api("GET", server.base + "/api/v1/tokens", token: admin).status == 200)
 
-        // The UI's forms: the same refusals through the session cookie, and none without the CSRF token.
+        // The UI: sign-in refuses wrong, expired and under-privileged tokens; a session's forms need its CSRF token;
+        // a raw token in the cookie is no session.
+        #expect(try h.signIn(server.base, token: "airlock_wrong").status == 401)
+        #expect(try h.signIn(server.base, token: expired).status == 401)
+        #expect(try h.signIn(server.base, token: reader).status == 403)
+        let session = try h.signIn(server.base, token: reviewer)
+        #expect(session.status == 303 && session.csrf != nil)
         for path in ReviewUI.writeRoutes {
             let form = ["ecosystem=pypi", "project=gamma", "version=1.0", "reason=x", "action=approve"].flatMap { ["-d", $0] }
-            func post(_ cookie: String?, csrf: String? = nil) throws -> Int {
-                let args = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + (cookie.map { ["-b", "airlock_session=\($0)"] } ?? []) + form
-                    + (csrf.map { ["-d", "csrf=\($0)"] } ?? []) + [server.base + path]
+            func post(_ cookie: [String], csrf: String? = nil) throws -> Int {
+                let args = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + cookie + form + (csrf.map { ["-d", "csrf=\($0)"] } ?? []) + [server.base + path]
                 return Int(try Subprocess.run("/usr/bin/curl", args).stdout) ?? 0
             }
-            #expect(try post(nil) == 401, "\(path) without a session")
-            #expect(try post("airlock_wrong") == 401, "\(path) with a wrong token")
-            #expect(try post(expired) == 401, "\(path) with an expired token")
-            #expect(try post(reader) == 403, "\(path) as reader")
-            #expect(try post(reviewer) == 403, "\(path) without the CSRF token")
-            #expect(try post(reviewer, csrf: "0000") == 403, "\(path) with a wrong CSRF token")
+            #expect(try post([]) == 401, "\(path) without a session")
+            #expect(try post(["-b", "airlock_session=\(reviewer)"]) == 401, "\(path) with the raw token as cookie")
+            #expect(try post(["-b", session.jar]) == 403, "\(path) without the CSRF token")
+            #expect(try post(["-b", session.jar], csrf: "0000") == 403, "\(path) with a wrong CSRF token")
         }
-        let events = try AirlockCommand.run(["audit", "list", "--data", h.data, "--limit", "500"]).stdout
-        #expect(events.contains("login.failed") && !events.contains("airlock_wrong"), "failures are audited, secrets never recorded")
+        try eventually("failed sign-ins reach the audit log") {
+            let events = try AirlockCommand.run(["audit", "list", "--data", h.data, "--limit", "500"]).stdout
+            return events.contains("login.failed") && !events.contains("airlock_wrong")
+        }
     }
 
     @Test func installsCanRequireATokenGivenAsBasicAuth() throws {

@@ -12,9 +12,11 @@ struct InstallGate: RouterMiddleware {
 
     func handle(_ req: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard required, Self.installPrefixes.contains(where: req.uri.path.hasPrefix) else { return try await next(req, context) }
-        switch auth.require(.reader, req, client: context.clientAddress) {
-        case .success: return try await next(req, context)
-        case .failure(let e): throw e
+        do {
+            _ = try auth.require(.reader, secret: Authenticator.secret(in: req), path: req.uri.path, client: context.clientAddress)
+        } catch let p as Problem {
+            return Responses.text(p.status, "airlock: \(p.detail)", headers: p.headers)
         }
+        return try await next(req, context)
     }
 }

@@ -2,44 +2,57 @@ import AirlockCatalog
 import AirlockCore
 import AirlockPublish
 import Foundation
+import HTTPTypes
 import Hummingbird
 
-/// The reviewers' web UI under `/ui/`, rendered on the server (no front-end build): the queue, a
-/// project page with the explanation and the dependency closure, approve/deny/revoke forms
-/// (CSRF-protected), snapshots and their diff, the audit log, and the clients' setup page.
-/// Signing in puts the token in an HttpOnly, SameSite=Strict cookie.
+/// The reviewers' web UI under `/ui/`, rendered on the server (no front-end build, no script): the
+/// queue, a project page with the explanation and the dependency closure, approve/deny/revoke forms,
+/// snapshots and their diff, the audit log, and the clients' setup page. Signing in starts a
+/// server-side session (`SessionStore`); every form, sign-in and sign-out included, carries a CSRF token.
 struct ReviewUI {
     let endpoint: Endpoint
-    /// Per-process key binding each form's CSRF token to the session it was rendered for.
-    private static let csrfKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
     /// The write routes, each of which needs a reviewer session and the CSRF token.
     static let writeRoutes = ["/ui/overrides", "/ui/revocations"]
 
     func register(on router: Router<AirlockRequestContext>) {
-        router.get("/ui/login") { req, _ in page("Sign in", nil, Self.loginForm(error: nil)) }
-        router.post("/ui/login") { req, ctx in
-            let form = try await Self.form(req)
-            let secret = form["token"] ?? ""
-            switch endpoint.auth.require(.reviewer, secret: secret, path: req.uri.path, client: ctx.clientAddress) {
-            case .failure(let e):
-                return page("Sign in", nil, Self.loginForm(error: e.body ?? "refused"), status: e.status)
-            case .success:
-                var r = Responses.redirect(to: "/ui/", status: .seeOther)
-                r.headers[.setCookie] = "\(Authenticator.sessionCookie)=\(secret); Path=/; HttpOnly; SameSite=Strict"
-                return r
-            }
+        let sessions = endpoint.sessions
+        router.get("/ui/style.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: Self.style)))
         }
-        router.post("/ui/logout") { _, _ in
+        router.get("/ui/login") { _, _ in loginPage(error: nil, status: .ok) }
+        router.post("/ui/login") { req, ctx in
+            let form = try await Self.form(req, ctx)
+            guard let nonce = SessionStore.cookie(SessionStore.loginCookie, in: req), sessions.csrfMatches(form["csrf"], binding: nonce) else {
+                return loginPage(error: "the sign-in form expired or came from elsewhere: sign in again", status: .forbidden)
+            }
+            let secret = form["token"] ?? ""
+            let token: APIToken
+            do {
+                token = try endpoint.auth.require(.reviewer, secret: secret, path: req.uri.path, client: ctx.clientAddress)
+            } catch let p as Problem {
+                return loginPage(error: p.detail, status: p.status)
+            }
+            let session = sessions.start(secret: secret, tokenID: token.id)
+            var r = Responses.redirect(to: "/ui/", status: .seeOther)
+            r.headers.append(HTTPField(name: .setCookie, value: sessions.setCookie(SessionStore.cookie, session.id)))
+            r.headers.append(HTTPField(name: .setCookie, value: sessions.setCookie(SessionStore.loginCookie, "", maxAge: 0)))
+            return r
+        }
+        router.post("/ui/logout") { req, ctx in
+            let form = try await Self.form(req, ctx)
+            if let session = sessions.session(for: req), sessions.csrfMatches(form["csrf"], binding: session.id) { sessions.end(session.id) }
             var r = Responses.redirect(to: "/ui/login", status: .seeOther)
-            r.headers[.setCookie] = "\(Authenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            r.headers[.setCookie] = sessions.setCookie(SessionStore.cookie, "", maxAge: 0)
             return r
         }
         router.get("/ui/setup") { req, _ in page("Set up your clients", nil, setup(req)) }
         router.get("/ui/") { req, ctx in try signedIn(req, ctx) { session in page("Review queue", session, try queue()) } }
         router.get("/ui/projects/{ecosystem}/{project}") { req, ctx in
             try signedIn(req, ctx) { session in
-                let eco = Ecosystem(rawValue: ctx.parameters.get("ecosystem") ?? "") ?? .pypi
+                let eco = try ReviewAPI.ecosystem(ctx)
                 let report = try ProjectReport.load(endpoint.catalog, eco, ctx.parameters.get("project") ?? "")
                 return page("\(report.project) (\(eco.rawValue))", session, projectPage(report, session))
             }
@@ -48,7 +61,7 @@ struct ReviewUI {
         router.get("/ui/audit") { req, ctx in try signedIn(req, ctx) { session in page("Audit log", session, try audit()) } }
         router.post("/ui/overrides") { req, ctx in
             try await acting(req, ctx) { form, token in
-                let eco = Ecosystem(rawValue: form["ecosystem"] ?? "") ?? .pypi
+                let eco = try Self.ecosystem(form)
                 let project = form["project"] ?? "", versions = form["versions"] ?? "", reason = form["reason"] ?? ""
                 let expires = try ReviewAPI.date(form["expires_at"], field: "expiry")
                 if form["action"] == "deny" {
@@ -63,7 +76,7 @@ struct ReviewUI {
         }
         router.post("/ui/revocations") { req, ctx in
             try await acting(req, ctx) { form, token in
-                let eco = Ecosystem(rawValue: form["ecosystem"] ?? "") ?? .pypi
+                let eco = try Self.ecosystem(form)
                 let project = form["project"] ?? ""
                 _ = try endpoint.desk.revoke(eco, project: project, version: form["version"] ?? "", reason: form["reason"] ?? "", actor: "ui:\(token.name)")
                 return "/ui/projects/\(eco.rawValue)/\(project)"
@@ -78,38 +91,59 @@ struct ReviewUI {
         let csrf: String
     }
 
-    static func csrf(for secret: String) -> String { Digest.of(csrfKey + Array(secret.utf8)).hex }
-
-    private func signedIn(_ req: Request, _ ctx: AirlockRequestContext, _ body: (Session) throws -> Response) throws -> Response {
-        guard case .success(let token) = endpoint.auth.require(.reviewer, req, client: ctx.clientAddress), let secret = Authenticator.secret(in: req) else {
-            return Responses.redirect(to: "/ui/login", status: .seeOther)
+    /// The signed-in reviewer, checked again against the catalog (a revoked token ends the session).
+    private func session(_ req: Request, _ ctx: AirlockRequestContext) -> Session? {
+        guard let s = endpoint.sessions.session(for: req) else { return nil }
+        guard let token = try? endpoint.auth.require(.reviewer, secret: s.secret, path: req.uri.path, client: ctx.clientAddress) else {
+            endpoint.sessions.end(s.id)
+            return nil
         }
-        return try body(Session(token: token, csrf: Self.csrf(for: secret)))
+        return Session(token: token, csrf: endpoint.sessions.csrf(for: s.id))
     }
 
-    /// A form post: needs a reviewer token and the CSRF token of its session; runs `act`, then shows
-    /// the page it names, or the error.
-    private func acting(_ req: Request, _ ctx: AirlockRequestContext, _ act: ([String: String], APIToken) throws -> String) async throws -> Response {
-        let form = try await Self.form(req)
-        let token: APIToken
-        switch endpoint.auth.require(.reviewer, req, client: ctx.clientAddress) {
-        case .failure(let e): return page("Refused", nil, "<p class=error>\(esc(e.body ?? "unauthorized"))</p>", status: e.status)
-        case .success(let t): token = t
+    private func signedIn(_ req: Request, _ ctx: AirlockRequestContext, _ body: (Session) throws -> Response) throws -> Response {
+        guard let session = session(req, ctx) else { return Responses.redirect(to: "/ui/login", status: .seeOther) }
+        do {
+            return try body(session)
+        } catch let e as AirlockError {
+            let p = Problem(e)
+            return page(p.status == .notFound ? "Not found" : "Not done", session, "<p class=error>\(esc(e.message))</p>", status: p.status)
         }
-        guard let secret = Authenticator.secret(in: req), let sent = form["csrf"], sent == Self.csrf(for: secret) else {
-            return page("Refused", nil, "<p class=error>missing or wrong CSRF token: reload the page and submit the form again</p>", status: .forbidden)
+    }
+
+    /// A form post: needs a reviewer session and its CSRF token; runs `act`, then shows the page it
+    /// names, or the error.
+    private func acting(_ req: Request, _ ctx: AirlockRequestContext, _ act: ([String: String], APIToken) throws -> String) async throws -> Response {
+        let form = try await Self.form(req, ctx)
+        guard let s = endpoint.sessions.session(for: req), let session = session(req, ctx) else {
+            return page("Refused", nil, "<p class=error>sign in first: <a href=\"/ui/login\">sign in</a></p>", status: .unauthorized)
+        }
+        guard endpoint.sessions.csrfMatches(form["csrf"], binding: s.id) else {
+            return page("Refused", session, "<p class=error>missing or wrong CSRF token: reload the page and submit the form again</p>", status: .forbidden)
         }
         do {
-            let next = try act(form, token)
+            let next = try act(form, session.token)
             endpoint.views.invalidate()
             return Responses.redirect(to: next, status: .seeOther)
         } catch let e as AirlockError {
-            return page("Not done", nil, "<p class=error>\(esc(e.message))</p><p><a href=\"javascript:history.back()\">back</a></p>", status: .badRequest)
+            return page("Not done", session, "<p class=error>\(esc(e.message))</p><p>Go back, correct the form and submit it again.</p>", status: Problem(e).status)
         }
     }
 
-    static func form(_ req: Request) async throws -> [String: String] {
-        let buffer = try await req.body.collect(upTo: 64 << 10)
+    private static func ecosystem(_ form: [String: String]) throws -> Ecosystem {
+        guard let e = Ecosystem(rawValue: form["ecosystem"] ?? "") else { throw AirlockError(.notFound, "unknown ecosystem '\(form["ecosystem"] ?? "")'; use pypi or cran") }
+        return e
+    }
+
+    private func loginPage(error: String?, status: HTTPResponse.Status) -> Response {
+        let nonce = SessionStore.randomID()
+        var r = page("Sign in", nil, Self.loginForm(error: error, csrf: endpoint.sessions.csrf(for: nonce)), status: status)
+        r.headers[.setCookie] = endpoint.sessions.setCookie(SessionStore.loginCookie, nonce, maxAge: 3600)
+        return r
+    }
+
+    static func form(_ req: Request, _ ctx: AirlockRequestContext) async throws -> [String: String] {
+        let buffer = try await req.body.collect(upTo: ctx.maxUploadSize)
         let text = String(buffer: buffer)
         var out: [String: String] = [:]
         for pair in text.split(separator: "&") {
@@ -125,26 +159,29 @@ struct ReviewUI {
         let nav = session.map { s in
             """
             <nav><a href="/ui/">Queue</a> <a href="/ui/snapshots">Snapshots</a> <a href="/ui/audit">Audit log</a> <a href="/ui/setup">Setup</a>
-            <form method=post action="/ui/logout" class=inline><button>Sign out \(esc(s.token.name))</button></form></nav>
+            <form method=post action="/ui/logout" class=inline><input type=hidden name=csrf value="\(s.csrf)"><button>Sign out \(esc(s.token.name))</button></form></nav>
             """
         } ?? "<nav><a href=\"/ui/setup\">Setup</a> <a href=\"/ui/login\">Sign in</a></nav>"
         let html = """
-            <!doctype html><html lang=en><head><meta charset=utf-8><title>\(esc(title)) · airlock</title><style>
-            body{font:15px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#222}
-            nav a{margin-right:1em} table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left}
-            .approve{color:#176c2f}.review{color:#8a5a00}.deny,.error,.revoked{color:#a31515} .inline{display:inline}
-            pre{background:#f4f4f4;padding:.6em} fieldset{margin:1em 0} label{display:block;margin:.3em 0}
-            </style></head><body>\(nav)<h1>\(esc(title))</h1>\(body)</body></html>
+            <!doctype html><html lang=en><head><meta charset=utf-8><title>\(esc(title)) · airlock</title>
+            <link rel=stylesheet href="/ui/style.css"></head><body>\(nav)<h1>\(esc(title))</h1>\(body)</body></html>
             """
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func loginForm(error: String?) -> String {
+    static let style = """
+        body{font:15px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#222}
+        nav a{margin-right:1em} table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left}
+        .approve{color:#176c2f}.review{color:#8a5a00}.deny,.error,.revoked{color:#a31515} .inline{display:inline}
+        pre{background:#f4f4f4;padding:.6em} fieldset{margin:1em 0} label{display:block;margin:.3em 0}
+        """
+
+    static func loginForm(error: String?, csrf: String) -> String {
         (error.map { "<p class=error>\(esc($0))</p>" } ?? "")
             + """
-            <form method=post action="/ui/login"><label>Reviewer token <input type=password name=token id=token size=70 autocomplete=off></label>
+            <form method=post action="/ui/login"><input type=hidden name=csrf value="\(csrf)"><label>Reviewer token <input type=password name=token id=token size=70 autocomplete=off></label>
             <button id=sign-in>Sign in</button></form>
             """
     }

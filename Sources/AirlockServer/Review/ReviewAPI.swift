@@ -1,0 +1,190 @@
+import AirlockCatalog
+import AirlockCore
+import AirlockPublish
+import Foundation
+import Hummingbird
+
+/// The JSON API under `/api/v1`: snapshots and diffs, projects with decisions and explanations, the
+/// review queue, overrides, revocations, misses, the audit log and tokens. Reads need a reviewer
+/// token, token management an admin one. `/api/v1/openapi.json` documents exactly these routes.
+struct ReviewAPI {
+    let endpoint: Endpoint
+
+    /// Every route as `METHOD path`, as the OpenAPI document must list them.
+    static let routes: [(method: HTTPRequest.Method, path: String)] = [
+        (.get, "/api/v1/openapi.json"), (.get, "/api/v1/snapshots/{ecosystem}"), (.get, "/api/v1/snapshots/{ecosystem}/{from}/diff/{to}"),
+        (.get, "/api/v1/projects/{ecosystem}/{project}"), (.get, "/api/v1/queue"), (.get, "/api/v1/overrides"), (.post, "/api/v1/overrides"),
+        (.get, "/api/v1/revocations"), (.post, "/api/v1/revocations"), (.get, "/api/v1/misses"), (.get, "/api/v1/audit"), (.get, "/api/v1/tokens"),
+        (.post, "/api/v1/tokens"), (.delete, "/api/v1/tokens/{id}"),
+    ]
+
+    struct OverrideRequest: Decodable {
+        let ecosystem: Ecosystem
+        let project: String
+        let versions: String?
+        let action: Override.Action
+        let reason: String
+        let expires_at: String?
+        let with_dependencies: Bool?
+    }
+
+    struct RevocationRequest: Decodable {
+        let ecosystem: Ecosystem
+        let project: String
+        let version: String
+        let reason: String
+    }
+
+    struct TokenRequest: Decodable {
+        let name: String
+        let role: Role
+        let expires_at: String?
+    }
+
+    /// Registers the routes in groups by who may call them: the document for anyone, reads and
+    /// decisions for reviewers, tokens for admins. Each group's `RoleMiddleware` admits the caller
+    /// before anything of the request is read; `ProblemMiddleware` turns every error into problem+json.
+    func register(on router: Router<AirlockRequestContext>) {
+        let catalog = endpoint.catalog, desk = endpoint.desk
+        let api = router.group("/api/v1").add(middleware: ProblemMiddleware())
+        api.get("openapi.json") { _, _ in Self.json(OpenAPIDocument.text, raw: true) }
+
+        let reviewers = api.group().add(middleware: RoleMiddleware(role: .reviewer, auth: endpoint.auth))
+        reviewers.get("snapshots/{ecosystem}") { _, ctx in Self.json(try catalog.snapshots(try Self.ecosystem(ctx))) }
+        reviewers.get("snapshots/{ecosystem}/{from}/diff/{to}") { _, ctx in
+            let eco = try Self.ecosystem(ctx)
+            let a = try snapshot(eco, ctx.parameters.get("from") ?? ""), b = try snapshot(eco, ctx.parameters.get("to") ?? "")
+            return Self.json(SnapshotDiff(from: a, fromFiles: try catalog.servedFiles(in: a), to: b, toFiles: try catalog.servedFiles(in: b)))
+        }
+        reviewers.get("projects/{ecosystem}/{project}") { _, ctx in
+            Self.json(try ProjectReport.load(catalog, try Self.ecosystem(ctx), ctx.parameters.get("project") ?? ""))
+        }
+        reviewers.get("queue") { _, _ in
+            endpoint.demand.flush()
+            return Self.json(try ReviewQueue(catalog: catalog).entries())
+        }
+        reviewers.get("overrides") { _, _ in Self.json(try catalog.overrides(nil, project: nil)) }
+        reviewers.post("overrides") { req, ctx in
+            let body = try await req.decode(as: OverrideRequest.self, context: ctx)
+            let expires = try Self.date(body.expires_at, field: "expires_at")
+            let actor = "token:\(try ctx.admitted.name)"
+            let published: Published
+            switch body.action {
+            case .approve:
+                let (overrides, snapshot) = try desk.approve(
+                    body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires,
+                    withDependencies: body.with_dependencies ?? false, actor: actor)
+                published = Published(overrides: overrides, revocation: nil, snapshot: snapshot)
+            case .deny:
+                let (o, s) = try desk.deny(body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires, actor: actor)
+                published = Published(overrides: [o], revocation: nil, snapshot: s)
+            }
+            endpoint.views.invalidate()
+            return Self.json(published)
+        }
+        reviewers.get("revocations") { _, _ in Self.json(try catalog.revocations(nil)) }
+        reviewers.post("revocations") { req, ctx in
+            let body = try await req.decode(as: RevocationRequest.self, context: ctx)
+            let (r, snapshot) = try desk.revoke(body.ecosystem, project: body.project, version: body.version, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
+            endpoint.views.invalidate()
+            return Self.json(Published(overrides: [], revocation: r, snapshot: snapshot))
+        }
+        reviewers.get("misses") { _, _ in
+            endpoint.demand.flush()
+            return Self.json(try catalog.misses(nil))
+        }
+        reviewers.get("audit") { _, _ in Self.json(try catalog.auditEvents(limit: 1000)) }
+
+        let admins = api.group().add(middleware: RoleMiddleware(role: .admin, auth: endpoint.auth))
+        admins.get("tokens") { _, _ in Self.json(try catalog.tokens()) }
+        admins.post("tokens") { req, ctx in
+            let body = try await req.decode(as: TokenRequest.self, context: ctx)
+            let (created, secret) = try catalog.createToken(
+                name: body.name, role: body.role, expiresAt: try Self.date(body.expires_at, field: "expires_at"),
+                actor: "token:\(try ctx.admitted.name)", at: Date())
+            return Self.json(CreatedToken(token: created, secret: secret), status: .created)
+        }
+        admins.delete("tokens/{id}") { _, ctx in
+            guard let id = Int64(ctx.parameters.get("id") ?? "") else { throw AirlockError(.invalidArgument, "token id must be a number") }
+            try catalog.revokeToken(id: id, actor: "token:\(try ctx.admitted.name)", at: Date())
+            endpoint.sessions.endAll(ofTokenID: id)
+            return Self.json(["revoked": id])
+        }
+    }
+
+    struct Published: Encodable {
+        let overrides: [Override]
+        let revocation: Revocation?
+        let snapshot: Snapshot
+    }
+
+    struct CreatedToken: Encodable {
+        let token: APIToken
+        /// Shown once; only its hash is kept.
+        let secret: String
+    }
+
+    static func ecosystem(_ ctx: AirlockRequestContext) throws -> Ecosystem {
+        let raw = ctx.parameters.get("ecosystem") ?? ""
+        guard let e = Ecosystem(rawValue: raw) else { throw AirlockError(.notFound, "unknown ecosystem '\(raw)'; use pypi or cran") }
+        return e
+    }
+
+    private func snapshot(_ ecosystem: Ecosystem, _ text: String) throws -> Snapshot {
+        guard let selector = SnapshotSelector(text), let s = try endpoint.catalog.snapshot(ecosystem, selector) else {
+            throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)'")
+        }
+        return s
+    }
+
+    /// A date field: `YYYY-MM-DD` or RFC 3339 UTC.
+    static func date(_ text: String?, field: String) throws -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let d = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") else {
+            throw AirlockError(.invalidArgument, "\(field) '\(text)' is not a date: use YYYY-MM-DD or an RFC 3339 UTC time such as 2026-12-31T00:00:00Z")
+        }
+        return d
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .custom { date, enc in
+            var c = enc.singleValueContainer()
+            try c.encode(Timestamp.format(date))
+        }
+        return e
+    }()
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ text: String, raw: Bool) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+}
+
+/// A project as reviewers see it: every recorded release with its decision and explanation, the
+/// overrides on it, and what approving its newest release would pull in.
+struct ProjectReport: Encodable {
+    let ecosystem: Ecosystem
+    let project: String
+    let releases: [ReleaseReview]
+    let overrides: [Override]
+    let closure: [ReleaseReview]
+    let demand: Int
+
+    static func load(_ catalog: any ReviewCatalog, _ ecosystem: Ecosystem, _ raw: String) throws -> ProjectReport {
+        let project = ecosystem == .pypi ? ProjectName.normalize(raw) : raw
+        let releases = try catalog.releaseReviews(ecosystem, project: project)
+        guard let newest = releases.last else { throw AirlockError(.notFound, "\(ecosystem.rawValue) project '\(project)' is not in the catalog") }
+        return ProjectReport(
+            ecosystem: ecosystem, project: project, releases: releases, overrides: try catalog.overrides(ecosystem, project: project),
+            closure: try ReviewQueue(catalog: catalog).closure(ecosystem, project: project, version: newest.version),
+            demand: try catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count })
+    }
+}

@@ -1,0 +1,176 @@
+import AirlockCatalog
+import AirlockCore
+import AirlockPublish
+@testable import AirlockServer
+import AirlockStore
+import AirlockTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// An endpoint over a catalog with one served release (`ok`) and one held for review (`held`),
+/// exercised in process through Hummingbird's router test client.
+struct EndpointFixture {
+    let fixture: CatalogFixture
+    let endpoint: Endpoint
+    let admin: String
+    let reviewer: String
+    let reader: String
+
+    init(options: (String) -> EndpointOptions = { EndpointOptions(dataDirectory: $0) }) throws {
+        fixture = try CatalogFixture(onDisk: true)
+        try fixture.sync([CatalogFixture.release("ok", "1.0"), CatalogFixture.release("held", "1.0", verdict: .review)])
+        let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
+        endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "test"), options: options(fixture.directory.path))
+        let catalog = fixture.catalog
+        let token = { (role: Role) in try catalog.createToken(name: role.rawValue, role: role, expiresAt: nil, actor: "test", at: Date()).secret }
+        admin = try token(.admin)
+        reviewer = try token(.reviewer)
+        reader = try token(.reader)
+    }
+
+    func test<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await endpoint.application(host: "127.0.0.1", port: 0).test(.router, body)
+    }
+
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+}
+
+@Suite struct EndpointRouterTests {
+    @Test func theTokenIsCheckedBeforeTheBodyIsRead() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            for path in ["/api/v1/overrides", "/api/v1/revocations", "/api/v1/tokens"] {
+                let r = try await client.execute(uri: path, method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "not json"))
+                #expect(r.status == .unauthorized, "\(path): \(r.text)")
+                #expect(r.headers[.contentType] == "application/problem+json" && r.text.contains(#""status":401"#), "\(r.text)")
+            }
+        }
+    }
+
+    @Test func theAPIAcceptsOnlyAuthorizationHeadersNeverTheCookie() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            let viaCookie = try await client.execute(
+                uri: "/api/v1/tokens", method: .post, headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://evil.example"],
+                body: ByteBuffer(string: #"{"name":"x","role":"admin"}"#))
+            #expect(viaCookie.status == .unauthorized)
+            let viaHeader = try await client.execute(
+                uri: "/api/v1/tokens", method: .post, headers: EndpointFixture.bearer(e.admin), body: ByteBuffer(string: #"{"name":"x","role":"reader"}"#))
+            #expect(viaHeader.status == .created, "\(viaHeader.text)")
+        }
+    }
+
+    @Test func errorsComeInOneShapeAndBodiesAreBounded() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            let unknown = try await client.execute(uri: "/api/v1/snapshots/npm", method: .get, headers: EndpointFixture.bearer(e.reviewer))
+            #expect(unknown.status == .notFound && unknown.headers[.contentType] == "application/problem+json", "\(unknown.text)")
+            let bad = try await client.execute(uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer), body: ByteBuffer(string: "{}"))
+            #expect(bad.status == .badRequest && bad.headers[.contentType] == "application/problem+json" && bad.text.contains("ecosystem"), "\(bad.text)")
+            let huge = try await client.execute(
+                uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer), body: ByteBuffer(repeating: UInt8(ascii: " "), count: 1 << 20))
+            #expect(huge.status == .contentTooLarge, "\(huge.status)")
+            let past = try await client.execute(
+                uri: "/api/v1/tokens", method: .post, headers: EndpointFixture.bearer(e.admin),
+                body: ByteBuffer(string: #"{"name":"old","role":"reader","expires_at":"2020-01-01"}"#))
+            #expect(past.status == .badRequest && past.text.contains("already past"), "\(past.text)")
+        }
+    }
+
+    @Test func everyResponseCarriesTheSecurityHeaders() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            for path in ["/simple/", "/simple/ok/", "/ui/login", "/api/v1/openapi.json", "/nothing-here", "/healthz"] {
+                let r = try await client.execute(uri: path, method: .get)
+                #expect(r.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true, "\(path)")
+                #expect(r.headers[.xContentTypeOptions] == "nosniff", "\(path)")
+                #expect(r.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer", "\(path)")
+                #expect(r.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "\(path)")
+                #expect(!r.text.contains("<script") && !r.text.contains("<style"), "\(path) has inline script or style")
+            }
+        }
+    }
+
+    @Test func uppercaseDigestsAreNotASecondURL() async throws {
+        let e = try EndpointFixture()
+        let digest = Digest.of(Array("ok-1.0".utf8)).hex
+        try await e.test { client in
+            let r = try await client.execute(uri: "/files/sha256/\(digest.uppercased())/ok-1.0-py3-none-any.whl", method: .get)
+            #expect(r.status == .notFound && r.text.contains("lowercase"), "\(r.status) \(r.text)")
+        }
+    }
+
+    @Test func sessionsAreServerSideAndEndAtSignOutAndRevocation() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            let session = try await Self.signIn(client, token: e.reviewer)
+            #expect(!session.cookie.contains(e.reviewer), "the cookie holds a session id, never the token")
+            let queue = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: session.cookie])
+            #expect(queue.status == .ok && queue.text.contains("Review queue"))
+            let missing = try await client.execute(uri: "/ui/projects/pypi/doesnotexist", method: .get, headers: [.cookie: session.cookie])
+            #expect(missing.status == .notFound && missing.text.contains("not in the catalog"), "\(missing.status)")
+            let badEcosystem = try await client.execute(uri: "/ui/projects/npm/left-pad", method: .get, headers: [.cookie: session.cookie])
+            #expect(badEcosystem.status == .notFound, "\(badEcosystem.status)")
+            // Sign-out needs the session's CSRF token, then ends the session on the server.
+            _ = try await client.execute(
+                uri: "/ui/logout", method: .post, headers: [.cookie: session.cookie, .contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "csrf=\(session.csrf)"))
+            let after = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: session.cookie])
+            #expect(after.status == .seeOther, "a signed-out session id no longer works")
+            // Revoking the token ends its sessions.
+            let second = try await Self.signIn(client, token: e.reviewer)
+            let id = try #require(try e.fixture.catalog.tokens().first { $0.role == .reviewer }?.id)
+            let revoked = try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: EndpointFixture.bearer(e.admin))
+            #expect(revoked.status == .ok)
+            let gone = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: second.cookie])
+            #expect(gone.status == .seeOther)
+        }
+    }
+
+    @Test func signInItselfNeedsItsCSRFToken() async throws {
+        let e = try EndpointFixture()
+        try await e.test { client in
+            let r = try await client.execute(
+                uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "token=\(e.reviewer)"))
+            #expect(r.status == .forbidden)
+        }
+    }
+
+    @Test func anonymousRequestsCannotGrowTheCatalogWithoutBound() async throws {
+        let e = try EndpointFixture { EndpointOptions(dataDirectory: $0) }
+        try await e.test { client in
+            for i in 0..<1500 { _ = try await client.execute(uri: "/simple/random-\(i)/", method: .get) }
+            for _ in 0..<100 { _ = try await client.execute(uri: "/api/v1/queue", method: .get, headers: [.authorization: "Bearer airlock_wrong"]) }
+            let throttled = try await client.execute(uri: "/api/v1/queue", method: .get, headers: [.authorization: "Bearer airlock_wrong"])
+            #expect(throttled.status == .tooManyRequests && throttled.headers[.retryAfter] != nil)
+        }
+        e.endpoint.demand.flush()
+        #expect(try e.fixture.catalog.misses(nil).count <= e.endpoint.demand.maxMissesPerInterval)
+        let failures = try e.fixture.catalog.auditEvents(limit: 1000).filter { $0.action == "login.failed" }
+        #expect(failures.count == 1, "one coalesced event per client per interval, not one per request: \(failures.count)")
+        let limit = e.endpoint.demand.maxFailuresPerMinute
+        #expect(failures.first?.details.contains(#""count":"\#(limit)""#) == true, "throttled after \(limit): \(failures.first?.details ?? "")")
+    }
+
+    /// Signs in through the form, as a browser would: the nonce cookie and CSRF token of the form, then the session.
+    static func signIn(_ client: any TestClientProtocol, token: String) async throws -> (cookie: String, csrf: String) {
+        let form = try await client.execute(uri: "/ui/login", method: .get)
+        let nonce = try #require(form.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+        let loginCSRF = try #require(ReviewHarness.csrf(in: form.text))
+        let signedIn = try await client.execute(
+            uri: "/ui/login", method: .post, headers: [.cookie: nonce, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "csrf=\(loginCSRF)&token=\(token)"))
+        #expect(signedIn.status == .seeOther)
+        let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix(SessionStore.cookie + "=") }?.split(separator: ";").first.map(String.init))
+        let page = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: cookie])
+        return (cookie, try #require(ReviewHarness.csrf(in: page.text)))
+    }
+}
