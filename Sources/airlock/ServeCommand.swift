@@ -19,12 +19,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Require a token (role reader or above) to install; anonymous installs are allowed otherwise.")
     var requireAuth = false
 
+    @Flag(help: "Browsers reach this server over HTTPS (a TLS-terminating proxy in front): session cookies get Secure and responses HSTS.")
+    var https = false
+
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.serve")
             let (catalog, store) = try common.open()
             let host = host
-            let app = Endpoint(catalog: catalog, store: store, logger: logger, options: EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data)).application(host: host, port: port) { port in
+            let app = Endpoint(catalog: catalog, store: store, logger: logger, options: EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data, https: https)).application(host: host, port: port) { port in
                 let line = "airlock serving http://\(host):\(port)/ (pip index: http://\(host):\(port)/simple/)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
