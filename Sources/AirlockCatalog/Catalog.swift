@@ -87,6 +87,10 @@ public protocol ReviewCatalog: Sendable {
     func releaseReviews(_ ecosystem: Ecosystem, project: String) throws -> [ReleaseReview]
     /// Projects with a release the active policy holds for review, or that clients asked for.
     func projectsToReview(_ ecosystem: Ecosystem) throws -> [String]
+    /// Releases the last publication held back as not installable, with why.
+    func heldReleases(_ ecosystem: Ecosystem) throws -> [ReleaseKey: HeldRelease]
+    /// What the last sync could not bring in.
+    func setAside(_ ecosystem: Ecosystem) throws -> [SetAsideRelease]
     /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
     func syncTargets(_ ecosystem: Ecosystem) throws -> [String]
 }

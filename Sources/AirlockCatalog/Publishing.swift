@@ -13,12 +13,21 @@ public struct PublishRequest: Sendable {
         public var policy: PolicySource?
         /// The target environments the sync resolved for (`python|platform`), for the installability rule.
         public var targets: [String]
+        /// Extras the selection asks for, by project (`pandas[performance]`).
+        public var extras: [String: [String]]
+        /// What the sync could not bring in, shown to reviewers until the next sync.
+        public var setAside: [SetAsideRelease]
 
-        public init(candidates: [Int64], policyDigest: String, policy: PolicySource?, targets: [String]) {
+        public init(
+            candidates: [Int64], policyDigest: String, policy: PolicySource?, targets: [String], extras: [String: [String]] = [:],
+            setAside: [SetAsideRelease] = []
+        ) {
             self.candidates = candidates
             self.policyDigest = policyDigest
             self.policy = policy
             self.targets = targets
+            self.extras = extras
+            self.setAside = setAside
         }
     }
 
@@ -63,17 +72,59 @@ public struct PublishState: Sendable {
     public var ecosystem: Ecosystem
     public var policyDigest: String
     public var targets: [String]
+    /// Extras the selection asks for, by project.
+    public var extras: [String: [String]]
     public var releases: [Release]
     public var overrides: [Override]
     public var revoked: Set<ReleaseKey>
 
-    public init(ecosystem: Ecosystem, policyDigest: String, targets: [String], releases: [Release], overrides: [Override], revoked: Set<ReleaseKey>) {
+    public init(
+        ecosystem: Ecosystem, policyDigest: String, targets: [String], extras: [String: [String]] = [:], releases: [Release], overrides: [Override],
+        revoked: Set<ReleaseKey>
+    ) {
         self.ecosystem = ecosystem
         self.policyDigest = policyDigest
         self.targets = targets
+        self.extras = extras
         self.releases = releases
         self.overrides = overrides
         self.revoked = revoked
+    }
+}
+
+/// A release (or a whole dependency) a sync could not bring in: which file, which check failed, and
+/// the error. It is never stored or served; its dependents are held back until it can be.
+public struct SetAsideRelease: Codable, Sendable, Hashable {
+    public var project: String
+    /// Empty when no version of the dependency could be resolved at all.
+    public var version: String
+    /// The file that failed, if one did.
+    public var filename: String?
+    /// The check that failed (`hash-mismatch`, `malformed-metadata`, `resolution`, …).
+    public var check: String
+    public var error: String
+    public var requiredBy: String
+
+    public init(project: String, version: String, filename: String?, check: String, error: String, requiredBy: String) {
+        self.project = project
+        self.version = version
+        self.filename = filename
+        self.check = check
+        self.error = error
+        self.requiredBy = requiredBy
+    }
+}
+
+/// Why the publish rule held back a release it would otherwise serve.
+public struct HeldRelease: Sendable, Hashable, Codable {
+    /// "its dependency lazy-importer>=0.1 is held for review (lazy-importer 0.1.0)".
+    public var reason: String
+    /// The project whose release is missing, when it is a dependency.
+    public var blockedBy: String?
+
+    public init(reason: String, blockedBy: String?) {
+        self.reason = reason
+        self.blockedBy = blockedBy
     }
 }
 
@@ -83,9 +134,9 @@ public struct PublishPlan: Sendable {
     public var files: Set<Int64>
     public var yanking: [Int64: String]
     public var decisions: [ReleaseKey: Decision]
-    public var held: [ReleaseKey: String]
+    public var held: [ReleaseKey: HeldRelease]
 
-    public init(files: Set<Int64> = [], yanking: [Int64: String] = [:], decisions: [ReleaseKey: Decision] = [:], held: [ReleaseKey: String] = [:]) {
+    public init(files: Set<Int64> = [], yanking: [Int64: String] = [:], decisions: [ReleaseKey: Decision] = [:], held: [ReleaseKey: HeldRelease] = [:]) {
         self.files = files
         self.yanking = yanking
         self.decisions = decisions

@@ -93,12 +93,20 @@ public struct QueueEntry: Codable, Sendable {
     /// Requests the endpoint could not serve for this project.
     public let demand: Int
     public let lastRequested: Date?
-    /// Why it is queued: "policy" (verdict review) or "requested" (install misses).
+    /// Why it is queued: "policy" (verdict review), "requested" (install misses) or "set-aside" (the
+    /// last sync could not bring it in).
     public let reason: String
+    /// For a set-aside release: the check that failed and its error.
+    public let detail: String?
+    /// Releases held back until this one is served (they depend on it, directly or through others).
+    public let unblocks: [String]
 
     public init(
-        ecosystem: Ecosystem, project: String, version: String, verdict: Verdict, score: Double, demand: Int, lastRequested: Date?, reason: String
+        ecosystem: Ecosystem, project: String, version: String, verdict: Verdict, score: Double, demand: Int, lastRequested: Date?, reason: String,
+        detail: String? = nil, unblocks: [String] = []
     ) {
+        self.detail = detail
+        self.unblocks = unblocks
         self.ecosystem = ecosystem
         self.project = project
         self.version = version

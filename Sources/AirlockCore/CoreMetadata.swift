@@ -1,12 +1,37 @@
 /// A Python core metadata file (`METADATA` in a wheel, `PKG-INFO` in an sdist): RFC 822-style
-/// headers, some of them repeated (`Requires-Dist`, `Classifier`).
+/// headers, some of them repeated (`Requires-Dist`, `Classifier`), then an optional body (the long
+/// description). Read as pip reads it: LF, CRLF or CR line ends, folded (continued) headers, and a
+/// `Description` header that may itself span lines.
 public struct CoreMetadata: Sendable, Hashable {
     public let fields: [(String, String)]
 
+    /// Reads metadata bytes: UTF-8 as the spec says, or Latin-1 when they are not valid UTF-8
+    /// (old sdists), so no byte is silently replaced.
+    public init(bytes: [UInt8], source: String) throws {
+        let text = String(validating: bytes, as: UTF8.self) ?? String(bytes.map { Character(Unicode.Scalar($0)) })
+        try self.init(parsing: text, source: source)
+    }
+
     public init(parsing text: String, source: String) throws {
         var fields: [(String, String)] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // Split on unicode scalars: in Swift "\r\n" is one Character, so a Character-level split on "\n" misses it.
+        let scalars = text.unicodeScalars
+        var lines: [Substring.UnicodeScalarView] = []
+        var start = scalars.startIndex, i = scalars.startIndex
+        while i < scalars.endIndex {
+            let c = scalars[i]
+            if c == "\n" || c == "\r" {
+                lines.append(scalars[start..<i])
+                let next = scalars.index(after: i)
+                i = c == "\r" && next < scalars.endIndex && scalars[next] == "\n" ? scalars.index(after: next) : next
+                start = i
+            } else {
+                i = scalars.index(after: i)
+            }
+        }
+        lines.append(scalars[start..<scalars.endIndex])
+        for scalarLine in lines {
+            let line = Substring(scalarLine)
             if line.isEmpty { break }  // The body (long description) follows the first blank line.
             if line.first == " " || line.first == "\t" {
                 guard !fields.isEmpty else { throw AirlockError(.malformedMetadata, "\(source): continuation line before any header") }

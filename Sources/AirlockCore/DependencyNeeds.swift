@@ -4,6 +4,8 @@ public struct DependencyNeed: Sendable {
     public let project: String
     /// As declared, for messages (`lazy-importer>=0.1`, `rlang (>= 1.1.0)`).
     public let requirement: String
+    /// Extras of the dependency asked for (PyPI `dep[extra]`).
+    public let extras: Set<String>
     public let accepts: @Sendable (String) -> Bool
 }
 
@@ -46,13 +48,13 @@ public enum DependencyNeeds {
             return declared.compactMap { line in
                 guard let req = try? Requirement(parsing: line), applies(req, on: targets, extras: extras) else { return nil }
                 return DependencyNeed(
-                    project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)",
+                    project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)", extras: req.extras,
                     accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
             }
         case .cran:
             return declared.flatMap { (try? RDependency.parseField($0, source: "catalog")) ?? [] }
                 .filter { !RDependency.shippedWithR.contains($0.name) }
-                .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
+                .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, extras: [], accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
         }
     }
 }

@@ -5,7 +5,9 @@ public import Foundation
 /// The publish rule, the one definition of what a snapshot serves:
 /// the last sync's candidates the active policy approves (or serves yanked), plus the releases an
 /// approve override in force names, minus those a deny override in force names (a deny wins), minus
-/// revoked releases. An expired override no longer counts.
+/// revoked releases, minus every release that could not be installed from the snapshot: one whose
+/// dependencies (markers evaluated on the synced targets, with the extras asked for) no other served
+/// release satisfies. An expired override no longer counts.
 public enum PublishRule {
     public static func plan(_ state: PublishState, at now: Date) -> PublishPlan {
         var served: [ReleaseKey: PublishState.Release] = [:]
@@ -18,17 +20,74 @@ public enum PublishRule {
         }
         let active = state.overrides.filter { $0.isActive(at: now) }
             .sorted { ($0.action == .approve ? 0 : 1, $0.id) < ($1.action == .approve ? 0 : 1, $1.id) }
+        var decidedBy: [ReleaseKey: Override] = [:]
         for o in active {
             guard let range = try? VersionRange(o.versions, ecosystem: state.ecosystem) else { continue }
             for release in state.releases where release.key.project == o.project && range.contains(release.key.version) {
                 if o.action == .approve { served[release.key] = release } else { served[release.key] = nil }
                 plan.decisions[release.key] = o.decision
+                decidedBy[release.key] = o
             }
         }
         for key in state.revoked { served[key] = nil }
+        let yanked = Set(served.values.filter { r in r.files.contains { plan.yanking[$0] != nil } && decidedBy[r.key]?.action != .approve }.map(\.key))
+        plan.held = holdUninstallable(&served, yanked: yanked, state: state, decidedBy: decidedBy)
         plan.files = Set(served.values.flatMap(\.files))
         plan.yanking = plan.yanking.filter { plan.files.contains($0.key) }
         plan.decisions = plan.decisions.filter { served[$0.key] != nil }
         return plan
+    }
+
+    /// Takes out of `served`, until none is left, every release with a dependency no other served
+    /// (and not yanked) release satisfies, and says why, naming the release in the way when there is one.
+    static func holdUninstallable(
+        _ served: inout [ReleaseKey: PublishState.Release], yanked: Set<ReleaseKey>, state: PublishState, decidedBy: [ReleaseKey: Override]
+    ) -> [ReleaseKey: HeldRelease] {
+        let targets = DependencyNeeds.targets(state.targets)
+        var extras: [String: Set<String>] = state.extras.mapValues(Set.init)
+        for release in served.values {
+            for need in DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: []) where !need.extras.isEmpty {
+                extras[need.project, default: []].formUnion(need.extras)
+            }
+        }
+        let byProject = Dictionary(grouping: state.releases, by: \.key.project)
+        var held: [ReleaseKey: HeldRelease] = [:]
+        var changed = true
+        while changed {
+            changed = false
+            for release in served.values.sorted(by: { $0.key < $1.key }) {
+                let needs = DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: extras[release.key.project] ?? [])
+                for need in needs where need.project != release.key.project {
+                    let met = served.values.contains { $0.key.project == need.project && !yanked.contains($0.key) && need.accepts($0.key.version) }
+                    if met { continue }
+                    served[release.key] = nil
+                    held[release.key] = HeldRelease(
+                        reason: "its dependency \(need.requirement) \(why(need, byProject[need.project] ?? [], state: state, held: held, decidedBy: decidedBy))",
+                        blockedBy: need.project)
+                    changed = true
+                    break
+                }
+            }
+        }
+        return held
+    }
+
+    /// Why no served release meets a dependency, from the newest recorded version that would.
+    private static func why(
+        _ need: DependencyNeed, _ recorded: [PublishState.Release], state: PublishState, held: [ReleaseKey: HeldRelease], decidedBy: [ReleaseKey: Override]
+    ) -> String {
+        let matching = recorded.filter { need.accepts($0.key.version) }.sorted { VersionOrder.older($0.key.version, $1.key.version, state.ecosystem) }
+        guard let newest = matching.last else {
+            return recorded.isEmpty ? "is not in the mirror (missing upstream, or set aside by the sync)" : "has no mirrored version that fits"
+        }
+        let name = "(\(newest.key.project) \(newest.key.version))"
+        if state.revoked.contains(newest.key) { return "is revoked \(name)" }
+        if let o = decidedBy[newest.key], o.action == .deny { return "is denied by \(o.actor): \(o.reason) \(name)" }
+        if let h = held[newest.key] { return "is held back \(name): \(h.reason)" }
+        switch newest.decision?.verdict {
+        case .review: return "is held for review \(name)"
+        case .deny: return newest.decision?.serveYanked != nil ? "is served only as yanked \(name)" : "is denied by the policy \(name)"
+        default: return "is not served \(name)"
+        }
     }
 }

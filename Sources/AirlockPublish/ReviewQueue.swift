@@ -9,15 +9,35 @@ public struct ReviewQueue: Sendable {
 
     public init(catalog: any ReviewCatalog) { self.catalog = catalog }
 
-    /// Releases the policy held for review and projects clients asked for that the catalog knows but
-    /// no snapshot serves, by demand, then by risk (lowest score first).
+    /// Releases the policy held for review, projects clients asked for that the catalog knows but no
+    /// snapshot serves, and what the last sync set aside, by demand, then by risk (lowest score first).
+    /// Each entry lists the releases held back until it is served, so one approval can unblock a chain.
     public func entries() throws -> [QueueEntry] {
         let demand = Dictionary(grouping: try catalog.misses(nil), by: { "\($0.ecosystem.rawValue)/\($0.project)" })
         var out: [QueueEntry] = []
         for ecosystem in Ecosystem.allCases {
+            let held = try catalog.heldReleases(ecosystem)
+            func unblocks(_ project: String) -> [String] {
+                var found: [String] = [], frontier = [project], seen: Set<String> = [project]
+                while let next = frontier.popLast() {
+                    for (key, h) in held where h.blockedBy == next {
+                        found.append(key.description)
+                        if seen.insert(key.project).inserted { frontier.append(key.project) }
+                    }
+                }
+                return found.sorted()
+            }
+            for s in try catalog.setAside(ecosystem) {
+                out.append(
+                    QueueEntry(
+                        ecosystem: ecosystem, project: s.project, version: s.version, verdict: .review, score: 0, demand: 0, lastRequested: nil,
+                        reason: "set-aside", detail: "\(s.check): \(s.error)", unblocks: unblocks(s.project)))
+            }
             for project in try catalog.projectsToReview(ecosystem) {
                 let releases = try catalog.releaseReviews(ecosystem, project: project)
-                guard !releases.contains(where: \.served) else { continue }
+                let blocking = unblocks(project)
+                // A project with a served version waits only if a newer one holds others back.
+                guard !releases.contains(where: \.served) || !blocking.isEmpty else { continue }
                 guard let held = releases.last(where: { $0.decision?.verdict == .review && $0.revocation == nil }) ?? releases.last(where: { $0.revocation == nil })
                 else { continue }
                 let asked = demand["\(ecosystem.rawValue)/\(project)"] ?? []
@@ -25,7 +45,7 @@ public struct ReviewQueue: Sendable {
                     QueueEntry(
                         ecosystem: ecosystem, project: project, version: held.version, verdict: held.decision?.verdict ?? .review,
                         score: held.decision?.score ?? 0, demand: asked.reduce(0) { $0 + $1.count }, lastRequested: asked.map(\.lastSeen).max(),
-                        reason: held.decision?.verdict == .review ? "policy" : "requested"))
+                        reason: held.decision?.verdict == .review ? "policy" : "requested", unblocks: blocking))
             }
         }
         return out.sorted { ($0.demand, -$0.score, $0.project) > ($1.demand, -$1.score, $1.project) }

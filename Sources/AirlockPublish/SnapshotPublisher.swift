@@ -7,6 +7,8 @@ import Foundation
 public struct Publication: Sendable {
     public var snapshot: Snapshot
     public var manifest: String
+    /// Releases the rule held back because they could not be installed from the snapshot.
+    public var held: [ReleaseKey: HeldRelease]
 }
 
 /// The only code that turns verdicts, overrides in force and revocations into a snapshot and its
@@ -28,10 +30,12 @@ public struct SnapshotPublisher: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
         var path = ""
+        var held: [ReleaseKey: HeldRelease] = [:]
         let snapshot = try catalog.publish(request, rule: { PublishRule.plan($0, at: request.at) }) { snapshot, files, plan in
             path = try manifests.write(snapshot, files: files, decisions: plan.decisions)
+            held = plan.held
         }
-        return Publication(snapshot: snapshot, manifest: path)
+        return Publication(snapshot: snapshot, manifest: path, held: held)
     }
 
     /// Publishes the stored state again, as a review act (or an expiry) changed it.

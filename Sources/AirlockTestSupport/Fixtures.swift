@@ -31,11 +31,21 @@ public struct PackageSpec: Encodable, Sendable {
     public var author: String?
     public var author_email: String?
     public var payload_kib: Int?
+    public var license: String?
+    public var license_expression: String?
+    public var classifiers: [String]?
+    /// "crlf" writes the wheel's METADATA with CRLF line ends.
+    public var line_endings: String?
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
-        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil
+        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil, licenseExpression: String? = nil,
+        classifiers: [String]? = nil, lineEndings: String? = nil
     ) {
+        self.license = license
+        self.license_expression = licenseExpression
+        self.classifiers = classifiers
+        self.line_endings = lineEndings
         self.payload_kib = payloadKiB
         self.name = name
         self.version = version

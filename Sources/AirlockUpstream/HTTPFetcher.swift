@@ -17,6 +17,14 @@ public struct HTTPResponse: Sendable {
 }
 
 /// A finished download: what was written to the destination file.
+/// The status an upstream answered, carried as the cause of an `.upstreamStatus` error.
+public struct HTTPStatus: Error, Sendable, Hashable {
+    public let code: Int
+
+    /// Worth retrying: server errors (but 501), 408 and 429.
+    public var isTransient: Bool { (500..<600).contains(code) && code != 501 || code == 408 || code == 429 }
+}
+
 public struct DownloadResult: Sendable {
     public let size: Int64
     public let digest: Digest
@@ -73,15 +81,13 @@ public final class HTTPFetcher: Sendable {
     }
 
     private static func statusError(_ url: String, _ outcome: TransferOutcome) -> AirlockError {
-        AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)")
+        AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)", underlying: HTTPStatus(code: outcome.status))
     }
 
     private static func isTransient(_ error: AirlockError) -> Bool {
         if error.code == .network || error.code == .truncated { return true }
-        if error.code == .upstreamStatus {
-            for s in ["HTTP 5", "HTTP 429", "HTTP 408"] where error.message.contains(s) && !error.message.contains("HTTP 501") { return true }
-        }
-        return false
+        guard let status = error.underlying as? HTTPStatus else { return false }
+        return status.isTransient
     }
 
     private func withRetries<T>(_ url: String, _ body: () async throws -> T) async throws -> T {

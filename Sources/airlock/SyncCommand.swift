@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
 import AirlockSync
@@ -68,12 +69,9 @@ struct SyncPyPI: AsyncParsableCommand {
                 upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,
                 maxConnections: connections)
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
-            if json {
-                try printJSON(report)
-            } else {
-                print(
-                    "published pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
-                        + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s")
+            try finish(report, json: json) {
+                "published pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
+                    + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
             }
         }
     }
@@ -125,14 +123,32 @@ struct SyncCRAN: AsyncParsableCommand {
             let options = CRANSyncOptions(
                 upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
             let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))
-            if json {
-                try printJSON(report)
-            } else {
-                print(
-                    "published cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
-                        + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s")
+            try finish(report, json: json) {
+                "published cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
+                    + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
             }
         }
+    }
+}
+
+/// Exit status of a sync that published but set releases aside: a scheduler must notice.
+let setAsideExitCode: Int32 = 3
+
+/// Prints a sync's report (JSON, or the summary line with what was held and set aside) and exits
+/// with `setAsideExitCode` when anything was set aside.
+func finish(_ report: SyncReport, json: Bool, summary: () -> String) throws {
+    if json {
+        try printJSON(report)
+    } else {
+        print(summary())
+        for (release, why) in report.held.sorted(by: { $0.key < $1.key }) { print("  held: \(release): \(why)") }
+        for s in report.setAside {
+            print("  set aside: \(s.project)\(s.version.isEmpty ? "" : " \(s.version)")\(s.filename.map { " (\($0))" } ?? ""): \(s.check): \(s.error)")
+        }
+    }
+    if !report.setAside.isEmpty {
+        FileHandle.standardError.write(Data("error: \(report.setAside.count) release(s) set aside; the rest was published (exit \(setAsideExitCode))\n".utf8))
+        throw ExitCode(setAsideExitCode)
     }
 }
 

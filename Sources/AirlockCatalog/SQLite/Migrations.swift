@@ -178,7 +178,28 @@ enum Migrations {
                     ecosystem TEXT PRIMARY KEY,
                     policy_digest TEXT NOT NULL,
                     targets TEXT NOT NULL,
+                    extras TEXT NOT NULL DEFAULT '{}',
                     synced_at TEXT NOT NULL
+                );
+                -- What the last sync of an ecosystem could not bring in, with the check that failed.
+                CREATE TABLE set_aside (
+                    ecosystem TEXT NOT NULL,
+                    project TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    filename TEXT,
+                    "check" TEXT NOT NULL,
+                    error TEXT NOT NULL,
+                    required_by TEXT NOT NULL,
+                    at TEXT NOT NULL
+                );
+                -- Releases the last publication held back because they could not be installed, with why.
+                CREATE TABLE held (
+                    ecosystem TEXT NOT NULL,
+                    project TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    blocked_by TEXT,
+                    PRIMARY KEY (ecosystem, project, version)
                 );
                 -- Catalogs from before: the latest snapshot's releases are the candidates, its policy the active one,
                 -- and what it served yanked was a decision to serve yanked.

@@ -229,6 +229,26 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
+    public func heldReleases(_ ecosystem: Ecosystem) throws -> [ReleaseKey: HeldRelease] {
+        try read { db in
+            var out: [ReleaseKey: HeldRelease] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM held WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
+                out[ReleaseKey(row["project"], row["version"])] = HeldRelease(reason: row["reason"], blockedBy: row["blocked_by"])
+            }
+            return out
+        }
+    }
+
+    public func setAside(_ ecosystem: Ecosystem) throws -> [SetAsideRelease] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM set_aside WHERE ecosystem = ? ORDER BY project, version", arguments: [ecosystem.rawValue]).map {
+                SetAsideRelease(
+                    project: $0["project"], version: $0["version"], filename: $0["filename"], check: $0["check"], error: $0["error"],
+                    requiredBy: $0["required_by"])
+            }
+        }
+    }
+
     public func syncTargets(_ ecosystem: Ecosystem) throws -> [String] {
         try read { db in
             try decodeJSON(

@@ -119,6 +119,12 @@ extension SQLiteCatalog: PublishCatalog {
                     """,
                 arguments: [id])
             try db.execute(sql: "DROP TABLE publishing")
+            try db.execute(sql: "DELETE FROM held WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+            for (key, why) in plan.held {
+                try db.execute(
+                    sql: "INSERT INTO held (ecosystem, project, version, reason, blocked_by) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [ecosystem.rawValue, key.project, key.version, why.reason, why.blockedBy])
+            }
             let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: state.policyDigest, distributionCount: plan.files.count)
             try Self.appendAudit(
                 db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(id)",
@@ -144,10 +150,17 @@ extension SQLiteCatalog: PublishCatalog {
         }
         try db.execute(
             sql: """
-                INSERT INTO ecosystem_state (ecosystem, policy_digest, targets, synced_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (ecosystem) DO UPDATE SET policy_digest = excluded.policy_digest, targets = excluded.targets, synced_at = excluded.synced_at
+                INSERT INTO ecosystem_state (ecosystem, policy_digest, targets, extras, synced_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (ecosystem) DO UPDATE SET policy_digest = excluded.policy_digest, targets = excluded.targets, extras = excluded.extras,
+                    synced_at = excluded.synced_at
                 """,
-            arguments: [ecosystem.rawValue, sync.policyDigest, try encodeJSON(sync.targets), Timestamp.format(at)])
+            arguments: [ecosystem.rawValue, sync.policyDigest, try encodeJSON(sync.targets), try encodeJSON(sync.extras), Timestamp.format(at)])
+        try db.execute(sql: "DELETE FROM set_aside WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+        for s in sync.setAside {
+            try db.execute(
+                sql: "INSERT INTO set_aside (ecosystem, project, version, filename, \"check\", error, required_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [ecosystem.rawValue, s.project, s.version, s.filename, s.check, s.error, s.requiredBy, Timestamp.format(at)])
+        }
         try db.execute(sql: "DELETE FROM candidate WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
         for id in Set(sync.candidates) {
             try db.execute(sql: "INSERT INTO candidate (ecosystem, release_id) VALUES (?, ?)", arguments: [ecosystem.rawValue, id])
@@ -158,11 +171,12 @@ extension SQLiteCatalog: PublishCatalog {
     /// their decisions under the active policy, files and dependencies; all overrides; revocations.
     static func publishState(_ db: Database, _ ecosystem: Ecosystem) throws -> PublishState {
         let e = ecosystem.rawValue
-        guard let stateRow = try Row.fetchOne(db, sql: "SELECT policy_digest, targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [e]) else {
+        guard let stateRow = try Row.fetchOne(db, sql: "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = ?", arguments: [e]) else {
             throw AirlockError(.notFound, "no \(e) snapshot has been published yet; run a sync first")
         }
         let policyDigest: String = stateRow["policy_digest"]
         let targets = try decodeJSON([String].self, stateRow["targets"], table: "ecosystem_state", key: e) ?? []
+        let extras = try decodeJSON([String: [String]].self, stateRow["extras"], table: "ecosystem_state", key: e) ?? [:]
         let publishable = """
             SELECT r.id FROM release r JOIN project p ON p.id = r.project_id
             WHERE p.ecosystem = ?1 AND (r.id IN (SELECT release_id FROM candidate WHERE ecosystem = ?1)
@@ -198,7 +212,7 @@ extension SQLiteCatalog: PublishCatalog {
         let revoked = Set(
             try Row.fetchAll(db, sql: "SELECT project, version FROM revocation WHERE ecosystem = ?", arguments: [e]).map { ReleaseKey($0["project"], $0["version"]) })
         return PublishState(
-            ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, releases: releases, overrides: try overrides(db, ecosystem, project: nil),
+            ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, extras: extras, releases: releases, overrides: try overrides(db, ecosystem, project: nil),
             revoked: revoked)
     }
 }

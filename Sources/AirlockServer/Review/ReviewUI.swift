@@ -193,10 +193,11 @@ struct ReviewUI {
             """
             <tr><td>\(e.ecosystem.rawValue)</td><td><a href="/ui/projects/\(e.ecosystem.rawValue)/\(esc(e.project))">\(esc(e.project))</a></td>
             <td>\(esc(e.version))</td><td class=\(e.verdict.rawValue)>\(e.verdict.rawValue)</td><td>\(Int(e.score))</td><td>\(e.demand)</td>
-            <td>\(e.lastRequested.map(Timestamp.format) ?? "")</td><td>\(e.reason)</td></tr>
+            <td>\(e.lastRequested.map(Timestamp.format) ?? "")</td><td>\(e.reason)\(e.detail.map { ": " + esc($0) } ?? "")</td>
+            <td>\(e.unblocks.map(esc).joined(separator: ", "))</td></tr>
             """
         }
-        return "<table id=queue><tr><th>Ecosystem</th><th>Project</th><th>Version</th><th>Verdict</th><th>Score</th><th>Requests</th><th>Last requested</th><th>Why</th></tr>"
+        return "<table id=queue><tr><th>Ecosystem</th><th>Project</th><th>Version</th><th>Verdict</th><th>Score</th><th>Requests</th><th>Last requested</th><th>Why</th><th>Held until it is served</th></tr>"
             + rows.joined() + "</table>"
     }
 

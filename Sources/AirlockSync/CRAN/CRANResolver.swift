@@ -68,7 +68,9 @@ struct CRANResolver: ResolverAdapter {
 
     func key(_ want: Want<RDependency>) -> String { "\(want.requirement)|\(want.count)" }
 
-    func releaseKey(_ release: CRANRelease) -> String { release.tarball.url }
+    func project(_ want: Want<RDependency>) -> String { want.requirement.name }
+
+    func describe(_ c: Candidate, _ want: Want<RDependency>) -> (version: String, filename: String?) { (c.tarball.version.description, c.tarball.filename) }
 
     func passes(_ release: CRANRelease) -> Bool { passesPolicy(release) }
 

@@ -58,13 +58,17 @@ public struct CRANSync: Sendable {
         let adapter = CRANResolver(upstream: upstream, tarballs: tarballs, withSuggests: options.withSuggests, logger: logger) { release in
             evaluator.evaluate(release.facts(), at: started).verdict == .approve
         }
-        let releases = try await ClosureResolver(adapter: adapter, logger: logger).resolve(
-            selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerPackage) })
+        let pipeline = context.pipeline(.cran)
+        let (releases, setAside) = try await pipeline.resolveInstallable(
+            adapter, selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerPackage) }, targets: [], extras: [:]
+        ) { ($0, []) }
         progress.finish()
 
-        let publication = try context.pipeline(.cran).recordAndPublish(releases, targets: [], at: Date())
+        let publication = try pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
         let report = SyncReport(
-            snapshot: publication.snapshot, manifest: publication.manifest, projects: Set(releases.map(\.tarball.package)).count,
+            snapshot: publication.snapshot, manifest: publication.manifest, setAside: setAside,
+            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
+            projects: Set(releases.map(\.tarball.package)).count,
             releases: releases.count, files: releases.count, downloaded: await tarballs.counts.downloaded, reused: await tarballs.counts.reused,
             indexRequests: 0, indexNotModified: 0, seconds: Date().timeIntervalSince(started))
         logger.info(

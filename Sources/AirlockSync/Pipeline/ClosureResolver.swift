@@ -1,4 +1,6 @@
+import AirlockCatalog
 import AirlockCore
+import AirlockUpstream
 import Logging
 
 /// A requirement the closure must satisfy, with where it came from and how many versions it keeps.
@@ -19,33 +21,46 @@ struct Want<Requirement: Sendable & CustomStringConvertible>: Sendable {
 protocol ResolverAdapter: Sendable {
     associatedtype Requirement: Sendable & CustomStringConvertible
     associatedtype Candidate: Sendable
-    associatedtype Release: Sendable
+    associatedtype Release: SyncedRelease
 
     /// Identifies a want, so equal wants are resolved once.
     func key(_ want: Want<Requirement>) -> String
+    /// The project a want names (normalized), for what is set aside.
+    func project(_ want: Want<Requirement>) -> String
     /// The versions matching the want that the targets can install, newest first. Throws, naming the
     /// requirement and its requirer, when the upstream has none (an optional want gets an empty list).
     func candidates(_ want: Want<Requirement>) async throws -> [Candidate]
+    /// The release a candidate is, as `project`, `version` and the file that would be read, for what is set aside.
+    func describe(_ candidate: Candidate, _ want: Want<Requirement>) -> (version: String, filename: String?)
     /// Reads a candidate: the release as it will be recorded, and the wants it brings in.
     func examine(_ candidate: Candidate, _ want: Want<Requirement>) async throws -> (Release, [Want<Requirement>])
     /// Whether the policy would serve the release (judged on what is known before recording).
     func passes(_ release: Release) -> Bool
-    /// Identifies a release, so one required twice is recorded once.
-    func releaseKey(_ release: Release) -> String
 }
 
 /// Follows requirements level by level to the full closure, the same way for every ecosystem.
 /// Each requirement keeps its newest `count` versions that pass the policy; versions that do not pass
 /// are recorded (and decided) but bring nothing in, and up to `maxHeldBack` of them are examined past
-/// the wanted count, so the index carries the newest version that passes.
+/// the wanted count, so the index carries the newest version that passes. A version whose file cannot
+/// be fetched, verified or read, and a dependency the upstream does not have, are set aside (logged
+/// and returned), never fatal: the rest of the closure goes on. Versions in `excluded` (held back by
+/// an earlier round, say) count as not passing.
 struct ClosureResolver<Adapter: ResolverAdapter> {
     let adapter: Adapter
     let logger: Logger
+    let excluded: Set<ReleaseKey>
+    let setAside = SetAsideLog()
     static var maxHeldBack: Int { 5 }
 
+    init(adapter: Adapter, logger: Logger, excluded: Set<ReleaseKey> = []) {
+        self.adapter = adapter
+        self.logger = logger
+        self.excluded = excluded
+    }
+
     func resolve(_ top: [Want<Adapter.Requirement>]) async throws -> [Adapter.Release] {
-        var releases: [String: Adapter.Release] = [:]
-        var order: [String] = []
+        var releases: [ReleaseKey: Adapter.Release] = [:]
+        var order: [ReleaseKey] = []
         var seen = Set<String>()
         var level = top
         while !level.isEmpty {
@@ -58,10 +73,9 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
             }
             var next: [Want<Adapter.Requirement>] = []
             for (release, deps) in results {
-                let key = adapter.releaseKey(release)
-                if releases[key] == nil {
-                    releases[key] = release
-                    order.append(key)
+                if releases[release.key] == nil {
+                    releases[release.key] = release
+                    order.append(release.key)
                 }
                 next += deps
             }
@@ -72,14 +86,30 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
 
     /// Picks the versions a requirement keeps and the requirements each of them brings in.
     private func select(_ want: Want<Adapter.Requirement>) async throws -> [(Adapter.Release, [Want<Adapter.Requirement>])] {
+        let candidates: [Adapter.Candidate]
+        do {
+            candidates = try await adapter.candidates(want)
+        } catch let e as AirlockError where !want.origin.isSelection && e.code == .resolution {
+            await setAside(SetAsideRelease(project: adapter.project(want), version: "", filename: nil, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
+            return []
+        }
         var out: [(Adapter.Release, [Want<Adapter.Requirement>])] = []
-        var passing = 0
-        for candidate in try await adapter.candidates(want) {
-            let (release, deps) = try await adapter.examine(candidate, want)
-            let passed = adapter.passes(release)
+        var passing = 0, examined = 0
+        for candidate in candidates {
+            if want.count > 0 && (passing >= want.count || examined >= want.count + Self.maxHeldBack) { break }
+            examined += 1
+            let release: Adapter.Release, deps: [Want<Adapter.Requirement>]
+            do {
+                (release, deps) = try await adapter.examine(candidate, want)
+            } catch let e as AirlockError where e.setsAsideRelease {
+                let (version, filename) = adapter.describe(candidate, want)
+                await setAside(SetAsideRelease(
+                    project: adapter.project(want), version: version, filename: filename, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
+                continue
+            }
+            let passed = !excluded.contains(release.key) && adapter.passes(release)
             out.append((release, passed ? deps : []))
             if passed { passing += 1 }
-            if want.count > 0 && (passing >= want.count || out.count >= want.count + Self.maxHeldBack) { break }
         }
         if passing == 0 && !out.isEmpty {
             logger.warning(
@@ -87,5 +117,33 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
                 metadata: ["requirement": "\(want.requirement)", "required_by": "\(want.origin)", "examined": "\(out.count)"])
         }
         return out
+    }
+
+    private func setAside(_ entry: SetAsideRelease) async {
+        logger.error(
+            "set aside", metadata: ["project": "\(entry.project)", "version": "\(entry.version)", "check": "\(entry.check)", "error": "\(entry.error)"])
+        await setAside.add(entry)
+    }
+}
+
+/// What a sync set aside, collected from concurrent resolution and fetching.
+actor SetAsideLog {
+    private(set) var entries: [SetAsideRelease] = []
+
+    func add(_ entry: SetAsideRelease) {
+        if !entries.contains(entry) { entries.append(entry) }
+    }
+}
+
+extension AirlockError {
+    /// Errors that condemn one release (or one file of it), not the sync: bad bytes, a hostile or
+    /// unreadable archive, a file the upstream no longer has. Network trouble is not among them: a
+    /// sync that cannot reach its upstream fails whole and publishes nothing.
+    var setsAsideRelease: Bool {
+        switch code {
+        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive: return true
+        case .upstreamStatus: return (underlying as? HTTPStatus)?.isTransient == false
+        default: return false
+        }
     }
 }

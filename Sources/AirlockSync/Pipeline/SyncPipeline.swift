@@ -39,7 +39,48 @@ struct SyncPipeline {
     let evaluator: any ReleaseEvaluator
     let logger: Logger
 
-    func recordAndPublish<R: SyncedRelease>(_ releases: [R], targets: [String], at now: Date) throws -> Publication {
+    /// Resolves the closure, fetches it (`fetch` returns what it stored and what it set aside), and
+    /// resolves again without the releases that were set aside or could not be installed from what
+    /// the policy passes, so the newest installable version of each requirement is the one kept.
+    func resolveInstallable<A: ResolverAdapter>(
+        _ adapter: A, _ top: [Want<A.Requirement>], targets: [String], extras: [String: [String]],
+        fetch: ([A.Release]) async throws -> (releases: [A.Release], setAside: [SetAsideRelease])
+    ) async throws -> (releases: [A.Release], setAside: [SetAsideRelease]) {
+        var excluded = Set<ReleaseKey>()
+        var setAside = Set<SetAsideRelease>()
+        for round in 1... {
+            let resolver = ClosureResolver(adapter: adapter, logger: logger, excluded: excluded)
+            let (releases, failed) = try await fetch(try await resolver.resolve(top))
+            setAside.formUnion(await resolver.setAside.entries + failed)
+            let failedKeys = Set(failed.map { ReleaseKey($0.project, $0.version) })
+            let passing = Set(releases.filter { adapter.passes($0) }.map(\.key)).subtracting(excluded).subtracting(failedKeys)
+            let held = Self.uninstallable(releases, passing: passing, ecosystem: ecosystem, targets: targets, extras: extras)
+            let newly = held.union(failedKeys).subtracting(excluded)
+            if newly.isEmpty || round == 4 { return (releases, setAside.sorted { ($0.project, $0.version) < ($1.project, $1.version) }) }
+            logger.info("resolving again without releases that cannot be installed", metadata: ["round": "\(round + 1)", "held": "\(newly.count)"])
+            excluded.formUnion(newly)
+        }
+        fatalError("unreachable")
+    }
+
+    /// The releases among `passing` the publish rule would hold back as not installable.
+    static func uninstallable<R: SyncedRelease>(
+        _ releases: [R], passing: Set<ReleaseKey>, ecosystem: Ecosystem, targets: [String], extras: [String: [String]]
+    ) -> Set<ReleaseKey> {
+        let approve = Decision(verdict: .approve, score: 100, factors: [], policyDigest: "simulation")
+        let hold = Decision(verdict: .review, score: 0, factors: [], policyDigest: "simulation")
+        let state = PublishState(
+            ecosystem: ecosystem, policyDigest: "simulation", targets: targets, extras: extras,
+            releases: releases.enumerated().map { i, r in
+                PublishState.Release(
+                    id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)], requires: r.requiresDist ?? [])
+            }, overrides: [], revoked: [])
+        return Set(PublishRule.plan(state, at: Date()).held.keys)
+    }
+
+    func recordAndPublish<R: SyncedRelease>(
+        _ releases: [R], targets: [String], extras: [String: [String]] = [:], setAside: [SetAsideRelease] = [], at now: Date
+    ) throws -> Publication {
         let changes = Self.newMaintainerEmails(releases)
         let byEmail = Self.projectsByEmail(releases, recorded: try catalog.projectEmails(ecosystem))
         var dependents: [String: Int] = [:]
@@ -57,7 +98,9 @@ struct SyncPipeline {
         return try publisher.publish(
             PublishRequest(
                 ecosystem: ecosystem, actor: "sync", at: now,
-                sync: .init(candidates: recorded.map(\.releaseID), policyDigest: evaluator.policyDigest, policy: policy, targets: targets)))
+                sync: .init(
+                    candidates: recorded.map(\.releaseID), policyDigest: evaluator.policyDigest, policy: policy, targets: targets, extras: extras,
+                    setAside: setAside)))
     }
 
     /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored
@@ -82,12 +125,14 @@ struct SyncPipeline {
         return out
     }
 
-    /// Runs `fetch` over every item, `parallel` at once; reports every failure, not just the first.
+    /// Runs `fetch` over every item, `parallel` at once. Failures that condemn one file are returned
+    /// by key; any other failure (the upstream unreachable) fails the sync, naming every failed file.
     static func fetchEach<Item: Sendable, Result: Sendable>(
         _ items: [Item], parallel: Int, progress: SyncProgress, logger: Logger, key: @escaping @Sendable (Item) -> String,
         fetch: @escaping @Sendable (Item) async throws -> Result
-    ) async throws -> [String: Result] {
+    ) async throws -> (done: [String: Result], setAside: [String: AirlockError]) {
         var done: [String: Result] = [:]
+        var setAside: [String: AirlockError] = [:]
         var failures: [String] = []
         try await withThrowingTaskGroup(of: (String, Swift.Result<Result, AirlockError>).self) { group in
             var pending = items[...]
@@ -106,9 +151,12 @@ struct SyncPipeline {
                 progress.fileDone()
                 switch result {
                 case .success(let s): done[url] = s
+                case .failure(let e) where e.setsAsideRelease:
+                    setAside[url] = e
+                    logger.error("file set aside", metadata: ["url": "\(url)", "check": "\(e.code)", "error": "\(e.message)"])
                 case .failure(let e):
                     failures.append(e.message)
-                    logger.error("file rejected", metadata: ["url": "\(url)", "error": "\(e.message)"])
+                    logger.error("file could not be fetched", metadata: ["url": "\(url)", "error": "\(e.message)"])
                 }
                 startNext()
             }
@@ -116,7 +164,7 @@ struct SyncPipeline {
         if !failures.isEmpty {
             throw AirlockError(.network, "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
         }
-        return done
+        return (done, setAside)
     }
 }
 

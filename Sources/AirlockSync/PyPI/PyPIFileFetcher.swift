@@ -70,7 +70,7 @@ struct PyPIFileFetcher: Sendable {
             let member = kind == .wheelMetadata ? "*.dist-info/METADATA" : "PKG-INFO"
             throw AirlockError(.malformedMetadata, "\(file.filename) has no \(member); it is not a valid \(kind == .wheelMetadata ? "wheel" : "sdist")")
         }
-        let metadata = try CoreMetadata(parsing: String(decoding: bytes, as: UTF8.self), source: "\(file.filename): \(report.metadataMember ?? "")")
+        let metadata = try CoreMetadata(bytes: bytes, source: "\(file.filename): \(report.metadataMember ?? "")")
         if ProjectName.normalize(metadata.name) != project.normalized {
             throw AirlockError(.malformedMetadata, "\(file.filename): its metadata names project '\(metadata.name)', not '\(project.display)'")
         }

@@ -85,7 +85,11 @@ struct PyPIResolver: ResolverAdapter {
         return "\(r.name.normalized)|\(r.specifier)|\(r.extras.sorted())|\(want.count)"
     }
 
-    func releaseKey(_ release: ResolvedRelease) -> String { "\(release.project.normalized)==\(release.version)" }
+    func project(_ want: Want<Requirement>) -> String { want.requirement.name.normalized }
+
+    func describe(_ c: Candidate, _ want: Want<Requirement>) -> (version: String, filename: String?) {
+        (c.version.description, c.files.first { $0.hasCoreMetadata }?.filename ?? c.files.first?.filename)
+    }
 
     func passes(_ release: ResolvedRelease) -> Bool { passesPolicy(release) }
 
@@ -151,7 +155,7 @@ struct PyPIResolver: ResolverAdapter {
             bytes = try await self.files.ensure(file, project: project).metadata ?? []
             source = file.filename
         }
-        return try CoreMetadata(parsing: String(decoding: bytes, as: UTF8.self), source: source)
+        return try CoreMetadata(bytes: bytes, source: source)
     }
 
     /// First and last upload over every version the upstream lists, and how many versions there are.

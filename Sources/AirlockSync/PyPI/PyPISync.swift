@@ -29,6 +29,10 @@ public struct PyPISyncOptions: Sendable {
 public struct SyncReport: Codable, Sendable {
     public var snapshot: Snapshot
     public var manifest: String
+    /// Releases (or dependencies) the sync could not bring in, with the check that failed.
+    public var setAside: [SetAsideRelease]
+    /// Releases held back because they could not be installed from the snapshot, with why.
+    public var held: [String: String]
     public var projects: Int
     public var releases: Int
     public var files: Int
@@ -104,23 +108,42 @@ public struct PyPISync: Sendable {
             // Judged before download, on what the index says; the recorded decision uses the stored files.
             evaluator.evaluate(release.facts(), at: started).verdict == .approve
         }
-        var releases = try await ClosureResolver(adapter: adapter, logger: logger).resolve(
-            selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerRequirement) })
+        let pipeline = context.pipeline(.pypi)
+        let targets = options.environments.map(DependencyNeeds.stored)
+        let extras = Dictionary(selection.map { ($0.name.normalized, $0.extras.sorted()) }, uniquingKeysWith: { Array(Set($0 + $1)).sorted() })
+        var fileCount = 0
+        let (releases, setAside) = try await pipeline.resolveInstallable(
+            adapter, selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerRequirement) }, targets: targets, extras: extras
+        ) { resolved in
+            let allFiles = resolved.flatMap { r in r.upstreamFiles.map { (r.project, $0) } }
+            fileCount = allFiles.count
+            progress.phase("fetching", total: allFiles.count)
+            let (stored, failed) = try await SyncPipeline.fetchEach(
+                allFiles, parallel: options.maxConnections * 2, progress: progress, logger: logger, key: { $0.1.url }
+            ) { project, file in try await files.ensure(file, project: project) }
+            progress.finish()
+            var kept: [ResolvedRelease] = []
+            var setAside: [SetAsideRelease] = []
+            for var r in resolved {
+                if let (file, error) = r.upstreamFiles.lazy.compactMap({ f in failed[f.url].map { (f, $0) } }).first {
+                    setAside.append(
+                        SetAsideRelease(
+                            project: r.project.normalized, version: r.version.description, filename: file.filename, check: error.code.name, error: error.message,
+                            requiredBy: r.selectedBy))
+                    continue
+                }
+                r.stored = Dictionary(uniqueKeysWithValues: r.upstreamFiles.map { ($0.url, stored[$0.url]!) })
+                kept.append(r)
+            }
+            return (kept, setAside)
+        }
 
-        let allFiles = releases.flatMap { r in r.upstreamFiles.map { (r.project, $0) } }
-        progress.phase("fetching", total: allFiles.count)
-        let stored = try await SyncPipeline.fetchEach(
-            allFiles, parallel: options.maxConnections * 2, progress: progress, logger: logger, key: { $0.1.url }
-        ) { project, file in try await files.ensure(file, project: project) }
-        progress.finish()
-        for i in releases.indices { releases[i].stored = Dictionary(uniqueKeysWithValues: releases[i].upstreamFiles.map { ($0.url, stored[$0.url]!) }) }
-
-        let publication = try context.pipeline(.pypi).recordAndPublish(
-            releases, targets: options.environments.map(DependencyNeeds.stored), at: Date())
+        let publication = try pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         let counts = upstream.requestCounts
         let report = SyncReport(
-            snapshot: publication.snapshot, manifest: publication.manifest, projects: Set(releases.map(\.project)).count, releases: releases.count,
-            files: allFiles.count, downloaded: await files.counts.downloaded, reused: await files.counts.reused,
+            snapshot: publication.snapshot, manifest: publication.manifest, setAside: setAside,
+            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
+            projects: Set(releases.map(\.project)).count, releases: releases.count, files: fileCount, downloaded: await files.counts.downloaded, reused: await files.counts.reused,
             indexRequests: counts.requests, indexNotModified: counts.notModified, seconds: Date().timeIntervalSince(started))
         logger.info(
             "snapshot published",

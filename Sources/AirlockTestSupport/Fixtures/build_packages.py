@@ -35,6 +35,10 @@ def metadata_text(p):
         f"Author-email: {p.get('author_email', 'author@example.org')}",
         f"License: {p.get('license', 'MIT')}",
     ]
+    if p.get("license_expression"):
+        lines.append(f"License-Expression: {p['license_expression']}")
+    for c in p.get("classifiers", []):
+        lines.append(f"Classifier: {c}")
     if p.get("requires_python"):
         lines.append(f"Requires-Python: {p['requires_python']}")
     for r in p.get("requires", []):
@@ -64,6 +68,8 @@ def build_wheel(p, outdir):
         meta = metadata_text(p)
         if hostile == "wrong-name":
             meta = meta.replace(f"Name: {p['name']}", "Name: somebody-else")
+        if p.get("line_endings") == "crlf":
+            meta = meta.replace("\n", "\r\n")
         files[f"{distinfo}/METADATA"] = meta.encode()
     files[f"{distinfo}/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: airlock-tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
     record = [record_line(k, v) for k, v in files.items()] + [f"{distinfo}/RECORD,,"]

@@ -57,6 +57,23 @@ import Testing
         #expect(m.value("Body") == nil)
     }
 
+    @Test func crlfMetadataReadsLikeLF() throws {
+        // nest_asyncio2 1.7.4's METADATA: CRLF line ends, which core metadata allows and pip reads.
+        let text = "Metadata-Version: 2.1\r\nName: nest_asyncio2\r\nVersion: 1.7.4\r\nRequires-Dist: beta>=1\r\nSummary: a\r\n  folded\r\n\r\nBody\r\n"
+        let m = try CoreMetadata(bytes: Array(text.utf8), source: "nest_asyncio2-1.7.4-py3-none-any.whl")
+        #expect(m.name == "nest_asyncio2" && m.version == "1.7.4")
+        #expect(try m.requirements(source: "t").map(\.name.normalized) == ["beta"])
+        #expect(m.value("Summary") == "a\nfolded")
+        let cr = try CoreMetadata(parsing: "Name: a\rVersion: 1\r\rBody", source: "old")
+        #expect(cr.version == "1")
+    }
+
+    @Test func nonUTF8MetadataIsReadAsLatin1() throws {
+        let bytes = Array("Name: caf".utf8) + [0xE9] + Array("\nVersion: 1.0\nAuthor: Fran".utf8) + [0xE7] + Array("ois\n".utf8)
+        let m = try CoreMetadata(bytes: bytes, source: "old.tar.gz")
+        #expect(m.name == "café" && m.value("Author") == "François")
+    }
+
     @Test func missingNameIsAnError() {
         #expect(throws: AirlockError.self) { try CoreMetadata(parsing: "Version: 1\n", source: "x") }
     }

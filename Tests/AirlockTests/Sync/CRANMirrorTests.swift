@@ -114,8 +114,19 @@ final class CRANHarness: @unchecked Sendable {
     }
 }
 
-/// What a CRAN sync refuses, and that a refusal publishes nothing and leaves nothing half-written.
+/// What a CRAN sync refuses: a bad index publishes nothing; a bad tarball or a missing dependency sets
+/// that package aside, holds back what needs it, publishes the rest and exits 3. Nothing is left half-written.
 @Suite(.timeLimit(.minutes(3))) struct CRANSyncFailureTests {
+    private func expectSetAside(_ cran: CRANHarness, _ packages: [String], _ message: String, held: String) throws {
+        let r = try cran.sync(packages)
+        #expect(r.status == 3, "\(r.output)")
+        #expect(r.stderr.contains(message), "expected '\(message)' in:\n\(r.stderr)")
+        #expect(r.stdout.contains("held: \(held)"), "\(held) is held back: \(r.stdout)")
+        let shown = try AirlockCommand.run(["snapshot", "show", "latest", "--ecosystem", "cran", "--data", cran.data, "--json"])
+        #expect(shown.succeeded && !shown.stdout.contains("\"\(held.split(separator: "=")[0])\""), "the held package is not served: \(shown.stdout)")
+        #expect(cran.stagingFiles().isEmpty)
+    }
+
     private func expectRefused(_ cran: CRANHarness, _ packages: [String], _ message: String) throws {
         let r = try cran.sync(packages)
         #expect(!r.succeeded)
@@ -141,7 +152,7 @@ final class CRANHarness: @unchecked Sendable {
         let record = index.components(separatedBy: "\n\n").first { $0.contains("Package: cranc\n") }!
         let md5 = String(record.split(separator: "\n").first { $0.hasPrefix("MD5sum: ") }!.dropFirst(8))
         try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: md5, with: String(repeating: "0", count: 32)))
-        try expectRefused(cran, ["cranapp"], "md5 mismatch for cranc_0.2.tar.gz")
+        try expectSetAside(cran, ["cranapp"], "md5 mismatch for cranc_0.2.tar.gz", held: "cranapp==1.0")
     }
 
     @Test func aTarballWithoutDescriptionIsRejected() throws {
@@ -156,7 +167,7 @@ final class CRANHarness: @unchecked Sendable {
         let md5 = String(record.split(separator: "\n").first { $0.hasPrefix("MD5sum: ") }!.dropFirst(8))
         let actual = try Subprocess.run("/usr/bin/md5sum", [tarball]).stdout.prefix(32)
         try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: md5, with: String(actual)))
-        try expectRefused(cran, ["cranapp"], "cranlink_0.1.tar.gz has no cranlink/DESCRIPTION")
+        try expectSetAside(cran, ["cranapp"], "cranlink_0.1.tar.gz has no cranlink/DESCRIPTION", held: "cranapp==1.0")
     }
 
     @Test func anUnknownPackageNamesTheRequirer() throws {

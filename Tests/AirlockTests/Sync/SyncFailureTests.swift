@@ -3,8 +3,22 @@ import AirlockTestSupport
 import Foundation
 import Testing
 
-/// Bad upstream input: each failure names what was wrong and where, publishes nothing, stores nothing bad.
+/// Bad upstream input: each failure names what was wrong and where and stores nothing bad. A bad index
+/// fails the sync (nothing is published); a bad file sets its release aside, the rest is published,
+/// and the sync exits 3.
 @Suite(.timeLimit(.minutes(5))) struct SyncFailureTests {
+    @discardableResult
+    private func expectSetAside(_ mirror: MirrorHarness, _ requirements: [String], mentions: [String]) throws -> ProcessResult {
+        let r = try mirror.sync(requirements)
+        #expect(r.status == 3, "a sync that set a release aside exits 3:\n\(r.output)")
+        for m in mentions { #expect(r.stderr.contains(m), "stderr should mention '\(m)':\n\(r.stderr)") }
+        #expect(r.stdout.contains("set aside:"), "the summary lists what was set aside:\n\(r.stdout)")
+        let served = try AirlockCommand.run(["snapshot", "show", "latest", "--data", mirror.data, "--json"])
+        #expect(served.succeeded && !served.stdout.contains(".whl"), "the set-aside release is not served:\n\(served.output)")
+        #expect(mirror.stagingFiles().isEmpty, "no staging file is left behind")
+        return r
+    }
+
     private func expectFailure(_ mirror: MirrorHarness, _ requirements: [String], mentions: [String]) throws -> ProcessResult {
         let r = try mirror.sync(requirements)
         #expect(!r.succeeded, "sync should have failed:\n\(r.output)")
@@ -18,14 +32,14 @@ import Testing
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0", payloadKiB: 64)], kind: .html)
         try mirror.upstream.setFaults(#"{"wrong_hash": ["alpha-1.0-py3-none-any.whl"]}"#)
         let actual = try mirror.digest(of: "alpha-1.0-py3-none-any.whl")
-        try expectFailure(mirror, ["alpha"], mentions: ["sha256 mismatch for alpha-1.0-py3-none-any.whl", "expected \(String(repeating: "0", count: 64)), got \(actual.hex)"])
+        try expectSetAside(mirror, ["alpha"], mentions: ["sha256 mismatch for alpha-1.0-py3-none-any.whl", "expected \(String(repeating: "0", count: 64)), got \(actual.hex)"])
         #expect(!mirror.blobExists(actual))
     }
 
     @Test func truncatedDownloadIsRetriedThenRejected() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0", payloadKiB: 256)], kind: .html)
         try mirror.upstream.setFaults(#"{"truncate": ["alpha-1.0-py3-none-any.whl"]}"#)
-        try expectFailure(mirror, ["alpha"], mentions: ["truncated download of", "alpha-1.0-py3-none-any.whl"])
+        try expectSetAside(mirror, ["alpha"], mentions: ["truncated download of", "alpha-1.0-py3-none-any.whl"])
         #expect(try mirror.upstream.requestCounts()["/packages/alpha-1.0-py3-none-any.whl"] == 4, "four attempts before giving up")
         #expect(!mirror.blobExists(try mirror.digest(of: "alpha-1.0-py3-none-any.whl")))
     }
@@ -52,25 +66,25 @@ import Testing
 
     @Test func wheelWithoutMetadata() throws {
         let mirror = try MirrorHarness([PackageSpec("bare", "1.0", hostile: "no-metadata")], kind: .html)
-        try expectFailure(mirror, ["bare"], mentions: ["bare-1.0-py3-none-any.whl has no *.dist-info/METADATA"])
+        try expectSetAside(mirror, ["bare"], mentions: ["bare-1.0-py3-none-any.whl has no *.dist-info/METADATA"])
         #expect(!mirror.blobExists(try mirror.digest(of: "bare-1.0-py3-none-any.whl")))
     }
 
     @Test func zipBomb() throws {
         let mirror = try MirrorHarness([PackageSpec("bomb", "1.0", hostile: "zipbomb", bombMiB: 128)], kind: .html)
-        try expectFailure(mirror, ["bomb"], mentions: ["bomb-1.0-py3-none-any.whl expands", "decompression bomb"])
+        try expectSetAside(mirror, ["bomb"], mentions: ["bomb-1.0-py3-none-any.whl expands", "decompression bomb"])
         #expect(!mirror.blobExists(try mirror.digest(of: "bomb-1.0-py3-none-any.whl")))
     }
 
     @Test func pathTraversalMember() throws {
         let mirror = try MirrorHarness([PackageSpec("evil", "1.0", hostile: "traversal")], kind: .html)
-        try expectFailure(mirror, ["evil"], mentions: ["evil-1.0-py3-none-any.whl has an unsafe member name '../../evil.py'"])
+        try expectSetAside(mirror, ["evil"], mentions: ["evil-1.0-py3-none-any.whl has an unsafe member name '../../evil.py'"])
         #expect(!mirror.blobExists(try mirror.digest(of: "evil-1.0-py3-none-any.whl")))
     }
 
     @Test func oversizedFile() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0", payloadKiB: 512)], kind: .html)
-        try expectFailure(mirror, ["alpha", "--max-file-size", "100000"], mentions: ["larger than the 100000-byte limit"])
+        try expectSetAside(mirror, ["alpha", "--max-file-size", "100000"], mentions: ["larger than the 100000-byte limit"])
     }
 
     @Test func killedSyncResumesWithoutRefetchingFinishedBlobs() throws {
