@@ -60,6 +60,7 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            resources: [.copy("Resources/license-categories.json")],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockPublish",

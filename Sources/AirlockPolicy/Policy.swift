@@ -70,12 +70,32 @@ public struct Policy: Sendable, Decodable {
     }
 
     public struct Licenses: Sendable, Decodable {
-        /// SPDX identifiers accepted.
+        /// Licence categories accepted (`LicenseCategories`), such as permissive or weak-copyleft.
+        public var allowCategories: [String]
+        /// Licence categories refused.
+        public var denyCategories: [String]
+        /// SPDX identifiers accepted whatever their category.
         public var allow: [String]
-        /// SPDX identifiers refused.
+        /// SPDX identifiers refused whatever their category.
         public var deny: [String]
-        /// The verdict when the licence is missing or names something in neither list.
+        /// The verdict when the licence is missing, or in no list and no listed category.
         public var unknown: Verdict
+
+        enum CodingKeys: String, CodingKey {
+            case allow, deny, unknown
+            case allowCategories = "allow_categories"
+            case denyCategories = "deny_categories"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            // Optional, so policy files written before categories existed still load.
+            allowCategories = c.contains(.allowCategories) ? try c.decode([String].self, forKey: .allowCategories) : []
+            denyCategories = c.contains(.denyCategories) ? try c.decode([String].self, forKey: .denyCategories) : []
+            allow = try c.decode([String].self, forKey: .allow)
+            deny = try c.decode([String].self, forKey: .deny)
+            unknown = try c.decode(Verdict.self, forKey: .unknown)
+        }
     }
 
     public struct Typosquat: Sendable, Decodable {

@@ -12,6 +12,8 @@ public struct PolicyEngine: ReleaseEvaluator {
     private let deny: Set<String>
     private let licensesAllowed: Set<String>
     private let licensesDenied: Set<String>
+    private let categoriesAllowed: Set<String>
+    private let categoriesDenied: Set<String>
     private let disposableDomains: Set<String>
     private let trusted: Set<String>
 
@@ -25,11 +27,23 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.deny = Set(p.rules.deny.map(ProjectName.normalize))
         self.licensesAllowed = Set(p.licenses.allow)
         self.licensesDenied = Set(p.licenses.deny)
+        self.categoriesAllowed = Set(p.licenses.allowCategories)
+        self.categoriesDenied = Set(p.licenses.denyCategories)
         self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
         self.trusted = Set(p.rules.trustedMaintainers.map { $0.lowercased().trimmingPrefix("@") })
     }
 
     public var policyDigest: String { loaded.digest }
+
+    /// One SPDX identifier against the policy: the identifier lists first, then its category.
+    private func judgeLicense(_ id: String) -> LicenseExpression.Standing {
+        if licensesDenied.contains(id) { return .denied(id) }
+        if licensesAllowed.contains(id) { return .allowed }
+        let category = LicenseCategories.category(of: id)
+        if categoriesDenied.contains(category) { return .denied("\(id) (\(category))") }
+        if categoriesAllowed.contains(category) { return .allowed }
+        return .unknown("\(id) (\(category))")
+    }
     public var policyFile: LoadedPolicy? { loaded }
 
     public func evaluate(_ r: ReleaseFacts, at now: Date) -> Decision {
@@ -105,10 +119,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         if let (target, how) = typosquats.imitation(of: r.project.display) {
             rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
         }
-        switch r.license?.standing(allow: licensesAllowed, deny: licensesDenied) {
+        switch r.license?.standing(judgeLicense) {
         case .allowed: break
-        case .denied(let id): rule("license", .deny, "licence \(id) is denied (declared: \(r.declaredLicense ?? r.license!.description))")
-        case .unknown(let id): rule("license", p.licenses.unknown, "licence \(id) is in neither list")
+        case .denied(let why): rule("license", .deny, "licence \(why) is denied (declared: \(r.declaredLicense ?? r.license!.description))")
+        case .unknown(let why): rule("license", p.licenses.unknown, "licence \(why) is in no allowed list or category")
         case nil: rule("license", p.licenses.unknown, "no readable licence (declared: \(r.declaredLicense ?? "nothing"))")
         }
         if !r.files.isEmpty, r.files.allSatisfy({ $0.yanked != nil }) {
@@ -147,15 +161,34 @@ public struct PolicyEngine: ReleaseEvaluator {
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
     }
 
-    /// Distinct people named as author or maintainer, and their e-mail addresses.
+    /// Distinct people named as author or maintainer, and their e-mail addresses. One person named in
+    /// both fields counts once, however differently each field writes it (`Dirk Eddelbuettel` and
+    /// `Dirk Eddelbuettel <edd@debian.org> with contributions by …`).
     private func maintainers(_ people: ProjectPeople?) -> (people: Set<String>, emails: [String]) {
         guard let people else { return ([], []) }
         var names = Set<String>()
         for (name, email) in [(people.author, people.authorEmail), (people.maintainer, people.maintainerEmail)] {
-            let who = (name?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? email?.trimmingWhitespace()
-            if let who, !who.isEmpty { names.insert(who) }
+            let named = Self.personNames(name ?? "")
+            if !named.isEmpty {
+                names.formUnion(named)
+            } else {
+                names.formUnion(Self.personNames(email ?? ""))
+            }
         }
         return (names, Self.emails(people))
+    }
+
+    /// The people a free-text author field names, normalized for comparison: addresses, roles
+    /// (`[aut, cre]`) and remarks in parentheses dropped, contributors after "with" left out, lists
+    /// split on commas, semicolons and "and".
+    static func personNames(_ field: String) -> Set<String> {
+        var text = field.replacing(/<[^>]*>|\[[^\]]*\]|\([^)]*\)/, with: "")
+        if let with = text.range(of: " with ", options: .caseInsensitive) { text = String(text[..<with.lowerBound]) }
+        let parts = text.split(whereSeparator: { ",;".contains($0) }).flatMap { $0.components(separatedBy: " and ") }
+        return Set(parts.compactMap { part in
+            let name = part.split(whereSeparator: \.isWhitespace).joined(separator: " ").lowercased()
+            return name.isEmpty ? nil : name
+        })
     }
 
     /// Every e-mail address in the author and maintainer fields (`Name <a@b>, c@d`), lowercased.

@@ -54,6 +54,11 @@ public enum PolicyFile {
             throw fail(["age", key], "must be a positive number of days")
         }
         if a.cooldownDays < 0 { throw fail(["age", "cooldown_days"], "must not be negative") }
+        for (key, names) in [("allow_categories", p.licenses.allowCategories), ("deny_categories", p.licenses.denyCategories)] {
+            if let bad = names.first(where: { !LicenseCategories.all.contains($0) }) {
+                throw fail(["licenses", key], "names '\(bad)', which is not a licence category; use \(LicenseCategories.all.sorted().joined(separator: ", "))")
+            }
+        }
         if p.typosquat.maxDistance < 0 || p.typosquat.maxDistance > 3 { throw fail(["typosquat", "max_distance"], "must be 0 to 3") }
         for key in ["deny_at", "review_at", "unknown_severity"] {
             let value = key == "deny_at" ? p.vulnerabilities.denyAt : key == "review_at" ? p.vulnerabilities.reviewAt : p.vulnerabilities.unknownSeverity

@@ -140,7 +140,7 @@ import Testing
     let deny: Set<String> = ["AGPL-3.0-only"]
 
     func standing(_ text: String) -> LicenseExpression.Standing? {
-        LicenseExpression.parse(text)?.standing(allow: allow, deny: deny)
+        LicenseExpression.parse(text)?.standing { id in deny.contains(id) ? .denied(id) : allow.contains(id) ? .allowed : .unknown(id) }
     }
 
     @Test func spdxExpressions() {
@@ -210,5 +210,80 @@ import Testing
         #expect(d.factors.first { $0.name == "maintainers" }?.signal == "a maintainer also keeps bigproj (500000 downloads)")
         f.maintainersOtherProjects = ["smallproj"]
         #expect(base.points(engine.evaluate(f, at: base.now), "maintainers") == 10, "50 downloads prove nothing")
+    }
+}
+
+/// The shipped default policy's licence rule on the shapes real packages declare.
+@Suite struct LicenseCategoryTests {
+    static let engine = PolicyEngine(try! PolicyFile.load(PolicySyncTests.defaultPolicy))
+
+    func licenseFactor(_ declared: String?, classifiers: [String] = [], r: Bool = false) -> Decision.Factor? {
+        let license = r ? declared.flatMap { LicenseExpression.declared(rLicense: $0) } : LicenseExpression.declared(expression: nil, license: declared, classifiers: classifiers)
+        let facts = ReleaseFacts(
+            ecosystem: r ? .cran : .pypi, project: ProjectName("alpha"), version: "1.0", files: [], people: nil, selectedBy: "t",
+            license: license, declaredLicense: declared)
+        return Self.engine.evaluate(facts, at: Date()).factors.first { $0.name == "rule:license" }
+    }
+
+    @Test func categoriesComeFromTheShippedLicenceData() {
+        #expect(LicenseCategories.category(of: "MIT-CMU") == "permissive", "Pillow 13.0.0's licence")
+        #expect(LicenseCategories.category(of: "HPND") == "permissive")
+        #expect(LicenseCategories.category(of: "GPL-2.0-only") == "strong-copyleft")
+        #expect(LicenseCategories.category(of: "LGPL-2.1-or-later") == "weak-copyleft")
+        #expect(LicenseCategories.category(of: "AGPL-3.0-or-later") == "network-copyleft")
+        #expect(LicenseCategories.category(of: "CC-BY-NC-4.0") == "non-commercial")
+        #expect(LicenseCategories.category(of: "SSPL-1.0") == "source-available")
+        #expect(LicenseCategories.category(of: "mit") == "permissive", "identifiers are matched without regard to case")
+        #expect(LicenseCategories.category(of: "NoSuchLicence") == "unknown")
+    }
+
+    @Test func permissiveAndCopyleftAreServedNetworkCopyleftAndNonCommercialAreHeld() {
+        for served in ["MIT-CMU", "HPND", "BSD", "BSD License", "Apache 2.0", "MIT License", "PSF", "LGPL", "GPL-3.0-or-later", "MPL-2.0", "Unlicense"] {
+            #expect(licenseFactor(served) == nil, "\(served) is served: \(String(describing: licenseFactor(served)))")
+        }
+        #expect(licenseFactor(nil, classifiers: ["License :: OSI Approved :: BSD License"]) == nil)
+        #expect(licenseFactor(nil, classifiers: ["License :: OSI Approved :: GNU Library or Lesser General Public License (LGPL)"]) == nil)
+        for held in ["AGPL-3.0-only", "CC-BY-NC-4.0", "SSPL-1.0", "BUSL-1.1", "Proprietary", "see LICENSE file"] {
+            let factor = licenseFactor(held)
+            #expect(factor?.signal.contains("review") == true || factor != nil, "\(held) is held: \(String(describing: factor))")
+        }
+        #expect(licenseFactor("AGPL-3.0-only")?.signal.contains("network-copyleft") == true)
+    }
+
+    @Test func rLicencesMostOfCRANUses() {
+        for served in ["GPL (>= 2)", "GPL-2 | GPL-3", "MIT + file LICENSE", "LGPL-3", "Apache License (== 2.0)", "BSD_3_clause + file LICENSE"] {
+            #expect(licenseFactor(served, r: true) == nil, "\(served): \(String(describing: licenseFactor(served, r: true)))")
+        }
+        #expect(licenseFactor("AGPL-3", r: true) != nil)
+    }
+
+    @Test func aPolicyNamingAnUnknownCategoryIsAnErrorWithItsLine() throws {
+        let text = try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8)
+            .replacingOccurrences(of: #"allow_categories = ["permissive""#, with: #"allow_categories = ["permisive""#)
+        let error = try #require(throws: AirlockError.self) { try PolicyFile.parse(text, path: "p.toml") }
+        #expect(error.message.hasPrefix("p.toml:") && error.message.contains("'permisive', which is not a licence category"), "\(error.message)")
+    }
+}
+
+@Suite struct MaintainerNameTests {
+    @Test func onePersonInAuthorAndMaintainerCountsOnce() {
+        let engine = LicenseCategoryTests.engine
+        let facts = ReleaseFacts(
+            ecosystem: .cran, project: ProjectName("digest"), version: "0.6.37", files: [],
+            people: ProjectPeople(
+                author: "Dirk Eddelbuettel <edd@debian.org> with contributions by Antoine Lucas, Jarek Tuszynski, Henrik Bengtsson",
+                maintainer: "Dirk Eddelbuettel", maintainerEmail: "edd@debian.org"),
+            selectedBy: "t", license: .license("GPL-2.0-or-later"), declaredLicense: "GPL (>= 2)")
+        let factor = engine.evaluate(facts, at: Date()).factors.first { $0.name == "maintainers" }
+        #expect(factor?.signal == "1 named: dirk eddelbuettel", "\(String(describing: factor))")
+    }
+
+    @Test func distinctPeopleStillCount() {
+        let facts = ReleaseFacts(
+            ecosystem: .cran, project: ProjectName("x"), version: "1", files: [],
+            people: ProjectPeople(author: "Jane Roe [aut, cre], John Doe [aut]", maintainer: "Jane Roe", maintainerEmail: "jane@example.org"),
+            selectedBy: "t")
+        let factor = LicenseCategoryTests.engine.evaluate(facts, at: Date()).factors.first { $0.name == "maintainers" }
+        #expect(factor?.signal == "2 named: jane roe, john doe", "\(String(describing: factor))")
     }
 }
