@@ -99,12 +99,16 @@ public protocol ReviewCatalog: Sendable {
 /// the publish rule needs, lets `rule` decide, and stores the result. See `SnapshotPublisher`.
 public protocol PublishCatalog: Sendable {
     /// Publishes one snapshot: applies `request` (a sync's candidates and policy, if any), reads the
-    /// state, asks `rule` what to serve, stores the snapshot, then calls `beforeCommit` with the
-    /// snapshot and its files (to write its manifest). If anything throws, nothing is published.
+    /// state, asks `rule` what to serve and, when that differs from what the latest snapshot serves
+    /// (files or yank reasons), stores a new snapshot and calls `beforeCommit` with it and its files
+    /// (to write its manifest). Otherwise it only records that the state was checked, and returns the
+    /// latest snapshot with `isNew` false. If anything throws, nothing is published.
     func publish(
         _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan,
         beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
-    ) throws -> Snapshot
+    ) throws -> (snapshot: Snapshot, isNew: Bool)
+    /// When the ecosystem's state was last checked by a publication, new snapshot or not.
+    func lastChecked(_ ecosystem: Ecosystem) throws -> Date?
 }
 
 /// Everything the composition root hands out: one catalog playing every role.

@@ -116,7 +116,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         // Feeds and lists are keyed by PEP 503 form; R names (`data.table`) are folded the same way to match.
         let name = ProjectName.normalize(r.project.normalized)
-        if let (target, how) = typosquats.imitation(of: r.project.display) {
+        if let (target, how) = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: target, feeds.downloads) {
             rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
         }
         switch r.license?.standing(judgeLicense) {
@@ -159,6 +159,13 @@ public struct PolicyEngine: ReleaseEvaluator {
         let yankedReason = verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
             ? "airlock: known vulnerability: " + vulnerabilityDenials.joined(separator: "; ") : nil
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
+    }
+
+    /// A name one slip from a popular one is no imitation when it is popular itself (`dash` beside
+    /// `dask`): typosquats live on stray installs, a small fraction of their target's downloads.
+    static func popularInItsOwnRight(_ name: String, beside target: String, _ downloads: [String: Int]?) -> Bool {
+        guard let downloads, let own = downloads[name], let theirs = downloads[ProjectName.normalize(target)] else { return false }
+        return own * 20 >= theirs
     }
 
     /// Distinct people named as author or maintainer, and their e-mail addresses. One person named in

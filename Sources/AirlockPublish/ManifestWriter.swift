@@ -31,6 +31,9 @@ public struct ManifestWriter: Sendable {
         let files: [File]
     }
 
+    /// Where a snapshot's manifest is.
+    public func path(of snapshot: Snapshot) -> String { "\(directory)/\(snapshot.ecosystem.rawValue)-\(snapshot.id).json" }
+
     /// Writes `<ecosystem>-<id>.json` and returns its path.
     @discardableResult
     public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [ReleaseKey: Decision]) throws -> String {
@@ -48,7 +51,7 @@ public struct ManifestWriter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(manifest)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = "\(directory)/\(snapshot.ecosystem.rawValue)-\(snapshot.id).json"
+        let path = path(of: snapshot)
         try DurableFile.write([UInt8](data), to: path)
         return path
     }

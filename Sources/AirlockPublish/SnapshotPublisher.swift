@@ -6,6 +6,8 @@ import Foundation
 /// A published snapshot and where its manifest was written.
 public struct Publication: Sendable {
     public var snapshot: Snapshot
+    /// False when nothing changed: `snapshot` is the latest one, still current.
+    public var isNew: Bool
     public var manifest: String
     /// Releases the rule held back because they could not be installed from the snapshot.
     public var held: [ReleaseKey: HeldRelease]
@@ -31,11 +33,16 @@ public struct SnapshotPublisher: Sendable {
         let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
         var path = ""
         var held: [ReleaseKey: HeldRelease] = [:]
-        let snapshot = try catalog.publish(request, rule: { PublishRule.plan($0, at: request.at) }) { snapshot, files, plan in
-            path = try manifests.write(snapshot, files: files, decisions: plan.decisions)
+        let rule = { (state: PublishState) -> PublishPlan in
+            let plan = PublishRule.plan(state, at: request.at)
             held = plan.held
+            return plan
         }
-        return Publication(snapshot: snapshot, manifest: path, held: held)
+        let (snapshot, isNew) = try catalog.publish(request, rule: rule) { snapshot, files, plan in
+            path = try manifests.write(snapshot, files: files, decisions: plan.decisions)
+        }
+        if !isNew { path = manifests.path(of: snapshot) }
+        return Publication(snapshot: snapshot, isNew: isNew, manifest: path, held: held)
     }
 
     /// Publishes the stored state again, as a review act (or an expiry) changed it.

@@ -70,7 +70,7 @@ struct SyncPyPI: AsyncParsableCommand {
                 maxConnections: connections)
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
-                "published pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
+                "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
             }
         }
@@ -124,7 +124,7 @@ struct SyncCRAN: AsyncParsableCommand {
                 upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
             let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
-                "published cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
+                "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
             }
         }

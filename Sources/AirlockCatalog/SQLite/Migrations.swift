@@ -179,7 +179,8 @@ enum Migrations {
                     policy_digest TEXT NOT NULL,
                     targets TEXT NOT NULL,
                     extras TEXT NOT NULL DEFAULT '{}',
-                    synced_at TEXT NOT NULL
+                    synced_at TEXT NOT NULL,
+                    checked_at TEXT
                 );
                 -- What the last sync of an ecosystem could not bring in, with the check that failed.
                 CREATE TABLE set_aside (

@@ -88,12 +88,15 @@ extension SQLiteCatalog: SnapshotCatalog {
 extension SQLiteCatalog: PublishCatalog {
     public func publish(
         _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan, beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
-    ) throws -> Snapshot {
+    ) throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try write { db in
             if let sync = request.sync { try Self.applySync(db, ecosystem, sync, actor: request.actor, at: at) }
             let state = try Self.publishState(db, ecosystem)
             let plan = try rule(state)
+            try Self.recordHeld(db, ecosystem, plan)
+            try db.execute(sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
+            if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan) { return (latest, false) }
             try db.execute(
                 sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
                 arguments: [ecosystem.rawValue, Timestamp.format(at), state.policyDigest, plan.files.count])
@@ -119,18 +122,46 @@ extension SQLiteCatalog: PublishCatalog {
                     """,
                 arguments: [id])
             try db.execute(sql: "DROP TABLE publishing")
-            try db.execute(sql: "DELETE FROM held WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
-            for (key, why) in plan.held {
-                try db.execute(
-                    sql: "INSERT INTO held (ecosystem, project, version, reason, blocked_by) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [ecosystem.rawValue, key.project, key.version, why.reason, why.blockedBy])
-            }
             let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: state.policyDigest, distributionCount: plan.files.count)
             try Self.appendAudit(
                 db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
             try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan)
-            return snapshot
+            return (snapshot, true)
+        }
+    }
+
+    public func lastChecked(_ ecosystem: Ecosystem) throws -> Date? {
+        try read { db in
+            try parseTime(
+                try String.fetchOne(db, sql: "SELECT checked_at FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
+                table: "ecosystem_state", key: ecosystem.rawValue)
+        }
+    }
+
+    /// Whether the open membership ranges already serve exactly the plan's files with its yank reasons.
+    private static func servesExactly(_ db: Database, _ ecosystem: Ecosystem, _ plan: PublishPlan) throws -> Bool {
+        var open: [Int64: String?] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT m.distribution_id, m.yank_reason FROM membership m JOIN distribution d ON d.id = m.distribution_id
+                JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+                WHERE p.ecosystem = ? AND m.removed_in IS NULL
+                """, arguments: [ecosystem.rawValue])
+        {
+            open[row["distribution_id"]] = row["yank_reason"] as String?
+        }
+        return open.count == plan.files.count && plan.files.allSatisfy { id in open[id].map { $0 == plan.yanking[id] } ?? false }
+    }
+
+    /// Replaces the ecosystem's held releases with the plan's.
+    private static func recordHeld(_ db: Database, _ ecosystem: Ecosystem, _ plan: PublishPlan) throws {
+        try db.execute(sql: "DELETE FROM held WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+        for (key, why) in plan.held {
+            try db.execute(
+                sql: "INSERT INTO held (ecosystem, project, version, reason, blocked_by) VALUES (?, ?, ?, ?, ?)",
+                arguments: [ecosystem.rawValue, key.project, key.version, why.reason, why.blockedBy])
         }
     }
 

@@ -66,7 +66,7 @@ public struct CRANSync: Sendable {
 
         let publication = try pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
         let report = SyncReport(
-            snapshot: publication.snapshot, manifest: publication.manifest, setAside: setAside,
+            snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
             held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
             projects: Set(releases.map(\.tarball.package)).count,
             releases: releases.count, files: releases.count, downloaded: await tarballs.counts.downloaded, reused: await tarballs.counts.reused,

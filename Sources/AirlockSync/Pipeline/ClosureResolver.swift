@@ -107,9 +107,11 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
                     project: adapter.project(want), version: version, filename: filename, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
                 continue
             }
-            let passed = !excluded.contains(release.key) && adapter.passes(release)
-            out.append((release, passed ? deps : []))
-            if passed { passing += 1 }
+            // An excluded release (held back as not installable) still brings its dependencies in, so the
+            // snapshot can say what holds it back; it does not count toward the versions wanted.
+            let policyPasses = adapter.passes(release)
+            out.append((release, policyPasses ? deps : []))
+            if policyPasses && !excluded.contains(release.key) { passing += 1 }
         }
         if passing == 0 && !out.isEmpty {
             logger.warning(

@@ -27,7 +27,10 @@ public struct PyPISyncOptions: Sendable {
 
 /// What a finished sync did.
 public struct SyncReport: Codable, Sendable {
+    /// The new snapshot, or the latest one when nothing changed.
     public var snapshot: Snapshot
+    /// Whether the sync published a new snapshot (false: nothing served changed).
+    public var published: Bool
     public var manifest: String
     /// Releases (or dependencies) the sync could not bring in, with the check that failed.
     public var setAside: [SetAsideRelease]
@@ -141,7 +144,7 @@ public struct PyPISync: Sendable {
         let publication = try pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         let counts = upstream.requestCounts
         let report = SyncReport(
-            snapshot: publication.snapshot, manifest: publication.manifest, setAside: setAside,
+            snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
             held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
             projects: Set(releases.map(\.project)).count, releases: releases.count, files: fileCount, downloaded: await files.counts.downloaded, reused: await files.counts.reused,
             indexRequests: counts.requests, indexNotModified: counts.notModified, seconds: Date().timeIntervalSince(started))

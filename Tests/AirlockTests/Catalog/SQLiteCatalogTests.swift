@@ -30,8 +30,10 @@ import Testing
         let releases = (0..<50).map { CatalogFixture.release("p\($0)", "1.0") }
         var last: Snapshot?
         for i in 0..<20 { last = try f.sync(releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
-        #expect(try f.catalog.membershipRowCount() == 50, "20 snapshots of an unchanged set share one range per file")
+        #expect(try f.catalog.membershipRowCount() == 50, "an unchanged set costs one range per file")
         #expect(try f.catalog.servedFiles(in: last!).count == 50)
+        #expect(try f.catalog.snapshots(.pypi).count == 1, "syncs that change nothing publish nothing")
+        #expect(try f.catalog.lastChecked(.pypi) == Date(timeIntervalSince1970: 1_800_000_019), "but the check is recorded")
     }
 
     @Test func failedManifestPublishesNothing() throws {

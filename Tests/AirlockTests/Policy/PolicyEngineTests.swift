@@ -287,3 +287,17 @@ import Testing
         #expect(factor?.signal == "2 named: jane roe, john doe", "\(String(describing: factor))")
     }
 }
+
+@Suite struct TyposquatPopularityTests {
+    @Test func aPopularProjectIsNoTyposquatOfAnotherPopularOne() {
+        let feeds = Feeds(downloads: ["dask": 10_000_000, "dash": 700_000, "requests": 100_000_000], advisories: [:])
+        let engine = PolicyEngine(try! PolicyFile.load(PolicySyncTests.defaultPolicy), feeds: feeds)
+        func flagged(_ name: String) -> Bool {
+            engine.evaluate(ReleaseFacts(ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t"), at: Date())
+                .factors.contains { $0.name == "rule:typosquat" }
+        }
+        #expect(!flagged("dash"), "dash (700k downloads) beside dask (10M) is a project of its own")
+        #expect(flagged("reqeusts"), "a name the feed does not know is still an imitation")
+        #expect(flagged("dasq"), "an imitation with no downloads at all is flagged")
+    }
+}

@@ -103,3 +103,22 @@ private final class Candidates: Sendable {
     init(_ ids: [Int64]) { self.ids = Mutex(ids) }
     func adding(_ more: [Int64]) -> [Int64] { ids.withLock { $0 += more; return $0 } }
 }
+
+@Suite struct PublishOnChangeTests {
+    @Test func onlyAChangeInUpstreamVerdictsOrReviewsPublishesTheNextSnapshot() throws {
+        let f = try CatalogFixture()
+        let releases = [CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0", verdict: .review)]
+        try f.sync(releases)
+        try f.sync(releases)
+        #expect(try f.catalog.snapshots(.pypi).count == 1, "a resync with no change publishes nothing")
+        try f.sync(releases + [CatalogFixture.release("c", "1.0")])
+        #expect(try f.catalog.snapshots(.pypi).count == 2, "an upstream release does")
+        try f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0"), CatalogFixture.release("c", "1.0")])
+        #expect(try f.catalog.snapshots(.pypi).count == 3, "a verdict change does")
+        let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
+        _ = try desk.deny(.pypi, project: "c", versions: "", reason: "no", expiresAt: nil, actor: "t")
+        #expect(try f.catalog.snapshots(.pypi).count == 4, "a review does")
+        _ = try desk.deny(.pypi, project: "c", versions: "1.0", reason: "still no", expiresAt: nil, actor: "t")
+        #expect(try f.catalog.snapshots(.pypi).count == 4, "a review that changes nothing served does not")
+    }
+}
