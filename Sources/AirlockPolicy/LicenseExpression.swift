@@ -148,7 +148,7 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
         "apache license, version 2.0": "Apache-2.0", "apache software license": "Apache-2.0", "asl 2.0": "Apache-2.0",
         "bsd": "BSD-3-Clause", "bsd license": "BSD-3-Clause", "new bsd": "BSD-3-Clause", "3-clause bsd": "BSD-3-Clause",
         "bsd-3": "BSD-3-Clause", "bsd 3-clause": "BSD-3-Clause", "simplified bsd": "BSD-2-Clause", "bsd-2": "BSD-2-Clause",
-        "isc": "ISC", "isc license": "ISC", "psf": "PSF-2.0", "python software foundation license": "PSF-2.0",
+        "isc": "ISC", "isc license": "ISC", "psf": "PSF-2.0", "psfl": "PSF-2.0", "python software foundation license": "PSF-2.0",
         "mpl 2.0": "MPL-2.0", "mpl-2": "MPL-2.0", "gplv2": "GPL-2.0-only", "gpl-2": "GPL-2.0-only", "gplv3": "GPL-3.0-only",
         "gpl-3": "GPL-3.0-only", "gpl (>= 2)": "GPL-2.0-or-later", "gpl (>= 3)": "GPL-3.0-or-later", "lgpl-2.1": "LGPL-2.1-only",
         "lgplv3": "LGPL-3.0-only", "agpl-3": "AGPL-3.0-only", "agplv3": "AGPL-3.0-only", "unlicense": "Unlicense", "cc0": "CC0-1.0",

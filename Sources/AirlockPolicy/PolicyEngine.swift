@@ -116,7 +116,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         // Feeds and lists are keyed by PEP 503 form; R names (`data.table`) are folded the same way to match.
         let name = ProjectName.normalize(r.project.normalized)
-        if let (target, how) = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: target, feeds.downloads) {
+        // A name one slip from a project its own maintainers keep (`httpx2` by httpx's) is a sibling, not an imitation.
+        if let (target, how) = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: target, feeds.downloads),
+            !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(target))
+        {
             rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
         }
         switch r.license?.standing(judgeLicense) {

@@ -36,12 +36,15 @@ public struct PackageSpec: Encodable, Sendable {
     public var classifiers: [String]?
     /// "crlf" writes the wheel's METADATA with CRLF line ends.
     public var line_endings: String?
+    /// The wheel's tag (default `py3-none-any`).
+    public var tag: String?
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
         code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil, licenseExpression: String? = nil,
-        classifiers: [String]? = nil, lineEndings: String? = nil
+        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil
     ) {
+        self.tag = tag
         self.license = license
         self.license_expression = licenseExpression
         self.classifiers = classifiers

@@ -70,6 +70,11 @@ struct CRANResolver: ResolverAdapter {
 
     func project(_ want: Want<RDependency>) -> String { want.requirement.name }
 
+    /// R source packages build on every target.
+    var allTargets: Set<String> { [] }
+
+    func targets(of c: Candidate) -> Set<String> { [] }
+
     func describe(_ c: Candidate, _ want: Want<RDependency>) -> (version: String, filename: String?) { (c.tarball.version.description, c.tarball.filename) }
 
     func passes(_ release: CRANRelease) -> Bool { passesPolicy(release) }

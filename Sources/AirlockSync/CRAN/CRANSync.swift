@@ -65,18 +65,6 @@ public struct CRANSync: Sendable {
         progress.finish()
 
         let publication = try pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
-        let report = SyncReport(
-            snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
-            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
-            projects: Set(releases.map(\.tarball.package)).count,
-            releases: releases.count, files: releases.count, downloaded: await tarballs.counts.downloaded, reused: await tarballs.counts.reused,
-            indexRequests: 0, indexNotModified: 0, seconds: Date().timeIntervalSince(started))
-        logger.info(
-            "snapshot published",
-            metadata: [
-                "ecosystem": "cran", "snapshot": "\(report.snapshot.id)", "files": "\(report.files)", "downloaded": "\(report.downloaded)",
-                "reused": "\(report.reused)",
-            ])
-        return report
+        return await pipeline.report(publication, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
     }
 }

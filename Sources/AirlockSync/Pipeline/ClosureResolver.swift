@@ -36,6 +36,10 @@ protocol ResolverAdapter: Sendable {
     func examine(_ candidate: Candidate, _ want: Want<Requirement>) async throws -> (Release, [Want<Requirement>])
     /// Whether the policy would serve the release (judged on what is known before recording).
     func passes(_ release: Release) -> Bool
+    /// The target environments a candidate has files for (every target, where files are not per target).
+    func targets(of candidate: Candidate) -> Set<String>
+    /// Every target environment the sync serves.
+    var allTargets: Set<String> { get }
 }
 
 /// Follows requirements level by level to the full closure, the same way for every ecosystem.
@@ -95,8 +99,11 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
         }
         var out: [(Adapter.Release, [Want<Adapter.Requirement>])] = []
         var passing = 0, examined = 0
+        // Each target needs a version it can install: the newest may have dropped an older Python.
+        var uncovered = adapter.allTargets
         for candidate in candidates {
-            if want.count > 0 && (passing >= want.count || examined >= want.count + Self.maxHeldBack) { break }
+            if want.count > 0 && ((passing >= want.count && uncovered.isEmpty) || examined >= want.count + Self.maxHeldBack) { break }
+            if want.count > 0 && passing >= want.count && adapter.targets(of: candidate).isDisjoint(with: uncovered) { continue }
             examined += 1
             let release: Adapter.Release, deps: [Want<Adapter.Requirement>]
             do {
@@ -111,7 +118,10 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
             // snapshot can say what holds it back; it does not count toward the versions wanted.
             let policyPasses = adapter.passes(release)
             out.append((release, policyPasses ? deps : []))
-            if policyPasses && !excluded.contains(release.key) { passing += 1 }
+            if policyPasses && !excluded.contains(release.key) {
+                passing += 1
+                uncovered.subtract(adapter.targets(of: candidate))
+            }
         }
         if passing == 0 && !out.isEmpty {
             logger.warning(

@@ -63,6 +63,26 @@ struct SyncPipeline {
         fatalError("unreachable")
     }
 
+    /// What the sync did, logged as one structured line.
+    func report<R: SyncedRelease>(
+        _ publication: Publication, _ releases: [R], setAside: [SetAsideRelease], files: Int, transfers: TransferCounts,
+        index: (requests: Int, notModified: Int) = (0, 0), started: Date
+    ) async -> SyncReport {
+        let report = SyncReport(
+            snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
+            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
+            projects: Set(releases.map(\.project.normalized)).count, releases: releases.count, files: files, downloaded: await transfers.downloaded,
+            reused: await transfers.reused, indexRequests: index.requests, indexNotModified: index.notModified, seconds: Date().timeIntervalSince(started))
+        logger.info(
+            publication.isNew ? "snapshot published" : "nothing changed",
+            metadata: [
+                "ecosystem": "\(ecosystem.rawValue)", "snapshot": "\(report.snapshot.id)", "files": "\(files)", "downloaded": "\(report.downloaded)",
+                "reused": "\(report.reused)", "held": "\(report.held.count)", "set_aside": "\(setAside.count)",
+                "index_not_modified": "\(index.notModified)/\(index.requests)",
+            ])
+        return report
+    }
+
     /// The releases among `passing` the publish rule would hold back as not installable.
     static func uninstallable<R: SyncedRelease>(
         _ releases: [R], passing: Set<ReleaseKey>, ecosystem: Ecosystem, targets: [String], extras: [String: [String]]

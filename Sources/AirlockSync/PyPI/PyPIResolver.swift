@@ -87,6 +87,20 @@ struct PyPIResolver: ResolverAdapter {
 
     func project(_ want: Want<Requirement>) -> String { want.requirement.name.normalized }
 
+    var allTargets: Set<String> { Set(environments.map(DependencyNeeds.stored)) }
+
+    /// The targets with a wheel they accept, or an sdist whose `Requires-Python` they meet.
+    func targets(of c: Candidate) -> Set<String> {
+        Set(
+            environments.filter { env in
+                c.files.contains { f in
+                    guard env.satisfies(requiresPython: f.requiresPython) else { return false }
+                    guard f.filename.hasSuffix(".whl") else { return true }
+                    return DistributionFilename(f.filename).map { env.accepts($0.tags) } ?? false
+                }
+            }.map(DependencyNeeds.stored))
+    }
+
     func describe(_ c: Candidate, _ want: Want<Requirement>) -> (version: String, filename: String?) {
         (c.version.description, c.files.first { $0.hasCoreMetadata }?.filename ?? c.files.first?.filename)
     }

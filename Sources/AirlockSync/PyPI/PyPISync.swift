@@ -142,18 +142,7 @@ public struct PyPISync: Sendable {
         }
 
         let publication = try pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
-        let counts = upstream.requestCounts
-        let report = SyncReport(
-            snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
-            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
-            projects: Set(releases.map(\.project)).count, releases: releases.count, files: fileCount, downloaded: await files.counts.downloaded, reused: await files.counts.reused,
-            indexRequests: counts.requests, indexNotModified: counts.notModified, seconds: Date().timeIntervalSince(started))
-        logger.info(
-            "snapshot published",
-            metadata: [
-                "snapshot": "\(report.snapshot.id)", "files": "\(report.files)", "downloaded": "\(report.downloaded)", "reused": "\(report.reused)",
-                "index_not_modified": "\(counts.notModified)/\(counts.requests)",
-            ])
-        return report
+        return await pipeline.report(
+            publication, releases, setAside: setAside, files: fileCount, transfers: files.counts, index: upstream.requestCounts, started: started)
     }
 }

@@ -238,7 +238,7 @@ import Testing
     }
 
     @Test func permissiveAndCopyleftAreServedNetworkCopyleftAndNonCommercialAreHeld() {
-        for served in ["MIT-CMU", "HPND", "BSD", "BSD License", "Apache 2.0", "MIT License", "PSF", "LGPL", "GPL-3.0-or-later", "MPL-2.0", "Unlicense"] {
+        for served in ["MIT-CMU", "HPND", "PSFL", "BSD", "BSD License", "Apache 2.0", "MIT License", "PSF", "LGPL", "GPL-3.0-or-later", "MPL-2.0", "Unlicense"] {
             #expect(licenseFactor(served) == nil, "\(served) is served: \(String(describing: licenseFactor(served)))")
         }
         #expect(licenseFactor(nil, classifiers: ["License :: OSI Approved :: BSD License"]) == nil)
@@ -299,5 +299,8 @@ import Testing
         #expect(!flagged("dash"), "dash (700k downloads) beside dask (10M) is a project of its own")
         #expect(flagged("reqeusts"), "a name the feed does not know is still an imitation")
         #expect(flagged("dasq"), "an imitation with no downloads at all is flagged")
+        let sibling = ReleaseFacts(
+            ecosystem: .pypi, project: ProjectName("requestz"), version: "1.0", files: [], people: nil, selectedBy: "t", maintainersOtherProjects: ["requests"])
+        #expect(!engine.evaluate(sibling, at: Date()).factors.contains { $0.name == "rule:typosquat" }, "a project by the target's own maintainers")
     }
 }

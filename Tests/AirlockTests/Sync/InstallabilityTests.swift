@@ -53,4 +53,19 @@ import Testing
         let queue = try AirlockCommand.run(["review", "list", "--data", mirror.data, "--json"])
         #expect(queue.stdout.contains(#""reason" : "set-aside""#) && queue.stdout.contains("hash-mismatch"), "reviewers see it: \(queue.stdout)")
     }
+
+    @Test func everyTargetGetsAVersionItCanInstall() throws {
+        // lib 2.0 ships a wheel for CPython 3.13 only: the 3.11 target needs lib 1.0 as well.
+        let mirror = try MirrorHarness([
+            PackageSpec("app", "1.0", requires: ["lib"]), PackageSpec("lib", "1.0"), PackageSpec("lib", "2.0", tag: "cp313-cp313-manylinux_2_28_x86_64"),
+        ])
+        let report = try mirror.syncOK(["app"], extra: ["--python", "3.13"])
+        #expect(report["releases"] as? Int == 3, "\(report)")
+        let server = try mirror.serve()
+        let lib = try httpGet(server.base + "/simple/lib/").body
+        #expect(lib.contains("lib-1.0-py3-none-any.whl") && lib.contains("lib-2.0-cp313"), "\(lib)")
+        let (pip, python) = try PythonClients.pipInstall(["app"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(try PythonClients.python(python, "import lib; print(lib.__version__)").stdout.trimmingWhitespace() == "1.0")
+    }
 }
