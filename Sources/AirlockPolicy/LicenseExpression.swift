@@ -124,6 +124,9 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
             }
             let key = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
             if let known = rNames[key] ?? freeText[key] { return .license(known) }
+            // `file LICENSE` as one alternative among others: terms only a person can read (category unknown),
+            // so `Apache License (== 2.0) | file LICENSE` is still served under Apache-2.0.
+            if key == "file license" || key == "file licence" { return field.contains("|") ? .license("LicenseRef-file-LICENSE") : nil }
             return parse(name)
         }
         guard let first = alternatives.first, !alternatives.contains(where: { $0 == nil }) else { return nil }

@@ -192,13 +192,58 @@ public struct PolicyEngine: ReleaseEvaluator {
     /// (`[aut, cre]`) and remarks in parentheses dropped, contributors after "with" left out, lists
     /// split on commas, semicolons and "and".
     static func personNames(_ field: String) -> Set<String> {
-        var text = field.replacing(/<[^>]*>|\[[^\]]*\]|\([^)]*\)/, with: "")
-        if let with = text.range(of: " with ", options: .caseInsensitive) { text = String(text[..<with.lowerBound]) }
-        let parts = text.split(whereSeparator: { ",;".contains($0) }).flatMap { $0.components(separatedBy: " and ") }
-        return Set(parts.compactMap { part in
-            let name = part.split(whereSeparator: \.isWhitespace).joined(separator: " ").lowercased()
-            return name.isEmpty ? nil : name
-        })
+        // On bytes, by hand: this runs for every release decided, and Regex or Foundation string
+        // searching here would dominate a decision's cost.
+        var text: [UInt8] = []
+        text.reserveCapacity(field.utf8.count)
+        var closing: UInt8?
+        for byte in field.utf8 {
+            if let c = closing {
+                if byte == c { closing = nil }
+            } else if byte == UInt8(ascii: "<") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "(") {
+                closing = byte == UInt8(ascii: "<") ? UInt8(ascii: ">") : byte == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: ")")
+            } else {
+                text.append(byte >= 65 && byte <= 90 ? byte + 32 : byte)  // ASCII lowercase
+            }
+        }
+        if let with = firstRange(of: withWord, in: text) { text.removeSubrange(with...) }
+        var names = Set<String>()
+        var word: [UInt8] = [], name: [UInt8] = []
+        func endWord() {
+            if word == andWord {
+                endName()
+            } else if !word.isEmpty {
+                if !name.isEmpty { name.append(32) }
+                name += word
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        func endName() {
+            if !name.isEmpty { names.insert(String(decoding: name, as: UTF8.self)) }
+            name.removeAll(keepingCapacity: true)
+        }
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: ","), UInt8(ascii: ";"):
+                endWord()
+                endName()
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): endWord()
+            default: word.append(byte)
+            }
+        }
+        endWord()
+        endName()
+        return names
+    }
+
+    private static let withWord = Array(" with ".utf8), andWord = Array("and".utf8)
+
+    private static func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
+        }
+        return nil
     }
 
     /// Every e-mail address in the author and maintainer fields (`Name <a@b>, c@d`), lowercased.

@@ -43,7 +43,8 @@ public struct Endpoint: Sendable {
     let desk: ReviewDesk
     let demand: DemandRecorder
     let sessions: SessionStore
-    let pages = PageCache()
+    let pages: PageCache
+    let securityHeaders: SecurityHeaders
     private let fileIO = FileIO()
 
     public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
@@ -56,12 +57,14 @@ public struct Endpoint: Sendable {
         self.auth = Authenticator(catalog: catalog, recorder: demand, logger: logger)
         self.desk = ReviewDesk(catalog: catalog, dataDirectory: options.dataDirectory)
         self.sessions = SessionStore(secureCookies: options.https)
+        self.securityHeaders = SecurityHeaders(tls: options.https)
+        self.pages = PageCache(extraHeaders: securityHeaders.fields)
     }
 
     /// Every route the endpoint answers.
     public func router() -> Router<AirlockRequestContext> {
         let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: SecurityHeaders(tls: options.https))
+        router.add(middleware: securityHeaders)
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
         router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
@@ -196,6 +199,7 @@ public struct Endpoint: Sendable {
             .contentType: "application/octet-stream", .eTag: etag, .acceptRanges: "bytes",
             .cacheControl: "public, max-age=31536000, immutable",
         ]
+        headers.append(contentsOf: securityHeaders.fields)
         if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
         if let rangeHeader = req.headers[.range] {
             guard let range = ByteRange.parse(rangeHeader, size: size) else {
@@ -239,7 +243,7 @@ struct RenderedPage: Sendable {
     let headers: HTTPFields
     let etag: String
 
-    init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool) {
+    init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool, extraHeaders: HTTPFields) {
         self.body = ByteBuffer(bytes: body)
         self.etag = "\"s\(snapshot.id)-\(variant)\""
         var headers: HTTPFields = [
@@ -248,6 +252,7 @@ struct RenderedPage: Sendable {
             .cacheControl: pinned ? "public, max-age=31536000, immutable" : "public, max-age=30",
         ]
         headers[Self.snapshotHeader] = String(snapshot.id)
+        headers.append(contentsOf: extraHeaders)
         self.headers = headers
     }
 
@@ -262,12 +267,17 @@ struct RenderedPage: Sendable {
 final class PageCache: Sendable {
     private let pages = Mutex<[String: RenderedPage]>([:])
     private let limit = 50_000
+    /// Headers every page carries (the security headers), built into each page once.
+    let extraHeaders: HTTPFields
+
+    init(extraHeaders: HTTPFields) { self.extraHeaders = extraHeaders }
 
     /// The page `path` of a snapshot view in one representation (`variant`), rendered on first use.
     func page(_ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, render: () throws -> [UInt8]) rethrows -> RenderedPage {
         let key = "\(view.snapshot.ecosystem.rawValue)/\(view.snapshot.id)/\(view.generation)/\(path)/\(variant)/\(pinned)"
         if let hit = pages.withLock({ $0[key] }) { return hit }
-        let page = RenderedPage(body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned)
+        let page = RenderedPage(
+            body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders)
         pages.withLock {
             if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
             $0[key] = page

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// Adds the browser security headers to every response: a strict Content-Security-Policy (no inline
 /// script or style, no framing, forms post only here), `nosniff`, `X-Frame-Options`, no referrer,
-/// and `Strict-Transport-Security` when serving TLS.
+/// and `Strict-Transport-Security` when serving TLS. The hot responses (cached pages, files) carry
+/// them prebuilt, and the middleware leaves those alone.
 struct SecurityHeaders: RouterMiddleware {
     typealias Context = AirlockRequestContext
     let fields: HTTPFields
@@ -21,7 +22,7 @@ struct SecurityHeaders: RouterMiddleware {
 
     func handle(_ req: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(req, context)
-        response.headers.append(contentsOf: fields)
+        if response.headers[.xContentTypeOptions] == nil { response.headers.append(contentsOf: fields) }
         return response
     }
 }
