@@ -4,6 +4,7 @@ public import AirlockStore
 import AirlockPublish
 import Foundation
 import HTTPTypes
+import NIOCore
 public import Hummingbird
 public import Logging
 import Synchronization
@@ -18,6 +19,13 @@ public struct EndpointOptions: Sendable {
     public var https: Bool
     /// How often counted misses and failed sign-ins are written to the catalog.
     public var demandFlushInterval: Duration
+    /// Connections held at once, in all and per client address.
+    public var maxConnections = 10_000
+    public var maxConnectionsPerClient = 1_000
+    /// A connection must send a complete request head within this of opening (or of its last response).
+    public var headerTimeout: Duration = .seconds(10)
+    /// Between a request head and the response, and between response writes.
+    public var requestTimeout: Duration = .seconds(60)
 
     public init(requireAuth: Bool = false, dataDirectory: String, https: Bool = false, demandFlushInterval: Duration = .seconds(5)) {
         self.requireAuth = requireAuth
@@ -45,6 +53,7 @@ public struct Endpoint: Sendable {
     let sessions: SessionStore
     let pages: PageCache
     let securityHeaders: SecurityHeaders
+    let connectionLimits: ConnectionLimits
     private let fileIO = FileIO()
 
     public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
@@ -58,6 +67,7 @@ public struct Endpoint: Sendable {
         self.desk = ReviewDesk(catalog: catalog, dataDirectory: options.dataDirectory)
         self.sessions = SessionStore(secureCookies: options.https)
         self.securityHeaders = SecurityHeaders(tls: options.https)
+        self.connectionLimits = ConnectionLimits(maxTotal: options.maxConnections, maxPerClient: options.maxConnectionsPerClient)
         self.pages = PageCache(extraHeaders: securityHeaders.fields)
     }
 
@@ -98,10 +108,16 @@ public struct Endpoint: Sendable {
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: guards(), idleTimeout: .init(options.headerTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
             services: [demand],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// The per-connection guard, sharing one set of limits.
+    private func guards() -> [any RemovableChannelHandler] {
+        [ConnectionGuard(limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout))]
     }
 
     /// Counts a request for something no snapshot serves: demand for the review queue.

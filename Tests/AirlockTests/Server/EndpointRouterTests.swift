@@ -174,3 +174,49 @@ extension TestResponse {
         return (cookie, try #require(ReviewHarness.csrf(in: page.text)))
     }
 }
+
+/// Resource bounds on a live port: one client's idle or slow connections cannot starve another.
+@Suite(.serialized) struct ConnectionBoundsTests {
+    static let probe = #"""
+        import socket, sys, time
+        port = int(sys.argv[1])
+        held = []
+        for _ in range(300):  # idle connections from one client, well past its limit
+            s = socket.socket(); s.connect(("127.0.0.1", port)); held.append(s)
+        slow = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.3", 0))
+        slow.sendall(b"GET /simple/ HTTP/1.1\r\nHost: x\r\n")
+        start = time.monotonic()
+        other = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+        other.sendall(b"GET /simple/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = other.recv(64)
+        print("other", reply.split(b"\r\n")[0].decode(), round((time.monotonic() - start) * 1000))
+        slow.settimeout(5)
+        try:
+            data = slow.recv(100); print("slowloris", "closed" if data == b"" else "answered")
+        except socket.timeout:
+            print("slowloris", "open")
+        except ConnectionResetError:
+            print("slowloris", "closed")
+        body = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.4", 0))
+        body.sendall(b"POST /api/v1/overrides HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+        body.settimeout(5); start = time.monotonic()
+        print("bigbody", body.recv(64).split(b"\r\n")[0].decode(), round((time.monotonic() - start) * 1000))
+        """#
+
+    @Test func idleAndSlowConnectionsFromOneClientDoNotStarveAnother() async throws {
+        let e = try EndpointFixture {
+            var o = EndpointOptions(dataDirectory: $0)
+            o.maxConnectionsPerClient = 100
+            o.headerTimeout = .seconds(1)
+            return o
+        }
+        let output = try await e.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
+            try Subprocess.run(FixtureScripts.python, ["-c", Self.probe, String(client.port!)]).output
+        }
+        let other = output.split(separator: "\n").first { $0.hasPrefix("other") }.map { $0.split(separator: " ") } ?? []
+        #expect(other.count >= 4 && other[2] == "200", "\(output)")
+        #expect((other.last.flatMap { Int($0) } ?? 1000) < 100, "another client is served within 100 ms: \(output)")
+        #expect(output.contains("slowloris closed"), "a request head that never ends is cut off: \(output)")
+        #expect(output.contains("bigbody HTTP/1.1 401"), "no token: refused before the body: \(output)")
+    }
+}
