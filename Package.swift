@@ -80,6 +80,7 @@ let package = Package(
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPolicy", "AirlockPublish",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +104,11 @@ let package = Package(
             name: "PolicyBenchmark",
             dependencies: ["AirlockCore", "AirlockPolicy"],
             path: "bench/PolicyBenchmark",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "AirlockFuzz",
+            dependencies: ["AirlockCore", "AirlockPolicy", "AirlockUpstream"],
+            path: "fuzz/AirlockFuzz",
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockTestSupport",

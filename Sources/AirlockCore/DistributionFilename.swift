@@ -15,7 +15,7 @@ public struct DistributionFilename: Hashable, Sendable {
     public init?(_ filename: String, project: ProjectName? = nil) {
         if filename.hasSuffix(".whl") {
             let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 5 || parts.count == 6, let v = PythonVersion(String(parts[1])) else { return nil }
+            guard parts.count == 5 || parts.count == 6, !ProjectName.normalize(String(parts[0])).isEmpty, let v = PythonVersion(String(parts[1])) else { return nil }
             let n = parts.count
             var tags: [WheelTag] = []
             for py in parts[n - 3].split(separator: ".") {
@@ -38,7 +38,7 @@ public struct DistributionFilename: Hashable, Sendable {
         var chosen: (String, PythonVersion)?
         for d in dashes {
             let name = String(base[..<d])
-            guard let v = PythonVersion(String(base[base.index(after: d)...])) else { continue }
+            guard !ProjectName.normalize(name).isEmpty, let v = PythonVersion(String(base[base.index(after: d)...])) else { continue }
             if let project, ProjectName.normalize(name) != project.normalized { continue }
             chosen = (name, v)
             break

@@ -90,7 +90,8 @@ public indirect enum Marker: Hashable, Sendable, CustomStringConvertible {
         func show(_ o: Operand) -> String {
             switch o {
             case .variable(let v): return v
-            case .literal(let s): return "\"\(s)\""
+            // PEP 508 strings have no escapes: a parsed one holds at most one kind of quote.
+            case .literal(let s): return s.contains("\"") ? "'\(s)'" : "\"\(s)\""
             }
         }
         switch self {

@@ -72,7 +72,7 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
         var release = [first!]
         while s.peek(".") && s.peekDigit(at: 1) {
             s.skip(".")
-            release.append(s.number()!)
+            release.append(s.number() ?? 0)
         }
         var pre: Pre?
         let save = s.position
@@ -121,7 +121,7 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
                 local.append(Int(part).map(LocalPart.number) ?? .text(String(part)))
             }
         }
-        guard s.atEnd else { return nil }
+        guard s.atEnd, !s.overflowed else { return nil }
         self.init(epoch: epoch, release: release, pre: pre, post: post, dev: dev, local: local)
     }
 
@@ -215,11 +215,19 @@ struct Scanner440 {
         if peek("-") || peek("_") || peek(".") { position += 1 }
     }
 
+    /// A number too large for `Int` (a version no installer could compare sensibly): the parse fails.
+    var overflowed = false
+
+    /// The digits at the position, or nil when there are none.
     mutating func number() -> Int? {
         let start = position
         while position < chars.count, chars[position].isASCII, chars[position].isNumber { position += 1 }
         guard position > start else { return nil }
-        return Int(String(chars[start..<position]))
+        guard let n = Int(String(chars[start..<position])) else {
+            overflowed = true
+            return 0
+        }
+        return n
     }
 
     /// Matches the first of `labels` that the text continues with.

@@ -72,7 +72,8 @@ public struct Requirement: Hashable, Sendable, CustomStringConvertible {
         var s = name.display
         if !extras.isEmpty { s += "[" + extras.sorted().joined(separator: ",") + "]" }
         if let url { s += " @ \(url)" } else { s += specifier.description }
-        if let marker { s += "; \(marker)" }
+        // After a URL the marker needs a space before ';' (PEP 508), or it would read as part of the URL.
+        if let marker { s += url == nil ? "; \(marker)" : " ; \(marker)" }
         return s
     }
 

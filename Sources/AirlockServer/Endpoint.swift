@@ -6,6 +6,8 @@ import Foundation
 import HTTPTypes
 import NIOCore
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import Synchronization
 
@@ -15,8 +17,10 @@ public struct EndpointOptions: Sendable {
     public var requireAuth: Bool
     /// Where snapshot manifests are written when a review publishes a snapshot.
     public var dataDirectory: String
-    /// Browsers reach the endpoint over HTTPS (TLS here, or a proxy in front): cookies get `Secure`.
+    /// Browsers reach the endpoint over HTTPS (a TLS-terminating proxy in front): cookies get `Secure`, responses HSTS.
     public var https: Bool
+    /// Serve TLS here with these files (which implies `https`).
+    public var tls: TLSFiles?
     /// How often counted misses and failed sign-ins are written to the catalog.
     public var demandFlushInterval: Duration
     /// Connections held at once, in all and per client address.
@@ -65,8 +69,8 @@ public struct Endpoint: Sendable {
         self.demand = DemandRecorder(catalog: catalog, logger: logger, interval: options.demandFlushInterval)
         self.auth = Authenticator(catalog: catalog, recorder: demand, logger: logger)
         self.desk = ReviewDesk(catalog: catalog, dataDirectory: options.dataDirectory)
-        self.sessions = SessionStore(secureCookies: options.https)
-        self.securityHeaders = SecurityHeaders(tls: options.https)
+        self.sessions = SessionStore(secureCookies: options.https || options.tls != nil)
+        self.securityHeaders = SecurityHeaders(tls: options.https || options.tls != nil)
         self.connectionLimits = ConnectionLimits(maxTotal: options.maxConnections, maxPerClient: options.maxConnectionsPerClient)
         self.pages = PageCache(extraHeaders: securityHeaders.fields)
     }
@@ -76,6 +80,7 @@ public struct Endpoint: Sendable {
         let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: securityHeaders)
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
+        router.add(middleware: MethodNotAllowed(ReviewAPI.routes))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
         router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
         router.get("/simple/{project}") { req, ctx in try simpleProject(req, ctx, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
@@ -105,10 +110,12 @@ public struct Endpoint: Sendable {
     }
 
     /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+    /// With `options.tls`, it speaks only HTTPS; an unreadable certificate or key is an error here.
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: guards(), idleTimeout: .init(options.headerTimeout)))
+        return Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: guards(), idleTimeout: .init(options.headerTimeout))),
+            server: try options.tls.map { try .tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1,
             configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
             services: [demand],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },

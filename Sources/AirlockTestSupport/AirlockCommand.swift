@@ -19,17 +19,19 @@ public enum AirlockCommand {
     }
 
     /// Starts `airlock serve` on a free port and waits until it listens.
-    public static func serve(data: String, logDirectory: String) throws -> Server {
-        let process = try RunningProcess(binary, ["serve", "--data", data, "--port", "0"], logPath: logDirectory + "/serve-\(UUID().uuidString.prefix(6)).log")
-        let port = Int(try process.waitForLine(matching: #"airlock serving http://127\.0\.0\.1:(\d+)/"#))!
-        return Server(process: process, port: port)
+    public static func serve(data: String, logDirectory: String, extraArgs: [String] = []) throws -> Server {
+        let process = try RunningProcess(
+            binary, ["serve", "--data", data, "--port", "0"] + extraArgs, logPath: logDirectory + "/serve-\(UUID().uuidString.prefix(6)).log")
+        let port = Int(try process.waitForLine(matching: #"airlock serving https?://127\.0\.0\.1:(\d+)/"#))!
+        return Server(process: process, port: port, scheme: extraArgs.contains("--tls-cert") ? "https" : "http")
     }
 
     /// A running `airlock serve`.
     public struct Server: Sendable {
         public let process: RunningProcess
         public let port: Int
-        public var base: String { "http://127.0.0.1:\(port)" }
+        public var scheme = "http"
+        public var base: String { "\(scheme)://127.0.0.1:\(port)" }
     }
 }
 
@@ -49,13 +51,13 @@ public enum PythonClients {
     }
 
     /// Creates a venv with uv and installs `packages` with `uv pip install`.
-    public static func uvInstall(_ packages: [String], index: String, in directory: String) throws -> (ProcessResult, python: String) {
+    public static func uvInstall(_ packages: [String], index: String, in directory: String, environment: [String: String] = [:]) throws -> (ProcessResult, python: String) {
         guard let uv = Subprocess.which("uv") else { throw TestSupportError("uv is not installed (pip install uv)") }
         let venv = directory + "/uv-venv-\(UUID().uuidString.prefix(6))"
         let made = try Subprocess.run(uv, ["venv", "--python", FixtureScripts.python, venv], environment: Subprocess.cleanEnvironment())
         guard made.succeeded else { throw TestSupportError("uv venv failed: \(made.output)") }
         let r = try Subprocess.run(
-            uv, ["pip", "install", "--python", venv + "/bin/python", "--index-url", index] + packages, environment: Subprocess.cleanEnvironment())
+            uv, ["pip", "install", "--python", venv + "/bin/python", "--index-url", index] + packages, environment: Subprocess.cleanEnvironment(environment))
         return (r, venv + "/bin/python")
     }
 

@@ -59,19 +59,19 @@ public final class CRANRepository: @unchecked Sendable {
 
 /// R, run as an analyst runs it: `Rscript` with a clean environment.
 public enum RClient {
-    public static func run(_ code: String) throws -> ProcessResult {
+    public static func run(_ code: String, environment: [String: String] = [:]) throws -> ProcessResult {
         guard let rscript = Subprocess.which("Rscript") else { throw TestSupportError("R is not installed (apt-get install r-base-core)") }
-        return try Subprocess.run(rscript, ["--vanilla", "-e", code], environment: Subprocess.cleanEnvironment())
+        return try Subprocess.run(rscript, ["--vanilla", "-e", code], environment: Subprocess.cleanEnvironment(environment))
     }
 
     /// Installs packages into a fresh library `lib` from `repos`, then runs `check` with that library
     /// first on the search path. install.packages only warns when an install fails, so callers judge by
     /// what `check` (which should load the package) prints.
-    public static func install(_ packages: [String], repos: String, lib: String, check: String) throws -> ProcessResult {
+    public static func install(_ packages: [String], repos: String, lib: String, check: String, environment: [String: String] = [:]) throws -> ProcessResult {
         try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
         let names = packages.map { "'\($0)'" }.joined(separator: ", ")
         let reposArg = repos == "NULL" ? "NULL" : "'\(repos)'"
         let type = repos == "NULL" ? ", type = 'source'" : ""
-        return try run(".libPaths(c('\(lib)', .libPaths())); install.packages(c(\(names)), repos = \(reposArg), lib = '\(lib)'\(type)); \(check)")
+        return try run(".libPaths(c('\(lib)', .libPaths())); install.packages(c(\(names)), repos = \(reposArg), lib = '\(lib)'\(type)); \(check)", environment: environment)
     }
 }

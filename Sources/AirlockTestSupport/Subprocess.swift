@@ -14,7 +14,9 @@ public enum Subprocess {
     /// Environment for Python clients: no user pip config, no machine-wide find-links, no cache.
     public static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
-        for key in env.keys where key.hasPrefix("PIP_") || key.hasPrefix("UV_") || key == "VIRTUAL_ENV" { env.removeValue(forKey: key) }
+        // The clients trust only the CAs a test names (REQUESTS_CA_BUNDLE would override pip's --cert).
+        let trust: Set<String> = ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE"]
+        for key in env.keys where key.hasPrefix("PIP_") || key.hasPrefix("UV_") || key == "VIRTUAL_ENV" || trust.contains(key) { env.removeValue(forKey: key) }
         env["PIP_CONFIG_FILE"] = "/dev/null"
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["PIP_NO_CACHE_DIR"] = "1"

@@ -22,13 +22,31 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Browsers reach this server over HTTPS (a TLS-terminating proxy in front): session cookies get Secure and responses HSTS.")
     var https = false
 
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-client-ca"), help: "Require client certificates signed by this PEM CA (mutual TLS; needs --tls-cert).")
+    var tlsClientCA: String?
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsClientCA != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+    }
+
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.serve")
+            var options = EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data, https: https)
+            options.tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey ?? "", clientCA: tlsClientCA) }
+            _ = try options.tls?.configuration()  // names a bad certificate or key before anything else
             let (catalog, store) = try common.open()
             let host = host
-            let app = Endpoint(catalog: catalog, store: store, logger: logger, options: EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data, https: https)).application(host: host, port: port) { port in
-                let line = "airlock serving http://\(host):\(port)/ (pip index: http://\(host):\(port)/simple/)\n"
+            let scheme = options.tls == nil ? "http" : "https"
+            let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(host: host, port: port) { port in
+                let line = "airlock serving \(scheme)://\(host):\(port)/ (pip index: \(scheme)://\(host):\(port)/simple/)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
             let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

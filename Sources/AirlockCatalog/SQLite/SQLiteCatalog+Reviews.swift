@@ -48,6 +48,9 @@ extension SQLiteCatalog: ReviewCatalog {
 
     public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String) {
         if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
+        guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw AirlockError(.invalidArgument, "a token needs a name (who or what uses it), not an empty one")
+        }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }

@@ -13,10 +13,9 @@ struct Authenticator: Sendable {
     let logger: Logger
 
     /// The valid token of at least `role` this secret belongs to, or the problem to answer.
+    /// A client over its failed sign-ins per minute gets 429 for every further failure, which is no
+    /// longer recorded; a valid token still works from there (one address may be many people behind NAT).
     func require(_ role: Role, secret: String?, path: String, client: String?) throws -> APIToken {
-        if recorder.isThrottled(client) {
-            throw Problem(.tooManyRequests, "too many failed sign-ins from \(client ?? "this client"); wait a minute", headers: [.retryAfter: "60"])
-        }
         guard let secret, !secret.isEmpty else {
             throw Problem(
                 .unauthorized, "a \(role.rawValue) token is required (Authorization: Bearer TOKEN)",
@@ -36,6 +35,9 @@ struct Authenticator: Sendable {
         case .some(let t) where !t.isValid(at: Date()): refusal = "token '\(t.name)' expired"
         case .some(let t) where t.role < role: throw Problem(.forbidden, "token '\(t.name)' has role \(t.role.rawValue); this needs \(role.rawValue)")
         case .some(let t): return t
+        }
+        if recorder.isThrottled(client) {
+            throw Problem(.tooManyRequests, "too many failed sign-ins from \(client ?? "this client"); wait a minute", headers: [.retryAfter: "60"])
         }
         logger.notice("login failed", metadata: ["reason": "\(refusal)", "client": "\(client ?? "?")", "path": "\(path)"])
         recorder.loginFailed(client: client, reason: refusal)

@@ -1,13 +1,11 @@
-import AirlockCore
-
 /// The formats of a simple-repository page, as PEP 691 names them.
-enum SimpleFormat: String, Sendable {
+public enum SimpleFormat: String, Sendable {
     case json
     case html
     /// `text/html`: the legacy PEP 503 type, byte-for-byte the same HTML.
     case legacyHTML
 
-    var contentType: String {
+    public var contentType: String {
         switch self {
         case .json: return "application/vnd.pypi.simple.v1+json"
         case .html: return "application/vnd.pypi.simple.v1+html"
@@ -16,12 +14,12 @@ enum SimpleFormat: String, Sendable {
     }
 
     /// Picks the format from an `Accept` header by q-value (PEP 691); nil when nothing offered is acceptable.
-    static func negotiate(_ accept: String?) -> SimpleFormat? {
+    public static func negotiate(_ accept: String?) -> SimpleFormat? {
         guard let accept, !accept.trimmingWhitespace().isEmpty else { return .legacyHTML }
         var best: (SimpleFormat, Double)?
         for (index, item) in accept.split(separator: ",").enumerated() {
             let parts = item.split(separator: ";").map { $0.trimmingWhitespace() }
-            let type = parts[0].lowercased()
+            guard let type = parts.first?.lowercased() else { continue }
             var q = 1.0
             for p in parts.dropFirst() where p.hasPrefix("q=") { q = Double(p.dropFirst(2)) ?? 0 }
             let format: SimpleFormat?
