@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -64,6 +66,10 @@ let package = Package(
             resources: [.copy("Resources/license-categories.json")],
             swiftSettings: swiftSettings),
         .target(
+            name: "AirlockConfig",
+            dependencies: ["AirlockCore", "AirlockPolicy"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "AirlockPublish",
             dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog"],
             swiftSettings: swiftSettings),
@@ -86,14 +92,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/openapi.json")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "AirlockDaemon",
+            dependencies: [
+                "AirlockCore", "AirlockConfig", "AirlockCatalog", "AirlockPolicy", "AirlockSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "airlock",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -119,7 +136,7 @@ let package = Package(
             name: "AirlockTests",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockTestSupport", "airlock",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTestSupport", "airlock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),

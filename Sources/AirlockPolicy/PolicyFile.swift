@@ -16,26 +16,14 @@ public enum PolicyFile {
 
     /// Parses policy text; `path` names it in errors.
     public static func parse(_ text: String, path: String) throws -> LoadedPolicy {
-        let policy: Policy
-        do {
-            policy = try TOMLDecoder(strictDecoding: true).decode(Policy.self, from: text)
-        } catch let e as TOMLParseError {
-            throw AirlockError(.invalidArgument, "\(path):\(e.source.begin.line): TOML syntax error: \(e.description)")
-        } catch let e as UnexpectedKeysError {
-            let (key, codingPath) = e.keys.sorted { $0.key < $1.key }.first!
-            var keys = codingPath.map(\.stringValue)
-            if keys.last != key { keys.append(key) }
-            throw AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): unknown field '\(keys.joined(separator: "."))'")
-        } catch let e as DecodingError {
-            throw describe(e, path: path, text: text)
-        }
+        let policy = try StrictTOML.decode(Policy.self, from: text, path: path)
         try validate(policy, path: path, text: text)
         return LoadedPolicy(policy: policy, digest: "sha256:" + Digest.of(Array(text.utf8)).hex, path: path, text: text)
     }
 
     private static func validate(_ p: Policy, path: String, text: String) throws {
         func fail(_ field: [String], _ why: String) -> AirlockError {
-            AirlockError(.invalidArgument, "\(path):\(line(of: field, in: text)): field '\(field.joined(separator: "."))' \(why)")
+            AirlockError(.invalidArgument, "\(path):\(StrictTOML.line(of: field, in: text)): field '\(field.joined(separator: "."))' \(why)")
         }
         let t = p.thresholds
         for (key, value) in [("approve_at", t.approveAt), ("deny_below", t.denyBelow)] where !(0...100).contains(value) {
@@ -70,64 +58,6 @@ public enum PolicyFile {
         for name in p.rules.allow + p.rules.deny + p.typosquat.protected where !ProjectName.isValid(name) {
             throw fail(["rules"], "names an invalid project '\(name)'")
         }
-    }
-
-    private static func describe(_ error: DecodingError, path: String, text: String) -> AirlockError {
-        func field(_ c: DecodingError.Context, _ key: (any CodingKey)? = nil) -> [String] {
-            var keys = c.codingPath.map(\.stringValue).filter { Int($0) == nil }
-            if let key, keys.last != key.stringValue { keys.append(key.stringValue) }
-            return keys
-        }
-        func at(_ keys: [String], _ message: String) -> AirlockError {
-            AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): \(message)")
-        }
-        switch error {
-        case .keyNotFound(let key, let c):
-            // TOMLKit reports a value of the wrong type as a missing key: tell the two apart by the text.
-            let keys = field(c, key)
-            guard exactLine(of: keys, in: text) != nil else { return at(keys, "missing field '\(keys.joined(separator: "."))'") }
-            let expected = c.debugDescription.contains("\"Double\"") || c.debugDescription.contains("\"Int\"") ? "a number"
-                : c.debugDescription.contains("\"String\"") ? "a string" : c.debugDescription.contains("Array") ? "a list" : "a table"
-            return at(keys, "field '\(keys.joined(separator: "."))' should be \(expected)")
-        case .typeMismatch(let type, let c), .valueNotFound(let type, let c):
-            return at(field(c), "field '\(field(c).joined(separator: "."))' should be \(describe(type))")
-        case .dataCorrupted(let c):
-            return at(field(c), "field '\(field(c).joined(separator: "."))': \(c.debugDescription)")
-        @unknown default:
-            return AirlockError(.invalidArgument, "\(path): \(error)")
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is Double.Type, is Int.Type: return "a number"
-        case is String.Type: return "a string"
-        case is Verdict.Type: return "one of \"approve\", \"review\", \"deny\""
-        case is [String].Type: return "a list of strings"
-        default: return "a \(type)"
-        }
-    }
-
-    /// The 1-based line where a dotted field is set, else its table's header, else 1.
-    static func line(of field: [String], in text: String) -> Int {
-        exactLine(of: field, in: text) ?? exactLine(of: Array(field.dropLast()), in: text) ?? 1
-    }
-
-    /// The line of `key =` under the field's `[table]` header (or of the header itself), if present.
-    static func exactLine(of field: [String], in text: String) -> Int? {
-        guard let last = field.last else { return nil }
-        let table = field.dropLast().joined(separator: ".")
-        var current = ""
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let l = raw.trimmingWhitespace()
-            if l.hasPrefix("[") {
-                current = String(l.prefix { $0 != "#" }.filter { $0 != "[" && $0 != "]" }).trimmingWhitespace()
-                if current == field.joined(separator: ".") { return index + 1 }
-                continue
-            }
-            if current == table, l.hasPrefix(last), l.dropFirst(last.count).trimmingWhitespace().hasPrefix("=") { return index + 1 }
-        }
-        return nil
     }
 }
 

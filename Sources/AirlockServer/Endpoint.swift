@@ -8,6 +8,7 @@ import NIOCore
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Prometheus
 public import Logging
 import Synchronization
 
@@ -58,6 +59,8 @@ public struct Endpoint: Sendable {
     let pages: PageCache
     let securityHeaders: SecurityHeaders
     let connectionLimits: ConnectionLimits
+    /// Requests, latency, bytes, misses; `/metrics`.
+    public let metrics: EndpointMetrics
     private let fileIO = FileIO()
 
     public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
@@ -73,15 +76,22 @@ public struct Endpoint: Sendable {
         self.securityHeaders = SecurityHeaders(tls: options.https || options.tls != nil)
         self.connectionLimits = ConnectionLimits(maxTotal: options.maxConnections, maxPerClient: options.maxConnectionsPerClient)
         self.pages = PageCache(extraHeaders: securityHeaders.fields)
+        self.metrics = EndpointMetrics()
     }
 
     /// Every route the endpoint answers.
     public func router() -> Router<AirlockRequestContext> {
         let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: securityHeaders)
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
         router.add(middleware: MethodNotAllowed(ReviewAPI.routes))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(catalog))))
+        }
         router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
         router.get("/simple/{project}") { req, ctx in try simpleProject(req, ctx, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
         router.get("/pypi/{snapshot}/simple") { req, ctx in try simpleIndex(req, snapshot: ctx.parameters.get("snapshot") ?? "") }
@@ -131,6 +141,7 @@ public struct Endpoint: Sendable {
     func recordMiss(_ ecosystem: Ecosystem, project: String, version: String = "", _ ctx: AirlockRequestContext) {
         logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
         demand.miss(ecosystem, project: project, version: version, client: ctx.clientAddress)
+        metrics.misses.increment()
     }
 
     // MARK: PyPI simple repository

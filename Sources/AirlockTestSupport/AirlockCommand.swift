@@ -75,3 +75,29 @@ public func httpGet(_ url: String, headers: [String] = []) throws -> (status: In
     }
     return (status, String(r.stdout.dropLast(last.count + 1)))
 }
+
+/// The samples at a Prometheus `/metrics` URL, parsed by prometheus_client's own text parser (so a
+/// malformed exposition fails): `name{label="value",…}` (labels sorted) → value.
+public func prometheusSamples(_ url: String) throws -> [String: Double] {
+    let text = try httpGet(url).body
+    let file = NSTemporaryDirectory() + "metrics-\(UUID().uuidString).txt"
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let r = try Subprocess.run(
+        FixtureScripts.python,
+        ["-c", """
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+            for s in family.samples:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+                print(f"{s.name}{{{labels}}} {s.value}")
+        """, file])
+    guard r.succeeded else { throw TestSupportError("\(url) does not parse as Prometheus text:\n\(r.output)\n\(text)") }
+    var out: [String: Double] = [:]
+    for line in r.stdout.split(separator: "\n") {
+        let parts = line.split(separator: " ")
+        if parts.count == 2 { out[String(parts[0])] = Double(parts[1]) }
+    }
+    return out
+}

@@ -109,6 +109,23 @@ public final class RunningProcess: @unchecked Sendable {
 
     public func stop() { kill() }
 
+    /// Sends SIGTERM and waits up to `timeout` seconds; returns the seconds it took to exit, or nil
+    /// if it was still running (then it is killed).
+    public func terminate(timeout: Double) -> Double? {
+        guard process.isRunning else { return 0 }
+        let start = Date()
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        while process.isRunning && Date().timeIntervalSince(start) < timeout { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill()
+            return nil
+        }
+        return Date().timeIntervalSince(start)
+    }
+
+    /// Sends SIGHUP.
+    public func hangUp() { Foundation.kill(process.processIdentifier, SIGHUP) }
+
     deinit { stop() }
 }
 

@@ -1,4 +1,5 @@
 import AirlockCatalog
+import AirlockConfig
 import AirlockCore
 import AirlockPolicy
 import AirlockStore
@@ -9,8 +10,11 @@ import Logging
 
 /// Options every command shares: where the data lives and how to talk.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests.")
-    var data: String = "./airlock-data"
+    @Option(name: .long, help: "Configuration file (airlock.toml); flags given here win over it.")
+    var config: String?
+
+    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else ./airlock-data).")
+    var data: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["AIRLOCK_LOG_LEVEL"] ?? "info"
@@ -21,31 +25,25 @@ struct CommonOptions: ParsableArguments {
         return Logger(label: label)
     }
 
-    /// The catalog and blob store under `--data`, created on first use. The catalog is opened (and
-    /// migrated) under the data directory's publish lock, so two first commands never migrate at once.
+    /// The catalog and blob store under `--data`, created on first use.
     func open() throws -> (catalog: SQLiteCatalog, store: FileSystemBlobStore) {
-        try createDataDirectory()
-        let lock = try DataDirectoryLock(.publish, dataDirectory: data)
-        defer { withExtendedLifetime(lock) {} }
-        return (try SQLiteCatalog(path: data + "/catalog.sqlite"), try FileSystemBlobStore(root: data + "/blobs"))
+        try SyncContext.openStorage(try dataDirectory())
     }
 
-    /// What a sync needs, the sync lock first: a second sync is refused before it touches the catalog.
+    /// What a sync needs, the sync lock taken first.
     func openForSync(ecosystem: Ecosystem, policy: String?, logger: Logger) throws -> SyncContext {
-        try createDataDirectory()
-        let lock = try DataDirectoryLock(.sync, dataDirectory: data)
-        let (catalog, store) = try open()
-        let evaluator: any ReleaseEvaluator =
-            try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem)) } ?? SelectionPolicy()
-        return SyncContext(lock: lock, dataDirectory: data, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+        try SyncContext.open(dataDirectory: try dataDirectory(), ecosystem: ecosystem, policy: policy, logger: logger)
     }
 
-    private func createDataDirectory() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        } catch {
-            throw AirlockError(.storage, "cannot create data directory \(data): \(error.localizedDescription)")
-        }
+    /// The data directory: `--data`, else the configuration's, else `./airlock-data`.
+    func dataDirectory() throws -> String {
+        let file = try configuration()
+        return data ?? file?.data ?? "./airlock-data"
+    }
+
+    /// The configuration file named by `--config`, if any.
+    func configuration() throws -> Configuration? {
+        try config.map(Configuration.load)
     }
 }
 

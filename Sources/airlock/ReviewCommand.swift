@@ -74,7 +74,7 @@ struct Review: AsyncParsableCommand {
             }
         }
 
-        func desk() throws -> ReviewDesk { ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: options.common.data) }
+        func desk() throws -> ReviewDesk { ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: try options.common.dataDirectory()) }
     }
 
     struct Approve: AsyncParsableCommand {
@@ -117,7 +117,7 @@ struct Review: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
-                let desk = ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: options.common.data)
+                let desk = ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: try options.common.dataDirectory())
                 let (r, snapshot) = try desk.revoke(options.ecosystem, project: name, version: version, reason: reason, actor: cliActor)
                 print("revoked \(r.project) \(r.version) from every snapshot; published snapshot \(snapshot.id)")
             }

@@ -1,3 +1,4 @@
+import AirlockConfig
 import AirlockServer
 import ArgumentParser
 import Foundation
@@ -10,11 +11,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
 
-    @Option(help: "Port to listen on (0 picks a free one and prints it).")
-    var port = 8080
+    @Option(help: "Port to listen on (0 picks a free one and prints it; default 8080).")
+    var port: Int?
 
     @Flag(help: "Require a token (role reader or above) to install; anonymous installs are allowed otherwise.")
     var requireAuth = false
@@ -39,13 +40,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.serve")
-            var options = EndpointOptions(requireAuth: requireAuth, dataDirectory: common.data, https: https)
+            let file = try common.configuration()?.server
+            var options = EndpointOptions(requireAuth: requireAuth || file?.requireAuth == true, dataDirectory: try common.dataDirectory(), https: https)
             options.tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey ?? "", clientCA: tlsClientCA) }
             _ = try options.tls?.configuration()  // names a bad certificate or key before anything else
             let (catalog, store) = try common.open()
-            let host = host
+            let host = host ?? file?.host ?? "127.0.0.1"
             let scheme = options.tls == nil ? "http" : "https"
-            let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(host: host, port: port) { port in
+            let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(host: host, port: port ?? file?.port ?? 8080) { port in
                 let line = "airlock serving \(scheme)://\(host):\(port)/ (pip index: \(scheme)://\(host):\(port)/simple/)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }

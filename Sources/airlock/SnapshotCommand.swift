@@ -19,7 +19,7 @@ extension EcosystemOptions {
             throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
         }
         guard let s = try catalog.snapshot(ecosystem, selector) else {
-            throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \(common.data)")
+            throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \((try? common.dataDirectory()) ?? "")")
         }
         return (s, try catalog.servedFiles(in: s))
     }

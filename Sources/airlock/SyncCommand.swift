@@ -1,4 +1,5 @@
 import AirlockCatalog
+import AirlockConfig
 import AirlockCore
 import AirlockPolicy
 import AirlockSync
@@ -23,26 +24,26 @@ struct SyncPyPI: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Simple index root of the upstream (PEP 503/691).")
-    var upstream = "https://pypi.org/simple/"
+    @Option(help: "Simple index root of the upstream (PEP 503/691; default https://pypi.org/simple/).")
+    var upstream: String?
 
-    @Option(name: .customLong("python"), help: "Target Python version(s) (repeatable).")
-    var pythons: [String] = ["3.10", "3.11", "3.12", "3.13"]
+    @Option(name: .customLong("python"), help: "Target Python version(s) (repeatable; default 3.10 to 3.13).")
+    var pythons: [String] = []
 
-    @Option(name: .customLong("platform"), help: "Target wheel platform tag(s) (repeatable).")
-    var platforms: [String] = ["manylinux_2_28_x86_64"]
+    @Option(name: .customLong("platform"), help: "Target wheel platform tag(s) (repeatable; default manylinux_2_28_x86_64).")
+    var platforms: [String] = []
 
     @Option(name: [.customShort("r"), .customLong("requirements")], help: "Requirements file(s) to add (repeatable).")
     var requirementFiles: [String] = []
 
-    @Option(help: "Newest matching versions kept per requested requirement (0 keeps all).")
-    var versions: Int = 3
+    @Option(help: "Newest matching versions kept per requested requirement (0 keeps all; default 3).")
+    var versions: Int?
 
-    @Option(help: "Largest file accepted, in bytes.")
-    var maxFileSize: Int64 = 4 << 30
+    @Option(help: "Largest file accepted, in bytes (default 4 GiB).")
+    var maxFileSize: Int64?
 
-    @Option(help: "Parallel connections to the upstream.")
-    var connections: Int = 8
+    @Option(help: "Parallel connections to the upstream (default 8).")
+    var connections: Int?
 
     @Option(help: "Policy file deciding which releases are served (e.g. policies/default.toml), under the imported feeds; without one, everything selected is approved.")
     var policy: String?
@@ -59,15 +60,19 @@ struct SyncPyPI: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.sync")
-            var parsed = try requirements.map(Requirement.init(parsing:))
-            for file in requirementFiles {
-                parsed += try Requirement.parseFile(at: file, contents: try readText(file)) { try readText($0) }
+            let file = try common.configuration()?.pypi
+            var parsed = try (requirements + (file?.requirements ?? [])).map(Requirement.init(parsing:))
+            for path in requirementFiles + (file?.requirementFiles ?? []) {
+                parsed += try Requirement.parseFile(at: path, contents: try readText(path)) { try readText($0) }
             }
+            let pythons = pythons.isEmpty ? file?.python ?? ["3.10", "3.11", "3.12", "3.13"] : pythons
+            let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
-            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy, logger: logger))
+            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.path, logger: logger))
             let options = PyPISyncOptions(
-                upstreamURL: upstream, environments: environments, versionsPerRequirement: versions, maxFileSize: maxFileSize,
-                maxConnections: connections)
+                upstreamURL: upstream ?? file?.upstream ?? "https://pypi.org/simple/", environments: environments,
+                versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
+                maxConnections: connections ?? file?.connections ?? 8)
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
@@ -89,20 +94,20 @@ struct SyncCRAN: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Root of the CRAN-like repository (the directory holding src/contrib).")
-    var upstream = "https://cloud.r-project.org"
+    @Option(help: "Root of the CRAN-like repository (the directory holding src/contrib; default https://cloud.r-project.org).")
+    var upstream: String?
 
-    @Option(help: "Newest versions kept per named package (0 keeps all); dependencies get the newest that fits.")
-    var versions: Int = 3
+    @Option(help: "Newest versions kept per named package (0 keeps all; default 3); dependencies get the newest that fits.")
+    var versions: Int?
 
     @Flag(help: "Also mirror the Suggests of the named packages.")
     var withSuggests = false
 
-    @Option(help: "Largest file accepted, in bytes.")
-    var maxFileSize: Int64 = 1 << 30
+    @Option(help: "Largest file accepted, in bytes (default 1 GiB).")
+    var maxFileSize: Int64?
 
-    @Option(help: "Parallel connections to the upstream.")
-    var connections: Int = 8
+    @Option(help: "Parallel connections to the upstream (default 8).")
+    var connections: Int?
 
     @Option(help: "Policy file deciding which releases are served; without one, everything selected is approved.")
     var policy: String?
@@ -119,10 +124,13 @@ struct SyncCRAN: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let logger = common.logger("airlock.sync")
-            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy, logger: logger))
+            let file = try common.configuration()?.cran
+            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.path, logger: logger))
             let options = CRANSyncOptions(
-                upstreamURL: upstream, versionsPerPackage: versions, withSuggests: withSuggests, maxFileSize: maxFileSize, maxConnections: connections)
-            let report = try await sync.run(adding: packages, replace: replace, options: options, progress: SyncProgress(logger: logger))
+                upstreamURL: upstream ?? file?.upstream ?? "https://cloud.r-project.org", versionsPerPackage: versions ?? file?.versions ?? 3,
+                withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),
+                maxConnections: connections ?? file?.connections ?? 8)
+            let report = try await sync.run(adding: packages + (file?.packages ?? []), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"

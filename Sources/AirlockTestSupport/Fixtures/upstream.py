@@ -14,6 +14,7 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"throttle": {"<filename>": BPS}}     send that file at BPS bytes per second
   {"malformed": {"<project>": "json"|"html"}}  serve a broken page for that project
   {"yanked": {"<filename>": "reason"}}   mark that file yanked (PEP 592)
+  {"down": true}                        answer 500 to everything (an upstream outage)
 GET /_stats answers the number of requests per path, for tests to count fetches.
 """
 import hashlib
@@ -150,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
         f = faults()
         if path == "/_stats":
             return self.send_body(200, json.dumps(STATS).encode(), "application/json")
+        if f.get("down"):
+            return self.send_body(500, b"upstream is down\n", "text/plain")
         if path.startswith("/packages/"):
             return self.serve_file(path[len("/packages/"):], f)
         m = re.fullmatch(r"/pypi/([^/]+)/json", path)

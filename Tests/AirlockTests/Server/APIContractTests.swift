@@ -12,6 +12,7 @@ import Testing
     static let seed = ProcessInfo.processInfo.environment["AIRLOCK_SCHEMATHESIS_SEED"] ?? "20261203"
 
     private func schemathesis(_ server: AirlockCommand.Server, headers: [String], in dir: String) throws -> ProcessResult {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         guard let st = Subprocess.which("schemathesis") else { throw TestSupportError("schemathesis is not installed (pip install schemathesis)") }
         // positive_data_acceptance is left out: JSON Schema cannot say "an expiry in the future" or
         // "a version range that parses", which the API rightly refuses with 400. DELETE is left out
@@ -21,7 +22,7 @@ import Testing
             ["run", server.base + "/api/v1/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--exclude-method", "DELETE",
              "--max-examples", Self.examples, "--seed", Self.seed, "--workers", "2", "--report-dir", dir]
                 + headers.flatMap { ["-H", $0] },
-            environment: Subprocess.cleanEnvironment(["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""]))
+            environment: Subprocess.cleanEnvironment(["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""]), directory: dir)
     }
 
     @Test func theAPIKeepsItsDocumentedContractWithAndWithoutTokens() throws {

@@ -95,4 +95,17 @@ import Testing
         #expect(other.status == 404)
         #expect(try httpGet(server.base + "/healthz").status == 200)
     }
+
+    @Test func metricsParseAsPrometheusTextAndMoveWithRequests() throws {
+        let before = try prometheusSamples(server.base + "/metrics")
+        let key = #"airlock_http_requests_total{class="simple",status="200"}"#
+        for _ in 0..<3 { _ = try httpGet(server.base + "/simple/alpha/") }
+        _ = try httpGet(server.base + "/simple/not-approved-here/")
+        let after = try prometheusSamples(server.base + "/metrics")
+        #expect((after[key] ?? 0) - (before[key] ?? 0) == 3, "\(after)")
+        #expect((after["airlock_install_misses_total{}"] ?? 0) - (before["airlock_install_misses_total{}"] ?? 0) == 1, "\(after)")
+        #expect(after[#"airlock_snapshot_served_id{ecosystem="pypi"}"#] == 1 && after[#"airlock_snapshot_served_id{ecosystem="cran"}"#] == 0)
+        #expect((after[#"airlock_http_request_duration_seconds_count{class="simple"}"#] ?? 0) >= 3)
+        #expect((after[#"airlock_http_response_body_bytes_total{class="simple"}"#] ?? 0) > 0)
+    }
 }

@@ -1,0 +1,127 @@
+public import AirlockCore
+import AirlockPolicy
+import Foundation
+
+/// `airlock.toml`: what the mirror holds and how it runs, written down once. Read strictly (every
+/// error names file:line and the field); command-line flags win over it. See `airlock.example.toml`.
+public struct Configuration: Sendable, Equatable {
+    /// The data directory: catalog, blob store, snapshot manifests.
+    public var data: String?
+    public var pypi: PyPI?
+    public var cran: CRAN?
+    public var schedule: Schedule
+    public var server: Server
+    public var daemon: Daemon
+    /// The file it was read from.
+    public var path: String
+
+    /// What to mirror from a PyPI-like index.
+    public struct PyPI: Sendable, Equatable {
+        public var upstream: String
+        public var python: [String]
+        public var platform: [String]
+        /// Requirement lines (PEP 508).
+        public var requirements: [String]
+        /// Requirements files (`-r` includes are followed), relative to the configuration file.
+        public var requirementFiles: [String]
+        public var versions: Int
+        public var connections: Int
+        public var maxFileSize: Int64
+        public var policy: PolicyChoice
+    }
+
+    /// What to mirror from a CRAN-like repository.
+    public struct CRAN: Sendable, Equatable {
+        public var upstream: String
+        public var packages: [String]
+        public var versions: Int
+        public var withSuggests: Bool
+        public var connections: Int
+        public var maxFileSize: Int64
+        public var policy: PolicyChoice
+    }
+
+    /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,
+    /// again after `retry_after`, doubling up to `every`.
+    public struct Schedule: Sendable, Equatable {
+        public var every: Duration
+        public var jitter: Duration
+        public var retryAfter: Duration
+    }
+
+    /// `airlock serve`.
+    public struct Server: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var requireAuth: Bool
+    }
+
+    /// The daemon's own HTTP port: `/healthz`, `/readyz`, `/metrics`.
+    public struct Daemon: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+    }
+
+    /// A policy file, or none at all (said explicitly: `policy = "none"`).
+    public enum PolicyChoice: Sendable, Equatable {
+        case file(String)
+        case none
+
+        /// The policy file, or nil for none.
+        public var path: String? {
+            if case .file(let p) = self { return p }
+            return nil
+        }
+    }
+
+    /// Reads and validates `path`.
+    public static func load(_ path: String) throws -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AirlockError(.invalidArgument, "cannot read configuration file \(path)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Parses configuration text; relative paths in it are taken from the file's directory.
+    public static func parse(_ text: String, path: String) throws -> Configuration {
+        let file = try StrictTOML.decode(ConfigurationFile.self, from: text, path: path)
+        return try ConfigurationFile.Validation(path: path, text: text).resolve(file)
+    }
+}
+
+/// A duration written as text: `90s`, `15m`, `6h`, `1d`, or combined (`1h30m`).
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        var total: Int64 = 0
+        var number = ""
+        var any = false
+        for c in text.trimmingCharacters(in: .whitespaces) {
+            if c.isASCII, c.isNumber {
+                number.append(c)
+                continue
+            }
+            guard let n = Int64(number) else { return nil }
+            switch c {
+            case "s": total += n
+            case "m": total += n * 60
+            case "h": total += n * 3600
+            case "d": total += n * 86_400
+            default: return nil
+            }
+            number = ""
+            any = true
+        }
+        guard any, number.isEmpty else { return nil }
+        return .seconds(total)
+    }
+
+    public static func format(_ d: Duration) -> String {
+        var s = d.components.seconds
+        var out = ""
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60)] where s >= size {
+            out += "\(s / size)\(unit)"
+            s %= size
+        }
+        return s > 0 || out.isEmpty ? out + "\(s)s" : out
+    }
+}

@@ -1,0 +1,155 @@
+import AirlockCore
+import AirlockPolicy
+import Foundation
+
+/// The file as written: every key optional but where a section needs it; `Validation` checks values
+/// and fills defaults.
+struct ConfigurationFile: Decodable {
+    struct PyPI: Decodable {
+        var upstream: String?
+        var python: [String]?
+        var platform: [String]?
+        var requirements: [String]?
+        var requirementFiles: [String]?
+        var versions: Int?
+        var connections: Int?
+        var maxFileSize: Int64?
+        var policy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case upstream, python, platform, requirements, versions, connections, policy
+            case requirementFiles = "requirement_files", maxFileSize = "max_file_size"
+        }
+    }
+
+    struct CRAN: Decodable {
+        var upstream: String?
+        var packages: [String]?
+        var versions: Int?
+        var withSuggests: Bool?
+        var connections: Int?
+        var maxFileSize: Int64?
+        var policy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case upstream, packages, versions, connections, policy
+            case withSuggests = "with_suggests", maxFileSize = "max_file_size"
+        }
+    }
+
+    struct Schedule: Decodable {
+        var every: String?
+        var jitter: String?
+        var retryAfter: String?
+        enum CodingKeys: String, CodingKey { case every, jitter, retryAfter = "retry_after" }
+    }
+
+    struct Server: Decodable {
+        var host: String?
+        var port: Int?
+        var requireAuth: Bool?
+        enum CodingKeys: String, CodingKey { case host, port, requireAuth = "require_auth" }
+    }
+
+    struct Daemon: Decodable {
+        var host: String?
+        var port: Int?
+    }
+
+    var data: String?
+    var pypi: PyPI?
+    var cran: CRAN?
+    var schedule: Schedule?
+    var server: Server?
+    var daemon: Daemon?
+
+    /// Checks every value, naming file:line and field, and resolves paths against the file's directory.
+    struct Validation {
+        let path: String
+        let text: String
+
+        private func fail(_ field: [String], _ why: String) -> AirlockError {
+            AirlockError(.invalidArgument, "\(path):\(StrictTOML.line(of: field, in: text)): field '\(field.joined(separator: "."))' \(why)")
+        }
+
+        private func relative(_ p: String) -> String {
+            p.hasPrefix("/") ? p : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(p).standardizedFileURL.path
+        }
+
+        private func url(_ text: String, _ field: [String]) throws -> String {
+            guard let u = URL(string: text), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
+                throw fail(field, "must be an http(s) URL, not '\(text)'")
+            }
+            return text
+        }
+
+        private func positive(_ value: Int?, _ field: [String], default d: Int) throws -> Int {
+            let v = value ?? d
+            guard v > 0 else { throw fail(field, "must be positive, not \(v)") }
+            return v
+        }
+
+        private func policy(_ text: String?, _ field: [String]) throws -> Configuration.PolicyChoice {
+            guard let text else { throw fail(field, "is missing: name a policy file, or write policy = \"none\" to serve everything selected") }
+            if text == "none" { return .none }
+            let file = relative(text)
+            guard FileManager.default.isReadableFile(atPath: file) else { throw fail(field, "names \(file), which cannot be read") }
+            return .file(file)
+        }
+
+        private func duration(_ text: String?, _ field: [String], default d: Duration) throws -> Duration {
+            guard let text else { return d }
+            guard let v = DurationText.parse(text) else { throw fail(field, "must be a duration such as \"90s\", \"15m\", \"6h\" or \"1d\", not \"\(text)\"") }
+            return v
+        }
+
+        private func port(_ value: Int?, _ field: [String], default d: Int) throws -> Int {
+            let v = value ?? d
+            guard (0...65535).contains(v) else { throw fail(field, "must be a port number (0-65535), not \(v)") }
+            return v
+        }
+
+        func resolve(_ f: ConfigurationFile) throws -> Configuration {
+            var pypi: Configuration.PyPI?
+            if let p = f.pypi {
+                for (i, line) in (p.requirements ?? []).enumerated() {
+                    do { _ = try Requirement(parsing: line) } catch { throw fail(["pypi", "requirements"], "entry \(i + 1) '\(line)': \(error)") }
+                }
+                let python = p.python ?? ["3.10", "3.11", "3.12", "3.13"], platform = p.platform ?? ["manylinux_2_28_x86_64"]
+                for py in python {
+                    for pl in platform {
+                        do { _ = try TargetEnvironment(python: py, platform: pl) } catch { throw fail(["pypi", "python"], "\(error)") }
+                    }
+                }
+                let files = (p.requirementFiles ?? []).map(relative)
+                if let missing = files.first(where: { !FileManager.default.isReadableFile(atPath: $0) }) {
+                    throw fail(["pypi", "requirement_files"], "names \(missing), which cannot be read")
+                }
+                if (p.requirements ?? []).isEmpty && files.isEmpty { throw fail(["pypi"], "selects nothing: give requirements or requirement_files") }
+                pypi = Configuration.PyPI(
+                    upstream: try url(p.upstream ?? "https://pypi.org/simple/", ["pypi", "upstream"]), python: python, platform: platform,
+                    requirements: p.requirements ?? [], requirementFiles: files, versions: max(0, p.versions ?? 3),
+                    connections: try positive(p.connections, ["pypi", "connections"], default: 8), maxFileSize: p.maxFileSize ?? (4 << 30),
+                    policy: try policy(p.policy, ["pypi", "policy"]))
+            }
+            var cran: Configuration.CRAN?
+            if let c = f.cran {
+                guard let packages = c.packages, !packages.isEmpty else { throw fail(["cran", "packages"], "is missing or empty: name the R packages to mirror") }
+                cran = Configuration.CRAN(
+                    upstream: try url(c.upstream ?? "https://cloud.r-project.org", ["cran", "upstream"]), packages: packages, versions: max(0, c.versions ?? 3),
+                    withSuggests: c.withSuggests ?? false, connections: try positive(c.connections, ["cran", "connections"], default: 8),
+                    maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]))
+            }
+            let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
+            guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }
+            let schedule = Configuration.Schedule(
+                every: every, jitter: try duration(f.schedule?.jitter, ["schedule", "jitter"], default: .zero),
+                retryAfter: try duration(f.schedule?.retryAfter, ["schedule", "retry_after"], default: .seconds(60)))
+            return Configuration(
+                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule,
+                server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
+                daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
+                path: path)
+        }
+    }
+}

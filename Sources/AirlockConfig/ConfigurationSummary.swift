@@ -1,0 +1,33 @@
+/// The settings in effect, as `airlock config check` prints them (TOML, defaults filled in).
+public enum ConfigurationSummary {
+    public static func text(_ c: Configuration) -> String {
+        func list(_ xs: [String]) -> String { "[" + xs.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        func policy(_ p: Configuration.PolicyChoice) -> String {
+            switch p {
+            case .file(let path): "\"\(path)\""
+            case .none: "\"none\"  # every selected release is served"
+            }
+        }
+        var out = ["# \(c.path): valid", "data = \"\(c.data ?? "./airlock-data")\""]
+        if let p = c.pypi {
+            out += [
+                "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
+                "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
+                "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", "policy = \(policy(p.policy))",
+            ]
+        }
+        if let r = c.cran {
+            out += [
+                "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
+                "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", "policy = \(policy(r.policy))",
+            ]
+        }
+        out += [
+            "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",
+            "retry_after = \"\(DurationText.format(c.schedule.retryAfter))\"",
+            "", "[server]", "host = \"\(c.server.host)\"", "port = \(c.server.port)", "require_auth = \(c.server.requireAuth)",
+            "", "[daemon]", "host = \"\(c.daemon.host)\"", "port = \(c.daemon.port)",
+        ]
+        return out.joined(separator: "\n")
+    }
+}

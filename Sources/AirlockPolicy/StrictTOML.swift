@@ -1,0 +1,80 @@
+import AirlockCore
+import TOMLKit
+
+/// Decodes TOML strictly: every problem (syntax, a missing or mistyped field, an unknown key) is an
+/// `AirlockError` naming the file, the line and the dotted field, and nothing half-decoded is returned.
+/// The policy loader and the configuration loader share it.
+public enum StrictTOML {
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String) throws -> T {
+        do {
+            return try TOMLDecoder(strictDecoding: true).decode(T.self, from: text)
+        } catch let e as TOMLParseError {
+            throw AirlockError(.invalidArgument, "\(path):\(e.source.begin.line): TOML syntax error: \(e.description)")
+        } catch let e as UnexpectedKeysError {
+            let (key, codingPath) = e.keys.sorted { $0.key < $1.key }.first!
+            var keys = codingPath.map(\.stringValue)
+            if keys.last != key { keys.append(key) }
+            throw AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): unknown field '\(keys.joined(separator: "."))'")
+        } catch let e as DecodingError {
+            throw describe(e, path: path, text: text)
+        }
+    }
+
+    static func describe(_ error: DecodingError, path: String, text: String) -> AirlockError {
+        func field(_ c: DecodingError.Context, _ key: (any CodingKey)? = nil) -> [String] {
+            var keys = c.codingPath.map(\.stringValue).filter { Int($0) == nil }
+            if let key, keys.last != key.stringValue { keys.append(key.stringValue) }
+            return keys
+        }
+        func at(_ keys: [String], _ message: String) -> AirlockError {
+            AirlockError(.invalidArgument, "\(path):\(line(of: keys, in: text)): \(message)")
+        }
+        switch error {
+        case .keyNotFound(let key, let c):
+            // TOMLKit reports a value of the wrong type as a missing key: tell the two apart by the text.
+            let keys = field(c, key)
+            guard exactLine(of: keys, in: text) != nil else { return at(keys, "missing field '\(keys.joined(separator: "."))'") }
+            let expected = c.debugDescription.contains("\"Double\"") || c.debugDescription.contains("\"Int\"") ? "a number"
+                : c.debugDescription.contains("\"String\"") ? "a string" : c.debugDescription.contains("Array") ? "a list" : "a table"
+            return at(keys, "field '\(keys.joined(separator: "."))' should be \(expected)")
+        case .typeMismatch(let type, let c), .valueNotFound(let type, let c):
+            return at(field(c), "field '\(field(c).joined(separator: "."))' should be \(describe(type))")
+        case .dataCorrupted(let c):
+            return at(field(c), "field '\(field(c).joined(separator: "."))': \(c.debugDescription)")
+        @unknown default:
+            return AirlockError(.invalidArgument, "\(path): \(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Int.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Verdict.Type: return "one of \"approve\", \"review\", \"deny\""
+        case is [String].Type: return "a list of strings"
+        default: return "a \(type)"
+        }
+    }
+
+    /// The 1-based line where a dotted field is set, else its table's header, else 1.
+    public static func line(of field: [String], in text: String) -> Int {
+        exactLine(of: field, in: text) ?? exactLine(of: Array(field.dropLast()), in: text) ?? 1
+    }
+
+    /// The line of `key =` under the field's `[table]` header (or of the header itself), if present.
+    static func exactLine(of field: [String], in text: String) -> Int? {
+        guard let last = field.last else { return nil }
+        let table = field.dropLast().joined(separator: ".")
+        var current = ""
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let l = raw.trimmingWhitespace()
+            if l.hasPrefix("[") {
+                current = String(l.prefix { $0 != "#" }.filter { $0 != "[" && $0 != "]" }).trimmingWhitespace()
+                if current == field.joined(separator: ".") { return index + 1 }
+                continue
+            }
+            if current == table, l.hasPrefix(last), l.dropFirst(last.count).trimmingWhitespace().hasPrefix("=") { return index + 1 }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,32 @@
+import AirlockCatalog
+public import AirlockCore
+import AirlockPolicy
+public import AirlockStore
+import Foundation
+public import Logging
+
+extension SyncContext {
+    /// The catalog and blob store of a data directory, created on first use. The catalog is opened (and
+    /// migrated) under the directory's publish lock, so two first commands never migrate at once.
+    public static func openStorage(_ dataDirectory: String) throws -> (catalog: SQLiteCatalog, store: FileSystemBlobStore) {
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw AirlockError(.storage, "cannot create data directory \(dataDirectory): \(error.localizedDescription)")
+        }
+        let lock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        return (try SQLiteCatalog(path: dataDirectory + "/catalog.sqlite"), try FileSystemBlobStore(root: dataDirectory + "/blobs"))
+    }
+
+    /// What a sync needs, the sync lock first: a second sync of the directory is refused before it
+    /// touches the catalog. `policy` is a policy file; nil serves everything selected.
+    public static func open(dataDirectory: String, ecosystem: Ecosystem, policy: String?, logger: Logger) throws -> SyncContext {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
+        let (catalog, store) = try openStorage(dataDirectory)
+        let evaluator: any ReleaseEvaluator =
+            try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem)) } ?? SelectionPolicy()
+        return SyncContext(lock: lock, dataDirectory: dataDirectory, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+    }
+}
