@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
-            resources: [.copy("Resources/license-categories.json")],
+            resources: [.copy("Resources/license-categories.json"), .copy("Resources/default-policy.toml")],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockConfig",

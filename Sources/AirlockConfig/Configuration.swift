@@ -62,15 +62,20 @@ public struct Configuration: Sendable, Equatable {
         public var port: Int
     }
 
-    /// A policy file, or none at all (said explicitly: `policy = "none"`).
+    /// A policy file, the policy shipped in the binary (no `policy` key), or none at all (said
+    /// explicitly: `policy = "none"`).
     public enum PolicyChoice: Sendable, Equatable {
         case file(String)
+        case shipped
         case none
 
-        /// The policy file, or nil for none.
-        public var path: String? {
-            if case .file(let p) = self { return p }
-            return nil
+        /// As `--policy` takes it: a path, `none`, or nil for the shipped policy.
+        public var argument: String? {
+            switch self {
+            case .file(let p): p
+            case .shipped: nil
+            case .none: "none"
+            }
         }
     }
 

@@ -90,7 +90,7 @@ struct ConfigurationFile: Decodable {
         }
 
         private func policy(_ text: String?, _ field: [String]) throws -> Configuration.PolicyChoice {
-            guard let text else { throw fail(field, "is missing: name a policy file, or write policy = \"none\" to serve everything selected") }
+            guard let text else { return .shipped }
             if text == "none" { return .none }
             let file = relative(text)
             guard FileManager.default.isReadableFile(atPath: file) else { throw fail(field, "names \(file), which cannot be read") }

@@ -5,6 +5,7 @@ public enum ConfigurationSummary {
         func policy(_ p: Configuration.PolicyChoice) -> String {
             switch p {
             case .file(let path): "\"\(path)\""
+            case .shipped: "# the built-in default policy (policies/default.toml)"
             case .none: "\"none\"  # every selected release is served"
             }
         }
@@ -13,13 +14,13 @@ public enum ConfigurationSummary {
             out += [
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
                 "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
-                "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", "policy = \(policy(p.policy))",
+                "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
             ]
         }
         if let r = c.cran {
             out += [
                 "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
-                "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", "policy = \(policy(r.policy))",
+                "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
             ]
         }
         out += [

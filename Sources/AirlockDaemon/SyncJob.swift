@@ -15,25 +15,16 @@ public enum SyncJob {
             var requirements = try p.requirements.map(Requirement.init(parsing:))
             for file in p.requirementFiles { requirements += try Requirement.parseFile(at: file, contents: try read(file)) { try read($0) } }
             let environments = try p.python.flatMap { py in try p.platform.map { try TargetEnvironment(python: py, platform: $0) } }
-            let context = try SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: policyFile(p.policy, .pypi, logger), logger: logger)
+            let context = try SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
             let options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
             return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
-            let context = try SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: policyFile(c.policy, .cran, logger), logger: logger)
+            let context = try SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
             let options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
-        }
-    }
-
-    private static func policyFile(_ choice: Configuration.PolicyChoice, _ ecosystem: Ecosystem, _ logger: Logger) -> String? {
-        switch choice {
-        case .file(let path): return path
-        case .none:
-            logger.warning("no policy: every selected release is served", metadata: ["ecosystem": "\(ecosystem.rawValue)", "policy": "none"])
-            return nil
         }
     }
 

@@ -14,6 +14,24 @@ public enum PolicyFile {
         return try parse(String(decoding: data, as: UTF8.self), path: path)
     }
 
+    /// The policy shipped in the binary (`policies/default.toml`): what a sync decides under when no
+    /// policy is named. Serving without any policy takes an explicit `none`.
+    public static func shipped() throws -> LoadedPolicy {
+        guard let url = Bundle.module.url(forResource: "default-policy", withExtension: "toml"), let data = try? Data(contentsOf: url) else {
+            throw AirlockError(.storage, "the built-in default policy is missing from the AirlockPolicy bundle")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: "built-in default policy")
+    }
+
+    /// What `--policy` / `policy =` says: a file, `none`, or (nil) the shipped default.
+    public static func choose(_ text: String?) throws -> LoadedPolicy? {
+        switch text {
+        case nil: return try shipped()
+        case "none": return nil
+        case let path?: return try load(path)
+        }
+    }
+
     /// Parses policy text; `path` names it in errors.
     public static func parse(_ text: String, path: String) throws -> LoadedPolicy {
         let policy = try StrictTOML.decode(Policy.self, from: text, path: path)

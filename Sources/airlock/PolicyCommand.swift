@@ -24,9 +24,8 @@ struct PolicyCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (catalog, _) = try options.common.open()
                 let review = PolicyReview(catalog: catalog, ecosystem: options.ecosystem)
-                guard let engine = try policy.map(review.engine(policyFile:)) ?? review.activeEngine() else {
-                    throw AirlockError(.invalidArgument, "no policy is active for \(options.ecosystem.rawValue) yet: give --policy FILE")
-                }
+                // Out of the box: the policy of the latest snapshot, else the built-in default.
+                let engine = try policy.map(review.engine(policyFile:)) ?? review.activeEngine() ?? review.engine(PolicyFile.shipped())
                 let parts = release.components(separatedBy: "==")
                 let results = try review.check(project: parts[0], version: parts.count > 1 ? parts[1] : nil, engine: engine, at: Date())
                 if options.json {

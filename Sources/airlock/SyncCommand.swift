@@ -45,7 +45,7 @@ struct SyncPyPI: AsyncParsableCommand {
     @Option(help: "Parallel connections to the upstream (default 8).")
     var connections: Int?
 
-    @Option(help: "Policy file deciding which releases are served (e.g. policies/default.toml), under the imported feeds; without one, everything selected is approved.")
+    @Option(help: "Policy file deciding which releases are served, under the imported feeds; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
     var policy: String?
 
     @Flag(help: "Replace the stored selection with these requirements instead of adding to it.")
@@ -68,7 +68,7 @@ struct SyncPyPI: AsyncParsableCommand {
             let pythons = pythons.isEmpty ? file?.python ?? ["3.10", "3.11", "3.12", "3.13"] : pythons
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
-            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.path, logger: logger))
+            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
             let options = PyPISyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://pypi.org/simple/", environments: environments,
                 versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
@@ -109,7 +109,7 @@ struct SyncCRAN: AsyncParsableCommand {
     @Option(help: "Parallel connections to the upstream (default 8).")
     var connections: Int?
 
-    @Option(help: "Policy file deciding which releases are served; without one, everything selected is approved.")
+    @Option(help: "Policy file deciding which releases are served; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
     var policy: String?
 
     @Flag(help: "Replace the stored selection with these packages instead of adding to it.")
@@ -125,7 +125,7 @@ struct SyncCRAN: AsyncParsableCommand {
         try await reportingErrors {
             let logger = common.logger("airlock.sync")
             let file = try common.configuration()?.cran
-            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.path, logger: logger))
+            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
             let options = CRANSyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://cloud.r-project.org", versionsPerPackage: versions ?? file?.versions ?? 3,
                 withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),

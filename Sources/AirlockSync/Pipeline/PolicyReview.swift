@@ -22,7 +22,12 @@ public struct PolicyReview: Sendable {
 
     /// A policy file under the imported feeds.
     public func engine(policyFile path: String) throws -> PolicyEngine {
-        PolicyEngine(try PolicyFile.load(path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+        try engine(PolicyFile.load(path))
+    }
+
+    /// A loaded policy (the built-in default, say) under the imported feeds.
+    public func engine(_ policy: LoadedPolicy) throws -> PolicyEngine {
+        PolicyEngine(policy, feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
     }
 
     /// Every recorded release of `project` (or one version), decided now under `engine`.

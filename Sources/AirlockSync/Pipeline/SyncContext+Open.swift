@@ -20,13 +20,20 @@ extension SyncContext {
     }
 
     /// What a sync needs, the sync lock first: a second sync of the directory is refused before it
-    /// touches the catalog. `policy` is a policy file; nil serves everything selected.
+    /// touches the catalog. `policy` is a policy file, `"none"` (every selected release is served:
+    /// logged and written to the audit log), or nil for the policy shipped in the binary.
     public static func open(dataDirectory: String, ecosystem: Ecosystem, policy: String?, logger: Logger) throws -> SyncContext {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let lock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
         let (catalog, store) = try openStorage(dataDirectory)
-        let evaluator: any ReleaseEvaluator =
-            try policy.map { PolicyEngine(try PolicyFile.load($0), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem)) } ?? SelectionPolicy()
+        let evaluator: any ReleaseEvaluator
+        if let loaded = try PolicyFile.choose(policy) {
+            evaluator = PolicyEngine(loaded, feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+        } else {
+            logger.warning("no policy: every selected release will be served", metadata: ["ecosystem": "\(ecosystem.rawValue)", "policy": "none"])
+            try catalog.audit(actor: "sync", action: "policy.none", object: ecosystem.rawValue, details: ["note": "synced without a policy: every selected release is approved"], at: Date())
+            evaluator = SelectionPolicy()
+        }
         return SyncContext(lock: lock, dataDirectory: dataDirectory, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
     }
 }

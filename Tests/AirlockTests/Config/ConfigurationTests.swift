@@ -19,7 +19,6 @@ import Testing
     @Test func everyMistakeNamesItsLineAndField() throws {
         let cases: [(String, String)] = [
             ("data = \"/d\"\n[pypi]\nrequirements = [\"x\"]\npolicy = \"none\"\nmirror_everything = true\n", "t.toml:5: unknown field 'pypi.mirror_everything'"),
-            ("[pypi]\nrequirements = [\"x\"]\n", "t.toml:1: field 'pypi.policy' is missing: name a policy file, or write policy = \"none\""),
             ("[pypi]\nupstream = \"ftp://x\"\nrequirements = [\"x\"]\npolicy = \"none\"\n", "t.toml:2: field 'pypi.upstream' must be an http(s) URL"),
             ("[pypi]\nrequirements = [\"x >>= 1\"]\npolicy = \"none\"\n", "t.toml:2: field 'pypi.requirements' entry 1 'x >>= 1'"),
             ("[pypi]\nrequirements = [\"x\"]\npolicy = \"none\"\n[schedule]\nevery = \"often\"\n", "t.toml:5: field 'schedule.every' must be a duration"),
@@ -34,6 +33,11 @@ import Testing
                 #expect(e.message.hasPrefix(expected), "\(e.message)")
             }
         }
+    }
+
+    @Test func noPolicyKeyMeansTheBuiltInPolicyAndNoneMustBeSaid() throws {
+        #expect(try Configuration.parse("[pypi]\nrequirements = [\"x\"]\n", path: "t.toml").pypi?.policy == .shipped)
+        #expect(try Configuration.parse("[pypi]\nrequirements = [\"x\"]\npolicy = \"none\"\n", path: "t.toml").pypi?.policy == Configuration.PolicyChoice.none)
     }
 
     @Test func durations() {

@@ -76,6 +76,32 @@ import Testing
     }
 }
 
+/// Secure by default: with no policy named, sync decides under the policy built into the binary;
+/// serving everything takes an explicit `none`, which is logged and audited.
+@Suite(.timeLimit(.minutes(3))) struct DefaultPolicyTests {
+    @Test func withoutAPolicyTheBuiltInOneDecidesAndNoneIsAudited() throws {
+        let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("fresh", "1.0")])
+        try mirror.backdate(days: 800, except: "fresh")
+        let r = try AirlockCommand.run(["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "alpha", "fresh", "--json"])
+        #expect(r.succeeded, "\(r.output)")
+        let held = ((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["held"] as? [String: String]) ?? [:]
+        let server = try mirror.serve()
+        #expect(try httpGet(server.base + "/simple/alpha/").status == 200)
+        #expect(try httpGet(server.base + "/simple/fresh/").status == 404, "a release published minutes ago waits out the built-in cooldown: held \(held)")
+        let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "fresh"])
+        #expect(check.succeeded && check.stdout.contains("fresh 1.0: REVIEW") && check.stdout.contains("cooldown"), "\(check.output)")
+        let fresh = try MirrorHarness([PackageSpec("beta", "1.0")])
+        let out = try AirlockCommand.run(["policy", "check", "--data", fresh.data, "beta"])
+        #expect(!out.succeeded && out.stderr.contains("no recorded release of 'beta'"), "works out of the box, before any sync: \(out.output)")
+
+        try mirror.syncOK(["fresh"], extra: ["--policy", "none"])
+        Thread.sleep(forTimeInterval: 1.2)  // `latest` is re-resolved at most once a second
+        #expect(try httpGet(server.base + "/simple/fresh/").status == 200, "with policy none, everything selected is served")
+        let audit = try AirlockCommand.run(["audit", "list", "--data", mirror.data])
+        #expect(audit.stdout.contains("policy.none"), "\(audit.output)")
+    }
+}
+
 /// `airlock policy check` and `airlock policy test` against a synced catalog.
 @Suite(.timeLimit(.minutes(3))) struct PolicyCommandTests {
     @Test func checkExplainsAndTestListsExactlyTheFlippedReleases() throws {

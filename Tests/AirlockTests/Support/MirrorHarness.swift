@@ -46,9 +46,12 @@ final class MirrorHarness: @unchecked Sendable {
         }
     }
 
+    /// Syncs; without a `--policy` in `extra`, with `--policy none` (these tests are about mirroring,
+    /// not deciding; the built-in default policy would hold packages just built for review).
     func sync(_ requirements: [String], extra: [String] = []) throws -> ProcessResult {
-        try AirlockCommand.run(
-            ["sync", "pypi", "--upstream", upstream.simpleURL, "--data", data, "--python", Self.python] + extra + requirements)
+        let policy = extra.contains("--policy") ? [] : ["--policy", "none"]
+        return try AirlockCommand.run(
+            ["sync", "pypi", "--upstream", upstream.simpleURL, "--data", data, "--python", Self.python] + policy + extra + requirements)
     }
 
     /// Syncs and fails the test unless the sync succeeded; returns the JSON report.

@@ -20,7 +20,8 @@ final class CRANHarness: @unchecked Sendable {
     }
 
     func sync(_ packages: [String], extra: [String] = []) throws -> ProcessResult {
-        try AirlockCommand.run(["sync", "cran", "--upstream", upstream.url, "--data", data] + extra + packages)
+        let policy = extra.contains("--policy") ? [] : ["--policy", "none"]
+        return try AirlockCommand.run(["sync", "cran", "--upstream", upstream.url, "--data", data] + policy + extra + packages)
     }
 
     @discardableResult

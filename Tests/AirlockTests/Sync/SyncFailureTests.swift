@@ -96,7 +96,7 @@ import Testing
         let smalls = try ["small_one-1.0-py3-none-any.whl", "small_two-1.0-py3-none-any.whl", "app-1.0-py3-none-any.whl"].map(mirror.digest(of:))
         let big = try mirror.digest(of: "big-1.0-py3-none-any.whl")
         let sync = try RunningProcess(
-            AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "app"],
+            AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none", "app"],
             logPath: mirror.dir.path + "/killed-sync.log")
         let deadline = Date().addingTimeInterval(20)
         while !smalls.allSatisfy(mirror.blobExists) || mirror.stagingFiles().isEmpty {
@@ -130,7 +130,7 @@ import Testing
         var points: [Double] = []
         for i in 0..<20 {
             let sync = try RunningProcess(
-                AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "app"],
+                AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none", "app"],
                 logPath: mirror.dir.path + "/kill-\(i).log")
             let after = Double.random(in: 0.02...1.2, using: &rng)
             points.append(after)
