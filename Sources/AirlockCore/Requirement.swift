@@ -34,6 +34,9 @@ public struct Requirement: Hashable, Sendable, CustomStringConvertible {
             } else {
                 url = String(rest).trimmingWhitespace()
             }
+            if let u = url, u.isEmpty || u.contains(where: { $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) }) {
+                throw fail("a direct reference needs a URL without spaces or control characters after '@'")
+            }
             body = body[..<at]
         } else if let semi = body.firstIndex(of: ";") {
             do {

@@ -27,7 +27,10 @@ public enum FeedParsers {
             guard ProjectName.isValid(fields[0]) else {
                 throw AirlockError(.invalidArgument, "\(source):\(index + 1): field 'project' is not a valid name: '\(fields[0])'")
             }
-            out[ProjectName.normalize(fields[0]), default: 0] += count
+            // Saturating: a count no feed could hold is still "very popular", not a crash.
+            let key = ProjectName.normalize(fields[0])
+            let (sum, overflow) = out[key, default: 0].addingReportingOverflow(count)
+            out[key] = overflow ? Int.max : sum
         }
         return out
     }

@@ -6,6 +6,9 @@ import TOMLKit
 /// The policy loader and the configuration loader share it.
 public enum StrictTOML {
     public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String) throws -> T {
+        if let line = namelessTableHeader(in: text) {
+            throw AirlockError(.invalidArgument, "\(path):\(line): TOML syntax error: a table header needs a name after '['")
+        }
         do {
             return try TOMLDecoder(strictDecoding: true).decode(T.self, from: text)
         } catch let e as TOMLParseError {
@@ -74,6 +77,36 @@ public enum StrictTOML {
                 continue
             }
             if current == table, l.hasPrefix(last), l.dropFirst(last.count).trimmingWhitespace().hasPrefix("=") { return index + 1 }
+        }
+        return nil
+    }
+
+    /// The line of a table header with no name (`[` and then the end of the line or a comment), at
+    /// the top level (not inside a multi-line array). toml++, under TOMLKit, asserts on it instead of
+    /// reporting an error (found by fuzzing), so it is refused here first.
+    static func namelessTableHeader(in text: String) -> Int? {
+        var depth = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var chars = Substring(line).drop(while: { $0 == " " || $0 == "\t" })
+            if depth == 0, chars.first == "[" {
+                chars = chars.drop(while: { $0 == "[" || $0 == " " || $0 == "\t" })
+                guard let c = chars.first, c.isASCII, c.isLetter || c.isNumber || "-_\"'".contains(c) else { return index + 1 }
+                continue
+            }
+            var quote: Character?
+            for c in line {
+                if let q = quote {
+                    if c == q { quote = nil }
+                } else if c == "\"" || c == "'" {
+                    quote = c
+                } else if c == "#" {
+                    break
+                } else if c == "[" {
+                    depth += 1
+                } else if c == "]" {
+                    depth = max(0, depth - 1)
+                }
+            }
         }
         return nil
     }
