@@ -81,7 +81,8 @@ public enum StrictTOML {
         return nil
     }
 
-    /// The line of a table header with no name (`[` and then the end of the line or a comment), at
+    /// The line of a table header with no name (`[` or `[[` and then no key: the end of the line, a
+    /// comment, another `[`), at
     /// the top level (not inside a multi-line array). toml++, under TOMLKit, asserts on it instead of
     /// reporting an error (found by fuzzing), so it is refused here first.
     static func namelessTableHeader(in text: String) -> Int? {
@@ -89,7 +90,9 @@ public enum StrictTOML {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var chars = Substring(line).drop(while: { $0 == " " || $0 == "\t" })
             if depth == 0, chars.first == "[" {
-                chars = chars.drop(while: { $0 == "[" || $0 == " " || $0 == "\t" })
+                chars = chars.dropFirst()
+                if chars.first == "[" { chars = chars.dropFirst() }  // an array of tables: `[[`, never `[[[`
+                chars = chars.drop(while: { $0 == " " || $0 == "\t" })
                 guard let c = chars.first, c.isASCII, c.isLetter || c.isNumber || "-_\"'".contains(c) else { return index + 1 }
                 continue
             }

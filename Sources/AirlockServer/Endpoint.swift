@@ -31,6 +31,8 @@ public struct EndpointOptions: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// Between a request head and the response, and between response writes.
     public var requestTimeout: Duration = .seconds(60)
+    /// Count requests for `/metrics` (off only to measure what counting costs).
+    public var requestMetrics = true
 
     public init(requireAuth: Bool = false, dataDirectory: String, https: Bool = false, demandFlushInterval: Duration = .seconds(5)) {
         self.requireAuth = requireAuth
@@ -82,7 +84,7 @@ public struct Endpoint: Sendable {
     /// Every route the endpoint answers.
     public func router() -> Router<AirlockRequestContext> {
         let router = Router(context: AirlockRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        if options.requestMetrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         router.add(middleware: securityHeaders)
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
         router.add(middleware: MethodNotAllowed(ReviewAPI.routes))

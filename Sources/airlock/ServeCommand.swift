@@ -23,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Browsers reach this server over HTTPS (a TLS-terminating proxy in front): session cookies get Secure and responses HSTS.")
     var https = false
 
+    @Flag(name: .customLong("no-request-metrics"), help: "Do not count requests in /metrics (to measure what counting costs).")
+    var noRequestMetrics = false
+
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
     var tlsCert: String?
 
@@ -42,6 +45,7 @@ struct Serve: AsyncParsableCommand {
             let logger = common.logger("airlock.serve")
             let file = try common.configuration()?.server
             var options = EndpointOptions(requireAuth: requireAuth || file?.requireAuth == true, dataDirectory: try common.dataDirectory(), https: https)
+            options.requestMetrics = !noRequestMetrics
             options.tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey ?? "", clientCA: tlsClientCA) }
             _ = try options.tls?.configuration()  // names a bad certificate or key before anything else
             let (catalog, store) = try common.open()
