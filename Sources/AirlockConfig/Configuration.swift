@@ -28,6 +28,15 @@ public struct Configuration: Sendable, Equatable {
         public var connections: Int
         public var maxFileSize: Int64
         public var policy: PolicyChoice
+        public var feeds: Feeds
+    }
+
+    /// Feed files re-imported before every sync, so the policy decides on current data.
+    public struct Feeds: Sendable, Equatable {
+        /// Download counts: JSON rows or CSV `project,downloads`.
+        public var popularity: String?
+        /// OSV advisories: a record, a directory or the per-ecosystem zip.
+        public var osv: String?
     }
 
     /// What to mirror from a CRAN-like repository.
@@ -39,6 +48,7 @@ public struct Configuration: Sendable, Equatable {
         public var connections: Int
         public var maxFileSize: Int64
         public var policy: PolicyChoice
+        public var feeds: Feeds
     }
 
     /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,

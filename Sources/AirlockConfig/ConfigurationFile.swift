@@ -15,10 +15,12 @@ struct ConfigurationFile: Decodable {
         var connections: Int?
         var maxFileSize: Int64?
         var policy: String?
+        var popularityFeed: String?
+        var osvFeed: String?
 
         enum CodingKeys: String, CodingKey {
             case upstream, python, platform, requirements, versions, connections, policy
-            case requirementFiles = "requirement_files", maxFileSize = "max_file_size"
+            case requirementFiles = "requirement_files", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
         }
     }
 
@@ -30,10 +32,12 @@ struct ConfigurationFile: Decodable {
         var connections: Int?
         var maxFileSize: Int64?
         var policy: String?
+        var popularityFeed: String?
+        var osvFeed: String?
 
         enum CodingKeys: String, CodingKey {
             case upstream, packages, versions, connections, policy
-            case withSuggests = "with_suggests", maxFileSize = "max_file_size"
+            case withSuggests = "with_suggests", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
         }
     }
 
@@ -97,6 +101,16 @@ struct ConfigurationFile: Decodable {
             return .file(file)
         }
 
+        private func feeds(popularity: String?, osv: String?, _ section: String) throws -> Configuration.Feeds {
+            func readable(_ p: String?, _ key: String) throws -> String? {
+                guard let p else { return nil }
+                let file = relative(p)
+                guard FileManager.default.isReadableFile(atPath: file) else { throw fail([section, key], "names \(file), which cannot be read") }
+                return file
+            }
+            return Configuration.Feeds(popularity: try readable(popularity, "popularity_feed"), osv: try readable(osv, "osv_feed"))
+        }
+
         private func duration(_ text: String?, _ field: [String], default d: Duration) throws -> Duration {
             guard let text else { return d }
             guard let v = DurationText.parse(text) else { throw fail(field, "must be a duration such as \"90s\", \"15m\", \"6h\" or \"1d\", not \"\(text)\"") }
@@ -130,7 +144,7 @@ struct ConfigurationFile: Decodable {
                     upstream: try url(p.upstream ?? "https://pypi.org/simple/", ["pypi", "upstream"]), python: python, platform: platform,
                     requirements: p.requirements ?? [], requirementFiles: files, versions: max(0, p.versions ?? 3),
                     connections: try positive(p.connections, ["pypi", "connections"], default: 8), maxFileSize: p.maxFileSize ?? (4 << 30),
-                    policy: try policy(p.policy, ["pypi", "policy"]))
+                    policy: try policy(p.policy, ["pypi", "policy"]), feeds: try feeds(popularity: p.popularityFeed, osv: p.osvFeed, "pypi"))
             }
             var cran: Configuration.CRAN?
             if let c = f.cran {
@@ -138,7 +152,8 @@ struct ConfigurationFile: Decodable {
                 cran = Configuration.CRAN(
                     upstream: try url(c.upstream ?? "https://cloud.r-project.org", ["cran", "upstream"]), packages: packages, versions: max(0, c.versions ?? 3),
                     withSuggests: c.withSuggests ?? false, connections: try positive(c.connections, ["cran", "connections"], default: 8),
-                    maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]))
+                    maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]),
+                    feeds: try feeds(popularity: c.popularityFeed, osv: c.osvFeed, "cran"))
             }
             let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
             guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }

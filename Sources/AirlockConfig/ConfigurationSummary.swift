@@ -9,19 +9,22 @@ public enum ConfigurationSummary {
             case .none: "\"none\"  # every selected release is served"
             }
         }
+        func feeds(_ f: Configuration.Feeds) -> [String] {
+            (f.popularity.map { ["popularity_feed = \"\($0)\""] } ?? []) + (f.osv.map { ["osv_feed = \"\($0)\""] } ?? [])
+        }
         var out = ["# \(c.path): valid", "data = \"\(c.data ?? "./airlock-data")\""]
         if let p = c.pypi {
             out += [
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
                 "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
                 "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
-            ]
+            ] + feeds(p.feeds)
         }
         if let r = c.cran {
             out += [
                 "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
                 "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
-            ]
+            ] + feeds(r.feeds)
         }
         out += [
             "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",

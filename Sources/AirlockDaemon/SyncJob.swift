@@ -15,16 +15,27 @@ public enum SyncJob {
             var requirements = try p.requirements.map(Requirement.init(parsing:))
             for file in p.requirementFiles { requirements += try Requirement.parseFile(at: file, contents: try read(file)) { try read($0) } }
             let environments = try p.python.flatMap { py in try p.platform.map { try TargetEnvironment(python: py, platform: $0) } }
+            try importFeeds(p.feeds, .pypi, data, logger)
             let context = try SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
             let options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
             return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
+            try importFeeds(c.feeds, .cran, data, logger)
             let context = try SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
             let options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
+        }
+    }
+
+    /// Re-imports the configured feed files, so this sync decides on what they say now.
+    private static func importFeeds(_ feeds: Configuration.Feeds, _ ecosystem: Ecosystem, _ data: String, _ logger: Logger) throws {
+        guard feeds.popularity != nil || feeds.osv != nil else { return }
+        let importer = FeedImporter(catalog: try SyncContext.openStorage(data).catalog)
+        for summary in [try feeds.popularity.map { try importer.importPopularity($0, ecosystem: ecosystem) }, try feeds.osv.map { try importer.importOSV($0, ecosystem: ecosystem) }].compactMap({ $0 }) {
+            logger.info("feed imported", metadata: ["ecosystem": "\(ecosystem.rawValue)", "kind": "\(summary.kind)", "entries": "\(summary.entries)", "sha256": "\(summary.sha256)"])
         }
     }
 

@@ -1,5 +1,9 @@
+import AirlockConfig
 import AirlockCore
+import AirlockDaemon
+import AirlockSync
 import AirlockTestSupport
+import Logging
 import Foundation
 import Testing
 
@@ -112,5 +116,19 @@ import Testing
         let check = try AirlockCommand.run(["config", "check", "--config", config])
         #expect(!check.succeeded && check.stderr.contains("airlock.toml:11: field 'schedule.every'"), "\(check.output)")
         #expect(daemon.terminate(timeout: 10) != nil)
+    }
+
+    @Test func aSyncJobReimportsItsFeedsFirst() async throws {
+        let mirror = try MirrorHarness([PackageSpec("app", "1.0")])
+        let feed = mirror.dir.path + "/popularity.csv"
+        try "project,downloads\napp,123456\nnumpy,999999\n".write(toFile: feed, atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: try writeConfig(mirror), encoding: .utf8)
+            .replacingOccurrences(of: "policy = \"none\"", with: "popularity_feed = \"popularity.csv\"")
+        let config = try Configuration.parse(text, path: mirror.dir.path + "/airlock.toml")
+        #expect(config.pypi?.feeds.popularity == feed && config.pypi?.policy == .shipped)
+        let report = try await SyncJob.run(.pypi, config, logger: Logger(label: "test"))
+        #expect(report.releases == 1)
+        let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "app"])
+        #expect(check.stdout.contains("123456"), "the policy decided with the imported counts: \(check.output)")
     }
 }
