@@ -67,7 +67,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockConfig",
-            dependencies: ["AirlockCore", "AirlockPolicy"],
+            dependencies: ["AirlockCore", "AirlockPolicy", "AirlockPublish"],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockPublish",
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "AirlockDaemon",
             dependencies: [
-                "AirlockCore", "AirlockConfig", "AirlockCatalog", "AirlockPolicy", "AirlockSync",
+                "AirlockCore", "AirlockConfig", "AirlockCatalog", "AirlockPolicy", "AirlockPublish", "AirlockSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

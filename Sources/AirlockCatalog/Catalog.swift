@@ -12,8 +12,8 @@ public protocol SnapshotCatalog: Sendable {
     func servedFiles(in snapshot: Snapshot) throws -> [Distribution]
     /// The distribution with this digest and filename if any published snapshot serves it.
     func servedFile(digest: Digest, filename: String) throws -> Distribution?
-    /// Changes whenever a release is revoked: views of old snapshots must then be rebuilt.
-    func revocationStamp() throws -> Int64
+    /// Changes whenever a release is revoked or a snapshot expires: cached views must then be rebuilt.
+    func withdrawalStamp() throws -> Int64
     /// The revocation covering the file with this digest, if it was revoked.
     func revocation(ofFile digest: Digest) throws -> Revocation?
 }
@@ -112,4 +112,17 @@ public protocol PublishCatalog: Sendable {
 }
 
 /// Everything the composition root hands out: one catalog playing every role.
-public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog
+/// Retention: expiring old snapshots and knowing which blobs the rest still need.
+public protocol RetentionCatalog: Sendable {
+    /// Every snapshot not expired, of every ecosystem, oldest first.
+    func retainedSnapshots() throws -> [Snapshot]
+    /// Expires snapshots (no selector finds them, nothing is served through them) with one audit
+    /// event, in one transaction.
+    func expire(_ ids: [Int64], actor: String, at: Date) throws
+    /// The digests of every blob still needed: the files (and their metadata) of every retained
+    /// snapshot but those in `expiring`, and of every release the last sync of an ecosystem resolved
+    /// (review acts publish from them).
+    func referencedBlobs(expiring: Set<Int64>) throws -> Set<String>
+}
+
+public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog & RetentionCatalog

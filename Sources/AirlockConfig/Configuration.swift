@@ -1,5 +1,6 @@
 public import AirlockCore
 import AirlockPolicy
+public import AirlockPublish
 import Foundation
 
 /// `airlock.toml`: what the mirror holds and how it runs, written down once. Read strictly (every
@@ -10,6 +11,8 @@ public struct Configuration: Sendable, Equatable {
     public var pypi: PyPI?
     public var cran: CRAN?
     public var schedule: Schedule
+    /// Which snapshots `airlock gc` and the daemon keep; nil keeps every snapshot.
+    public var retention: RetentionRule?
     public var server: Server
     public var daemon: Daemon
     /// The file it was read from.

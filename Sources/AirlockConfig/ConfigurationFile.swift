@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockPolicy
+import AirlockPublish
 import Foundation
 
 /// The file as written: every key optional but where a section needs it; `Validation` checks values
@@ -60,12 +61,20 @@ struct ConfigurationFile: Decodable {
         var port: Int?
     }
 
+    struct Retention: Decodable {
+        var keepDays: Int?
+        var then: String?
+        var pinned: [Int64]?
+        enum CodingKeys: String, CodingKey { case keepDays = "keep_days", then, pinned }
+    }
+
     var data: String?
     var pypi: PyPI?
     var cran: CRAN?
     var schedule: Schedule?
     var server: Server?
     var daemon: Daemon?
+    var retention: Retention?
 
     /// Checks every value, naming file:line and field, and resolves paths against the file's directory.
     struct Validation {
@@ -160,8 +169,16 @@ struct ConfigurationFile: Decodable {
             let schedule = Configuration.Schedule(
                 every: every, jitter: try duration(f.schedule?.jitter, ["schedule", "jitter"], default: .zero),
                 retryAfter: try duration(f.schedule?.retryAfter, ["schedule", "retry_after"], default: .seconds(60)))
+            var retention: RetentionRule?
+            if let r = f.retention {
+                guard let days = r.keepDays, days >= 0 else { throw fail(["retention", "keep_days"], "is missing or negative: how many days every snapshot is kept") }
+                guard let then = RetentionRule.Thinning(rawValue: r.then ?? "none") else {
+                    throw fail(["retention", "then"], "must be \"weekly\", \"monthly\" or \"none\", not \"\(r.then ?? "")\"")
+                }
+                retention = RetentionRule(keepDays: days, then: then, pinned: Set(r.pinned ?? []))
+            }
             return Configuration(
-                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule,
+                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule, retention: retention,
                 server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
                 daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
                 path: path)

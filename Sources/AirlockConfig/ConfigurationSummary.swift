@@ -1,3 +1,5 @@
+import AirlockPublish
+
 /// The settings in effect, as `airlock config check` prints them (TOML, defaults filled in).
 public enum ConfigurationSummary {
     public static func text(_ c: Configuration) -> String {
@@ -29,6 +31,13 @@ public enum ConfigurationSummary {
         out += [
             "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",
             "retry_after = \"\(DurationText.format(c.schedule.retryAfter))\"",
+        ]
+        if let r = c.retention {
+            out += ["", "[retention]", "keep_days = \(r.keepDays)", "then = \"\(r.then.rawValue)\"", "pinned = [\(r.pinned.sorted().map(String.init).joined(separator: ", "))]"]
+        } else {
+            out += ["", "# [retention]: none; every snapshot is kept"]
+        }
+        out += [
             "", "[server]", "host = \"\(c.server.host)\"", "port = \(c.server.port)", "require_auth = \(c.server.requireAuth)",
             "", "[daemon]", "host = \"\(c.daemon.host)\"", "port = \(c.daemon.port)",
         ]

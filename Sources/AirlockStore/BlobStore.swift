@@ -24,4 +24,8 @@ public protocol BlobStore: Sendable {
     func localPath(for digest: Digest) -> String?
     /// Removes staging files left by a process that died.
     func removeAbandonedStaging() throws
+    /// Every stored digest.
+    func allDigests() throws -> [Digest]
+    /// Deletes a blob; returns the bytes freed (0 if it was not there).
+    @discardableResult func remove(_ digest: Digest) throws -> Int64
 }

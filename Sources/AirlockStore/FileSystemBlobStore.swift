@@ -25,6 +25,26 @@ public struct FileSystemBlobStore: BlobStore {
         "\(root)/sha256/\(digest.hex.prefix(2))/\(digest.hex)"
     }
 
+    public func allDigests() throws -> [Digest] {
+        let fm = FileManager.default
+        var out: [Digest] = []
+        for prefix in try fm.contentsOfDirectory(atPath: root + "/sha256") {
+            for name in try fm.contentsOfDirectory(atPath: root + "/sha256/" + prefix) {
+                if let d = Digest(hex: name), d.hex == name { out.append(d) }
+            }
+        }
+        return out
+    }
+
+    @discardableResult
+    public func remove(_ digest: Digest) throws -> Int64 {
+        guard let size = size(of: digest) else { return 0 }
+        guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
+            throw AirlockError(.storage, "cannot remove blob \(digest.hex): \(String(cString: strerror(errno)))")
+        }
+        return size
+    }
+
     public func contains(_ digest: Digest) -> Bool {
         access(path(for: digest), F_OK) == 0
     }

@@ -215,6 +215,11 @@ enum Migrations {
                     WHERE d.release_id = decision.release_id AND m.removed_in IS NULL AND m.yank_reason IS NOT NULL LIMIT 1);
                 """)
         }
+        m.registerMigration("v9: retention: expired snapshots") { db in
+            // An expired snapshot keeps its row (membership ranges are bounded by snapshot ids) but no
+            // selector finds it and nothing is served through it.
+            try db.execute(sql: "ALTER TABLE snapshot ADD COLUMN expired_at TEXT")
+        }
         return m
     }
 }

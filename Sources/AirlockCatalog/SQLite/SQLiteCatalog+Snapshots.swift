@@ -3,7 +3,8 @@ public import Foundation
 import GRDB
 
 extension SQLiteCatalog: SnapshotCatalog {
-    private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot"
+    /// Retained snapshots only: an expired one is found by no selector.
+    private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
 
     public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
         try read { db in try Self.snapshot(db, ecosystem, selector) }
@@ -13,21 +14,21 @@ extension SQLiteCatalog: SnapshotCatalog {
         let row: SnapshotRow?
         switch selector {
         case .latest:
-            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) WHERE ecosystem = ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue])
+            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) ecosystem = ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue])
         case .id(let id):
-            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) WHERE ecosystem = ? AND id = ?", arguments: [ecosystem.rawValue, id])
+            row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) ecosystem = ? AND id = ?", arguments: [ecosystem.rawValue, id])
         case .date:
             // Timestamps are fixed-width RFC 3339 UTC, so text order is time order.
             let end = Timestamp.format(selector.endOfDay!)
             row = try SnapshotRow.fetchOne(
-                db, sql: "\(snapshotColumns) WHERE ecosystem = ? AND published_at < ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue, end])
+                db, sql: "\(snapshotColumns) ecosystem = ? AND published_at < ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue, end])
         }
         return try row?.snapshot()
     }
 
     public func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot] {
         try read { db in
-            try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) WHERE ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map { try $0.snapshot() }
+            try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map { try $0.snapshot() }
         }
     }
 
@@ -41,7 +42,9 @@ extension SQLiteCatalog: SnapshotCatalog {
                 db,
                 sql: Self.distributionColumns + """
                      WHERE d.sha256 = ? AND d.filename = ?
-                       AND EXISTS (SELECT 1 FROM membership m WHERE m.distribution_id = d.id)
+                       AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in
+                                     AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                                   WHERE m.distribution_id = d.id AND s.expired_at IS NULL)
                        AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
                      LIMIT 1
                     """,
@@ -50,8 +53,12 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    public func revocationStamp() throws -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revocation") ?? 0 }
+    public func withdrawalStamp() throws -> Int64 {
+        // Both terms only grow (revocations are never deleted, expiry is never undone), so the sum moves
+        // whenever either does.
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT (SELECT coalesce(max(id), 0) FROM revocation) + (SELECT count(*) FROM snapshot WHERE expired_at IS NOT NULL)") ?? 0
+        }
     }
 
     public func revocation(ofFile digest: Digest) throws -> Revocation? {
@@ -245,5 +252,49 @@ extension SQLiteCatalog: PublishCatalog {
         return PublishState(
             ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, extras: extras, releases: releases, overrides: try overrides(db, ecosystem, project: nil),
             revoked: revoked)
+    }
+}
+
+extension SQLiteCatalog: RetentionCatalog {
+    public func retainedSnapshots() throws -> [Snapshot] {
+        try read { db in
+            try SnapshotRow.fetchAll(db, sql: "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id")
+                .map { try $0.snapshot() }
+        }
+    }
+
+    public func expire(_ ids: [Int64], actor: String, at: Date) throws {
+        guard !ids.isEmpty else { return }
+        try write { db in
+            for id in ids {
+                try db.execute(sql: "UPDATE snapshot SET expired_at = ? WHERE id = ? AND expired_at IS NULL", arguments: [Timestamp.format(at), id])
+            }
+            try Self.appendAudit(
+                db, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","), details: ["count": String(ids.count)], at: at)
+        }
+    }
+
+    public func referencedBlobs(expiring: Set<Int64>) throws -> Set<String> {
+        let skip = expiring.isEmpty ? "" : " AND s.id NOT IN (\(expiring.map(String.init).joined(separator: ",")))"
+        return try read { db in
+            let served = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT d.sha256 FROM distribution d JOIN membership m ON m.distribution_id = d.id
+                      JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                     WHERE s.expired_at IS NULL\(skip)
+                    UNION
+                    SELECT d.metadata_sha256 FROM distribution d JOIN membership m ON m.distribution_id = d.id
+                      JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                     WHERE s.expired_at IS NULL AND d.metadata_sha256 IS NOT NULL\(skip)
+                    UNION
+                    SELECT d.sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id
+                    UNION
+                    SELECT d.metadata_sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id WHERE d.metadata_sha256 IS NOT NULL
+                    """)
+            return Set(served)
+        }
     }
 }

@@ -49,7 +49,7 @@ final class SnapshotViews: Sendable {
     private let selectors = Mutex<[String: Resolution]>([:])
     private let servedFiles = Mutex<[String: Distribution]>([:])
     private let refreshInterval: Duration
-    /// The revocation stamp and when it was last read: a new revocation drops every cached view.
+    /// The withdrawal stamp and when it was last read: a revocation or an expired snapshot drops every cached view.
     private let revocations = Mutex<(stamp: Int64, checkedAt: ContinuousClock.Instant?)>((0, nil))
 
     init(catalog: any SnapshotCatalog, refreshInterval: Duration = .seconds(1)) {
@@ -60,7 +60,7 @@ final class SnapshotViews: Sendable {
     /// The view a selector (as written in the URL) names now, or nil when no snapshot matches.
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
     func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
-        let generation = try checkRevocations()
+        let generation = try checkWithdrawals()
         let key = ecosystem.rawValue + "/" + text
         let now = ContinuousClock.now
         if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
@@ -73,13 +73,14 @@ final class SnapshotViews: Sendable {
         return view
     }
 
-    /// Reads the revocation stamp at most once per refresh interval; when it moved, forgets every
-    /// view and file lookup so revoked releases vanish from old snapshots too. Returns the stamp.
-    private func checkRevocations() throws -> Int64 {
+    /// Reads the withdrawal stamp at most once per refresh interval; when it moved, forgets every
+    /// view and file lookup, so revoked releases vanish from old snapshots too and expired snapshots
+    /// from every selector. Returns the stamp.
+    private func checkWithdrawals() throws -> Int64 {
         let now = ContinuousClock.now
         let (stamp, checkedAt) = revocations.withLock { $0 }
         if let checkedAt, now - checkedAt < refreshInterval { return stamp }
-        let current = try catalog.revocationStamp()
+        let current = try catalog.withdrawalStamp()
         revocations.withLock { $0 = (current, now) }
         if current != stamp {
             views.withLock { $0.removeAll() }
@@ -97,7 +98,7 @@ final class SnapshotViews: Sendable {
 
     /// The distribution behind a file URL, if some snapshot serves it.
     func servedFile(digest: Digest, filename: String) throws -> Distribution? {
-        _ = try checkRevocations()
+        _ = try checkWithdrawals()
         let key = digest.hex + "/" + filename
         if let hit = servedFiles.withLock({ $0[key] }) { return hit }
         guard let found = try catalog.servedFile(digest: digest, filename: filename) else { return nil }

@@ -62,13 +62,13 @@ import Testing
 
     @Test func anUnknownEcosystemIsAnErrorNotPyPI() throws {
         let f = try CatalogFixture(onDisk: true)
-        let s = try f.sync([CatalogFixture.release("a", "1.0")])
+        try f.sync([CatalogFixture.release("a", "1.0")])
         let sqlite = try Subprocess.run(
             FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE project SET ecosystem = 'npm'\"); c.commit()",
+            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET ecosystem = 'npm'\"); c.commit()",
              f.directory.path + "/catalog.sqlite"])
         #expect(sqlite.succeeded, "\(sqlite.output)")
-        #expect(throws: (any Error).self) { try f.catalog.servedFile(digest: Digest.of(Array("a-1.0".utf8)), filename: "a-1.0-py3-none-any.whl") }
-        _ = s
+        #expect(throws: (any Error).self) { try f.catalog.retainedSnapshots() }
+        #expect(try f.catalog.snapshot(.pypi, .latest) == nil, "a row of another ecosystem is never read as PyPI")
     }
 }
