@@ -37,6 +37,9 @@ public struct Requirement: Hashable, Sendable, CustomStringConvertible {
             if let u = url, u.isEmpty || u.contains(where: { $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) }) {
                 throw fail("a direct reference needs a URL without spaces or control characters after '@'")
             }
+            if let u = url, u.wholeMatch(of: /[A-Za-z][A-Za-z0-9+.\-]*:.+/) == nil {
+                throw fail("'\(u)' after '@' is not a URL (scheme:...)")
+            }
             body = body[..<at]
         } else if let semi = body.firstIndex(of: ";") {
             do {

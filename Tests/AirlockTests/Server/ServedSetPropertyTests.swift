@@ -10,18 +10,6 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-/// A reproducible random source (SplitMix64): a failing world is replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The child-proof room as a property: in random worlds (releases with random verdicts and
 /// dependencies, synced in random batches, with approvals, denials and revocations made through the
 /// API in between), crawling every URL the endpoint produces for every snapshot (by id, date and
@@ -36,7 +24,7 @@ struct SeededRandom: RandomNumberGenerator {
 
     /// What a world did, read and written by the router test client's closures one at a time.
     final class World: @unchecked Sendable {
-        var rng: SeededRandom
+        var rng: SeededGenerator
         var pending: [ReleaseRecord] = []
         var files: [File] = []
         var policyApproved: Set<String> = []
@@ -45,7 +33,7 @@ struct SeededRandom: RandomNumberGenerator {
         var revoked: Set<String> = []
         var log: [String] = []
 
-        init(seed: UInt64) { rng = SeededRandom(state: seed) }
+        init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
 
         func allowed(_ f: File) -> Bool {
             (policyApproved.contains(f.release) || approvedProjects.contains(String(f.release.prefix { $0 != "=" }))) && !revoked.contains(f.release)

@@ -126,7 +126,7 @@ import Testing
             PackageSpec("small-one", "1.0"), PackageSpec("small-two", "1.0"), PackageSpec("big", "1.0", payloadKiB: 1024),
         ])
         try mirror.upstream.setFaults(#"{"throttle": {"big-1.0-py3-none-any.whl": 2000000}}"#)
-        var rng = SeededRandom(state: 20_261_203)
+        var rng = SeededGenerator(seed: 20_261_203)
         var points: [Double] = []
         for i in 0..<20 {
             let sync = try RunningProcess(
