@@ -9,6 +9,9 @@ public enum StrictTOML {
         if let line = namelessTableHeader(in: text) {
             throw AirlockError(.invalidArgument, "\(path):\(line): TOML syntax error: a table header needs a name after '['")
         }
+        if let (line, problem) = unbalancedBracket(in: text) {
+            throw AirlockError(.invalidArgument, "\(path):\(line): TOML syntax error: \(problem)")
+        }
         do {
             return try TOMLDecoder(strictDecoding: true).decode(T.self, from: text)
         } catch let e as TOMLParseError {
@@ -111,6 +114,60 @@ public enum StrictTOML {
                 }
             }
         }
+        return nil
+    }
+
+    /// The first bracket outside strings and comments that closes what is not open (`[}`), or one left
+    /// open at the end, with its line. toml++ asserts on some of these instead of reporting them
+    /// (found by fuzzing), so they are refused first.
+    static func unbalancedBracket(in text: String) -> (Int, String)? {
+        var open: [(Character, Int)] = []
+        var line = 1
+        var quote: [Character] = []  // the delimiter of the string we are in: one or three quote marks
+        var inComment = false
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\n" {
+                line += 1
+                inComment = false
+                if quote.count == 1 { quote = [] }  // a one-line string ends with its line (TOMLKit reports it)
+                i += 1
+                continue
+            }
+            if inComment {
+                i += 1
+                continue
+            }
+            if !quote.isEmpty {
+                if c == "\\" && quote.first == "\"" {
+                    i += 2
+                    continue
+                }
+                if Array(chars[i..<min(i + quote.count, chars.count)]) == quote {
+                    i += quote.count
+                    quote = []
+                } else {
+                    i += 1
+                }
+                continue
+            }
+            switch c {
+            case "#": inComment = true
+            case "\"", "'":
+                let triple = i + 2 < chars.count && chars[i + 1] == c && chars[i + 2] == c
+                quote = triple ? [c, c, c] : [c]
+                i += triple ? 3 : 1
+                continue
+            case "[", "{": open.append((c, line))
+            case "]", "}":
+                guard let last = open.popLast(), (last.0 == "[") == (c == "]") else { return (line, "'\(c)' closes nothing that is open here") }
+            default: break
+            }
+            i += 1
+        }
+        if let last = open.last { return (last.1, "'\(last.0)' is never closed") }
         return nil
     }
 }

@@ -26,6 +26,8 @@ import Testing
             ("[server]\nport = 70000\n", "t.toml:2: field 'server.port' must be a port number"),
             ("[pypi]\nrequirements = [\"x\"]\npolicy = \"/no/such/policy.toml\"\n", "t.toml:3: field 'pypi.policy' names /no/such/policy.toml, which cannot be read"),
             ("[pypi\n", "t.toml:1: TOML syntax error"),
+            ("data = \"/d\"\nx = [}\n", "t.toml:2: TOML syntax error: '}' closes nothing that is open here"),
+            ("data = \"/d\"\n[\n", "t.toml:2: TOML syntax error: a table header needs a name"),
         ]
         for (text, expected) in cases {
             #expect(throws: AirlockError.self, "\(expected)") { try Configuration.parse(text, path: "t.toml") }
