@@ -89,17 +89,20 @@ public enum StrictTOML {
     /// the top level (not inside a multi-line array). toml++, under TOMLKit, asserts on it instead of
     /// reporting an error (found by fuzzing), so it is refused here first.
     static func namelessTableHeader(in text: String) -> Int? {
+        // Unicode scalars, not Characters: `[` and a combining mark are one Character.
         var depth = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var chars = Substring(line).drop(while: { $0 == " " || $0 == "\t" })
-            if depth == 0, chars.first == "[" {
-                chars = chars.dropFirst()
-                if chars.first == "[" { chars = chars.dropFirst() }  // an array of tables: `[[`, never `[[[`
-                chars = chars.drop(while: { $0 == " " || $0 == "\t" })
-                guard let c = chars.first, c.isASCII, c.isLetter || c.isNumber || "-_\"'".contains(c) else { return index + 1 }
+        for (index, line) in Array(text.unicodeScalars).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop(while: { $0 == " " || $0 == "\t" })
+            if depth == 0, rest.first == "[" {
+                rest = rest.dropFirst()
+                if rest.first == "[" { rest = rest.dropFirst() }  // an array of tables: `[[`, never `[[[`
+                rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+                guard let c = rest.first, c.isASCII, c.properties.isAlphabetic || ("0"..."9").contains(c) || "-_\"'".unicodeScalars.contains(c) else {
+                    return index + 1
+                }
                 continue
             }
-            var quote: Character?
+            var quote: Unicode.Scalar?
             for c in line {
                 if let q = quote {
                     if c == q { quote = nil }
@@ -121,11 +124,11 @@ public enum StrictTOML {
     /// open at the end, with its line. toml++ asserts on some of these instead of reporting them
     /// (found by fuzzing), so they are refused first.
     static func unbalancedBracket(in text: String) -> (Int, String)? {
-        var open: [(Character, Int)] = []
+        var open: [(Unicode.Scalar, Int)] = []
         var line = 1
-        var quote: [Character] = []  // the delimiter of the string we are in: one or three quote marks
+        var quote: [Unicode.Scalar] = []  // the delimiter of the string we are in: one or three quote marks
         var inComment = false
-        let chars = Array(text)
+        let chars = Array(text.unicodeScalars)
         var i = 0
         while i < chars.count {
             let c = chars[i]
