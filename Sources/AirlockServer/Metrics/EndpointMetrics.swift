@@ -10,7 +10,8 @@ import Synchronization
 /// only incremented, so measuring costs a lock and an atomic add per request.
 public final class EndpointMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let requests = Mutex<[String: Counter]>([:])
+    /// Keyed by class index × 1000 + status: no allocation per request.
+    private let requests = Mutex<[Int: Counter]>([:])
     private let latency: [RouteClass: DurationHistogram]
     private let bytes: [RouteClass: Counter]
     let misses: Counter
@@ -57,7 +58,7 @@ public final class EndpointMetrics: Sendable {
 
     func record(path: String, status: Int, elapsed: Duration, bodyBytes: Int?) {
         let c = RouteClass(path: path)
-        let key = "\(c.rawValue)/\(status)"
+        let key = (RouteClass.allCases.firstIndex(of: c) ?? 0) * 1000 + status
         let counter = requests.withLock { counters in
             if let hit = counters[key] { return hit }
             let made = registry.makeCounter(
