@@ -193,7 +193,7 @@ extension TestResponse {
         other.sendall(b"GET /simple/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         reply = other.recv(64)
         print("other", reply.split(b"\r\n")[0].decode(), round((time.monotonic() - start) * 1000))
-        slow.settimeout(5)
+        slow.settimeout(15)
         try:
             data = slow.recv(100); print("slowloris", "closed" if data == b"" else "answered")
         except socket.timeout:
@@ -202,7 +202,7 @@ extension TestResponse {
             print("slowloris", "closed")
         body = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.4", 0))
         body.sendall(b"POST /api/v1/overrides HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
-        body.settimeout(5); start = time.monotonic()
+        body.settimeout(15); start = time.monotonic()
         print("bigbody", body.recv(64).split(b"\r\n")[0].decode(), round((time.monotonic() - start) * 1000))
         """#
 
@@ -210,7 +210,7 @@ extension TestResponse {
         let e = try EndpointFixture {
             var o = EndpointOptions(dataDirectory: $0)
             o.maxConnectionsPerClient = 100
-            o.headerTimeout = .seconds(1)
+            o.headerTimeout = .seconds(3)
             return o
         }
         let output = try await e.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
@@ -218,7 +218,9 @@ extension TestResponse {
         }
         let other = output.split(separator: "\n").first { $0.hasPrefix("other") }.map { $0.split(separator: " ") } ?? []
         #expect(other.count >= 4 && other[2] == "200", "\(output)")
-        #expect((other.last.flatMap { Int($0) } ?? 1000) < 100, "another client is served within 100 ms: \(output)")
+        // Well inside the 3 s header timeout, so it was not served merely because idle connections were cut off
+        // (a loaded CI machine can take a few hundred milliseconds; starvation means seconds or never).
+        #expect((other.last.flatMap { Int($0) } ?? 3000) < 1500, "another client is served at once: \(output)")
         #expect(output.contains("slowloris closed"), "a request head that never ends is cut off: \(output)")
         #expect(output.contains("bigbody HTTP/1.1 401"), "no token: refused before the body: \(output)")
     }
