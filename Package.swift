@@ -96,6 +96,10 @@ let package = Package(
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: swiftSettings),
         .target(
+            name: "AirlockTransfer",
+            dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPublish", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .target(
             name: "AirlockDaemon",
             dependencies: [
                 "AirlockCore", "AirlockConfig", "AirlockCatalog", "AirlockPolicy", "AirlockPublish", "AirlockSync",
@@ -109,7 +113,7 @@ let package = Package(
             name: "airlock",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -135,7 +139,7 @@ let package = Package(
             name: "AirlockTests",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTestSupport", "airlock",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer", "AirlockTestSupport", "airlock",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),

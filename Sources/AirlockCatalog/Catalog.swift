@@ -91,6 +91,9 @@ public protocol ReviewCatalog: Sendable {
     func heldReleases(_ ecosystem: Ecosystem) throws -> [ReleaseKey: HeldRelease]
     /// What the last sync could not bring in.
     func setAside(_ ecosystem: Ecosystem) throws -> [SetAsideRelease]
+    /// The connected side this data directory replicates (it was made by importing bundles), or nil
+    /// when it syncs from an upstream. A replica takes no approve or deny.
+    func replicaOrigin() throws -> ReplicaOrigin?
     /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
     func syncTargets(_ ecosystem: Ecosystem) throws -> [String]
 }
@@ -125,4 +128,4 @@ public protocol RetentionCatalog: Sendable {
     func referencedBlobs(expiring: Set<Int64>) throws -> Set<String>
 }
 
-public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog & RetentionCatalog
+public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog & RetentionCatalog & TransferCatalog

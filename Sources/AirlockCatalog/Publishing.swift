@@ -31,16 +31,36 @@ public struct PublishRequest: Sendable {
         }
     }
 
+    /// A verified bundle from the connected side: its rows, and the snapshots to publish with their
+    /// original ids and dates (on a replica, the only way snapshots are made).
+    public struct ImportedBundle: Sendable {
+        public var rows: TransferRows
+        public var record: BundleRecord
+        /// The connected side, as the bundle names it.
+        public var origin: String
+        /// The digest of the connected side's manifest of each snapshot, by id.
+        public var manifestDigests: [Int64: String]
+
+        public init(rows: TransferRows, record: BundleRecord, origin: String, manifestDigests: [Int64: String]) {
+            self.rows = rows
+            self.record = record
+            self.origin = origin
+            self.manifestDigests = manifestDigests
+        }
+    }
+
     public var ecosystem: Ecosystem
     public var actor: String
     public var at: Date
     public var sync: SyncOutcome?
+    public var imported: ImportedBundle?
 
-    public init(ecosystem: Ecosystem, actor: String, at: Date, sync: SyncOutcome? = nil) {
+    public init(ecosystem: Ecosystem, actor: String, at: Date, sync: SyncOutcome? = nil, imported: ImportedBundle? = nil) {
         self.ecosystem = ecosystem
         self.actor = actor
         self.at = at
         self.sync = sync
+        self.imported = imported
     }
 }
 
@@ -69,6 +89,18 @@ public struct PublishState: Sendable {
         }
     }
 
+    /// On a replica: the snapshot the connected side published, file by file, which the rule serves as
+    /// it is, minus releases revoked here.
+    public struct Imposed: Sendable {
+        public struct File: Sendable {
+            public var id: Int64
+            public var release: ReleaseKey
+            public var yankReason: String?
+        }
+        public var files: [File] = []
+        public var decisions: [ReleaseKey: Decision] = [:]
+    }
+
     public var ecosystem: Ecosystem
     public var policyDigest: String
     public var targets: [String]
@@ -77,6 +109,7 @@ public struct PublishState: Sendable {
     public var releases: [Release]
     public var overrides: [Override]
     public var revoked: Set<ReleaseKey>
+    public var imposed: Imposed?
 
     public init(
         ecosystem: Ecosystem, policyDigest: String, targets: [String], extras: [String: [String]] = [:], releases: [Release], overrides: [Override],

@@ -8,8 +8,12 @@ public import Foundation
 /// revoked releases, minus every release that could not be installed from the snapshot: one whose
 /// dependencies (markers evaluated on the synced targets, with the extras asked for) no other served
 /// release satisfies. An expired override no longer counts.
+///
+/// On a replica the connected side already applied the rule: an imported snapshot serves what the
+/// signed bundle says it served there, minus releases revoked here.
 public enum PublishRule {
     public static func plan(_ state: PublishState, at now: Date) -> PublishPlan {
+        if let imposed = state.imposed { return plan(imposed, revoked: state.revoked) }
         var served: [ReleaseKey: PublishState.Release] = [:]
         var plan = PublishPlan()
         for release in state.releases where release.isCandidate {
@@ -35,6 +39,16 @@ public enum PublishRule {
         plan.files = Set(served.values.flatMap(\.files))
         plan.yanking = plan.yanking.filter { plan.files.contains($0.key) }
         plan.decisions = plan.decisions.filter { served[$0.key] != nil }
+        return plan
+    }
+
+    static func plan(_ imposed: PublishState.Imposed, revoked: Set<ReleaseKey>) -> PublishPlan {
+        var plan = PublishPlan()
+        for file in imposed.files where !revoked.contains(file.release) {
+            plan.files.insert(file.id)
+            if let reason = file.yankReason { plan.yanking[file.id] = reason }
+            if let decision = imposed.decisions[file.release] { plan.decisions[file.release] = decision }
+        }
         return plan
     }
 

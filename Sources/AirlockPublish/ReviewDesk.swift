@@ -5,11 +5,11 @@ public import Foundation
 /// The reviewers' acts, shared by the API, the web UI and the CLI: each records its override or
 /// revocation (audited) and publishes a new snapshot at once, so the requester can install right away.
 public struct ReviewDesk: Sendable {
-    let catalog: any ReviewCatalog
+    let catalog: any ReviewCatalog & SnapshotCatalog
     let publisher: SnapshotPublisher
     let queue: ReviewQueue
 
-    public init(catalog: any ReviewCatalog & PublishCatalog, dataDirectory: String) {
+    public init(catalog: any ReviewCatalog & PublishCatalog & SnapshotCatalog, dataDirectory: String) {
         self.catalog = catalog
         self.publisher = SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory)
         self.queue = ReviewQueue(catalog: catalog)
@@ -20,6 +20,7 @@ public struct ReviewDesk: Sendable {
     public func approve(
         _ ecosystem: Ecosystem, project: String, versions: String, reason: String, expiresAt: Date?, withDependencies: Bool, actor: String
     ) throws -> (overrides: [Override], snapshot: Snapshot) {
+        try refuseOnReplica("approve")
         let range = try VersionRange(versions, ecosystem: ecosystem)
         var requests = [OverrideRequest(project: project, versions: range, action: .approve, reason: reason, expiresAt: expiresAt)]
         if withDependencies {
@@ -42,14 +43,26 @@ public struct ReviewDesk: Sendable {
     }
 
     public func deny(_ ecosystem: Ecosystem, project: String, versions: String, reason: String, expiresAt: Date?, actor: String) throws -> (Override, Snapshot) {
+        try refuseOnReplica("deny")
         let request = OverrideRequest(
             project: project, versions: try VersionRange(versions, ecosystem: ecosystem), action: .deny, reason: reason, expiresAt: expiresAt)
         let o = try catalog.addOverrides(ecosystem, [request], actor: actor, at: Date())[0]
         return (o, try publisher.republish(ecosystem, actor: actor))
     }
 
+    /// Revokes a release from every snapshot. On a replica too (an emergency cannot wait for the
+    /// next bundle): there no snapshot is published, since revocations apply to every snapshot as it is read.
     public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String) throws -> (Revocation, Snapshot) {
         let r = try catalog.revoke(ecosystem, project: project, version: version, reason: reason, actor: actor, at: Date())
+        if try catalog.replicaOrigin() != nil, let latest = try catalog.snapshot(ecosystem, .latest) { return (r, latest) }
         return (r, try publisher.republish(ecosystem, actor: actor))
+    }
+
+    /// Approving and denying belong to the connected side: a replica serves its decisions as they arrive.
+    private func refuseOnReplica(_ act: String) throws {
+        guard let replica = try catalog.replicaOrigin() else { return }
+        throw AirlockError(
+            .forbidden,
+            "this airlock is an air-gapped replica of \(replica.origin): \(act) there, then carry the decision over with airlock export and airlock import")
     }
 }

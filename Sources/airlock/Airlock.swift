@@ -7,5 +7,8 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "An offline package mirror that serves only what was approved.",
-        subcommands: [Sync.self, Serve.self, Daemon.self, ConfigCommand.self, GC.self, SnapshotCommand.self, PolicyCommand.self, FeedsCommand.self, Review.self, Audit.self, Token.self])
+        subcommands: [
+            Sync.self, Serve.self, Daemon.self, ConfigCommand.self, GC.self, SnapshotCommand.self, PolicyCommand.self, FeedsCommand.self, Review.self, Audit.self,
+            Token.self, Keys.self, Export.self, Import.self, MissesCommand.self,
+        ])
 }

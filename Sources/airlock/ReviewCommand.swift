@@ -5,7 +5,7 @@ import ArgumentParser
 import Foundation
 
 /// Who acts from the command line: the local user, recorded in the audit log.
-private var cliActor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
+var cliActor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
 
 struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

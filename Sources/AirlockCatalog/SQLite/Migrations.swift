@@ -220,6 +220,33 @@ enum Migrations {
             // selector finds it and nothing is served through it.
             try db.execute(sql: "ALTER TABLE snapshot ADD COLUMN expired_at TEXT")
         }
+        m.registerMigration("v10: air-gap transfer: bundles, imported snapshots, replica") { db in
+            try db.execute(sql: """
+                -- Bundles written (export) or accepted (import): sequence numbers only grow, per direction.
+                CREATE TABLE bundle (
+                    direction TEXT NOT NULL CHECK (direction IN ('export', 'import')),
+                    sequence INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    signer TEXT NOT NULL,
+                    snapshots TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    PRIMARY KEY (direction, sequence)
+                );
+                -- The digest of the manifest the connected side wrote for each imported snapshot: an
+                -- incremental bundle names its base by it.
+                CREATE TABLE imported_snapshot (
+                    id INTEGER PRIMARY KEY REFERENCES snapshot(id),
+                    manifest_sha256 TEXT NOT NULL
+                );
+                -- Present when the data directory was created by import: it has no upstream and takes no decisions.
+                CREATE TABLE replica (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    origin TEXT NOT NULL,
+                    since TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -98,44 +98,91 @@ extension SQLiteCatalog: PublishCatalog {
     ) throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try write { db in
+            if let imported = request.imported { return try Self.publishImported(db, imported, actor: request.actor, at: at, rule: rule, beforeCommit: beforeCommit) }
+            if let origin = try Self.replicaOrigin(db) {
+                throw AirlockError(
+                    .forbidden, "this data directory is a replica of \(origin.origin): its snapshots come only from bundles that side exports")
+            }
             if let sync = request.sync { try Self.applySync(db, ecosystem, sync, actor: request.actor, at: at) }
             let state = try Self.publishState(db, ecosystem)
             let plan = try rule(state)
             try Self.recordHeld(db, ecosystem, plan)
             try db.execute(sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
             if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan) { return (latest, false) }
-            try db.execute(
-                sql: "INSERT INTO snapshot (ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?)",
-                arguments: [ecosystem.rawValue, Timestamp.format(at), state.policyDigest, plan.files.count])
-            let id = db.lastInsertedRowID
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY, yank_reason TEXT)")
-            try db.execute(sql: "DELETE FROM publishing")
-            for d in plan.files { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, plan.yanking[d]]) }
-            try db.execute(
-                sql: """
-                    UPDATE membership SET removed_in = ?
-                    WHERE removed_in IS NULL
-                      AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
-                                              JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
-                      AND NOT EXISTS (SELECT 1 FROM publishing p WHERE p.distribution_id = membership.distribution_id
-                                      AND p.yank_reason IS membership.yank_reason)
-                    """,
-                arguments: [id, ecosystem.rawValue])
-            try db.execute(
-                sql: """
-                    INSERT INTO membership (distribution_id, added_in, yank_reason)
-                    SELECT distribution_id, ?, yank_reason FROM publishing
-                    WHERE distribution_id NOT IN (SELECT distribution_id FROM membership WHERE removed_in IS NULL)
-                    """,
-                arguments: [id])
-            try db.execute(sql: "DROP TABLE publishing")
-            let snapshot = Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: state.policyDigest, distributionCount: plan.files.count)
+            let snapshot = try Self.storeSnapshot(db, ecosystem, id: nil, at: at, policyDigest: state.policyDigest, plan: plan)
             try Self.appendAudit(
-                db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(id)",
+                db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(snapshot.id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
             try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan)
             return (snapshot, true)
         }
+    }
+
+    /// Publishes a bundle's snapshots, oldest first, with their original ids and dates, each served
+    /// as the connected side served it (minus local revocations), all in the caller's transaction.
+    private static func publishImported(
+        _ db: Database, _ bundle: PublishRequest.ImportedBundle, actor: String, at: Date, rule: (PublishState) throws -> PublishPlan,
+        beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
+    ) throws -> (snapshot: Snapshot, isNew: Bool) {
+        let ecosystem = bundle.rows.ecosystem
+        try applyImport(db, bundle, at: at)
+        var last: Snapshot?
+        for transferred in bundle.rows.snapshots {
+            let id = transferred.snapshot.id
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?)", arguments: [id])! {
+                throw AirlockError(.forbidden, "snapshot \(id) is already here: a bundle never replaces a published snapshot")
+            }
+            if let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM snapshot WHERE ecosystem = ?", arguments: [ecosystem.rawValue]), newest > id {
+                throw AirlockError(.forbidden, "\(ecosystem.rawValue) snapshot \(id) is older than snapshot \(newest), already served here: a rollback")
+            }
+            guard let manifestDigest = bundle.manifestDigests[id] else {
+                throw AirlockError(.malformedIndex, "the bundle carries no manifest for snapshot \(id)")
+            }
+            var state = try publishState(db, ecosystem)
+            state.imposed = try imposed(db, ecosystem, transferred)
+            let plan = try rule(state)
+            let snapshot = try storeSnapshot(db, ecosystem, id: id, at: transferred.snapshot.publishedAt, policyDigest: transferred.snapshot.policyDigest, plan: plan)
+            try recordImportedSnapshot(db, id: id, manifestDigest: manifestDigest)
+            try appendAudit(
+                db, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
+                details: ["files": String(plan.files.count), "policy": snapshot.policyDigest, "bundle": String(bundle.record.sequence)], at: at)
+            try beforeCommit(snapshot, try files(db, in: snapshot), plan)
+            last = snapshot
+        }
+        try recordImport(db, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])
+        guard let last else { throw AirlockError(.malformedIndex, "the bundle carries no snapshot") }
+        return (last, true)
+    }
+
+    /// Stores a snapshot (with `id`, or the next one) serving the plan's files: membership ranges of
+    /// files it no longer serves (or serves with another yank reason) end, new ones begin.
+    private static func storeSnapshot(_ db: Database, _ ecosystem: Ecosystem, id wanted: Int64?, at: Date, policyDigest: String, plan: PublishPlan) throws -> Snapshot {
+        try db.execute(
+            sql: "INSERT INTO snapshot (id, ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?, ?)",
+            arguments: [wanted, ecosystem.rawValue, Timestamp.format(at), policyDigest, plan.files.count])
+        let id = db.lastInsertedRowID
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS publishing (distribution_id INTEGER PRIMARY KEY, yank_reason TEXT)")
+        try db.execute(sql: "DELETE FROM publishing")
+        for d in plan.files { try db.execute(sql: "INSERT INTO publishing VALUES (?, ?)", arguments: [d, plan.yanking[d]]) }
+        try db.execute(
+            sql: """
+                UPDATE membership SET removed_in = ?
+                WHERE removed_in IS NULL
+                  AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
+                                          JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
+                  AND NOT EXISTS (SELECT 1 FROM publishing p WHERE p.distribution_id = membership.distribution_id
+                                  AND p.yank_reason IS membership.yank_reason)
+                """,
+            arguments: [id, ecosystem.rawValue])
+        try db.execute(
+            sql: """
+                INSERT INTO membership (distribution_id, added_in, yank_reason)
+                SELECT distribution_id, ?, yank_reason FROM publishing
+                WHERE distribution_id NOT IN (SELECT distribution_id FROM membership WHERE removed_in IS NULL)
+                """,
+            arguments: [id])
+        try db.execute(sql: "DROP TABLE publishing")
+        return Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: plan.files.count)
     }
 
     public func lastChecked(_ ecosystem: Ecosystem) throws -> Date? {

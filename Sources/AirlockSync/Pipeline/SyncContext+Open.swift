@@ -26,6 +26,10 @@ extension SyncContext {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let lock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
         let (catalog, store) = try openStorage(dataDirectory)
+        if let replica = try catalog.replicaOrigin() {
+            throw AirlockError(
+                .forbidden, "\(dataDirectory) is an air-gapped replica of \(replica.origin): it has no upstream; sync there and carry snapshots over with airlock export and airlock import")
+        }
         let evaluator: any ReleaseEvaluator
         if let loaded = try PolicyFile.choose(policy) {
             evaluator = PolicyEngine(loaded, feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
