@@ -149,27 +149,31 @@ private final class PartSink {
 /// Reads a bundle's members in order, from one file or from all of its parts in sequence.
 final class BundleReader {
     private let archive: OpaquePointer
-    private var names: [UnsafeMutablePointer<CChar>?]
+    private let source: PartSource
     private(set) var current: String?
 
     /// Opens `paths`, which must be a whole bundle: one file, or every part `NAME.partK-of-N`.
     init(paths: [String]) throws {
-        let ordered = try BundleReader.orderedParts(paths)
-        names = ordered.map { strdup($0) } + [nil]
+        source = PartSource(paths: try BundleReader.orderedParts(paths))
         archive = archive_read_new()
         archive_read_support_format_tar(archive)
         archive_read_support_filter_all(archive)
-        let opened = names.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { archive_read_open_filenames(archive, $0, 1 << 20) }
-        }
+        // The parts are read as one stream by our own callback (libarchive 3.6's multi-file reader
+        // crashes on some part boundaries).
+        let opened = archive_read_open2(
+            archive, Unmanaged.passUnretained(source).toOpaque(), nil,
+            { _, context, buffer in
+                let source = Unmanaged<PartSource>.fromOpaque(context!).takeUnretainedValue()
+                return la_ssize_t(source.read(buffer!))
+            }, nil, nil)
         guard opened == ARCHIVE_OK else {
-            throw AirlockError(.truncated, "cannot open the bundle \(ordered[0]): \(archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")")
+            throw AirlockError(
+                .truncated, "cannot open the bundle \(source.paths[0]): \(source.failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")")
         }
     }
 
     deinit {
         archive_read_free(archive)
-        for n in names { free(n) }
     }
 
     /// The next member's path and declared size, or nil at the end of the bundle.
@@ -204,7 +208,7 @@ final class BundleReader {
     }
 
     private func damaged() -> AirlockError {
-        let detail = archive_error_string(archive).map { String(cString: $0) } ?? "unreadable"
+        let detail = source.failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "unreadable"
         return AirlockError(.truncated, "the bundle is truncated or damaged\(current.map { " in or after member \($0)" } ?? ""): \(detail)")
     }
 
@@ -225,6 +229,49 @@ final class BundleReader {
             throw AirlockError(.truncated, "part \(i + 1) of \(total) of the bundle is missing: \(part)")
         }
         return wanted
+    }
+}
+
+/// The bytes of a bundle's files (its parts, in order) as one stream, 1 MiB at a time.
+private final class PartSource {
+    let paths: [String]
+    private var next = 0
+    private var fd: Int32 = -1
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    /// Why reading stopped early, if it did.
+    private(set) var failure: String?
+
+    init(paths: [String]) { self.paths = paths }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        buffer.deallocate()
+    }
+
+    /// Points `out` at the next bytes and returns their count: 0 at the end of the last part, -1 on error.
+    func read(_ out: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+        while true {
+            if fd < 0 {
+                guard next < paths.count else { return 0 }
+                fd = open(paths[next], O_RDONLY)
+                guard fd >= 0 else {
+                    failure = "cannot read \(paths[next]): \(String(cString: strerror(errno)))"
+                    return -1
+                }
+                next += 1
+            }
+            let n = Glibc.read(fd, buffer, 1 << 20)
+            if n > 0 {
+                out.pointee = UnsafeRawPointer(buffer)
+                return n
+            }
+            if n < 0 {
+                failure = "cannot read \(paths[next - 1]): \(String(cString: strerror(errno)))"
+                return -1
+            }
+            close(fd)
+            fd = -1
+        }
     }
 }
 

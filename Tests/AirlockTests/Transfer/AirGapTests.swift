@@ -116,7 +116,11 @@ final class AirGap: @unchecked Sendable {
         #expect(blobs["blobs/\(wheel.hex)"]?.size == wheelSize, "the new wheel crosses: \(members.keys.sorted())")
         #expect(blobs.count == 2, "only the new wheel and its core metadata cross: \(blobs.keys.sorted())")
         #expect(incremental["blobBytes"] as? Int == blobs.values.map(\.size).reduce(0, +))
-        try gap.importOK("since-1.tar")
+        // The same, split into parts for media with a file-size limit: the parts together import.
+        let split = try gap.export("since-1-split.tar.zst", ["--since", "1", "--split", "2K"])
+        let parts = try #require(split["parts"] as? [String])
+        #expect(parts.count > 1 && parts[0].hasSuffix(".part1-of-\(parts.count)"), "\(parts)")
+        try gap.importOK(parts[0])
         #expect(try gap.snapshotIDs(gap.b) == [1, 2])
 
         let server = try AirlockCommand.serve(data: gap.b, logDirectory: mirror.dir.path)
