@@ -105,6 +105,17 @@ public struct TransferRows: Codable, Sendable {
     }
 }
 
+extension TransferRows {
+    /// The core-metadata blob (PEP 658) of each distribution that has one, by the distribution's digest.
+    public var coreMetadataDigests: [String: String] {
+        var out: [String: String] = [:]
+        for d in distributions {
+            if case .text(let sha) = d["sha256"], case .text(let meta) = d["metadata_sha256"] { out[sha] = meta }
+        }
+        return out
+    }
+}
+
 /// A bundle as recorded on either side: which way it went, its sequence number, kind, digest and signer.
 public struct BundleRecord: Codable, Sendable, Hashable {
     public enum Direction: String, Codable, Sendable { case export, `import` }

@@ -13,6 +13,8 @@ public struct Configuration: Sendable, Equatable {
     public var schedule: Schedule
     /// Which snapshots `airlock gc` and the daemon keep; nil keeps every snapshot.
     public var retention: RetentionRule?
+    /// Public keys (`airlock.pub`) whose bundles `airlock import` accepts, besides those given with `--trust`.
+    public var trust: [String]
     public var server: Server
     public var daemon: Daemon
     /// The file it was read from.

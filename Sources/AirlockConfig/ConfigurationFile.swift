@@ -68,6 +68,10 @@ struct ConfigurationFile: Decodable {
         enum CodingKeys: String, CodingKey { case keepDays = "keep_days", then, pinned }
     }
 
+    struct Transfer: Decodable {
+        var trust: [String]?
+    }
+
     var data: String?
     var pypi: PyPI?
     var cran: CRAN?
@@ -75,6 +79,7 @@ struct ConfigurationFile: Decodable {
     var server: Server?
     var daemon: Daemon?
     var retention: Retention?
+    var transfer: Transfer?
 
     /// Checks every value, naming file:line and field, and resolves paths against the file's directory.
     struct Validation {
@@ -177,8 +182,12 @@ struct ConfigurationFile: Decodable {
                 }
                 retention = RetentionRule(keepDays: days, then: then, pinned: Set(r.pinned ?? []))
             }
+            let trust = (f.transfer?.trust ?? []).map(relative)
+            if let missing = trust.first(where: { !FileManager.default.isReadableFile(atPath: $0) }) {
+                throw fail(["transfer", "trust"], "names \(missing), which cannot be read")
+            }
             return Configuration(
-                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule, retention: retention,
+                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule, retention: retention, trust: trust,
                 server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
                 daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
                 path: path)

@@ -37,6 +37,7 @@ public enum ConfigurationSummary {
         } else {
             out += ["", "# [retention]: none; every snapshot is kept"]
         }
+        out += ["", "[transfer]", "trust = [\(c.trust.map { "\"\($0)\"" }.joined(separator: ", "))]"]
         out += [
             "", "[server]", "host = \"\(c.server.host)\"", "port = \(c.server.port)", "require_auth = \(c.server.requireAuth)",
             "", "[daemon]", "host = \"\(c.daemon.host)\"", "port = \(c.daemon.port)",

@@ -64,10 +64,7 @@ public struct BundleExporter: Sendable {
             let manifest = try manifestBytes(ecosystem, id)
             members.append(try inline(BundleManifest.snapshotPath(ecosystem, id), manifest.bytes))
         }
-        var metadata: [String: String] = [:]
-        for d in rows.distributions {
-            if case .text(let sha) = d["sha256"], case .text(let meta) = d["metadata_sha256"] { metadata[sha] = meta }
-        }
+        let metadata = rows.coreMetadataDigests
         var blobs = Set<String>()
         for file in rows.snapshots.flatMap(\.files) {
             blobs.insert(file.sha256)

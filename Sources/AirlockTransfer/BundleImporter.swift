@@ -176,10 +176,7 @@ public struct BundleImporter: Sendable {
 
     /// Every file the snapshots serve (and its metadata file) must be in the bundle or already stored.
     private func checkEveryBlobIsAtHand(_ rows: TransferRows, staged: [String: String]) throws {
-        var metadata: [String: String] = [:]
-        for d in rows.distributions {
-            if case .text(let sha) = d["sha256"], case .text(let meta) = d["metadata_sha256"] { metadata[sha] = meta }
-        }
+        let metadata = rows.coreMetadataDigests
         for s in rows.snapshots {
             for f in s.files {
                 for hex in [f.sha256, metadata[f.sha256]].compactMap({ $0 }) where staged[hex] == nil {

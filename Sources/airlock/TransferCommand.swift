@@ -1,4 +1,5 @@
 import AirlockCatalog
+import AirlockConfig
 import AirlockCore
 import AirlockStore
 import AirlockTransfer
@@ -97,14 +98,15 @@ struct Import: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "A trusted public key file (airlock.pub); repeat to trust several (key rotation).") var trust: [String] = []
+    @Option(help: "A trusted public key file (airlock.pub); repeat to trust several (key rotation). Added to the configuration's [transfer] trust.")
+    var trust: [String] = []
     @Argument(help: "The bundle file, or its parts.") var bundle: [String]
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() async throws {
         try await reportingErrors {
             let (catalog, store) = try common.open()
-            let importer = BundleImporter(catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), trusted: try TrustedKeys(files: trust))
+            let importer = BundleImporter(catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), trusted: try TrustedKeys(files: trust + (try common.configuration()?.trust ?? [])))
             let report = try importer.run(bundle)
             if json { return try printJSON(report) }
             if report.kind == .revocations {

@@ -222,7 +222,12 @@ final class AirGap: @unchecked Sendable {
         let size = try FileManager.default.attributesOfItem(atPath: gap.path("revocations.tar"))[.size] as! Int
         #expect(size < 16_384, "a revocations bundle is kilobytes: \(size)")
         let snapshotsBefore = try gap.snapshotIDs(gap.b)
-        let r = try gap.importOK("revocations.tar")
+        // The replica's airlock.toml names the trusted key: no --trust needed.
+        let config = mirror.dir.path + "/replica.toml"
+        try "data = \"\(gap.b)\"\n\n[transfer]\ntrust = [\"keys/airlock.pub\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let configured = try AirlockCommand.run(["import", "--config", config, "--json", gap.path("revocations.tar")])
+        #expect(configured.succeeded, "\(configured.output)")
+        let r = (try? JSONSerialization.jsonObject(with: Data(configured.stdout.utf8)) as? [String: Any]) ?? [:]
         #expect(r["revocationsAdded"] as? Int == 1, "\(r)")
         #expect(try gap.snapshotIDs(gap.b) == snapshotsBefore, "no new snapshot: the revocation applies to every snapshot as it is")
 
