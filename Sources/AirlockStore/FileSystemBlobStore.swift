@@ -107,7 +107,7 @@ public struct FileSystemBlobStore: BlobStore {
     }
 
     public func removeAbandonedStaging() throws {
-        // Only syncs write here, under the sync lock: whatever is left belongs to a sync that died.
+        // Only syncs and imports write here, under the sync lock: whatever is left belongs to one that died.
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stagingDirectory)) ?? []
         for name in names { unlink("\(stagingDirectory)/\(name)") }
     }

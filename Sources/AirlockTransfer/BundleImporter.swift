@@ -49,6 +49,8 @@ public struct BundleImporter: Sendable {
     private func importing(_ paths: [String], now: Date) throws -> Report {
         let lock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
+        // Under the sync lock, staging holds only what a killed sync or import left behind.
+        try store.removeAbandonedStaging()
         let reader = try BundleReader(paths: paths)
         let (manifest, manifestDigest) = try readManifest(reader, now: now)
         var staged: [String: String] = [:]  // digest → staging path
