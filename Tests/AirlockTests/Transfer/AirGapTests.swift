@@ -244,6 +244,12 @@ final class AirGap: @unchecked Sendable {
 
         let approve = try AirlockCommand.run(["review", "approve", "--data", gap.b, "alpha", "--reason", "x"])
         #expect(!approve.succeeded && approve.stderr.contains("air-gapped replica of"), "\(approve.output)")
+        let secret = try AirlockCommand.run(["token", "create", "--data", gap.b, "--name", "reviewer", "--role", "reviewer"]).stdout.trimmingWhitespace()
+        let api = try Subprocess.run(
+            "/usr/bin/curl",
+            ["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/json",
+             "-d", #"{"ecosystem": "pypi", "project": "alpha", "action": "approve", "reason": "x"}"#, server.base + "/api/v1/overrides"])
+        #expect(api.stdout.hasSuffix("\n403") && api.stdout.contains("air-gapped replica of"), "the API refuses too: \(api.output)")
         let sync = try AirlockCommand.run(["sync", "pypi", "--data", gap.b, "--upstream", mirror.upstream.simpleURL, "--policy", "none", "alpha"])
         #expect(!sync.succeeded && sync.stderr.contains("it has no upstream"), "\(sync.output)")
         let audit = try AirlockCommand.run(["audit", "list", "--data", gap.b])
