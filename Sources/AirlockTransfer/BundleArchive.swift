@@ -286,6 +286,6 @@ struct StreamingDigest {
     }
 
     func finalize() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        Digest(hasher.finalize()).hex
     }
 }

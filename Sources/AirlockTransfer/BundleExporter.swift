@@ -71,7 +71,8 @@ public struct BundleExporter: Sendable {
             if let meta = metadata[file.sha256] { blobs.insert(meta) }
         }
         var blobBytes: Int64 = 0
-        for hex in blobs.subtracting(baseDigests).sorted() {
+        let shipped = blobs.subtracting(baseDigests).sorted()
+        for hex in shipped {
             guard let digest = Digest(hex: hex), let size = store.size(of: digest), let file = store.localPath(for: digest) else {
                 throw AirlockError(.notFound, "blob \(hex), served by a snapshot being exported, is not in the store")
             }
@@ -81,7 +82,7 @@ public struct BundleExporter: Sendable {
         var report = try write(
             .snapshot, ecosystem: ecosystem, base: base, members: members, snapshots: ids, to: path, partSize: partSize, validFor: validFor, now: now)
         report.base = since
-        report.blobs = members.count - 1 - ids.count
+        report.blobs = shipped.count
         report.blobBytes = blobBytes
         return report
     }

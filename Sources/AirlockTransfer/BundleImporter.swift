@@ -65,8 +65,9 @@ public struct BundleImporter: Sendable {
             if path.hasPrefix("blobs/") {
                 let staging = try store.makeStagingPath()
                 staged[member.sha256] = staging
-                guard let out = FileHandle(forWritingAtPath: staging) ?? (FileManager.default.createFile(atPath: staging, contents: nil) ? FileHandle(forWritingAtPath: staging) : nil)
-                else { throw AirlockError(.storage, "cannot create \(staging)") }
+                guard FileManager.default.createFile(atPath: staging, contents: nil), let out = FileHandle(forWritingAtPath: staging) else {
+                    throw AirlockError(.storage, "cannot create \(staging)")
+                }
                 defer { try? out.close() }
                 try reader.stream { chunk in
                     digest.update(chunk)

@@ -93,7 +93,8 @@ extension SQLiteCatalog: TransferCatalog {
     public func importRevocations(_ rows: [TransferRow], record: BundleRecord, origin: String, actor: String) throws -> Int {
         try write { db in
             try Self.becomeReplica(db, of: origin, at: record.at)
-            let added = try Self.insertRevocations(db, rows)
+            var writer = RowWriter(db)
+            let added = try Self.insertRevocations(db, rows, writer: &writer)
             try Self.recordImport(db, record, actor: actor, details: ["revocations": String(added)])
             return added
         }
@@ -114,31 +115,32 @@ extension SQLiteCatalog: TransferCatalog {
     static func applyImport(_ db: Database, _ bundle: PublishRequest.ImportedBundle, at: Date) throws {
         let rows = bundle.rows, e = rows.ecosystem.rawValue
         try becomeReplica(db, of: bundle.origin, at: at)
+        var writer = RowWriter(db)
         for row in rows.projects {
-            try upsert(db, "project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"])
+            try writer.upsert("project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"])
         }
         for row in rows.releases {
-            try upsert(db, "release", row, references: releaseParent(e, row), conflict: ["project_id", "version"])
+            try writer.upsert("release", row, parent: .project(ecosystem: e), conflict: ["project_id", "version"])
         }
         for row in rows.distributions {
-            try upsert(db, "distribution", row, references: try distributionParent(db, e, row), conflict: ["release_id", "filename", "sha256"])
+            try writer.upsert("distribution", row, parent: .release(ecosystem: e), conflict: ["release_id", "filename", "sha256"])
         }
         for row in rows.decisions {
-            try upsert(db, "decision", row, references: try distributionParent(db, e, row), conflict: ["release_id", "policy_digest"])
+            try writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"])
         }
         for row in rows.policies {
             let known = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)", arguments: [e, row["digest"]?.databaseValue ?? .null])
-            if known != true { try upsert(db, "policy", row, fixed: ["ecosystem": e], conflict: nil) }
+            if known != true { try writer.upsert("policy", row, fixed: ["ecosystem": e], conflict: nil) }
         }
         try db.execute(sql: "DELETE FROM override WHERE ecosystem = ?", arguments: [e])
-        for row in rows.overrides { try upsert(db, "override", row, fixed: ["ecosystem": e], conflict: nil) }
+        for row in rows.overrides { try writer.upsert("override", row, fixed: ["ecosystem": e], conflict: nil) }
         try db.execute(sql: "DELETE FROM held WHERE ecosystem = ?", arguments: [e])
-        for row in rows.held { try upsert(db, "held", row, fixed: ["ecosystem": e], conflict: nil) }
-        _ = try insertRevocations(db, rows.revocations.map { $0.merging(["ecosystem": .text(e)]) { _, new in new } })
+        for row in rows.held { try writer.upsert("held", row, fixed: ["ecosystem": e], conflict: nil) }
+        _ = try insertRevocations(db, rows.revocations.map { $0.merging(["ecosystem": .text(e)]) { _, new in new } }, writer: &writer)
         if let state = rows.state {
             try db.execute(sql: "DELETE FROM ecosystem_state WHERE ecosystem = ?", arguments: [e])
-            try upsert(db, "ecosystem_state", state, fixed: ["ecosystem": e, "synced_at": Timestamp.format(at)], conflict: nil)
+            try writer.upsert("ecosystem_state", state, fixed: ["ecosystem": e, "synced_at": Timestamp.format(at)], conflict: nil)
         }
         try db.execute(sql: "DELETE FROM candidate WHERE ecosystem = ?", arguments: [e])
         for key in rows.candidates where key.count == 2 {
@@ -211,10 +213,10 @@ extension SQLiteCatalog: TransferCatalog {
     }
 
     /// Adds revocations not yet present; returns how many were new.
-    private static func insertRevocations(_ db: Database, _ rows: [TransferRow]) throws -> Int {
+    private static func insertRevocations(_ db: Database, _ rows: [TransferRow], writer: inout RowWriter) throws -> Int {
         var added = 0
         for row in rows {
-            try upsert(db, "revocation", row, conflict: nil, orIgnore: true)
+            try writer.upsert("revocation", row, conflict: nil, orIgnore: true)
             added += db.changesCount
         }
         return added
@@ -237,52 +239,67 @@ extension SQLiteCatalog: TransferCatalog {
             return out
         }
     }
+}
 
-    /// A row's parent release, by the `project` and `version` it names.
-    private static func distributionParent(_ db: Database, _ ecosystem: String, _ row: TransferRow) throws -> [String: (String, StatementArguments)] {
-        ["release_id": ("(SELECT r.id FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?)",
-                        [ecosystem, row["project"]?.databaseValue ?? .null, row["version"]?.databaseValue ?? .null])]
+/// Writes transferred rows into this catalog's tables by column name, reading each table's columns once.
+private struct RowWriter {
+    /// The row a transferred row belongs to, named by natural key (`project`, and `version`) in the row itself.
+    enum Parent {
+        case none
+        /// A release's project: `project_id` from the row's `project`.
+        case project(ecosystem: String)
+        /// A file's or decision's release: `release_id` from the row's `project` and `version`.
+        case release(ecosystem: String)
     }
 
-    private static func releaseParent(_ ecosystem: String, _ row: TransferRow) -> [String: (String, StatementArguments)] {
-        ["project_id": ("(SELECT id FROM project WHERE ecosystem = ? AND name = ?)", [ecosystem, row["project"]?.databaseValue ?? .null])]
-    }
+    let db: Database
+    private var columns: [String: Set<String>] = [:]
+
+    init(_ db: Database) { self.db = db }
 
     /// Inserts a row into `table`, taking only the table's own columns (a column the table lacks is an
-    /// error naming it), with `fixed` values and parent ids found by `references`; on a conflict on
-    /// `conflict`, updates the row in place (its id, and so what refers to it, is kept).
-    private static func upsert(
-        _ db: Database, _ table: String, _ row: TransferRow, fixed: [String: String] = [:], references: [String: (String, StatementArguments)] = [:],
-        conflict: [String]?, orIgnore: Bool = false
+    /// error naming it), with `fixed` values and its parent's id; on a conflict on `conflict`, updates
+    /// the row in place (its id, and so what refers to it, is kept).
+    mutating func upsert(
+        _ table: String, _ row: TransferRow, fixed: [String: String] = [:], parent: Parent = .none, conflict: [String]?, orIgnore: Bool = false
     ) throws {
-        // The natural keys a row names its parent by stand in for the parent's id.
-        let naturalKeys: Set<String> = table == "release" ? ["project"] : ["project", "version"]
-        let columns = Set(try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]).map { $0["name"] as String })
-        var names: [String] = [], values: [String] = []
+        let known = try tableColumns(table)
+        var naturalKeys: Set<String> = [], names: [String] = [], values: [String] = []
         var arguments = StatementArguments()
-        for (column, cell) in row.sorted(by: { $0.key < $1.key }) where fixed[column] == nil && references[column] == nil {
-            if references.values.contains(where: { _ in naturalKeys.contains(column) }) { continue }
-            guard columns.contains(column) else { throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know") }
+        func add(_ column: String, _ placeholder: String, _ argument: StatementArguments) {
             names.append("\"\(column)\"")
-            values.append("?")
-            arguments += [cell.databaseValue]
+            values.append(placeholder)
+            arguments += argument
         }
-        for (column, value) in fixed.sorted(by: { $0.key < $1.key }) {
-            names.append("\"\(column)\"")
-            values.append("?")
-            arguments += [value]
+        switch parent {
+        case .none: break
+        case .project(let e):
+            naturalKeys = ["project"]
+            add("project_id", "(SELECT id FROM project WHERE ecosystem = ? AND name = ?)", [e, row["project"]?.databaseValue ?? .null])
+        case .release(let e):
+            naturalKeys = ["project", "version"]
+            add(
+                "release_id", "(SELECT r.id FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?)",
+                [e, row["project"]?.databaseValue ?? .null, row["version"]?.databaseValue ?? .null])
         }
-        for (column, reference) in references.sorted(by: { $0.key < $1.key }) {
-            names.append("\"\(column)\"")
-            values.append(reference.0)
-            arguments += reference.1
+        for (column, cell) in row.sorted(by: { $0.key < $1.key }) where fixed[column] == nil && !naturalKeys.contains(column) {
+            guard known.contains(column) else { throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know") }
+            add(column, "?", [cell.databaseValue])
         }
+        for (column, value) in fixed.sorted(by: { $0.key < $1.key }) { add(column, "?", [value]) }
         var sql = "INSERT \(orIgnore ? "OR IGNORE " : "")INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
         if let conflict {
             let updates = names.filter { !conflict.contains($0.trimmingCharacters(in: ["\""])) }.map { "\($0) = excluded.\($0)" }
             sql += " ON CONFLICT (\(conflict.joined(separator: ", "))) DO " + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
         }
         try db.execute(sql: sql, arguments: arguments)
+    }
+
+    private mutating func tableColumns(_ table: String) throws -> Set<String> {
+        if let known = columns[table] { return known }
+        let known = Set(try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]))
+        columns[table] = known
+        return known
     }
 }
 

@@ -59,7 +59,7 @@ extension TestResponse {
         let e = try EndpointFixture()
         try await e.test { client in
             let viaCookie = try await client.execute(
-                uri: "/api/v1/tokens", method: .post, headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://evil.example"],
+                uri: "/api/v1/tokens", method: .post, headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://127.0.0.2:8443"],
                 body: ByteBuffer(string: #"{"name":"x","role":"admin"}"#))
             #expect(viaCookie.status == .unauthorized)
             let viaHeader = try await client.execute(
