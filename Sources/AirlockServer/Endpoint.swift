@@ -1,10 +1,12 @@
 public import AirlockCatalog
-public import AirlockCore
+import AirlockCore
 public import AirlockStore
 import AirlockPublish
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -63,7 +65,13 @@ public struct Endpoint: Sendable {
     let connectionLimits: ConnectionLimits
     /// Requests, latency, bytes, misses; `/metrics`.
     public let metrics: EndpointMetrics
-    private let fileIO = FileIO()
+    /// File handles of blobs being sent by the `DirectResponder`.
+    let openBlobs = OpenBlobs()
+    /// The headers every blob is sent with (the direct path adds its ETag and length).
+    let blobHead: HTTPHeaders
+    /// Reads blob pieces off the event loop where sendfile cannot be used (TLS).
+    let fileIO = NonBlockingFileIO(threadPool: .singleton)
+    private let routerFileIO = FileIO()
 
     public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
         self.views = SnapshotViews(catalog: catalog)
@@ -78,6 +86,7 @@ public struct Endpoint: Sendable {
         self.securityHeaders = SecurityHeaders(tls: options.https || options.tls != nil)
         self.connectionLimits = ConnectionLimits(maxTotal: options.maxConnections, maxPerClient: options.maxConnectionsPerClient)
         self.pages = PageCache(extraHeaders: securityHeaders.fields)
+        self.blobHead = HTTPHeaders(Self.blobFields(security: securityHeaders.fields))
         self.metrics = EndpointMetrics()
     }
 
@@ -94,21 +103,8 @@ public struct Endpoint: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(catalog))))
         }
-        router.get("/simple") { req, _ in try simpleIndex(req, snapshot: "latest") }
-        router.get("/simple/{project}") { req, ctx in try simpleProject(req, ctx, snapshot: "latest", project: ctx.parameters.get("project") ?? "") }
-        router.get("/pypi/{snapshot}/simple") { req, ctx in try simpleIndex(req, snapshot: ctx.parameters.get("snapshot") ?? "") }
-        router.get("/pypi/{snapshot}/simple/{project}") { req, ctx in
-            try simpleProject(req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", project: ctx.parameters.get("project") ?? "")
-        }
-        router.get("/files/sha256/{digest}/{filename}") { req, ctx in
-            try await file(req, ctx, digest: ctx.parameters.get("digest") ?? "", filename: ctx.parameters.get("filename") ?? "")
-        }
-        router.get("/cran/{snapshot}/src/contrib/{file}") { req, ctx in
-            try await cranFile(req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", archive: nil, file: ctx.parameters.get("file") ?? "")
-        }
-        router.get("/cran/{snapshot}/src/contrib/Archive/{package}/{file}") { req, ctx in
-            try await cranFile(
-                req, ctx, snapshot: ctx.parameters.get("snapshot") ?? "", archive: ctx.parameters.get("package") ?? "", file: ctx.parameters.get("file") ?? "")
+        for pattern in RepositoryRoute.patterns {
+            router.get(RouterPath(pattern)) { req, ctx in try await repository(req, ctx) }
         }
         ReviewAPI(endpoint: self).register(on: router)
         ReviewUI(endpoint: self).register(on: router)
@@ -124,7 +120,15 @@ public struct Endpoint: Sendable {
     /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
     /// With `options.tls`, it speaks only HTTPS; an unreadable certificate or key is an error here.
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: guards(), idleTimeout: .init(options.headerTimeout)))
+        let tls = options.tls != nil
+        let http1 = HTTPServerBuilder { responder in
+            RepositoryChannel(responder: responder) { [self] in
+                [
+                    ConnectionGuard(limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout)),
+                    DirectResponder(endpoint: self, tls: tls),
+                ]
+            }
+        }
         return Application(
             router: router(),
             server: try options.tls.map { try .tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1,
@@ -134,94 +138,11 @@ public struct Endpoint: Sendable {
             logger: logger)
     }
 
-    /// The per-connection guard, sharing one set of limits.
-    private func guards() -> [any RemovableChannelHandler] {
-        [ConnectionGuard(limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout))]
-    }
-
     /// Counts a request for something no snapshot serves: demand for the review queue.
-    func recordMiss(_ ecosystem: Ecosystem, project: String, version: String = "", _ ctx: AirlockRequestContext) {
+    func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?) {
         logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
-        demand.miss(ecosystem, project: project, version: version, client: ctx.clientAddress)
+        demand.miss(ecosystem, project: project, version: version, client: client)
         metrics.misses.increment()
-    }
-
-    // MARK: PyPI simple repository
-
-    enum Resolved {
-        case view(SnapshotView)
-        case answer(Response)
-    }
-
-    func resolve(_ text: String, _ ecosystem: Ecosystem = .pypi) throws -> Resolved {
-        guard let view = try views.view(ecosystem, text) else { return .answer(Responses.unknownSnapshot(ecosystem, text)) }
-        return .view(view)
-    }
-
-    private func simpleIndex(_ req: Request, snapshot: String) throws -> Response {
-        if !req.uri.path.hasSuffix("/") { return Responses.redirect(to: req.uri.path + "/") }
-        guard let format = SimpleFormat.negotiate(req.headers[.accept]) else { return notAcceptable() }
-        let view: SnapshotView
-        switch try resolve(snapshot) {
-        case .answer(let r): return r
-        case .view(let v): view = v
-        }
-        let page = pages.page(view, path: "", variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
-            SimpleRepositoryRenderer.index(view, format: format)
-        }
-        return page.response(to: req)
-    }
-
-    private func simpleProject(_ req: Request, _ ctx: AirlockRequestContext, snapshot: String, project raw: String) throws -> Response {
-        let project = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? raw) : raw
-        let normalized = ProjectName.normalize(project)
-        if project != normalized || !req.uri.path.hasSuffix("/") {
-            let prefix = req.uri.path.hasPrefix("/simple") ? "/simple" : "/pypi/\(snapshot)/simple"
-            return Responses.redirect(to: "\(prefix)/\(normalized)/")
-        }
-        guard let format = SimpleFormat.negotiate(req.headers[.accept]) else { return notAcceptable() }
-        let view: SnapshotView
-        switch try resolve(snapshot) {
-        case .answer(let r): return r
-        case .view(let v): view = v
-        }
-        guard let entry = view.projects[normalized] else {
-            recordMiss(.pypi, project: normalized, ctx)
-            return Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot)
-        }
-        let page = pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
-            SimpleRepositoryRenderer.project(entry, snapshot: view.snapshot, format: format)
-        }
-        return page.response(to: req)
-    }
-
-    private func notAcceptable() -> Response {
-        Responses.text(.notAcceptable, "airlock: this index speaks application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html (PEP 691).")
-    }
-
-    // MARK: Files
-
-    private func file(_ req: Request, _ ctx: AirlockRequestContext, digest hex: String, filename raw: String) async throws -> Response {
-        let filename = raw.removingPercentEncoding ?? raw
-        guard let digest = Digest(hex: hex), hex == digest.hex else {
-            return Responses.text(.notFound, "airlock: \(hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest")
-        }
-        let isMetadata = filename.hasSuffix(".metadata")
-        let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
-        guard let served = try views.servedFile(digest: digest, filename: distributionName) else {
-            if let revoked = try catalog.revocation(ofFile: digest) {
-                return Responses.text(.notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)")
-            }
-            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved.")
-        }
-        let blob: Digest
-        if isMetadata {
-            guard served.kind == .wheel, let m = served.metadataDigest else { return Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)") }
-            blob = m
-        } else {
-            blob = digest
-        }
-        return try await send(blob, named: filename, req, ctx)
     }
 
     /// Sends a stored blob: strong ETag (its digest), single byte ranges, cached forever.
@@ -231,11 +152,8 @@ public struct Endpoint: Sendable {
             return Responses.text(.internalServerError, "airlock: the bytes of \(filename) are missing from the store; tell the administrators")
         }
         let etag = "\"\(blob.hex)\""
-        var headers: HTTPFields = [
-            .contentType: "application/octet-stream", .eTag: etag, .acceptRanges: "bytes",
-            .cacheControl: "public, max-age=31536000, immutable",
-        ]
-        headers.append(contentsOf: securityHeaders.fields)
+        var headers = Self.blobFields(security: securityHeaders.fields)
+        headers[.eTag] = etag
         if req.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: headers) }
         if let rangeHeader = req.headers[.range] {
             guard let range = ByteRange.parse(rangeHeader, size: size) else {
@@ -244,12 +162,28 @@ public struct Endpoint: Sendable {
             }
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)
-            let body = try await fileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 4 << 20)
+            let body = try await routerFileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 4 << 20)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
-        let body = try await fileIO.loadFile(path: path, context: ctx, chunkLength: 4 << 20)
+        let body = try await routerFileIO.loadFile(path: path, context: ctx, chunkLength: 4 << 20)
         return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+extension Endpoint {
+    /// The headers every blob is sent with, but its ETag and length: immutable, ranges accepted.
+    static func blobFields(security: HTTPFields) -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable"]
+        fields.append(contentsOf: security)
+        return fields
+    }
+}
+
+extension HTTPHeaders {
+    /// The same fields in NIO's form.
+    init(_ fields: HTTPFields) {
+        self.init(fields.map { ($0.name.rawName, $0.value) })
     }
 }
 
@@ -278,6 +212,9 @@ struct RenderedPage: Sendable {
     let body: ByteBuffer
     let headers: HTTPFields
     let etag: String
+    /// The same headers in NIO's form for the `DirectResponder`: with the length, and for a 304.
+    let head: HTTPHeaders
+    let notModifiedHead: HTTPHeaders
 
     init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool, extraHeaders: HTTPFields) {
         self.body = ByteBuffer(bytes: body)
@@ -290,6 +227,10 @@ struct RenderedPage: Sendable {
         headers[Self.snapshotHeader] = String(snapshot.id)
         headers.append(contentsOf: extraHeaders)
         self.headers = headers
+        self.notModifiedHead = HTTPHeaders(headers)
+        var withLength = notModifiedHead
+        withLength.add(name: "Content-Length", value: String(body.count))
+        self.head = withLength
     }
 
     func response(to req: Request) -> Response {

@@ -1,7 +1,9 @@
 import AirlockCatalog
+import AirlockCore
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Who is asking: the token presented as `Authorization: Bearer`, or as HTTP basic auth (any user
 /// name, the token as password, so `https://__token__:TOKEN@host/simple/` works for pip). Cookies are
@@ -11,6 +13,26 @@ struct Authenticator: Sendable {
     let catalog: any ReviewCatalog
     let recorder: DemandRecorder
     let logger: Logger
+    private let admitted = AdmittedSecrets()
+
+    init(catalog: any ReviewCatalog, recorder: DemandRecorder, logger: Logger) {
+        self.catalog = catalog
+        self.recorder = recorder
+        self.logger = logger
+    }
+
+    /// Whether `secret` belongs to a valid token of at least `role`, recording nothing: the
+    /// `DirectResponder` asks this and leaves every refusal to the router, which explains and records
+    /// it. A secret found valid is believed for a second (then looked up again), so a revoked or
+    /// expired token stops working within a second.
+    func admits(_ role: Role, secret: String?) -> Bool {
+        guard let secret, !secret.isEmpty else { return false }
+        let key = Digest.of(Array(secret.utf8))
+        if let known = admitted.role(of: key) { return known >= role }
+        guard let token = try? catalog.token(secret: secret), token.isValid(at: Date()) else { return false }
+        admitted.remember(key, token.role)
+        return token.role >= role
+    }
 
     /// The valid token of at least `role` this secret belongs to, or the problem to answer.
     /// A client over its failed sign-ins per minute gets 429 for every further failure, which is no
@@ -45,8 +67,11 @@ struct Authenticator: Sendable {
     }
 
     /// The secret of the `Authorization` header, bearer or basic.
-    static func secret(in req: Request) -> String? {
-        guard let header = req.headers[.authorization] else { return nil }
+    static func secret(in req: Request) -> String? { secret(inHeader: req.headers[.authorization]) }
+
+    /// The secret of an `Authorization` header value, bearer or basic.
+    static func secret(inHeader header: String?) -> String? {
+        guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { return nil }
         switch parts[0].lowercased() {
@@ -56,6 +81,27 @@ struct Authenticator: Sendable {
             else { return nil }
             return String(text[text.index(after: colon)...])
         default: return nil
+        }
+    }
+}
+
+/// Secrets (by digest) recently found to belong to valid tokens, each for a second.
+final class AdmittedSecrets: Sendable {
+    private let entries = Mutex<[Digest: (role: Role, until: ContinuousClock.Instant)]>([:])
+
+    func role(of key: Digest) -> Role? {
+        entries.withLock { e in
+            guard let hit = e[key] else { return nil }
+            if hit.until > .now { return hit.role }
+            e[key] = nil
+            return nil
+        }
+    }
+
+    func remember(_ key: Digest, _ role: Role) {
+        entries.withLock { e in
+            if e.count >= 10_000 { e.removeAll() }
+            e[key] = (role, .now + .seconds(1))
         }
     }
 }

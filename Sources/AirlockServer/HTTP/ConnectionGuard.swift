@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import NIOHTTPTypes
+import NIOHTTP1
 import NIOCore
 import Synchronization
 
@@ -38,18 +38,23 @@ final class ConnectionLimits: Sendable {
 
 /// Per connection: takes a slot from `ConnectionLimits`, and closes a connection that has not sent a
 /// complete request head within `headerTimeout` of opening or of its last response (slowloris), or that
-/// goes `requestTimeout` between a request head and a response byte (a body that never comes).
+/// goes `requestTimeout` between a request head and a response byte (a body that never comes) or
+/// between two response writes. It sits right after HTTP decoding, so it sees the requests the
+/// `DirectResponder` answers as well as those the router does. One timer per connection, never set
+/// further ahead than the shorter timeout: a read or write only moves the deadline, and the timer,
+/// when it fires before the deadline, sets itself again (so a deadline moved earlier is still kept).
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     let limits: ConnectionLimits
     let headerTimeout: TimeAmount
     let requestTimeout: TimeAmount
     private var client: String?
-    private var deadline: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
 
     init(limits: ConnectionLimits, headerTimeout: TimeAmount, requestTimeout: TimeAmount) {
         self.limits = limits
@@ -74,30 +79,48 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         client = address
-        arm(context, headerTimeout)
+        extend(context, headerTimeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { arm(context, requestTimeout) }
+        if case .head = unwrapInboundIn(data) { extend(context, requestTimeout) }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // A response in progress keeps the connection as long as bytes keep going out.
-        if case .end = unwrapOutboundIn(data) { arm(context, headerTimeout) } else { arm(context, requestTimeout) }
+        switch unwrapOutboundIn(data) {
+        case .end: extend(context, headerTimeout)
+        case .body(.fileRegion):
+            // A file region may take long to go out: the deadline runs from when it has.
+            extend(context, requestTimeout)
+            let completion = promise ?? context.eventLoop.makePromise()
+            completion.futureResult.hop(to: context.eventLoop).assumeIsolatedUnsafeUnchecked().whenSuccess { [self] in extend(context, requestTimeout) }
+            context.write(data, promise: completion)
+            return
+        default: extend(context, requestTimeout)
+        }
         context.write(data, promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
+        timer?.cancel()
+        timer = nil
         if let client { limits.close(client) }
         client = nil
         context.fireChannelInactive()
     }
 
-    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
-        deadline?.cancel()
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    private func extend(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
+        deadline = .now() + timeout
+        if timer == nil { schedule(context) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext) {
+        let next = min(deadline, .now() + min(headerTimeout, requestTimeout))
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: next) { [self] in
+            timer = nil
+            guard client != nil else { return }
+            if deadline <= .now() { context.close(promise: nil) } else { schedule(context) }
+        }
     }
 }

@@ -57,7 +57,10 @@ public final class EndpointMetrics: Sendable {
     }
 
     func record(path: String, status: Int, elapsed: Duration, bodyBytes: Int?) {
-        let c = RouteClass(path: path)
+        record(route: RouteClass(path: path), status: status, elapsed: elapsed, bodyBytes: bodyBytes)
+    }
+
+    func record(route c: RouteClass, status: Int, elapsed: Duration, bodyBytes: Int?) {
         let key = (RouteClass.allCases.firstIndex(of: c) ?? 0) * 1000 + status
         let counter = requests.withLock { counters in
             if let hit = counters[key] { return hit }

@@ -1,44 +1,40 @@
 import AirlockCore
 import Foundation
 import Hummingbird
-import Logging
 
 extension Endpoint {
     /// `/cran/{snapshot}/src/contrib/{file}` and `…/Archive/{package}/{file}`: the index files and
     /// the tarballs of approved versions. `PACKAGES.rds` is R's serialization format, which airlock
     /// does not write: it answers 404 and R falls back to `PACKAGES.gz`.
-    func cranFile(_ req: Request, _ ctx: AirlockRequestContext, snapshot: String, archive: String?, file raw: String) async throws -> Response {
+    func cranFile(path: Substring, snapshot: String, archive: String?, file raw: String) throws -> RepositoryAnswer {
         let file = raw.removingPercentEncoding ?? raw
         let view: SnapshotView
         switch try resolve(snapshot, .cran) {
-        case .answer(let r): return r
+        case .answer(let a): return a
         case .view(let v): view = v
         }
         if archive == nil, file == "PACKAGES" || file == "PACKAGES.gz" {
-            let page = try pages.page(
+            return .page(try pages.page(
                 view, path: "src/contrib", variant: file, contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/gzip",
                 pinned: view.isExact(snapshot)
             ) {
                 let text = try CRANRepositoryRenderer.packages(view, store: store)
                 return file == "PACKAGES" ? text : Gzip.compress(text)
-            }
-            return page.response(to: req)
+            })
         }
         guard let package = CRANRepositoryRenderer.package(ofTarball: file), archive == nil || archive == package else {
-            return Responses.text(.notFound, "airlock: nothing is served at \(req.uri.path). R reads \(snapshotRoot(snapshot))/src/contrib/PACKAGES.gz and the tarballs it lists.")
+            return .other(Responses.text(.notFound, "airlock: nothing is served at \(path). R reads /cran/\(snapshot)/src/contrib/PACKAGES.gz and the tarballs it lists."))
         }
         guard let project = view.projects[package] else {
-            recordMiss(.cran, project: package, version: String(file.dropFirst(package.count + 1).dropLast(".tar.gz".count)), ctx)
-            return Responses.notApproved(.cran, project: package, snapshot: view.snapshot)
+            let version = String(file.dropFirst(package.count + 1).dropLast(".tar.gz".count))
+            return .miss(.cran, project: package, version: version, Responses.notApproved(.cran, project: package, snapshot: view.snapshot))
         }
         let current = CRANRepositoryRenderer.currentFile(of: project)
         // The top level holds the current version only, as on CRAN; Archive/ holds every approved version.
         guard let served = archive == nil ? (current?.filename == file ? current : nil) : project.files.first(where: { $0.filename == file }) else {
             let hint = archive == nil ? "\(package) \(current?.version ?? "?") is the current version; older approved ones are under Archive/\(package)/" : "approved versions of \(package): \(project.versions.joined(separator: ", "))"
-            return Responses.text(.notFound, "airlock: \(file) is not approved in cran snapshot \(view.snapshot.id); \(hint).")
+            return .other(Responses.text(.notFound, "airlock: \(file) is not approved in cran snapshot \(view.snapshot.id); \(hint)."))
         }
-        return try await send(served.digest, named: file, req, ctx)
+        return .blob(served.digest, filename: file)
     }
-
-    private func snapshotRoot(_ snapshot: String) -> String { "/cran/\(snapshot)" }
 }
