@@ -27,6 +27,12 @@ final class OpenBlobs: Sendable {
 
     init(idleCapacity: Int = 64) { self.idleCapacity = idleCapacity }
 
+    deinit {
+        state.withLock { s in
+            for entry in s.entries.values { try? entry.handle.close() }
+        }
+    }
+
     /// A handle on the blob at `path`, opened if no one has it open; nil if the file cannot be opened.
     func open(_ digest: Digest, path: String) -> Lease? {
         if let lease = lease(digest) { return lease }
@@ -75,6 +81,6 @@ final class OpenBlobs: Sendable {
         for handle in closing { try? handle.close() }
     }
 
-    /// How many handles are open (in use or idle).
-    var openCount: Int { state.withLock { $0.entries.count } }
+    /// Leases not given back yet: downloads in progress.
+    var inUse: Int { state.withLock { $0.entries.values.reduce(0) { $0 + $1.users } } }
 }
