@@ -132,7 +132,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "AirlockFuzz",
-            dependencies: ["AirlockCore", "AirlockPolicy", "AirlockUpstream"],
+            dependencies: [
+                "AirlockCore", "AirlockPolicy", "AirlockUpstream", "AirlockServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "fuzz/AirlockFuzz",
             swiftSettings: swiftSettings),
         .target(

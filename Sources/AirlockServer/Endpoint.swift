@@ -61,6 +61,8 @@ public struct Endpoint: Sendable {
     let demand: DemandRecorder
     let sessions: SessionStore
     let pages: PageCache
+    let formats = FormatNegotiation()
+    let recentPages = RecentPages()
     let securityHeaders: SecurityHeaders
     let connectionLimits: ConnectionLimits
     /// Requests, latency, bytes, misses; `/metrics`.
@@ -123,10 +125,9 @@ public struct Endpoint: Sendable {
         let tls = options.tls != nil
         let http1 = HTTPServerBuilder { responder in
             RepositoryChannel(responder: responder) { [self] in
-                [
-                    ConnectionGuard(limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout)),
-                    DirectResponder(endpoint: self, tls: tls),
-                ]
+                let connectionGuard = ConnectionGuard(
+                    limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout))
+                return (WireResponder(endpoint: self, tls: tls, connectionGuard: connectionGuard), [connectionGuard, DirectResponder(endpoint: self, tls: tls)])
             }
         }
         return Application(
@@ -242,7 +243,16 @@ struct RenderedPage: Sendable {
 /// Rendered pages, keyed by snapshot, project, format and pinning: snapshots are immutable, so a
 /// page rendered once is right forever. Bounded; cleared whole when full.
 final class PageCache: Sendable {
-    private let pages = Mutex<[String: RenderedPage]>([:])
+    /// Snapshot ids are unique across ecosystems.
+    private struct Key: Hashable {
+        let snapshot: Int64
+        let generation: Int64
+        let path: String
+        let variant: String
+        let pinned: Bool
+    }
+
+    private let pages = Mutex<[Key: RenderedPage]>([:])
     private let limit = 50_000
     /// Headers every page carries (the security headers), built into each page once.
     let extraHeaders: HTTPFields
@@ -251,7 +261,7 @@ final class PageCache: Sendable {
 
     /// The page `path` of a snapshot view in one representation (`variant`), rendered on first use.
     func page(_ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, render: () throws -> [UInt8]) rethrows -> RenderedPage {
-        let key = "\(view.snapshot.ecosystem.rawValue)/\(view.snapshot.id)/\(view.generation)/\(path)/\(variant)/\(pinned)"
+        let key = Key(snapshot: view.snapshot.id, generation: view.generation, path: path, variant: variant, pinned: pinned)
         if let hit = pages.withLock({ $0[key] }) { return hit }
         let page = RenderedPage(
             body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders)

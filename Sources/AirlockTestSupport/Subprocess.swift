@@ -52,6 +52,14 @@ public enum Subprocess {
         return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `run` on a thread of its own, for async tests that serve in process: a blocking wait on
+    /// Swift's few cooperative threads would starve the very server the child is talking to.
+    public static func runOffPool(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { done in
+            Thread { done.resume(with: Result { try run(executable, args, environment: environment, directory: directory) }) }.start()
+        }
+    }
+
     /// Finds a program on PATH.
     public static func which(_ name: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

@@ -1,6 +1,10 @@
 import AirlockCore
 import AirlockPolicy
+import AirlockServer
 import AirlockUpstream
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
 
 /// Every fuzz target: a parser of untrusted input (from upstream, from clients, from an operator's
 /// files) fed arbitrary bytes. Parsers may refuse input with an error; they must not crash, hang or
@@ -21,6 +25,7 @@ enum FuzzTargets {
         "policy": policy,
         "accept": accept,
         "snapshot-selector": snapshotSelector,
+        "wire-request": wireRequest,
     ]
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -96,5 +101,43 @@ enum FuzzTargets {
 
     static func snapshotSelector(_ bytes: [UInt8]) {
         _ = SnapshotSelector(text(bytes))
+    }
+
+    /// The endpoint's own request-head reader must never read a request differently from llhttp
+    /// (NIO's parser, which the router path uses): every head it accepts, llhttp reads as the same
+    /// method, target, version, keep-alive and fields, with no body after it.
+    static func wireRequest(_ bytes: [UInt8]) {
+        let accepted: (DirectRequest, Int)? = bytes.withUnsafeBytes { b in
+            guard let length = WireRequestParser.headLength(b, limit: 16384),
+                let request = WireRequestParser.parse(UnsafeRawBufferPointer(rebasing: b[..<length]))
+            else { return nil }
+            return (request, length)
+        }
+        guard let (request, length) = accepted else { return }
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        defer { _ = try? channel.finish() }
+        let shown = String(decoding: bytes[..<length], as: UTF8.self).debugDescription
+        do {
+            try channel.writeInbound(ByteBuffer(bytes: bytes[..<length]))
+        } catch {
+            fatalError("llhttp refuses a head the wire parser accepted (\(error)): \(shown)")
+        }
+        guard case .head(let head)? = try? channel.readInbound(as: HTTPServerRequestPart.self) else {
+            fatalError("llhttp reads no head where the wire parser read one: \(shown)")
+        }
+        guard case .end? = try? channel.readInbound(as: HTTPServerRequestPart.self) else {
+            fatalError("llhttp reads a body (or no end) after a head the wire parser read as bodiless: \(shown)")
+        }
+        precondition(head.method == (request.isHead ? .HEAD : .GET), "method differs: \(head.method) for \(shown)")
+        precondition(head.uri == String(request.target), "target differs: '\(head.uri)' vs '\(request.target)' for \(shown)")
+        precondition(head.version == request.version && head.isKeepAlive == request.keepAlive, "version or keep-alive differs for \(shown)")
+        let fields: [(String, String?)] = [
+            ("accept", request.accept), ("if-none-match", request.ifNoneMatch), ("range", request.range), ("authorization", request.authorization),
+        ]
+        for (name, mine) in fields {
+            let theirs = head.headers[name]
+            let same = mine.map { theirs.joined(separator: ", ") == $0 && !theirs.isEmpty } ?? theirs.isEmpty
+            precondition(same, "\(name) differs: \(theirs) vs \(mine ?? "nil") for \(shown)")
+        }
     }
 }

@@ -40,7 +40,8 @@ final class ConnectionLimits: Sendable {
 /// complete request head within `headerTimeout` of opening or of its last response (slowloris), or that
 /// goes `requestTimeout` between a request head and a response byte (a body that never comes) or
 /// between two response writes. It sits right after HTTP decoding, so it sees the requests the
-/// `DirectResponder` answers as well as those the router does. One timer per connection, never set
+/// `DirectResponder` answers as well as those the router does, and the `WireResponder` (which
+/// holds it) tells it of the ones it answers before decoding. One timer per connection, never set
 /// further ahead than the shorter timeout: a read or write only moves the deadline, and the timer,
 /// when it fires before the deadline, sets itself again (so a deadline moved earlier is still kept).
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -55,6 +56,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var client: String?
     private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
 
     init(limits: ConnectionLimits, headerTimeout: TimeAmount, requestTimeout: TimeAmount) {
         self.limits = limits
@@ -63,7 +65,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { start(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -100,6 +107,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         default: extend(context, requestTimeout)
         }
         context.write(data, promise: promise)
+    }
+
+    /// The `WireResponder` answering a request itself: the deadlines move as for any request.
+    func wire(_ activity: WireActivity) {
+        guard let context else { return }
+        switch activity {
+        case .requestHead, .responseProgress: extend(context, requestTimeout)
+        case .responseEnd: extend(context, headerTimeout)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -2,6 +2,7 @@ import AirlockCatalog
 import AirlockCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// A URL of the package repositories (PyPI simple pages, file URLs, CRAN's `src/contrib`), parsed
 /// once for both ways a request is answered: the `DirectResponder` on the event loop and the router.
@@ -93,7 +94,7 @@ extension Endpoint {
 
     private func simpleIndex(path: Substring, accept: String?, snapshot: String) throws -> RepositoryAnswer {
         if !path.hasSuffix("/") { return .other(Responses.redirect(to: "\(path)/")) }
-        guard let format = SimpleFormat.negotiate(accept) else { return .other(notAcceptable()) }
+        guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
         let view: SnapshotView
         switch try resolve(snapshot) {
         case .answer(let a): return a
@@ -111,7 +112,7 @@ extension Endpoint {
             let prefix = path.hasPrefix("/simple") ? "/simple" : "/pypi/\(snapshot)/simple"
             return .other(Responses.redirect(to: "\(prefix)/\(normalized)/"))
         }
-        guard let format = SimpleFormat.negotiate(accept) else { return .other(notAcceptable()) }
+        guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
         let view: SnapshotView
         switch try resolve(snapshot) {
         case .answer(let a): return a
@@ -125,7 +126,7 @@ extension Endpoint {
         })
     }
 
-    private func notAcceptable() -> Response {
+    func notAcceptable() -> Response {
         Responses.text(.notAcceptable, "airlock: this index speaks application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html (PEP 691).")
     }
 
@@ -149,5 +150,21 @@ extension Endpoint {
             return .other(Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)"))
         }
         return .blob(metadata, filename: filename)
+    }
+}
+
+/// `SimpleFormat.negotiate`, remembered per `Accept` header: clients send the same one every time.
+final class FormatNegotiation: Sendable {
+    private let known = Mutex<[String: SimpleFormat?]>([:])
+
+    func negotiate(_ accept: String?) -> SimpleFormat? {
+        guard let accept else { return SimpleFormat.negotiate(nil) }
+        if let hit = known.withLock({ $0[accept] }) { return hit }
+        let format = SimpleFormat.negotiate(accept)
+        known.withLock {
+            if $0.count >= 256 { $0.removeAll() }
+            $0[accept] = format
+        }
+        return format
     }
 }

@@ -46,9 +46,18 @@ final class SnapshotViews: Sendable {
         let resolvedAt: ContinuousClock.Instant
     }
 
-    private let selectors = Mutex<[String: Resolution]>([:])
+    private struct Selector: Hashable {
+        let ecosystem: Ecosystem
+        let text: String
+    }
+
+    private let selectors = Mutex<[Selector: Resolution]>([:])
     private let servedFiles = Mutex<[String: Distribution]>([:])
-    private let refreshInterval: Duration
+    let refreshInterval: Duration
+    /// Moves whenever cached resolutions are dropped (a withdrawal seen, or `invalidate`): what was
+    /// cached from them under an older epoch is stale.
+    private let epochCounter = Atomic<Int>(0)
+    var epoch: Int { epochCounter.load(ordering: .acquiring) }
     /// The withdrawal stamp and when it was last read: a revocation or an expired snapshot drops every cached view.
     private let revocations = Mutex<(stamp: Int64, checkedAt: ContinuousClock.Instant?)>((0, nil))
 
@@ -61,7 +70,7 @@ final class SnapshotViews: Sendable {
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
     func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
         let generation = try checkWithdrawals()
-        let key = ecosystem.rawValue + "/" + text
+        let key = Selector(ecosystem: ecosystem, text: text)
         let now = ContinuousClock.now
         if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
             return hit.view
@@ -83,6 +92,7 @@ final class SnapshotViews: Sendable {
         let current = try catalog.withdrawalStamp()
         revocations.withLock { $0 = (current, now) }
         if current != stamp {
+            epochCounter.add(1, ordering: .releasing)
             views.withLock { $0.removeAll() }
             selectors.withLock { $0.removeAll() }
             servedFiles.withLock { $0.removeAll() }
@@ -92,6 +102,7 @@ final class SnapshotViews: Sendable {
 
     /// Forgets cached resolutions now (after this process published or revoked something).
     func invalidate() {
+        epochCounter.add(1, ordering: .releasing)
         revocations.withLock { $0.checkedAt = nil }
         selectors.withLock { $0.removeAll() }
     }

@@ -121,7 +121,7 @@ import Testing
         let s = try Self.served()
         let digest = s.digest.hex
         let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
-            let out = try Subprocess.run(FixtureScripts.python, ["-c", Self.probe, String(client.port!), s.url, digest, String(s.bytes.count)]).output
+            let out = try await Subprocess.runOffPool(FixtureScripts.python, ["-c", Self.probe, String(client.port!), s.url, digest, String(s.bytes.count)]).output
             // The connection that left gave its file handle back.
             let deadline = Date().addingTimeInterval(10)
             while s.endpoint.openBlobs.inUse > 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }

@@ -214,7 +214,7 @@ extension TestResponse {
             return o
         }
         let output = try await e.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
-            try Subprocess.run(FixtureScripts.python, ["-c", Self.probe, String(client.port!)]).output
+            try await Subprocess.runOffPool(FixtureScripts.python, ["-c", Self.probe, String(client.port!)]).output
         }
         let other = output.split(separator: "\n").first { $0.hasPrefix("other") }.map { $0.split(separator: " ") } ?? []
         #expect(other.count >= 4 && other[2] == "200", "\(output)")
