@@ -49,7 +49,7 @@ package enum WireRequestParser {
             return nil
         }
         i += 10
-        var close = false, keepAlive = false, fields = 0
+        var close = false, keepAlive = false, hasLength = false, fields = 0
         while !(b[i] == 0x0D && b[i + 1] == 0x0A) {
             fields += 1
             guard fields <= maxFields else { return nil }
@@ -67,9 +67,9 @@ package enum WireRequestParser {
                 guard (0x20...0x7E).contains(b[i]) || b[i] == 0x09 else { return nil }
                 i += 1
             }
-            guard b[i + 1] == 0x0A else { return nil }
-            var valueEnd = i
-            while valueEnd > valueStart, b[valueEnd - 1] == 0x20 || b[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            // Trailing whitespace: RFC 9110 drops it, NIO keeps it; such a head goes to NIO, so both paths read alike.
+            guard b[i + 1] == 0x0A, i == valueStart || (b[i - 1] != 0x20 && b[i - 1] != 0x09) else { return nil }
+            let valueEnd = i
             i += 2
             let value = { String(decoding: UnsafeRawBufferPointer(rebasing: b[valueStart..<valueEnd]), as: UTF8.self) }
             if named(b, name, "accept") {
@@ -89,7 +89,8 @@ package enum WireRequestParser {
                     if t == "close" { close = true } else if t == "keep-alive" { keepAlive = true }
                 }
             } else if named(b, name, "content-length") {
-                guard valueEnd - valueStart == 1, b[valueStart] == UInt8(ascii: "0") else { return nil }
+                guard !hasLength, valueEnd - valueStart == 1, b[valueStart] == UInt8(ascii: "0") else { return nil }
+                hasLength = true
             } else if named(b, name, "transfer-encoding") || named(b, name, "expect") || named(b, name, "upgrade") {
                 return nil
             }
