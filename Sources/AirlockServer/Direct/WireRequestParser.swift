@@ -95,7 +95,9 @@ package enum WireRequestParser {
                 return nil
             }
         }
-        request.keepAlive = request.version == .http1_1 ? !close : (keepAlive && !close)
+        // Both tokens: llhttp lets `keep-alive` win on HTTP/1.0 and `close` on 1.1; such a head goes to NIO.
+        guard !(close && keepAlive) else { return nil }
+        request.keepAlive = request.version == .http1_1 ? !close : keepAlive
         return request
     }
 
