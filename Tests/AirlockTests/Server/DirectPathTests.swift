@@ -145,6 +145,61 @@ import Testing
         #expect(output.contains("in use after: 0"), "\(output)")
     }
 
+    /// Eight clients on keep-alive connections fetch the same blob four times each, at once, over every
+    /// event loop: each download gets every byte (a handle shared between loops failed some of them).
+    @Test func concurrentDownloadsOfOneBlobEachGetEveryByte() async throws {
+        let s = try Self.served()
+        let script = #"""
+            import hashlib, http.client, sys, threading
+            port, url, digest = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+            results = []
+            def fetch():
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                for _ in range(4):
+                    try:
+                        c.request("GET", url)
+                        r = c.getresponse()
+                        body = r.read()
+                        results.append(r.status == 200 and hashlib.sha256(body).hexdigest() == digest)
+                    except Exception as e:
+                        results.append(False); print("failed:", repr(e)); c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            threads = [threading.Thread(target=fetch) for _ in range(8)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print("complete", sum(results), "of", len(results))
+            """#
+        let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
+            try await Subprocess.runOffPool(FixtureScripts.python, ["-c", script, String(client.port!), s.url, s.digest.hex]).output
+        }
+        #expect(output.contains("complete 32 of 32"), "\(output)")
+        #expect(s.endpoint.openBlobs.inUse == 0)
+        #expect(s.endpoint.openBlobs.idle <= s.endpoint.openBlobs.idleCapacity)
+    }
+
+    /// Each lease is its download's own handle; a handle given back serves the next download of that
+    /// blob; idle handles beyond the capacity are closed, the least recently given back first.
+    @Test func openBlobsLendEachDownloadItsOwnHandleAndKeepFewIdle() throws {
+        let s = try Self.served()
+        let pathOnDisk = try FileSystemBlobStore(root: s.fixture.directory.path + "/blobs").path(for: s.digest)
+        let blobs = OpenBlobs(idleCapacity: 1)
+        let first = try #require(blobs.open(s.digest, path: pathOnDisk))
+        let second = try #require(blobs.open(s.digest, path: pathOnDisk))
+        #expect(first.handle !== second.handle)
+        #expect(first.size == Int64(s.bytes.count))
+        #expect(blobs.inUse == 2)
+        blobs.release(first)
+        let third = try #require(blobs.open(s.digest, path: pathOnDisk))
+        #expect(third.handle === first.handle, "a handle given back is used again")
+        blobs.release(second)
+        blobs.release(third)
+        #expect(blobs.inUse == 0)
+        #expect(blobs.idle == 1)
+        #expect(throws: (any Error).self) { try second.handle.withUnsafeFileDescriptor { _ in } }  // the older one was closed
+        let idle = try #require(blobs.open(s.digest, path: pathOnDisk + ".missing"), "an idle handle is found by digest")
+        blobs.release(idle)
+        #expect(blobs.open(Digest.of([1, 2, 3]), path: pathOnDisk + ".missing") == nil)
+    }
+
     /// The direct path and the router give the same answers: status, the headers clients act on, body.
     @Test func answersMatchTheRouters() async throws {
         let s = try Self.served()
