@@ -16,37 +16,24 @@ final class OpenBlobs: Sendable {
         let size: Int64
     }
 
-    private struct Idle {
-        let lease: Lease
-        let returned: UInt64
-    }
-
-    private struct State {
-        var idle: [Digest: [Idle]] = [:]
-        var idleCount = 0
-        var leased = 0
-        var clock: UInt64 = 0
-    }
-
-    private let state = Mutex(State())
+    /// Idle handles, the least recently given back first, and how many leases are out.
+    private let state = Mutex<(idle: [Lease], leased: Int)>(([], 0))
     let idleCapacity: Int
 
     init(idleCapacity: Int = 64) { self.idleCapacity = idleCapacity }
 
     deinit {
         state.withLock { s in
-            for handles in s.idle.values { for idle in handles { try? idle.lease.handle.close() } }
+            for lease in s.idle { try? lease.handle.close() }
         }
     }
 
     /// A handle on the blob at `path`, idle or newly opened; nil if the file cannot be opened.
     func open(_ digest: Digest, path: String) -> Lease? {
         let reused = state.withLock { s -> Lease? in
-            guard let idle = s.idle[digest]?.popLast() else { return nil }
-            if s.idle[digest]?.isEmpty == true { s.idle[digest] = nil }
-            s.idleCount -= 1
+            guard let i = s.idle.lastIndex(where: { $0.digest == digest }) else { return nil }
             s.leased += 1
-            return idle.lease
+            return s.idle.remove(at: i)
         }
         if let reused { return reused }
         guard let handle = try? NIOFileHandle(_deprecatedPath: path) else { return nil }
@@ -64,16 +51,8 @@ final class OpenBlobs: Sendable {
     func release(_ lease: Lease) {
         let closing = state.withLock { s -> NIOFileHandle? in
             s.leased -= 1
-            s.clock += 1
-            s.idle[lease.digest, default: []].append(Idle(lease: lease, returned: s.clock))
-            s.idleCount += 1
-            guard s.idleCount > idleCapacity else { return nil }
-            // Each digest's list is in the order given back, so its first is its oldest.
-            guard let oldest = s.idle.min(by: { $0.value[0].returned < $1.value[0].returned })?.key else { return nil }
-            let evicted = s.idle[oldest]!.removeFirst()
-            if s.idle[oldest]!.isEmpty { s.idle[oldest] = nil }
-            s.idleCount -= 1
-            return evicted.lease.handle
+            s.idle.append(lease)
+            return s.idle.count > idleCapacity ? s.idle.removeFirst().handle : nil
         }
         try? closing?.close()
     }
@@ -82,5 +61,5 @@ final class OpenBlobs: Sendable {
     var inUse: Int { state.withLock { $0.leased } }
 
     /// Handles open and waiting for a download.
-    var idle: Int { state.withLock { $0.idleCount } }
+    var idle: Int { state.withLock { $0.idle.count } }
 }
