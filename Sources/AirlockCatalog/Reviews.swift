@@ -80,6 +80,37 @@ public struct Miss: Codable, Sendable {
         self.lastSeen = lastSeen
         self.lastClient = lastClient
     }
+
+    /// Longest project name and version a miss may name (real ones are far shorter).
+    public static let maxNameLength = 128
+    public static let maxVersionLength = 64
+    /// Distinct misses the catalog keeps; past that, the least recently seen are dropped.
+    public static let maxStored = 10_000
+    /// Largest count one miss may carry (counts add up and stay below it).
+    public static let maxCount = 1_000_000_000_000
+
+    /// What is wrong with this miss as demand, or nil: the name must be one its ecosystem allows
+    /// (PEP 508 for PyPI, R's package names for CRAN), the version plausible, the count positive.
+    public var problem: String? {
+        guard project.utf8.count <= Self.maxNameLength, version.utf8.count <= Self.maxVersionLength else {
+            return "names longer than \(Self.maxNameLength) (project) or \(Self.maxVersionLength) (version) bytes"
+        }
+        func letter(_ b: UInt8) -> Bool { (65...90).contains(b) || (97...122).contains(b) }
+        func digit(_ b: UInt8) -> Bool { (48...57).contains(b) }
+        let nameOK: Bool
+        switch ecosystem {
+        case .pypi: nameOK = ProjectName.isValid(project)
+        case .cran:
+            // R: letters, digits and '.', starting with a letter, not ending with '.', at least two characters.
+            let bytes = Array(project.utf8)
+            nameOK = bytes.count >= 2 && letter(bytes[0]) && bytes.last != UInt8(ascii: ".") && bytes.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: ".") }
+        }
+        guard nameOK else { return "'\(project.prefix(40))' is not a \(ecosystem.rawValue) project name" }
+        let versionOK = version.utf8.allSatisfy { letter($0) || digit($0) || ".-_+!".utf8.contains($0) }
+        guard versionOK else { return "'\(version.prefix(40))' is not a version" }
+        guard (1...Self.maxCount).contains(count) else { return "its count \(count) is not between 1 and \(Self.maxCount)" }
+        return nil
+    }
 }
 
 /// One entry of the review queue: a release the policy held for review, or a project clients asked for.

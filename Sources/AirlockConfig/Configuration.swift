@@ -34,6 +34,8 @@ public struct Configuration: Sendable, Equatable {
         public var maxFileSize: Int64
         public var policy: PolicyChoice
         public var feeds: Feeds
+        /// Redirect hosts, time limits and (PyPI) unhashed files.
+        public var limits: UpstreamLimits
     }
 
     /// Feed files re-imported before every sync, so the policy decides on current data.
@@ -54,6 +56,8 @@ public struct Configuration: Sendable, Equatable {
         public var maxFileSize: Int64
         public var policy: PolicyChoice
         public var feeds: Feeds
+        /// Redirect hosts, time limits and (PyPI) unhashed files.
+        public var limits: UpstreamLimits
     }
 
     /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,

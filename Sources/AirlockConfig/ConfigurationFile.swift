@@ -18,10 +18,15 @@ struct ConfigurationFile: Decodable {
         var policy: String?
         var popularityFeed: String?
         var osvFeed: String?
+        var redirectHosts: [String]?
+        var transferTimeout: String?
+        var syncTimeout: String?
+        var allowUnhashed: Bool?
 
         enum CodingKeys: String, CodingKey {
             case upstream, python, platform, requirements, versions, connections, policy
             case requirementFiles = "requirement_files", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
+            case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout", allowUnhashed = "allow_unhashed"
         }
     }
 
@@ -35,10 +40,14 @@ struct ConfigurationFile: Decodable {
         var policy: String?
         var popularityFeed: String?
         var osvFeed: String?
+        var redirectHosts: [String]?
+        var transferTimeout: String?
+        var syncTimeout: String?
 
         enum CodingKeys: String, CodingKey {
             case upstream, packages, versions, connections, policy
             case withSuggests = "with_suggests", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
+            case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout"
         }
     }
 
@@ -131,6 +140,19 @@ struct ConfigurationFile: Decodable {
             return v
         }
 
+        /// `redirect_hosts`, `transfer_timeout`, `sync_timeout` (and `allow_unhashed`) of an upstream section.
+        private func limits(_ section: String, hosts: [String]?, transfer: String?, sync: String?, allowUnhashed: Bool? = nil) throws -> UpstreamLimits {
+            let defaults = UpstreamLimits()
+            let transferTimeout = try duration(transfer, [section, "transfer_timeout"], default: defaults.transferTimeout)
+            let syncTimeout = try duration(sync, [section, "sync_timeout"], default: defaults.syncTimeout)
+            guard transferTimeout >= .seconds(1) else { throw fail([section, "transfer_timeout"], "must be at least 1s") }
+            guard syncTimeout >= .seconds(1) else { throw fail([section, "sync_timeout"], "must be at least 1s") }
+            if let bad = (hosts ?? []).first(where: { $0.isEmpty || $0.contains("/") || $0.contains(":") }) {
+                throw fail([section, "redirect_hosts"], "names '\(bad)'; give host names only, such as \"files.pythonhosted.org\"")
+            }
+            return UpstreamLimits(redirectHosts: hosts ?? [], transferTimeout: transferTimeout, syncTimeout: syncTimeout, allowUnhashed: allowUnhashed ?? false)
+        }
+
         private func port(_ value: Int?, _ field: [String], default d: Int) throws -> Int {
             let v = value ?? d
             guard (0...65535).contains(v) else { throw fail(field, "must be a port number (0-65535), not \(v)") }
@@ -158,7 +180,8 @@ struct ConfigurationFile: Decodable {
                     upstream: try url(p.upstream ?? "https://pypi.org/simple/", ["pypi", "upstream"]), python: python, platform: platform,
                     requirements: p.requirements ?? [], requirementFiles: files, versions: max(0, p.versions ?? 3),
                     connections: try positive(p.connections, ["pypi", "connections"], default: 8), maxFileSize: p.maxFileSize ?? (4 << 30),
-                    policy: try policy(p.policy, ["pypi", "policy"]), feeds: try feeds(popularity: p.popularityFeed, osv: p.osvFeed, "pypi"))
+                    policy: try policy(p.policy, ["pypi", "policy"]), feeds: try feeds(popularity: p.popularityFeed, osv: p.osvFeed, "pypi"),
+                    limits: try limits("pypi", hosts: p.redirectHosts, transfer: p.transferTimeout, sync: p.syncTimeout, allowUnhashed: p.allowUnhashed))
             }
             var cran: Configuration.CRAN?
             if let c = f.cran {
@@ -167,7 +190,8 @@ struct ConfigurationFile: Decodable {
                     upstream: try url(c.upstream ?? "https://cloud.r-project.org", ["cran", "upstream"]), packages: packages, versions: max(0, c.versions ?? 3),
                     withSuggests: c.withSuggests ?? false, connections: try positive(c.connections, ["cran", "connections"], default: 8),
                     maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]),
-                    feeds: try feeds(popularity: c.popularityFeed, osv: c.osvFeed, "cran"))
+                    feeds: try feeds(popularity: c.popularityFeed, osv: c.osvFeed, "cran"),
+                    limits: try limits("cran", hosts: c.redirectHosts, transfer: c.transferTimeout, sync: c.syncTimeout))
             }
             let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
             guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }

@@ -1,3 +1,4 @@
+import AirlockCore
 import AirlockPublish
 
 /// The settings in effect, as `airlock config check` prints them (TOML, defaults filled in).
@@ -11,6 +12,10 @@ public enum ConfigurationSummary {
             case .none: "\"none\"  # every selected release is served"
             }
         }
+        func limits(_ l: UpstreamLimits, unhashed: Bool) -> [String] {
+            ["redirect_hosts = \(list(l.redirectHosts))", "transfer_timeout = \"\(DurationText.format(l.transferTimeout))\"", "sync_timeout = \"\(DurationText.format(l.syncTimeout))\""]
+                + (unhashed ? ["allow_unhashed = \(l.allowUnhashed)"] : [])
+        }
         func feeds(_ f: Configuration.Feeds) -> [String] {
             (f.popularity.map { ["popularity_feed = \"\($0)\""] } ?? []) + (f.osv.map { ["osv_feed = \"\($0)\""] } ?? [])
         }
@@ -20,13 +25,13 @@ public enum ConfigurationSummary {
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
                 "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
                 "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
-            ] + feeds(p.feeds)
+            ] + limits(p.limits, unhashed: true) + feeds(p.feeds)
         }
         if let r = c.cran {
             out += [
                 "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
                 "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
-            ] + feeds(r.feeds)
+            ] + limits(r.limits, unhashed: false) + feeds(r.feeds)
         }
         out += [
             "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",

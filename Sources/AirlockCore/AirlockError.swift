@@ -23,6 +23,12 @@ public struct AirlockError: Error, CustomStringConvertible, Sendable {
         public static let resolution = Code("resolution")
         /// The caller may not do this here (a replica refusing reviews, say).
         public static let forbidden = Code("forbidden")
+        /// The whole sync's time limit ran out.
+        public static let deadline = Code("deadline")
+        /// One transfer took longer than its time limit.
+        public static let timeLimit = Code("time-limit")
+        /// The upstream gives no hash to check a file against.
+        public static let unverifiable = Code("unverifiable")
     }
 
     public let code: Code

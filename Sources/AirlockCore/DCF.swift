@@ -19,11 +19,13 @@ public struct DCFRecord: Sendable, Hashable {
         if let i = fields.firstIndex(where: { $0.name == name }) { fields[i].value = value } else { fields.append((name, value)) }
     }
 
-    /// The record as DCF text, ending with a newline; continuation lines are indented by 4 spaces.
+    /// The record as DCF text, ending with a newline; continuation lines are indented by 4 spaces and
+    /// an empty one is written as `.` (DCF's blank line), so a value can never end the record.
     public var text: String {
         var out = ""
         for (name, value) in fields {
-            out += name + ": " + value.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ") + "\n"
+            let lines = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            out += name + ": " + lines.enumerated().map { $0.offset > 0 && $0.element.allSatisfy(\.isWhitespace) ? "." : $0.element }.joined(separator: "\n    ") + "\n"
         }
         return out
     }
@@ -57,6 +59,11 @@ public enum DCF {
             lineNumber += 1
             var slice = raw[...]
             if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+            if slice.contains(UInt8(ascii: "\r")) {
+                // R's read.dcf ends a line at a lone CR: a value could start a field, or a record, nobody sees here.
+                throw AirlockError(
+                    .malformedIndex, "\(source):\(lineNumber): a carriage return inside the line (R reads it as a line break, so it could forge fields); refusing the file")
+            }
             let line = String(validating: slice, as: UTF8.self) ?? String(slice.map { Character(Unicode.Scalar($0)) })
             if line.allSatisfy(\.isWhitespace) {
                 close()

@@ -7,8 +7,8 @@ public struct DistributionFilename: Hashable, Sendable {
     public let kind: Kind
     public let project: ProjectName
     public let version: PythonVersion
-    /// For wheels: every (python, abi, platform) triple the compressed tag set expands to.
-    public let tags: [WheelTag]
+    /// For wheels: the compressed tag set (empty for sdists).
+    public let tags: WheelTags
 
     /// Parses `name-1.0-py3-none-any.whl` or `name-1.0.tar.gz`/`.zip`. The project name, when known,
     /// disambiguates sdists of projects whose names contain dashes.
@@ -17,15 +17,7 @@ public struct DistributionFilename: Hashable, Sendable {
             let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 5 || parts.count == 6, !ProjectName.normalize(String(parts[0])).isEmpty, let v = PythonVersion(String(parts[1])) else { return nil }
             let n = parts.count
-            var tags: [WheelTag] = []
-            for py in parts[n - 3].split(separator: ".") {
-                for abi in parts[n - 2].split(separator: ".") {
-                    for plat in parts[n - 1].split(separator: ".") {
-                        tags.append(WheelTag(python: String(py), abi: String(abi), platform: String(plat)))
-                    }
-                }
-            }
-            guard !tags.isEmpty else { return nil }
+            guard let tags = WheelTags(python: parts[n - 3], abi: parts[n - 2], platform: parts[n - 1]) else { return nil }
             self.kind = .wheel
             self.project = ProjectName(String(parts[0]))
             self.version = v
@@ -47,7 +39,7 @@ public struct DistributionFilename: Hashable, Sendable {
         self.kind = .sdist
         self.project = ProjectName(name)
         self.version = v
-        self.tags = []
+        self.tags = WheelTags()
     }
 
     static func sdistBase(_ filename: String) -> Substring? {
@@ -58,10 +50,34 @@ public struct DistributionFilename: Hashable, Sendable {
     }
 }
 
-/// One wheel compatibility tag, as PEP 425 names it.
-public struct WheelTag: Hashable, Sendable, CustomStringConvertible {
-    public let python: String
-    public let abi: String
-    public let platform: String
-    public var description: String { "\(python)-\(abi)-\(platform)" }
+/// A wheel's compressed tag set (PEP 425: `py2.py3-none-any`), kept as its three lists: the triples
+/// it names are their product, which is never multiplied out (a hostile filename can name millions).
+public struct WheelTags: Hashable, Sendable {
+    /// Most tags one part may list; real wheels list a handful (manylinux aliases, macOS universal).
+    public static let maxPerPart = 32
+
+    public let pythons: [String]
+    public let abis: [String]
+    public let platforms: [String]
+
+    init() {
+        (pythons, abis, platforms) = ([], [], [])
+    }
+
+    /// The three dotted parts of a wheel filename, or nil when one is empty or lists more than `maxPerPart` tags.
+    init?(python: Substring, abi: Substring, platform: Substring) {
+        var parts: [[String]] = []
+        for part in [python, abi, platform] {
+            guard part.utf8.count <= Self.maxPerPart * 64 else { return nil }
+            let tags = part.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard tags.count <= Self.maxPerPart, !tags.contains(where: \.isEmpty) else { return nil }
+            parts.append(tags)
+        }
+        (pythons, abis, platforms) = (parts[0], parts[1], parts[2])
+    }
+
+    /// Whether some (python, abi, platform) of the set passes `accepts`.
+    public func contains(where accepts: (_ python: String, _ abi: String, _ platform: String) -> Bool) -> Bool {
+        pythons.contains { py in abis.contains { abi in platforms.contains { accepts(py, abi, $0) } } }
+    }
 }

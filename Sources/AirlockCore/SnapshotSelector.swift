@@ -11,27 +11,39 @@ public enum SnapshotSelector: Hashable, Sendable, CustomStringConvertible {
             self = .latest
             return
         }
-        let parts = text.split(separator: "-")
-        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d)
+        // One spelling per snapshot: `0042` or `2026-02-31` name none (a cache keyed on spellings stays small).
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), y >= 1, Self.isDay(year: y, month: m, day: d)
         {
             self = .date(year: y, month: m, day: d)
             return
         }
-        if let id = Int64(text), id > 0, text.allSatisfy(\.isNumber) {
+        if let id = Int64(text), id > 0, String(id) == text {
             self = .id(id)
             return
         }
         return nil
     }
 
-    /// For `.date`: the first instant after that UTC day ends.
-    public var endOfDay: Date? {
-        guard case .date(let y, let m, let d) = self else { return nil }
+    private static let utc: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let start = calendar.date(from: DateComponents(year: y, month: m, day: d)) else { return nil }
-        return start.addingTimeInterval(86_400)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        return calendar
+    }()
+
+    private static func isDay(year: Int, month: Int, day: Int) -> Bool {
+        guard (1...12).contains(month), (1...31).contains(day), let date = utc.date(from: DateComponents(year: year, month: month, day: day)) else { return false }
+        return utc.component(.day, from: date) == day
+    }
+
+    /// The last instant `Timestamp` can write (4-digit years): later days end there.
+    static let lastInstant = Date(timeIntervalSince1970: 253_402_300_799.999)
+
+    /// For `.date`: the first instant after that UTC day ends (for 9999-12-31, the last one `Timestamp` writes).
+    public var endOfDay: Date? {
+        guard case .date(let y, let m, let d) = self, let start = Self.utc.date(from: DateComponents(year: y, month: m, day: d)) else { return nil }
+        return min(start.addingTimeInterval(86_400), Self.lastInstant)
     }
 
     public var description: String {

@@ -89,22 +89,20 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether a wheel with these tags installs here (PEP 425 rules as pip applies them).
-    public func accepts(_ tags: [WheelTag]) -> Bool {
+    public func accepts(_ tags: WheelTags) -> Bool {
         let platforms = platformTags
         let (major, minor) = self.minor
         let cp = "cp\(major)\(minor)"
-        return tags.contains { tag in
-            let platformOK = tag.platform == "any" || platforms.contains(tag.platform)
+        return tags.contains { python, abi, platform in
+            let platformOK = platform == "any" || platforms.contains(platform)
             guard platformOK else { return false }
-            if tag.python == cp && [cp, "abi3", "none"].contains(tag.abi) { return true }
-            if tag.abi == "abi3", tag.platform != "any", tag.python.hasPrefix("cp\(major)"),
-                let k = Int(tag.python.dropFirst(3)), k <= minor
-            {
+            if python == cp && [cp, "abi3", "none"].contains(abi) { return true }
+            if abi == "abi3", platform != "any", python.hasPrefix("cp\(major)"), let k = Int(python.dropFirst(3)), k <= minor {
                 return true
             }
-            if tag.abi == "none" {
-                if tag.python == "py\(major)" || tag.python == "py\(major)\(minor)" { return true }
-                if tag.python.hasPrefix("py\(major)"), let k = Int(tag.python.dropFirst(3)), k <= minor { return true }
+            if abi == "none" {
+                if python == "py\(major)" || python == "py\(major)\(minor)" { return true }
+                if python.hasPrefix("py\(major)"), let k = Int(python.dropFirst(3)), k <= minor { return true }
             }
             return false
         }

@@ -17,15 +17,17 @@ public enum SyncJob {
             let environments = try p.python.flatMap { py in try p.platform.map { try TargetEnvironment(python: py, platform: $0) } }
             try importFeeds(p.feeds, .pypi, data, logger)
             let context = try SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
-            let options = PyPISyncOptions(
+            var options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
+            options.limits = p.limits
             return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
             try importFeeds(c.feeds, .cran, data, logger)
             let context = try SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
-            let options = CRANSyncOptions(
+            var options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
+            options.limits = c.limits
             return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         }
     }

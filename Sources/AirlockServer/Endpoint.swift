@@ -98,6 +98,7 @@ public struct Endpoint: Sendable {
         if options.requestMetrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         router.add(middleware: securityHeaders)
         router.add(middleware: InstallGate(required: options.requireAuth, auth: auth))
+        router.add(middleware: SameOriginForms(https: options.https || options.tls != nil))
         router.add(middleware: MethodNotAllowed(ReviewAPI.routes))
         router.get("/healthz") { _, _ in Responses.text(.ok, "ok") }
         router.get("/metrics") { _, _ in
@@ -141,7 +142,7 @@ public struct Endpoint: Sendable {
 
     /// Counts a request for something no snapshot serves: demand for the review queue.
     func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?) {
-        logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project)", "version": "\(version)"])
+        logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project.prefix(128))", "version": "\(version.prefix(64))"])
         demand.miss(ecosystem, project: project, version: version, client: client)
         metrics.misses.increment()
     }

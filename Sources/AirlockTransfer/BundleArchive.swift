@@ -151,6 +151,7 @@ final class BundleReader {
     private let archive: OpaquePointer
     private let source: PartSource
     private(set) var current: String?
+    private var tree = ArchiveTree(archive: "the bundle", rule: .noLinks)
 
     /// Opens `paths`, which must be a whole bundle: one file, or every part `NAME.partK-of-N`.
     init(paths: [String]) throws {
@@ -182,8 +183,15 @@ final class BundleReader {
         let status = archive_read_next_header(archive, &entry)
         if status == ARCHIVE_EOF { return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw damaged() }
-        current = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
-        return (current!, archive_entry_size(entry))
+        let path = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+        current = path
+        // The same placement as every package archive: a bundle holds regular files only.
+        try tree.add(
+            path,
+            ArchiveTree.Member(
+                fileType: UInt32(archive_entry_filetype(entry)), symlink: archive_entry_symlink(entry).map { String(cString: $0) },
+                hardlink: archive_entry_hardlink(entry).map { String(cString: $0) }))
+        return (path, archive_entry_size(entry))
     }
 
     /// The current member, whole, if it is at most `limit` bytes.

@@ -27,7 +27,8 @@ public struct ArchiveReport: Sendable {
 }
 
 /// Looks inside wheels, sdists and R tarballs with libarchive, without unpacking them to disk:
-/// rejects unsafe member names (absolute, `..`, links escaping the tree) and decompression
+/// places every member as extraction would (`ArchiveTree`: absolute names, `..`, links — or chains
+/// of links — leading outside, any link in a wheel, devices are refused), refuses decompression
 /// bombs, and reads the one metadata member the ecosystem needs.
 public struct ArchiveInspector: Sendable {
     public let limits: ArchiveLimits
@@ -92,6 +93,7 @@ public struct ArchiveInspector: Sendable {
             throw AirlockError(.hostileArchive, "\(displayName) is not a readable archive: \(errorString(a))")
         }
         let packed = max(fileSize(path), 1)
+        var tree = ArchiveTree(archive: displayName, rule: displayName.hasSuffix(".whl") ? .noLinks : .linksInside)
         var entry: OpaquePointer?
         var count = 0
         var declared: Int64 = 0
@@ -106,14 +108,12 @@ public struct ArchiveInspector: Sendable {
                 throw AirlockError(.hostileArchive, "\(displayName) has more than \(limits.maxEntries) members; refusing it")
             }
             let name = entryName(entry)
-            try checkName(name, in: displayName)
             let type = archive_entry_filetype(entry)
-            if type == airlock_ae_iflnk, let target = archive_entry_symlink(entry).map({ String(cString: $0) }) {
-                try checkLink(target, from: name, in: displayName)
-            }
-            if let hardlink = archive_entry_hardlink(entry).map({ String(cString: $0) }) {
-                try checkName(hardlink, in: displayName)
-            }
+            try tree.add(
+                name,
+                ArchiveTree.Member(
+                    fileType: UInt32(type), symlink: archive_entry_symlink(entry).map { String(cString: $0) },
+                    hardlink: archive_entry_hardlink(entry).map { String(cString: $0) }))
             declared += max(archive_entry_size(entry), 0)
             // For compressed tar streams, moving past members decompresses them: bound that too.
             let expanded = max(declared, archive_filter_bytes(a, 0))
@@ -122,26 +122,8 @@ public struct ArchiveInspector: Sendable {
                 try read(name, try readMember(a, name: name, in: displayName))
             }
         }
+        try tree.finish()
         return (count, declared)
-    }
-
-    func checkName(_ name: String, in archive: String) throws {
-        let components = name.split(whereSeparator: { $0 == "/" || $0 == "\\" })
-        let drive = name.count >= 2 && name.dropFirst().first == ":" && name.first!.isLetter
-        if name.isEmpty || name.hasPrefix("/") || name.hasPrefix("\\") || drive || components.contains("..") || name.contains("\0") {
-            throw AirlockError(.hostileArchive, "\(archive) has an unsafe member name '\(name)' (absolute or escaping with '..'); refusing it")
-        }
-    }
-
-    func checkLink(_ target: String, from name: String, in archive: String) throws {
-        var depth = name.split(separator: "/").count - 1
-        if target.hasPrefix("/") { depth = -1 }
-        for part in target.split(separator: "/") where depth >= 0 {
-            if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
-        }
-        if depth < 0 {
-            throw AirlockError(.hostileArchive, "\(archive) has a link '\(name)' pointing outside the archive ('\(target)'); refusing it")
-        }
     }
 
     func checkExpansion(_ unpacked: Int64, packed: Int64, in archive: String, member: String) throws {

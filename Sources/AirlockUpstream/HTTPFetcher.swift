@@ -44,16 +44,32 @@ public struct RetryPolicy: Sendable {
 
 /// HTTP over libcurl's multi interface: many transfers in parallel on one thread, connections
 /// reused, bodies streamed to disk while hashed, so memory stays flat whatever the file sizes.
+///
+/// Only `http` and `https` are spoken (libcurl is told so too, for the first request and every
+/// redirect); redirects are followed here, not by libcurl, at most `limits.maxRedirects` times and
+/// only to the host asked, the upstream's, or `limits.redirectHosts`; every transfer ends within
+/// `limits.transferTimeout` and none runs past the fetcher's deadline (`limits.syncTimeout` from
+/// its creation: one fetcher serves one sync).
 public final class HTTPFetcher: Sendable {
     private let loop: CurlMultiLoop
     private let retry: RetryPolicy
     private let logger: Logger
+    private let limits: UpstreamLimits
+    private let redirectHosts: Set<String>
+    private let deadline: ContinuousClock.Instant
 
-    /// `maxConnectionsPerHost` bounds parallelism toward one upstream.
-    public init(maxConnectionsPerHost: Int = 8, retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "airlock.fetch")) {
+    /// `maxConnectionsPerHost` bounds parallelism toward one upstream; `upstream` is its root URL,
+    /// whose host redirects may always lead to.
+    public init(
+        maxConnectionsPerHost: Int = 8, upstream: String? = nil, limits: UpstreamLimits = UpstreamLimits(), retry: RetryPolicy = RetryPolicy(),
+        logger: Logger = Logger(label: "airlock.fetch")
+    ) {
         self.loop = CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost)
         self.retry = retry
         self.logger = logger
+        self.limits = limits
+        self.redirectHosts = Set((limits.redirectHosts + [upstream.flatMap(Self.host) ?? ""]).map { $0.lowercased() }.filter { !$0.isEmpty })
+        self.deadline = .now + limits.syncTimeout
     }
 
     deinit { loop.stop() }
@@ -61,7 +77,7 @@ public final class HTTPFetcher: Sendable {
     /// Fetches a document into memory. Answers 2xx, 304 and 404 as responses; other statuses throw.
     public func get(_ url: String, headers: [String: String] = [:], maxSize: Int64 = 64 << 20) async throws -> HTTPResponse {
         try await withRetries(url) {
-            let outcome = try await self.loop.perform(TransferRequest(url: url, headers: headers, maxSize: maxSize, destination: nil, onBytes: nil))
+            let outcome = try await self.following(TransferRequest(url: url, headers: headers, maxSize: maxSize, destination: nil, onBytes: nil))
             switch outcome.status {
             case 200..<300, 304, 404, 410:
                 return HTTPResponse(status: outcome.status, headers: outcome.headers, body: outcome.body, url: outcome.effectiveURL)
@@ -74,11 +90,46 @@ public final class HTTPFetcher: Sendable {
     /// Streams `url` into the file at `path` (created or truncated), hashing as it goes.
     public func download(_ url: String, to path: String, maxSize: Int64, onBytes: (@Sendable (Int) -> Void)? = nil) async throws -> DownloadResult {
         try await withRetries(url) {
-            let outcome = try await self.loop.perform(TransferRequest(url: url, headers: [:], maxSize: maxSize, destination: path, onBytes: onBytes))
+            let outcome = try await self.following(TransferRequest(url: url, headers: [:], maxSize: maxSize, destination: path, onBytes: onBytes))
             guard (200..<300).contains(outcome.status) else { throw Self.statusError(url, outcome) }
             return DownloadResult(size: outcome.received, digest: outcome.digest!)
         }
     }
+
+    /// Performs `request`, following redirects within the limits.
+    private func following(_ request: TransferRequest) async throws -> TransferOutcome {
+        var request = request
+        let askedHost = Self.host(request.url)?.lowercased()
+        for _ in 0...limits.maxRedirects {
+            try Self.checkScheme(request.url, asked: request.url)
+            let remaining = deadline - .now
+            guard remaining > .zero else {
+                throw AirlockError(.deadline, "the sync's time limit (\(limits.syncTimeout)) ran out before \(request.url) could be fetched")
+            }
+            let outcome = try await loop.perform(request, timeout: min(limits.transferTimeout, remaining))
+            guard [301, 302, 303, 307, 308].contains(outcome.status) else { return outcome }
+            guard let location = outcome.redirectURL else { return outcome }
+            try Self.checkScheme(location, asked: request.url)
+            let host = Self.host(location)?.lowercased() ?? ""
+            guard host == askedHost || redirectHosts.contains(host) else {
+                throw AirlockError(
+                    .forbidden,
+                    "\(request.url) redirects to \(location), on a host neither the upstream nor its redirect_hosts name; refusing to follow it")
+            }
+            request = TransferRequest(url: location, headers: request.headers, maxSize: request.maxSize, destination: request.destination, onBytes: request.onBytes)
+        }
+        throw AirlockError(.upstreamStatus, "\(request.url) redirected more than \(limits.maxRedirects) times; refusing to follow further")
+    }
+
+    private static func checkScheme(_ url: String, asked: String) throws {
+        let lower = url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+            let what = url == asked ? "\(url)" : "\(asked) redirects to \(url), which"
+            throw AirlockError(.forbidden, "\(what) is not an http(s) URL; airlock fetches nothing else from an upstream")
+        }
+    }
+
+    static func host(_ url: String) -> String? { URL(string: url)?.host }
 
     private static func statusError(_ url: String, _ outcome: TransferOutcome) -> AirlockError {
         AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)", underlying: HTTPStatus(code: outcome.status))
@@ -121,6 +172,8 @@ struct TransferOutcome: Sendable {
     let received: Int64
     let digest: Digest?
     let effectiveURL: String
+    /// Where a 3xx answer points (absolute), if anywhere.
+    let redirectURL: String?
 }
 
 /// One transfer's state, touched only by the loop thread while the transfer runs.
@@ -240,10 +293,12 @@ final class CurlMultiLoop: @unchecked Sendable {
         curl_multi_wakeup(multi)
     }
 
-    func perform(_ request: TransferRequest) async throws -> TransferOutcome {
+    func perform(_ request: TransferRequest, timeout: Duration) async throws -> TransferOutcome {
         guard let easy = curl_easy_init() else { throw AirlockError(.network, "libcurl could not create a transfer for \(request.url)") }
         let transfer = Transfer(request: request, easy: easy)
         try configure(transfer)
+        let (seconds, attoseconds) = timeout.components
+        airlock_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)))
         return try await withCheckedThrowingContinuation { continuation in
             transfer.continuation = continuation
             pending.withLock { $0.append(transfer) }
@@ -256,8 +311,10 @@ final class CurlMultiLoop: @unchecked Sendable {
         let r = t.request
         airlock_easy_setopt_string(h, CURLOPT_URL, r.url)
         airlock_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        airlock_easy_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
-        airlock_easy_setopt_long(h, CURLOPT_MAXREDIRS, 10)
+        // Redirects are followed by HTTPFetcher, which checks each one; libcurl speaks HTTP(S) only.
+        airlock_easy_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+        airlock_easy_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https")
+        airlock_easy_setopt_string(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         airlock_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 30)
         airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
         airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
@@ -311,24 +368,31 @@ final class CurlMultiLoop: @unchecked Sendable {
         var urlPointer: UnsafeMutableRawPointer?
         airlock_easy_getinfo_pointer(t.easy, CURLINFO_EFFECTIVE_URL, &urlPointer)
         let effective = urlPointer.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? t.request.url
+        var redirectPointer: UnsafeMutableRawPointer?
+        airlock_easy_getinfo_pointer(t.easy, CURLINFO_REDIRECT_URL, &redirectPointer)
+        let redirect = redirectPointer.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
         let url = t.request.url
         let result: Result<TransferOutcome, any Error>
         if t.overflow || code == CURLE_FILESIZE_EXCEEDED {
             result = .failure(AirlockError(.tooLarge, "\(url) is larger than the \(t.request.maxSize)-byte limit; refusing it"))
         } else if t.writeErrno != 0 {
             result = .failure(AirlockError(.storage, "writing \(url) to \(t.request.destination ?? "memory") failed: \(String(cString: strerror(t.writeErrno)))"))
+        } else if code == CURLE_OPERATION_TIMEDOUT {
+            result = .failure(AirlockError(.timeLimit, "fetching \(url) took longer than its time limit; received \(t.received) bytes"))
         } else if code == CURLE_PARTIAL_FILE {
             let expected = t.responseHeaders["content-length"] ?? "?"
             result = .failure(AirlockError(.truncated, "truncated download of \(url): received \(t.received) of \(expected) bytes"))
         } else if code == CURLE_HTTP_RETURNED_ERROR {
-            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: [], received: 0, digest: nil, effectiveURL: effective))
+            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: [], received: 0, digest: nil, effectiveURL: effective, redirectURL: nil))
         } else if code != CURLE_OK {
             let detail = String(cString: t.errorBuffer)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             result = .failure(AirlockError(.network, "fetching \(url) failed: \(text) (curl code \(code.rawValue))"))
         } else {
             let digest = Digest(t.hasher.finalize())
-            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: t.body, received: t.received, digest: digest, effectiveURL: effective))
+            result = .success(
+                TransferOutcome(
+                    status: status, headers: t.responseHeaders, body: t.body, received: t.received, digest: digest, effectiveURL: effective, redirectURL: redirect))
         }
         let continuation = t.continuation
         t.continuation = nil

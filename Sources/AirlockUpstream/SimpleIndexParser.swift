@@ -13,12 +13,19 @@ public enum SimpleIndexParser {
     public static func parse(_ body: [UInt8], contentType: String?, url: String, project: ProjectName) throws -> [UpstreamFile] {
         let type = (contentType ?? "").split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
         if type == jsonType || type == "application/json" {
-            return try parseJSON(body, url: url)
+            return distinct(try parseJSON(body, url: url))
         }
         if type == htmlType || type == "text/html" || type.isEmpty {
-            return try parseHTML(String(decoding: body, as: UTF8.self), url: url)
+            return distinct(try parseHTML(String(decoding: body, as: UTF8.self), url: url))
         }
         throw AirlockError(.malformedIndex, "\(url) answered with content type '\(type)', which is neither PEP 691 JSON nor PEP 503 HTML")
+    }
+
+    /// The files with a file name or URL listed twice merged: the first entry stands. An index may
+    /// repeat a link (mirrors concatenating pages do); one file is one file however often it is named.
+    static func distinct(_ files: [UpstreamFile]) -> [UpstreamFile] {
+        var names = Set<String>(), urls = Set<String>()
+        return files.filter { names.insert($0.filename).inserted && urls.insert($0.url).inserted }
     }
 
     // MARK: JSON (PEP 691, 700, 714)

@@ -45,6 +45,11 @@ struct SyncPyPI: AsyncParsableCommand {
     @Option(help: "Parallel connections to the upstream (default 8).")
     var connections: Int?
 
+    @OptionGroup var access: UpstreamAccessOptions
+
+    @Flag(help: "Fetch files the index links without a sha256 (checked by nothing but their size; default: set aside).")
+    var allowUnhashed = false
+
     @Option(help: "Policy file deciding which releases are served, under the imported feeds; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
     var policy: String?
 
@@ -69,10 +74,11 @@ struct SyncPyPI: AsyncParsableCommand {
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
             let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
-            let options = PyPISyncOptions(
+            var options = PyPISyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://pypi.org/simple/", environments: environments,
                 versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
                 maxConnections: connections ?? file?.connections ?? 8)
+            options.limits = try access.limits(file?.limits, allowUnhashed: allowUnhashed)
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
@@ -109,6 +115,8 @@ struct SyncCRAN: AsyncParsableCommand {
     @Option(help: "Parallel connections to the upstream (default 8).")
     var connections: Int?
 
+    @OptionGroup var access: UpstreamAccessOptions
+
     @Option(help: "Policy file deciding which releases are served; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
     var policy: String?
 
@@ -126,16 +134,46 @@ struct SyncCRAN: AsyncParsableCommand {
             let logger = common.logger("airlock.sync")
             let file = try common.configuration()?.cran
             let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
-            let options = CRANSyncOptions(
+            var options = CRANSyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://cloud.r-project.org", versionsPerPackage: versions ?? file?.versions ?? 3,
                 withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),
                 maxConnections: connections ?? file?.connections ?? 8)
+            options.limits = try access.limits(file?.limits, allowUnhashed: false)
             let report = try await sync.run(adding: packages + (file?.packages ?? []), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
             }
         }
+    }
+}
+
+/// Where redirects may lead and how long fetching may take, shared by every `sync` subcommand.
+struct UpstreamAccessOptions: ParsableArguments {
+    @Option(name: .customLong("redirect-host"), help: "A host redirects may lead to besides the upstream's and the one asked (repeatable).")
+    var redirectHosts: [String] = []
+
+    @Option(help: "Longest one transfer may take, such as 90s or 30m (default 30m).")
+    var transferTimeout: String?
+
+    @Option(help: "Longest the whole sync may spend fetching, such as 6h (default 6h).")
+    var syncTimeout: String?
+
+    /// The limits in force: flags over the configuration file over the defaults.
+    func limits(_ file: UpstreamLimits?, allowUnhashed: Bool) throws -> UpstreamLimits {
+        var limits = file ?? UpstreamLimits()
+        limits.redirectHosts += redirectHosts
+        if let text = transferTimeout { limits.transferTimeout = try Self.duration(text, "--transfer-timeout") }
+        if let text = syncTimeout { limits.syncTimeout = try Self.duration(text, "--sync-timeout") }
+        limits.allowUnhashed = limits.allowUnhashed || allowUnhashed
+        return limits
+    }
+
+    private static func duration(_ text: String, _ flag: String) throws -> Duration {
+        guard let d = DurationText.parse(text), d >= .seconds(1) else {
+            throw AirlockError(.invalidArgument, "\(flag) takes a duration of at least 1s, such as 90s, 30m or 6h, not '\(text)'")
+        }
+        return d
     }
 }
 

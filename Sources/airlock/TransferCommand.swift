@@ -172,6 +172,9 @@ struct MissesCommand: AsyncParsableCommand {
                     throw AirlockError(.invalidArgument, "\(file) is not a misses file written by airlock misses export: \(error)")
                 }
                 guard parsed.format == File.format else { throw AirlockError(.invalidArgument, "\(file) has format \(parsed.format); expected \(File.format)") }
+                for (i, miss) in parsed.misses.enumerated() {
+                    if let problem = miss.problem { throw AirlockError(.invalidArgument, "\(file): miss \(i + 1) (\(miss.ecosystem.rawValue)): \(problem); nothing was imported") }
+                }
                 let catalog = try common.open().catalog
                 try catalog.recordMisses(parsed.misses)
                 try catalog.audit(

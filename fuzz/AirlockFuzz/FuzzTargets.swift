@@ -2,6 +2,7 @@ import AirlockCore
 import AirlockPolicy
 import AirlockServer
 import AirlockUpstream
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -26,6 +27,8 @@ enum FuzzTargets {
         "accept": accept,
         "snapshot-selector": snapshotSelector,
         "wire-request": wireRequest,
+        "request-path": requestPath,
+        "archive-links": archiveLinks,
     ]
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -65,8 +68,13 @@ enum FuzzTargets {
         precondition(!f.project.normalized.isEmpty, "a filename parsed to an empty project name")
     }
 
+    /// A page parses or is refused; what it lists names each file and URL once, and every wheel name
+    /// it lists parses in bounded time and memory (tag sets are never multiplied out).
     static func simpleIndex(_ bytes: [UInt8], contentType: String) {
-        _ = try? SimpleIndexParser.parse(bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz"))
+        guard let files = try? SimpleIndexParser.parse(bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz"))
+        else { return }
+        precondition(Set(files.map(\.filename)).count == files.count && Set(files.map(\.url)).count == files.count, "a file is listed twice")
+        for file in files { _ = DistributionFilename(file.filename) }
     }
 
     static func coreMetadata(_ bytes: [UInt8]) {
@@ -101,6 +109,63 @@ enum FuzzTargets {
 
     static func snapshotSelector(_ bytes: [UInt8]) {
         _ = SnapshotSelector(text(bytes))
+    }
+
+    /// `CanonicalPath`: a redirect leads to a canonical target (one hop, never a loop), every target it
+    /// calls canonical or leads to is origin-form with no empty, `.` or `..` segment (so never `//host`,
+    /// an open redirect), and no canonical path holds an escape of an unreserved character.
+    static func requestPath(_ bytes: [UInt8]) {
+        let target = Substring(text(bytes))
+        let path: Substring
+        switch CanonicalPath.check(target) {
+        case .refused: return
+        case .canonical: path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        case .redirect(let location):
+            precondition(CanonicalPath.check(Substring(location)) == .canonical, "'\(target)' redirects to '\(location)', which is not canonical")
+            path = Substring(location).split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        }
+        precondition(path.hasPrefix("/") && !path.hasPrefix("//"), "'\(target)' leads to '\(path)', not a path on this server")
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        for (i, segment) in segments.enumerated() {
+            precondition(!segment.isEmpty || i == segments.count - 1, "'\(path)' has an empty segment")
+            precondition(segment != "." && segment != "..", "'\(path)' has a dot segment")
+            precondition(segment.removingPercentEncoding.map { !$0.contains("/") } ?? true, "'\(path)' hides a '/' in a segment")
+        }
+    }
+
+    /// `ArchiveTree`: members as lines `F name`, `D name`, `S name target`, `H name target`, `X name`;
+    /// any sequence ends in a verdict (links loop or nest at most so far), and a tree without links
+    /// is judged the same whether links are allowed or not.
+    static func archiveLinks(_ bytes: [UInt8]) {
+        var members: [(String, ArchiveTree.Member)] = []
+        for line in text(bytes).split(separator: "\n").prefix(256) {
+            let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+            guard parts.count >= 2 else { continue }
+            switch (parts[0], parts.count) {
+            case ("F", _): members.append((parts[1], .file))
+            case ("D", _): members.append((parts[1], .directory))
+            case ("X", _): members.append((parts[1], .special))
+            case ("S", 3): members.append((parts[1], .symlink(target: parts[2])))
+            case ("H", 3): members.append((parts[1], .hardlink(target: parts[2])))
+            default: continue
+            }
+        }
+        func accepted(_ rule: ArchiveTree.LinkRule) -> Bool {
+            var tree = ArchiveTree(archive: "fuzz.tar", rule: rule)
+            do {
+                for (name, member) in members { try tree.add(name, member) }
+                try tree.finish()
+                return true
+            } catch {
+                return false
+            }
+        }
+        let withLinks = accepted(.linksInside)
+        if !members.contains(where: { if case .symlink = $0.1 { return true }; if case .hardlink = $0.1 { return true }; return false }) {
+            precondition(withLinks == accepted(.noLinks), "a tree without links is judged differently by the two rules")
+        } else if accepted(.noLinks) {
+            preconditionFailure("a tree with links passed the rule that allows none")
+        }
     }
 
     /// The endpoint's own request-head reader must never read a request differently from llhttp

@@ -104,12 +104,18 @@ extension SQLiteCatalog: ReviewCatalog {
                 try db.execute(
                     sql: """
                         INSERT INTO miss (ecosystem, project, version, count, first_seen, last_seen, last_client) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (ecosystem, project, version) DO UPDATE SET count = count + excluded.count,
+                        ON CONFLICT (ecosystem, project, version) DO UPDATE SET count = min(count + excluded.count, \(Miss.maxCount)),
                             first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
                             last_client = coalesce(excluded.last_client, last_client)
                         """,
-                    arguments: [m.ecosystem.rawValue, m.project, m.version, m.count, Timestamp.format(m.firstSeen), Timestamp.format(m.lastSeen), m.lastClient])
+                    arguments: [
+                        m.ecosystem.rawValue, m.project, m.version, min(max(m.count, 0), Miss.maxCount), Timestamp.format(m.firstSeen), Timestamp.format(m.lastSeen),
+                        m.lastClient,
+                    ])
             }
+            // Demand is bounded: past the cap, the least recently seen names go.
+            try db.execute(
+                sql: "DELETE FROM miss WHERE rowid IN (SELECT rowid FROM miss ORDER BY last_seen DESC, rowid DESC LIMIT -1 OFFSET ?)", arguments: [Miss.maxStored])
         }
     }
 

@@ -18,10 +18,11 @@ extension SQLiteCatalog: SnapshotCatalog {
         case .id(let id):
             row = try SnapshotRow.fetchOne(db, sql: "\(snapshotColumns) ecosystem = ? AND id = ?", arguments: [ecosystem.rawValue, id])
         case .date:
-            // Timestamps are fixed-width RFC 3339 UTC, so text order is time order.
-            let end = Timestamp.format(selector.endOfDay!)
+            // Timestamps are fixed-width RFC 3339 UTC (4-digit years; `endOfDay` stays within them), so text order is time order.
+            guard let endOfDay = selector.endOfDay else { return nil }
             row = try SnapshotRow.fetchOne(
-                db, sql: "\(snapshotColumns) ecosystem = ? AND published_at < ? ORDER BY id DESC LIMIT 1", arguments: [ecosystem.rawValue, end])
+                db, sql: "\(snapshotColumns) ecosystem = ? AND published_at <= ? ORDER BY id DESC LIMIT 1",
+                arguments: [ecosystem.rawValue, Timestamp.format(endOfDay.addingTimeInterval(-0.001))])
         }
         return try row?.snapshot()
     }

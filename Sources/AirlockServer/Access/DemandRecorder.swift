@@ -7,7 +7,8 @@ import Synchronization
 
 /// The only way anonymous requests write to the catalog: install misses and failed sign-ins are
 /// counted in memory and flushed in batches (one catalog write per interval), with a cap on distinct
-/// misses per interval, so an anonymous client cannot grow the catalog or the audit log without bound.
+/// misses per interval; only names a project could have are counted, and the catalog keeps at most
+/// `Miss.maxStored` of them, so an anonymous client cannot grow the catalog or the audit log without bound.
 /// Failed sign-ins become one audit event per client per interval, with a count; a client with too
 /// many in one interval is throttled.
 final class DemandRecorder: Service, Sendable {
@@ -49,10 +50,14 @@ final class DemandRecorder: Service, Sendable {
         self.maxFailuresPerMinute = maxFailuresPerMinute
     }
 
+    /// Counts one miss; a name no project could have (too long, not a valid name) is dropped.
     func miss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at now: Date = Date()) {
         let key = MissKey(ecosystem: ecosystem, project: project, version: version)
+        let plausible = Miss(ecosystem: ecosystem, project: project, version: version, count: 1, firstSeen: now, lastSeen: now, lastClient: nil).problem == nil
         state.withLock { s in
-            if let m = s.misses[key] {
+            if !plausible {
+                s.droppedMisses += 1
+            } else if let m = s.misses[key] {
                 s.misses[key] = Miss(
                     ecosystem: ecosystem, project: project, version: version, count: m.count + 1, firstSeen: m.firstSeen, lastSeen: now, lastClient: client)
             } else if s.misses.count < maxMissesPerInterval {

@@ -1,6 +1,8 @@
 import AirlockCatalog
 import AirlockCore
 import AirlockStore
+import Foundation
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -86,14 +88,14 @@ extension Endpoint {
     /// blobs, decided by the same `answer` the router uses.
     func directReply(to request: DirectRequest) -> Reply? {
         let start = NIODeadline.now()
+        if let reply = nonCanonicalReply(request, start: start) { return reply }
         let target = request.target
-        guard target.utf8.first == UInt8(ascii: "/") else { return nil }
         let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target
         guard let route = RepositoryRoute(path: path) else { return nil }
         if options.requireAuth, !auth.admits(.reader, secret: Authenticator.secret(inHeader: request.authorization)) {
             return nil  // the router refuses it, and records the failure
         }
-        let key = RecentPages.Key(target: String(target), accept: request.accept)
+        let key = RecentPages.Key(path: String(path), accept: request.accept)
         if let page = recentPages.page(key, epoch: views.epoch, now: start) {
             return pageReply(request, route: route, start: start, page)
         }
@@ -113,6 +115,33 @@ extension Endpoint {
         case .miss, .other:
             return nil
         }
+    }
+
+    /// The answer to a request whose target is not canonical (any method): a permanent redirect to
+    /// the canonical spelling, or 404 naming why the target names nothing. The JSON API is not
+    /// redirected: it answers 404 as `application/problem+json`, as every API error. Nil for a canonical target.
+    func nonCanonicalReply(_ request: DirectRequest, start: NIODeadline = .now()) -> Reply? {
+        var status = HTTPResponseStatus.notFound
+        var headers = HTTPHeaders(securityHeaders.fields)
+        var api = request.target.hasPrefix("/api/")
+        let message: String
+        switch CanonicalPath.check(request.target) {
+        case .canonical: return nil
+        case .redirect(let location) where location.hasPrefix("/api/"):
+            api = true
+            message = "this path is not in canonical form; the API answers at \(location.prefix(200))"
+        case .redirect(let location):
+            status = .permanentRedirect
+            headers.add(name: "Location", value: location)
+            message = "this resource is at \(location)"
+        case .refused(let reason):
+            message = "nothing is served at this path: \(reason)"
+        }
+        let body = api ? ByteBuffer(bytes: Problem(.notFound, message).json) : ByteBuffer(string: "airlock: \(message)\n")
+        headers.add(name: "Content-Type", value: api ? "application/problem+json" : "text/plain; charset=utf-8")
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        return Reply(request, route: .other, start: start, status: status, headers: headers, body: .buffer(body))
     }
 
     private func pageReply(_ request: DirectRequest, route: RepositoryRoute, start: NIODeadline, _ page: RenderedPage) -> Reply {
@@ -159,12 +188,12 @@ extension RepositoryRoute {
     }
 }
 
-/// The pages the direct paths answered lately, by request target and `Accept`, so a repeated
+/// The pages the direct paths answered lately, by canonical path and `Accept`, so a repeated
 /// request skips routing and resolution. An entry lives no longer than the snapshot views' refresh
 /// interval and dies with their epoch, so it is never staler than a view resolved afresh.
 final class RecentPages: Sendable {
     struct Key: Hashable {
-        let target: String
+        let path: String
         let accept: String?
     }
 
@@ -181,7 +210,11 @@ final class RecentPages: Sendable {
         }
     }
 
+    /// Longest path plus `Accept` remembered: repository paths are short, and a key is never larger than this.
+    static let maxKeyBytes = 1024
+
     func remember(_ key: Key, _ page: RenderedPage, epoch: Int, until: NIODeadline) {
+        guard key.path.utf8.count + (key.accept?.utf8.count ?? 0) <= Self.maxKeyBytes else { return }
         entries.withLock { e in
             if e.count >= 10_000 { e.removeAll() }
             e[key] = (page, epoch, until)

@@ -17,6 +17,8 @@ final class DirectResponder: ChannelInboundHandler, RemovableChannelHandler {
         case passing
         /// Answered here when the request's end arrives (a body, if any, is dropped).
         case answering(Reply)
+        /// Answered once the connection can take more output (the client is not reading).
+        case waitingForWritable(Reply)
         case sending(BlobSender)
     }
 
@@ -44,11 +46,25 @@ final class DirectResponder: ChannelInboundHandler, RemovableChannelHandler {
         case (.body, .passing):
             context.fireChannelRead(data)
         case (.end, .answering(let reply)):
+            guard context.channel.isWritable else {
+                // HTTPServerPipelineHandler gives the next request only after this one's end is
+                // written, so holding the answer holds the pipelined requests too.
+                state = .waitingForWritable(reply)
+                return
+            }
             state = .idle
             send(reply, context)
         case (.body, _), (.end, _):
             break
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .waitingForWritable(let reply) = state, context.channel.isWritable {
+            state = .idle
+            send(reply, context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -61,20 +77,22 @@ final class DirectResponder: ChannelInboundHandler, RemovableChannelHandler {
     /// Gives back a file handle a request still holds when the connection goes.
     private func abandon() {
         switch state {
-        case .answering(let reply): reply.release()
+        case .answering(let reply), .waitingForWritable(let reply): reply.release()
         case .sending(let sender): sender.stop()
         default: break
         }
         state = .idle
     }
 
+    /// Every request the router will see passes here: a target that is not canonical is answered
+    /// (redirected or refused) whatever the method, so the router and its gates see canonical paths only.
     private func reply(to head: HTTPRequestHead) -> Reply? {
-        guard head.method == .GET || head.method == .HEAD else { return nil }
         let accept = head.headers["accept"]
         let request = DirectRequest(
             isHead: head.method == .HEAD, target: Substring(head.uri), version: head.version, keepAlive: head.isKeepAlive,
             accept: accept.count <= 1 ? accept.first : accept.joined(separator: ", "), ifNoneMatch: head.headers.first(name: "if-none-match"),
             range: head.headers.first(name: "range"), authorization: head.headers.first(name: "authorization"))
+        guard head.method == .GET || head.method == .HEAD else { return endpoint.nonCanonicalReply(request) }
         return endpoint.directReply(to: request)
     }
 

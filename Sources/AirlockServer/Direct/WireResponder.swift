@@ -14,8 +14,10 @@ enum WireActivity {
 /// (pages) or a head and file regions (blobs), skipping the HTTP decoder, encoder and router. The
 /// first request it does not answer (`WireRequestParser` refuses it, or `Endpoint.directReply`
 /// leaves it to the router) is handed on with every byte after it, and the connection stays with
-/// NIO's HTTP pipeline from then on. Requests are answered one at a time: while a blob is being
-/// sent it stops reading, and pipelined requests wait in its buffer.
+/// NIO's HTTP pipeline from then on. Requests are answered one at a time, and only while the
+/// connection can take more output (NIO's writability): while a blob is being sent or the client is
+/// not reading what it asked for, it neither answers nor reads, so pipelined requests wait in the
+/// kernel's buffers and a connection's queued output stays within the channel's write watermark.
 final class WireResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -51,7 +53,22 @@ final class WireResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if sender != nil, !handedOn { readWanted = true } else { context.read() }
+        if !handedOn, sender != nil || !context.channel.isWritable { readWanted = true } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !handedOn { resume(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Answers what waits and reads again, once no blob is being sent and output can flow.
+    private func resume(_ context: ChannelHandlerContext) {
+        guard !handedOn, !closing, sender == nil, context.channel.isWritable else { return }
+        answerPending(context)
+        if readWanted, !handedOn, sender == nil, context.channel.isWritable {
+            readWanted = false
+            context.read()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -73,7 +90,7 @@ final class WireResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers the complete requests in `pending`, in order, until one must wait or be handed on.
     private func answerPending(_ context: ChannelHandlerContext) {
-        while !handedOn, !closing, sender == nil, let buffer = pending, buffer.readableBytes > 0 {
+        while !handedOn, !closing, sender == nil, context.channel.isWritable, let buffer = pending, buffer.readableBytes > 0 {
             let head: (request: DirectRequest?, length: Int)? = buffer.withUnsafeReadableBytes { bytes in
                 guard let length = WireRequestParser.headLength(bytes, limit: Self.maxHead) else { return nil }
                 return (WireRequestParser.parse(UnsafeRawBufferPointer(rebasing: bytes[..<length])), length)
@@ -135,11 +152,7 @@ final class WireResponder: ChannelDuplexHandler, RemovableChannelHandler {
                 self.sender = nil
                 guard ok else { return context.close(promise: nil) }
                 responseEnded(keepAlive: reply.keepAlive, context)
-                if readWanted {
-                    readWanted = false
-                    context.read()
-                }
-                answerPending(context)
+                resume(context)
             }
             sender = blobSender
             blobSender.pump()

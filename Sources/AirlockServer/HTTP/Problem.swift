@@ -41,9 +41,11 @@ struct Problem: HTTPResponseError, Encodable {
         var fields = headers
         fields[.contentType] = "application/problem+json"
         fields[.cacheControl] = "no-store"
-        let body = (try? ReviewAPI.encoder.encode(self)) ?? Data()
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
     }
+
+    /// The problem document's bytes.
+    var json: Data { (try? ReviewAPI.encoder.encode(self)) ?? Data() }
 }
 
 /// Turns whatever a JSON route throws into a `Problem`: airlock errors by their code, Hummingbird's

@@ -31,6 +31,13 @@ enum RepositoryRoute: Equatable {
         }
     }
 
+    /// Whether a path lies under a repository namespace (`simple`, `pypi`, `files`, `cran` as its first
+    /// segment): what a repository route answers, or what is refused there. The install gate guards these.
+    static func isRepositoryPath(_ path: Substring) -> Bool {
+        guard let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first else { return false }
+        return first == "simple" || first == "pypi" || first == "files" || first == "cran"
+    }
+
     /// The router patterns of these routes.
     static let patterns = [
         "/simple", "/simple/{project}", "/pypi/{snapshot}/simple", "/pypi/{snapshot}/simple/{project}", "/files/sha256/{digest}/{filename}",
@@ -161,6 +168,7 @@ final class FormatNegotiation: Sendable {
         guard let accept else { return SimpleFormat.negotiate(nil) }
         if let hit = known.withLock({ $0[accept] }) { return hit }
         let format = SimpleFormat.negotiate(accept)
+        guard accept.utf8.count <= 256 else { return format }  // remembered only for headers clients really send
         known.withLock {
             if $0.count >= 256 { $0.removeAll() }
             $0[accept] = format

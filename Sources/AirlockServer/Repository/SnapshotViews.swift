@@ -48,8 +48,13 @@ final class SnapshotViews: Sendable {
 
     private struct Selector: Hashable {
         let ecosystem: Ecosystem
-        let text: String
+        let selector: SnapshotSelector
     }
+
+    /// Views and selector resolutions kept at once; when full, the map is cleared (a client naming
+    /// many old snapshots costs reloads, never memory).
+    static let maxViews = 64
+    static let maxSelectors = 1024
 
     private let selectors = Mutex<[Selector: Resolution]>([:])
     private let servedFiles = Mutex<[String: Distribution]>([:])
@@ -70,15 +75,16 @@ final class SnapshotViews: Sendable {
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
     func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
         let generation = try checkWithdrawals()
-        let key = Selector(ecosystem: ecosystem, text: text)
+        guard let selector = SnapshotSelector(text) else { return nil }
+        let key = Selector(ecosystem: ecosystem, selector: selector)
         let now = ContinuousClock.now
         if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
             return hit.view
         }
-        guard let selector = SnapshotSelector(text), let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
+        guard let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
         let view = try views.withLock({ $0[snapshot.id] }) ?? SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot), generation: generation)
-        views.withLock { $0[snapshot.id] = view }
-        selectors.withLock { $0[key] = Resolution(view: view, resolvedAt: now) }
+        views.withLock { Self.insert(view, at: snapshot.id, into: &$0, limit: Self.maxViews) }
+        selectors.withLock { Self.insert(Resolution(view: view, resolvedAt: now), at: key, into: &$0, limit: Self.maxSelectors) }
         return view
     }
 
@@ -98,6 +104,11 @@ final class SnapshotViews: Sendable {
             servedFiles.withLock { $0.removeAll() }
         }
         return current
+    }
+
+    private static func insert<Key: Hashable, Value>(_ value: Value, at key: Key, into map: inout [Key: Value], limit: Int) {
+        if map[key] == nil, map.count >= limit { map.removeAll(keepingCapacity: true) }
+        map[key] = value
     }
 
     /// Forgets cached resolutions now (after this process published or revoked something).

@@ -43,7 +43,13 @@ struct ReviewUI {
         }
         router.post("/ui/logout") { req, ctx in
             let form = try await Self.form(req, ctx)
-            if let session = sessions.session(for: req), sessions.csrfMatches(form["csrf"], binding: session.id) { sessions.end(session.id) }
+            if let session = sessions.session(for: req) {
+                // A sign-out from elsewhere (no CSRF token) changes nothing, neither here nor in the browser.
+                guard sessions.csrfMatches(form["csrf"], binding: session.id) else {
+                    return page("Refused", nil, "<p class=error>missing or wrong CSRF token: sign out from the page's own button</p>", status: .forbidden)
+                }
+                sessions.end(session.id)
+            }
             var r = Responses.redirect(to: "/ui/login", status: .seeOther)
             r.headers[.setCookie] = sessions.setCookie(SessionStore.cookie, "", maxAge: 0)
             return r

@@ -74,8 +74,17 @@ struct CRANFetcher: Sendable {
             throw AirlockError(.malformedMetadata, "\(tarball.filename) has no \(tarball.package)/DESCRIPTION; it is not an R source package")
         }
         let source = "\(tarball.filename): \(report.metadataMember ?? "DESCRIPTION")"
-        guard let description = try DCF.parse(bytes, source: source).first else {
+        let records: [DCFRecord]
+        do {
+            records = try DCF.parse(bytes, source: source)
+        } catch let e as AirlockError {
+            throw AirlockError(.malformedMetadata, e.message)  // this package's fault, not the index's
+        }
+        guard let description = records.first else {
             throw AirlockError(.malformedMetadata, "\(source) is empty")
+        }
+        guard records.count == 1 else {
+            throw AirlockError(.malformedMetadata, "\(source) holds \(records.count) records (a second starts on line \(records[1].line)); a DESCRIPTION is one")
         }
         guard description["Package"] == tarball.package else {
             throw AirlockError(.malformedMetadata, "\(source) names package '\(description["Package"] ?? "nothing")', not '\(tarball.package)'")

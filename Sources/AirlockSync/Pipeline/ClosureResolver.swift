@@ -85,7 +85,7 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
             }
             level = next
         }
-        return order.map { releases[$0]! }
+        return order.compactMap { releases[$0] }
     }
 
     /// Picks the versions a requirement keeps and the requirements each of them brings in.
@@ -149,11 +149,14 @@ actor SetAsideLog {
 
 extension AirlockError {
     /// Errors that condemn one release (or one file of it), not the sync: bad bytes, a hostile or
-    /// unreadable archive, a file the upstream no longer has. Network trouble is not among them: a
-    /// sync that cannot reach its upstream fails whole and publishes nothing.
+    /// unreadable archive, a file the upstream no longer has, a link to another scheme or host, a file
+    /// without a hash, one transfer past its time limit. Network trouble is not among them, nor the
+    /// sync's own time limit: a sync that cannot reach its upstream fails whole and publishes nothing.
     var setsAsideRelease: Bool {
         switch code {
-        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive: return true
+        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit: return true
+        // A link or redirect to another scheme or host: that file's fault, never followed.
+        case .forbidden: return true
         case .upstreamStatus: return (underlying as? HTTPStatus)?.isTransient == false
         default: return false
         }

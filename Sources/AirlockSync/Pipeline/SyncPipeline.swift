@@ -70,7 +70,7 @@ struct SyncPipeline {
     ) async -> SyncReport {
         let report = SyncReport(
             snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
-            held: Dictionary(uniqueKeysWithValues: publication.held.map { ("\($0.key)", $0.value.reason) }),
+            held: Dictionary(publication.held.map { ("\($0.key)", $0.value.reason) }, uniquingKeysWith: { first, _ in first }),
             projects: Set(releases.map(\.project.normalized)).count, releases: releases.count, files: files, downloaded: await transfers.downloaded,
             reused: await transfers.reused, indexRequests: index.requests, indexNotModified: index.notModified, seconds: Date().timeIntervalSince(started))
         logger.info(

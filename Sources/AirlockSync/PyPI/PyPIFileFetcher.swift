@@ -21,13 +21,16 @@ struct PyPIFileFetcher: Sendable {
     let download: VerifiedDownload
     let catalog: any ReleaseCatalog
     let inspector: ArchiveInspector
+    /// Fetch files the index gives no SHA-256 for (verified by nothing but their size).
+    let allowUnhashed: Bool
     let counts = TransferCounts()
     private let memo = TaskMemo<StoredFile>()
 
-    init(download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector) {
+    init(download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector, allowUnhashed: Bool = false) {
         self.download = download
         self.catalog = catalog
         self.inspector = inspector
+        self.allowUnhashed = allowUnhashed
     }
 
     /// The stored, verified file; fetched on first request, shared by later ones.
@@ -38,6 +41,11 @@ struct PyPIFileFetcher: Sendable {
     private func bring(_ file: UpstreamFile, project: ProjectName) async throws -> StoredFile {
         let store = download.store
         let kind: ArchiveInspector.MetadataMember = file.filename.hasSuffix(".whl") ? .wheelMetadata : .sdistPKGINFO
+        guard file.sha256 != nil || allowUnhashed else {
+            throw AirlockError(
+                .unverifiable,
+                "the index links \(file.filename) without a sha256, so its bytes could not be checked; set allow_unhashed for this upstream to accept such files")
+        }
         if let declared = file.sha256, let size = store.size(of: declared) {
             await counts.count(downloaded: false)
             if let metadataDigest = try catalog.metadataDigest(ofFile: declared) {

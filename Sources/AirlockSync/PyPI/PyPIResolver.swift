@@ -122,7 +122,7 @@ struct PyPIResolver: ResolverAdapter {
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
         let exactPin = req.specifier.clauses.contains { $0.op == .equal && !$0.wildcard } || req.specifier.clauses.contains { $0.op == .arbitrary }
         let candidates: [Candidate] = matching.compactMap { v in
-            let files = chooseFiles(byVersion[v]!)
+            let files = chooseFiles(byVersion[v, default: []])
             if files.isEmpty || (!exactPin && files.allSatisfy({ $0.yanked != nil })) { return nil }
             return Candidate(version: v, files: files, index: index)
         }

@@ -15,6 +15,8 @@ public struct PyPISyncOptions: Sendable {
     public var versionsPerRequirement: Int
     public var maxFileSize: Int64
     public var maxConnections: Int
+    /// Redirects, time limits and unhashed files.
+    public var limits = UpstreamLimits()
 
     public init(upstreamURL: String, environments: [TargetEnvironment], versionsPerRequirement: Int = 3, maxFileSize: Int64 = 4 << 30, maxConnections: Int = 8) {
         self.upstreamURL = upstreamURL
@@ -99,11 +101,11 @@ public struct PyPISync: Sendable {
             throw AirlockError(.invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
         }
 
-        let fetcher = HTTPFetcher(maxConnectionsPerHost: options.maxConnections, logger: logger)
+        let fetcher = HTTPFetcher(maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, logger: logger)
         let upstream = try PyPIUpstream(url: options.upstreamURL, fetcher: fetcher, cache: CatalogResponseCache(catalog: catalog))
         let files = PyPIFileFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog,
-            inspector: ArchiveInspector())
+            inspector: ArchiveInspector(), allowUnhashed: options.limits.allowUnhashed)
 
         progress.phase("resolving")
         let evaluator = context.evaluator
@@ -135,7 +137,7 @@ public struct PyPISync: Sendable {
                             requiredBy: r.selectedBy))
                     continue
                 }
-                r.stored = Dictionary(uniqueKeysWithValues: r.upstreamFiles.map { ($0.url, stored[$0.url]!) })
+                r.stored = Dictionary(r.upstreamFiles.compactMap { f in stored[f.url].map { (f.url, $0) } }, uniquingKeysWith: { first, _ in first })
                 kept.append(r)
             }
             return (kept, setAside)

@@ -15,6 +15,12 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"malformed": {"<project>": "json"|"html"}}  serve a broken page for that project
   {"yanked": {"<filename>": "reason"}}   mark that file yanked (PEP 592)
   {"down": true}                        answer 500 to everything (an upstream outage)
+  {"link": {"<filename>": "URL"}}        link that file to URL (any scheme) in the index
+  {"redirect": {"<filename>": "URL"}}    answer that file with 302 to URL
+  {"duplicate": ["<filename>"]}          list that file twice in its project's page
+  {"no_hash": ["<filename>"]}            list that file without a sha256
+  {"phantom": {"<project>": ["<filename>", ...]}}  list files that do not exist (a fake sha256)
+  {"drip": {"<project>": BPS}}           send that project's page at BPS bytes per second
 GET /_stats answers the number of requests per path, for tests to count fetches.
 """
 import hashlib
@@ -178,6 +184,16 @@ class Handler(BaseHTTPRequestHandler):
         if broken == "html":
             return self.send_body(200, b'<html><body><a href="/packages/x.whl>broken', "text/html")
         entries = [file_entry(fn, f) for fn in files]
+        entries += [e for fn in files if fn in f.get("duplicate", []) for e in [file_entry(fn, f)]]
+        for fn in f.get("phantom", {}).get(name, []):
+            entries.append({"filename": fn, "url": f"/packages/{fn}", "hashes": {"sha256": "1" * 64}, "size": 1, "yanked": False, "core-metadata": False})
+        for e in entries:
+            e["url"] = f.get("link", {}).get(e["filename"], e["url"])
+            if e["filename"] in f.get("no_hash", []):
+                e["hashes"] = {}
+        drip = f.get("drip", {}).get(name)
+        if drip:
+            return self.drip(drip)
         accept = self.headers.get("Accept", "")
         if MODE == "json" and "application/vnd.pypi.simple.v1+json" in accept:
             doc = {"meta": {"api-version": "1.1"}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
@@ -185,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.page(json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json")
         links = []
         for e in entries:
-            attrs = f'href="{e["url"]}#sha256={e["hashes"]["sha256"]}"'
+            attrs = f'href="{e["url"]}#sha256={e["hashes"]["sha256"]}"' if e["hashes"] else f'href="{e["url"]}"'
             if e["yanked"] is not False:
                 attrs += f' data-yanked="{html.escape(e["yanked"])}"'
             if e["core-metadata"]:
@@ -194,6 +210,20 @@ class Handler(BaseHTTPRequestHandler):
         body = f"<!DOCTYPE html><html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>{''.join(links)}</body></html>"
         ctype = "application/vnd.pypi.simple.v1+html" if MODE == "json" else "text/html"
         self.page(body.encode(), ctype)
+
+    def drip(self, rate):
+        body = b"<!DOCTYPE html><html><body>" + b" " * 100000 + b"</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(0, len(body), rate):
+                self.wfile.write(body[i:i + rate])
+                self.wfile.flush()
+                time.sleep(1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def json_api(self, raw, f):
         name = normalize(raw)
@@ -219,6 +249,9 @@ class Handler(BaseHTTPRequestHandler):
             if meta is None:
                 return self.send_body(404, b"no metadata\n", "text/plain")
             return self.send_body(200, meta, "application/octet-stream")
+        target = f.get("redirect", {}).get(filename)
+        if target:
+            return self.send_body(302, b"moved\n", "text/plain", {"Location": target})
         with LOCK:
             budget = f.get("fail", {}).get(filename, 0)
             seen = FAIL_COUNTS.get(filename, 0)
