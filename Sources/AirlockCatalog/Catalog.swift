@@ -5,97 +5,97 @@ public import Foundation
 /// sees nothing else, so it cannot serve what no snapshot holds.
 public protocol SnapshotCatalog: Sendable {
     /// The snapshot a selector names, or nil when none matches.
-    func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot?
+    func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) async throws -> Snapshot?
     /// Every published snapshot of an ecosystem, oldest first.
-    func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot]
+    func snapshots(_ ecosystem: Ecosystem) async throws -> [Snapshot]
     /// Every distribution a snapshot serves (revoked releases left out).
-    func servedFiles(in snapshot: Snapshot) throws -> [Distribution]
+    func servedFiles(in snapshot: Snapshot) async throws -> [Distribution]
     /// The distribution with this digest and filename if any published snapshot serves it.
-    func servedFile(digest: Digest, filename: String) throws -> Distribution?
+    func servedFile(digest: Digest, filename: String) async throws -> Distribution?
     /// Changes whenever a release is revoked or a snapshot expires: cached views must then be rebuilt.
-    func withdrawalStamp() throws -> Int64
+    func withdrawalStamp() async throws -> Int64
     /// The revocation covering the file with this digest, if it was revoked.
-    func revocation(ofFile digest: Digest) throws -> Revocation?
+    func revocation(ofFile digest: Digest) async throws -> Revocation?
 }
 
 /// What a sync reads and writes: releases with their files, facts and decisions, the stored
 /// selection, the active policy, imported feeds and the upstream response cache.
 public protocol ReleaseCatalog: Sendable {
     /// Records releases, their files and decisions in one transaction; returns each release's ids.
-    func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) throws -> [RecordedRelease]
+    func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) async throws -> [RecordedRelease]
     /// The core-metadata digest recorded for a file with this content digest, if any.
-    func metadataDigest(ofFile digest: Digest) throws -> Digest?
+    func metadataDigest(ofFile digest: Digest) async throws -> Digest?
     /// The content and metadata digests last recorded for a file fetched from `upstreamURL`.
-    func recordedFile(upstreamURL: String) throws -> RecordedFile?
+    func recordedFile(upstreamURL: String) async throws -> RecordedFile?
     /// The requirements a sync of this ecosystem mirrors, in the order they were added.
-    func selection(_ ecosystem: Ecosystem) throws -> [String]
+    func selection(_ ecosystem: Ecosystem) async throws -> [String]
     /// Adds requirements to the selection, or replaces it whole.
-    func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) throws
+    func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) async throws
     /// The author and maintainer e-mail fields of every project recorded for an ecosystem.
-    func projectEmails(_ ecosystem: Ecosystem) throws -> [(project: String, people: ProjectPeople)]
+    func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)]
     /// The policy file the last snapshot with a policy was published under.
-    func activePolicy(_ ecosystem: Ecosystem) throws -> PolicySource?
+    func activePolicy(_ ecosystem: Ecosystem) async throws -> PolicySource?
     /// Recorded releases (of one project, optionally one version), each with its latest decision.
-    func storedReleases(_ ecosystem: Ecosystem, project: String?, version: String?) throws -> [StoredRelease]
+    func storedReleases(_ ecosystem: Ecosystem, project: String?, version: String?) async throws -> [StoredRelease]
     /// A stored upstream response, for a conditional request.
-    func cachedResponse(url: String) throws -> StoredResponse?
-    func storeResponse(url: String, _ response: StoredResponse) throws
+    func cachedResponse(url: String) async throws -> StoredResponse?
+    func storeResponse(url: String, _ response: StoredResponse) async throws
 }
 
 /// Imported feeds: download counts and advisories, decided on without fetching anything.
 public protocol FeedCatalog: Sendable {
     /// Replaces the download counts of an ecosystem with an imported feed.
-    func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) throws
+    func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) async throws
     /// Download counts per project, or nil when no popularity feed was imported.
-    func popularity(_ ecosystem: Ecosystem) throws -> [String: Int]?
+    func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]?
     /// Adds (or updates, by id and project) advisories, each kept as its JSON document.
-    func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) throws
+    func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) async throws
     /// Every stored advisory document of an ecosystem, in a stable order.
-    func advisoryDocuments(_ ecosystem: Ecosystem) throws -> [String]
+    func advisoryDocuments(_ ecosystem: Ecosystem) async throws -> [String]
 }
 
 /// What reviewers and the endpoint's access control read and write: the audit log, tokens, demand,
 /// overrides, revocations and releases as reviewers see them. Publishing is `PublishCatalog`'s.
 public protocol ReviewCatalog: Sendable {
     /// Appends one event on its own (events with no other write, such as failed logins).
-    func audit(actor: String, action: String, object: String, details: [String: String], at: Date) throws
+    func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws
     /// Events, newest first.
-    func auditEvents(limit: Int) throws -> [AuditEvent]
+    func auditEvents(limit: Int) async throws -> [AuditEvent]
     /// Walks the whole chain of the audit log.
-    func verifyAudit() throws -> AuditVerification
+    func verifyAudit() async throws -> AuditVerification
 
     /// Creates a token and returns its secret, shown once; only its SHA-256 is stored.
-    func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String)
-    func tokens() throws -> [APIToken]
-    func revokeToken(id: Int64, actor: String, at: Date) throws
+    func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) async throws -> (token: APIToken, secret: String)
+    func tokens() async throws -> [APIToken]
+    func revokeToken(id: Int64, actor: String, at: Date) async throws
     /// The token whose secret this is, valid or not (callers check `isValid`).
-    func token(secret: String) throws -> APIToken?
+    func token(secret: String) async throws -> APIToken?
 
     /// Adds counted requests the endpoint could not serve, in one transaction.
-    func recordMisses(_ misses: [Miss]) throws
-    func misses(_ ecosystem: Ecosystem?) throws -> [Miss]
+    func recordMisses(_ misses: [Miss]) async throws
+    func misses(_ ecosystem: Ecosystem?) async throws -> [Miss]
 
     /// Records overrides (with their audit events) in one transaction, or none. Each must name recorded releases.
-    func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) throws -> [Override]
-    func overrides(_ ecosystem: Ecosystem?, project: String?) throws -> [Override]
+    func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override]
+    func overrides(_ ecosystem: Ecosystem?, project: String?) async throws -> [Override]
     /// Revokes a release from every snapshot at once, with its audit event.
-    func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) throws -> Revocation
-    func revocations(_ ecosystem: Ecosystem?) throws -> [Revocation]
+    func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) async throws -> Revocation
+    func revocations(_ ecosystem: Ecosystem?) async throws -> [Revocation]
 
     /// Every recorded release of a project, oldest first, with its decision under the active policy,
     /// whether the latest snapshot serves it, and any revocation.
-    func releaseReviews(_ ecosystem: Ecosystem, project: String) throws -> [ReleaseReview]
+    func releaseReviews(_ ecosystem: Ecosystem, project: String) async throws -> [ReleaseReview]
     /// Projects with a release the active policy holds for review, or that clients asked for.
-    func projectsToReview(_ ecosystem: Ecosystem) throws -> [String]
+    func projectsToReview(_ ecosystem: Ecosystem) async throws -> [String]
     /// Releases the last publication held back as not installable, with why.
-    func heldReleases(_ ecosystem: Ecosystem) throws -> [ReleaseKey: HeldRelease]
+    func heldReleases(_ ecosystem: Ecosystem) async throws -> [ReleaseKey: HeldRelease]
     /// What the last sync could not bring in.
-    func setAside(_ ecosystem: Ecosystem) throws -> [SetAsideRelease]
+    func setAside(_ ecosystem: Ecosystem) async throws -> [SetAsideRelease]
     /// The connected side this data directory replicates (it was made by importing bundles), or nil
     /// when it syncs from an upstream. A replica takes no approve or deny.
-    func replicaOrigin() throws -> ReplicaOrigin?
+    func replicaOrigin() async throws -> ReplicaOrigin?
     /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
-    func syncTargets(_ ecosystem: Ecosystem) throws -> [String]
+    func syncTargets(_ ecosystem: Ecosystem) async throws -> [String]
 }
 
 /// The one write that makes a snapshot: inside a single transaction the catalog gathers the state
@@ -107,25 +107,25 @@ public protocol PublishCatalog: Sendable {
     /// (to write its manifest). Otherwise it only records that the state was checked, and returns the
     /// latest snapshot with `isNew` false. If anything throws, nothing is published.
     func publish(
-        _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan,
-        beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
-    ) throws -> (snapshot: Snapshot, isNew: Bool)
+        _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
+        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan) throws -> Void
+    ) async throws -> (snapshot: Snapshot, isNew: Bool)
     /// When the ecosystem's state was last checked by a publication, new snapshot or not.
-    func lastChecked(_ ecosystem: Ecosystem) throws -> Date?
+    func lastChecked(_ ecosystem: Ecosystem) async throws -> Date?
 }
 
 /// Everything the composition root hands out: one catalog playing every role.
 /// Retention: expiring old snapshots and knowing which blobs the rest still need.
 public protocol RetentionCatalog: Sendable {
     /// Every snapshot not expired, of every ecosystem, oldest first.
-    func retainedSnapshots() throws -> [Snapshot]
+    func retainedSnapshots() async throws -> [Snapshot]
     /// Expires snapshots (no selector finds them, nothing is served through them) with one audit
     /// event, in one transaction.
-    func expire(_ ids: [Int64], actor: String, at: Date) throws
+    func expire(_ ids: [Int64], actor: String, at: Date) async throws
     /// The digests of every blob still needed: the files (and their metadata) of every retained
     /// snapshot but those in `expiring`, and of every release the last sync of an ecosystem resolved
     /// (review acts publish from them).
-    func referencedBlobs(expiring: Set<Int64>) throws -> Set<String>
+    func referencedBlobs(expiring: Set<Int64>) async throws -> Set<String>
 }
 
 public typealias Catalog = SnapshotCatalog & ReleaseCatalog & FeedCatalog & ReviewCatalog & PublishCatalog & RetentionCatalog & TransferCatalog

@@ -152,15 +152,15 @@ public struct ReplicaOrigin: Codable, Sendable, Hashable {
 /// `PublishCatalog.publish` with `PublishRequest.imported`: there is no second publish path.
 public protocol TransferCatalog: Sendable {
     /// The rows a replica needs for these snapshots of one ecosystem (files of revoked releases left out).
-    func transferRows(_ ecosystem: Ecosystem, snapshots: [Int64]) throws -> TransferRows
+    func transferRows(_ ecosystem: Ecosystem, snapshots: [Int64]) async throws -> TransferRows
     /// Every revocation, of every ecosystem, as rows.
-    func revocationRows() throws -> [TransferRow]
+    func revocationRows() async throws -> [TransferRow]
     /// Bundles sent or received, newest first.
-    func bundles(_ direction: BundleRecord.Direction) throws -> [BundleRecord]
+    func bundles(_ direction: BundleRecord.Direction) async throws -> [BundleRecord]
     /// Records an export after its bundle was written, with its audit event.
-    func recordExport(_ record: BundleRecord, actor: String) throws
+    func recordExport(_ record: BundleRecord, actor: String) async throws
     /// Adds revocations received in a bundle, with the import's record and audit event, in one transaction.
-    func importRevocations(_ rows: [TransferRow], record: BundleRecord, origin: String, actor: String) throws -> Int
+    func importRevocations(_ rows: [TransferRow], record: BundleRecord, origin: String, actor: String) async throws -> Int
     /// The digest of the connected side's manifest of a snapshot this replica imported.
-    func importedManifestDigest(snapshot: Int64) throws -> String?
+    func importedManifestDigest(snapshot: Int64) async throws -> String?
 }

@@ -16,7 +16,7 @@ public enum DaemonEndpoint {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             let config = configuration.current
-            let missing = try Self.unready(config)
+            let missing = try await Self.unready(config)
             let body = missing.isEmpty ? "ready\n" : "not ready: no snapshot yet for \(missing.joined(separator: ", "))\n"
             return Response(status: missing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -32,9 +32,11 @@ public enum DaemonEndpoint {
     }
 
     /// The configured ecosystems without a published snapshot.
-    static func unready(_ config: Configuration) throws -> [String] {
+    static func unready(_ config: Configuration) async throws -> [String] {
         let wanted = [config.pypi != nil ? Ecosystem.pypi : nil, config.cran != nil ? .cran : nil].compactMap { $0 }
         let catalog = try SyncContext.openStorage(config.data ?? "./airlock-data").catalog
-        return try wanted.filter { try catalog.snapshot($0, .latest) == nil }.map(\.rawValue)
+        var unready: [String] = []
+        for ecosystem in wanted where try await catalog.snapshot(ecosystem, .latest) == nil { unready.append(ecosystem.rawValue) }
+        return unready
     }
 }

@@ -15,16 +15,16 @@ public enum SyncJob {
             var requirements = try p.requirements.map(Requirement.init(parsing:))
             for file in p.requirementFiles { requirements += try Requirement.parseFile(at: file, contents: try read(file)) { try read($0) } }
             let environments = try p.python.flatMap { py in try p.platform.map { try TargetEnvironment(python: py, platform: $0) } }
-            try importFeeds(p.feeds, .pypi, data, logger)
-            let context = try SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
+            try await importFeeds(p.feeds, .pypi, data, logger)
+            let context = try await SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
             var options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
             options.limits = p.limits
             return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
-            try importFeeds(c.feeds, .cran, data, logger)
-            let context = try SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
+            try await importFeeds(c.feeds, .cran, data, logger)
+            let context = try await SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
             var options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             options.limits = c.limits
@@ -33,10 +33,13 @@ public enum SyncJob {
     }
 
     /// Re-imports the configured feed files, so this sync decides on what they say now.
-    private static func importFeeds(_ feeds: Configuration.Feeds, _ ecosystem: Ecosystem, _ data: String, _ logger: Logger) throws {
+    private static func importFeeds(_ feeds: Configuration.Feeds, _ ecosystem: Ecosystem, _ data: String, _ logger: Logger) async throws {
         guard feeds.popularity != nil || feeds.osv != nil else { return }
         let importer = FeedImporter(catalog: try SyncContext.openStorage(data).catalog)
-        for summary in [try feeds.popularity.map { try importer.importPopularity($0, ecosystem: ecosystem) }, try feeds.osv.map { try importer.importOSV($0, ecosystem: ecosystem) }].compactMap({ $0 }) {
+        var summaries: [FeedImporter.Summary] = []
+        if let path = feeds.popularity { summaries.append(try await importer.importPopularity(path, ecosystem: ecosystem)) }
+        if let path = feeds.osv { summaries.append(try await importer.importOSV(path, ecosystem: ecosystem)) }
+        for summary in summaries {
             logger.info("feed imported", metadata: ["ecosystem": "\(ecosystem.rawValue)", "kind": "\(summary.kind)", "entries": "\(summary.entries)", "sha256": "\(summary.sha256)"])
         }
     }

@@ -94,7 +94,7 @@ public final class SyncScheduler: Service, Sendable {
                     "ecosystem": "\(e.rawValue)", "snapshot": "\(report.snapshot.id)", "published": "\(report.published)", "downloaded": "\(report.downloaded)",
                     "reused": "\(report.reused)", "set_aside": "\(report.setAside.count)", "seconds": "\(String(format: "%.1f", seconds))",
                 ])
-            if let rule = config.retention { collectGarbage(rule, config) }
+            if let rule = config.retention { await collectGarbage(rule, config) }
             return true
         } catch {
             let cause = (error as? AirlockError)?.code.name ?? (error is CancellationError ? "cancelled" : "other")
@@ -106,11 +106,11 @@ public final class SyncScheduler: Service, Sendable {
 
     /// Retention after a successful sync, in the same turn (no sync runs meanwhile). A failure is logged;
     /// the sync itself stands.
-    private func collectGarbage(_ rule: RetentionRule, _ config: Configuration) {
+    private func collectGarbage(_ rule: RetentionRule, _ config: Configuration) async {
         do {
             let data = config.data ?? "./airlock-data"
             let (catalog, store) = try SyncContext.openStorage(data)
-            let report = try GarbageCollector(catalog: catalog, store: store, dataDirectory: data).run(rule, dryRun: false, actor: "daemon:gc")
+            let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data).run(rule, dryRun: false, actor: "daemon:gc")
             logger.info(
                 "retention applied",
                 metadata: ["expired": "\(report.expired)", "blobs_removed": "\(report.blobsRemoved)", "bytes_freed": "\(report.bytesFreed)"])

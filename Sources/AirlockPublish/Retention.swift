@@ -71,18 +71,18 @@ public struct GarbageCollector: Sendable {
     }
 
     /// With no rule, expires nothing and only sweeps unreferenced blobs. `dryRun` changes nothing.
-    public func run(_ rule: RetentionRule?, dryRun: Bool, actor: String, at now: Date = Date()) throws -> Report {
+    public func run(_ rule: RetentionRule?, dryRun: Bool, actor: String, at now: Date = Date()) async throws -> Report {
         let syncLock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
         let publishLock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
         defer { withExtendedLifetime((syncLock, publishLock)) {} }
-        let snapshots = try catalog.retainedSnapshots()
+        let snapshots = try await catalog.retainedSnapshots()
         let expired = Set((rule?.expired(snapshots, now: now) ?? []).map(\.id))
         let referenced: Set<String>
         if dryRun {
-            referenced = try catalog.referencedBlobs(expiring: expired)
+            referenced = try await catalog.referencedBlobs(expiring: expired)
         } else {
-            try catalog.expire(expired.sorted(), actor: actor, at: now)
-            referenced = try catalog.referencedBlobs(expiring: [])
+            try await catalog.expire(expired.sorted(), actor: actor, at: now)
+            referenced = try await catalog.referencedBlobs(expiring: [])
         }
         var removed = 0, kept = 0
         var freed: Int64 = 0
@@ -95,7 +95,7 @@ public struct GarbageCollector: Sendable {
             freed += dryRun ? (store.size(of: digest) ?? 0) : try store.remove(digest)
         }
         if !dryRun {
-            try catalog.audit(
+            try await catalog.audit(
                 actor: actor, action: "gc.sweep", object: "blobs",
                 details: ["removed": String(removed), "bytes_freed": String(freed), "kept": String(kept), "snapshots_expired": String(expired.count)], at: now)
         }

@@ -12,11 +12,11 @@ public struct ReviewQueue: Sendable {
     /// Releases the policy held for review, projects clients asked for that the catalog knows but no
     /// snapshot serves, and what the last sync set aside, by demand, then by risk (lowest score first).
     /// Each entry lists the releases held back until it is served, so one approval can unblock a chain.
-    public func entries() throws -> [QueueEntry] {
-        let demand = Dictionary(grouping: try catalog.misses(nil), by: { "\($0.ecosystem.rawValue)/\($0.project)" })
+    public func entries() async throws -> [QueueEntry] {
+        let demand = Dictionary(grouping: try await catalog.misses(nil), by: { "\($0.ecosystem.rawValue)/\($0.project)" })
         var out: [QueueEntry] = []
         for ecosystem in Ecosystem.allCases {
-            let held = try catalog.heldReleases(ecosystem)
+            let held = try await catalog.heldReleases(ecosystem)
             func unblocks(_ project: String) -> [String] {
                 var found: [String] = [], frontier = [project], seen: Set<String> = [project]
                 while let next = frontier.popLast() {
@@ -27,14 +27,14 @@ public struct ReviewQueue: Sendable {
                 }
                 return found.sorted()
             }
-            for s in try catalog.setAside(ecosystem) {
+            for s in try await catalog.setAside(ecosystem) {
                 out.append(
                     QueueEntry(
                         ecosystem: ecosystem, project: s.project, version: s.version, verdict: .review, score: 0, demand: 0, lastRequested: nil,
                         reason: "set-aside", detail: "\(s.check): \(s.error)", unblocks: unblocks(s.project)))
             }
-            for project in try catalog.projectsToReview(ecosystem) {
-                let releases = try catalog.releaseReviews(ecosystem, project: project)
+            for project in try await catalog.projectsToReview(ecosystem) {
+                let releases = try await catalog.releaseReviews(ecosystem, project: project)
                 let blocking = unblocks(project)
                 // A project with a served version waits only if a newer one holds others back.
                 guard !releases.contains(where: \.served) || !blocking.isEmpty else { continue }
@@ -54,9 +54,9 @@ public struct ReviewQueue: Sendable {
     /// What approving a release would pull in: its dependencies on the synced targets (markers
     /// evaluated as the resolver does), recursively, each as the newest recorded version meeting the
     /// requirement, with its own decision. Dependencies the catalog has never recorded are listed with no version.
-    public func closure(_ ecosystem: Ecosystem, project: String, version: String) throws -> [ReleaseReview] {
-        let targets = DependencyNeeds.targets(try catalog.syncTargets(ecosystem))
-        guard let root = try catalog.releaseReviews(ecosystem, project: project).first(where: { $0.version == version }) else {
+    public func closure(_ ecosystem: Ecosystem, project: String, version: String) async throws -> [ReleaseReview] {
+        let targets = DependencyNeeds.targets(try await catalog.syncTargets(ecosystem))
+        guard let root = try await catalog.releaseReviews(ecosystem, project: project).first(where: { $0.version == version }) else {
             throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog")
         }
         var out: [ReleaseReview] = []
@@ -64,7 +64,7 @@ public struct ReviewQueue: Sendable {
         var pending = [root]
         while let next = pending.popLast() {
             for need in DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted {
-                let candidates = try catalog.releaseReviews(ecosystem, project: need.project).filter { need.accepts($0.version) && $0.revocation == nil }
+                let candidates = try await catalog.releaseReviews(ecosystem, project: need.project).filter { need.accepts($0.version) && $0.revocation == nil }
                 guard let pick = candidates.last else {
                     out.append(ReleaseReview(ecosystem: ecosystem, project: need.project, version: "", decision: nil, served: false, revocation: nil, dependencies: []))
                     continue

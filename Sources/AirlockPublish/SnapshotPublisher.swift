@@ -2,6 +2,7 @@ public import AirlockCatalog
 public import AirlockCore
 import AirlockStore
 import Foundation
+import Synchronization
 
 /// A published snapshot and where its manifest was written.
 public struct Publication: Sendable {
@@ -27,26 +28,23 @@ public struct SnapshotPublisher: Sendable {
         self.dataDirectory = dataDirectory
     }
 
-    public func publish(_ request: PublishRequest) throws -> Publication {
+    public func publish(_ request: PublishRequest) async throws -> Publication {
         let lock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
-        var path = ""
-        var held: [ReleaseKey: HeldRelease] = [:]
-        let rule = { (state: PublishState) -> PublishPlan in
+        let held = Mutex<[ReleaseKey: HeldRelease]>([:])
+        let (snapshot, isNew) = try await catalog.publish(request) { state in
             let plan = PublishRule.plan(state, at: request.at)
-            held = plan.held
+            held.withLock { $0 = plan.held }
             return plan
+        } beforeCommit: { snapshot, files, plan in
+            _ = try manifests.write(snapshot, files: files, decisions: plan.decisions)
         }
-        let (snapshot, isNew) = try catalog.publish(request, rule: rule) { snapshot, files, plan in
-            path = try manifests.write(snapshot, files: files, decisions: plan.decisions)
-        }
-        if !isNew { path = manifests.path(of: snapshot) }
-        return Publication(snapshot: snapshot, isNew: isNew, manifest: path, held: held)
+        return Publication(snapshot: snapshot, isNew: isNew, manifest: manifests.path(of: snapshot), held: held.withLock { $0 })
     }
 
     /// Publishes the stored state again, as a review act (or an expiry) changed it.
-    public func republish(_ ecosystem: Ecosystem, actor: String, at: Date = Date()) throws -> Snapshot {
-        try publish(PublishRequest(ecosystem: ecosystem, actor: actor, at: at)).snapshot
+    public func republish(_ ecosystem: Ecosystem, actor: String, at: Date = Date()) async throws -> Snapshot {
+        try await publish(PublishRequest(ecosystem: ecosystem, actor: actor, at: at)).snapshot
     }
 }

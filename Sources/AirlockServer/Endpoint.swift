@@ -104,7 +104,7 @@ public struct Endpoint: Sendable {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(catalog))))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await metrics.exposition(catalog))))
         }
         for pattern in RepositoryRoute.patterns {
             router.get(RouterPath(pattern)) { req, ctx in try await repository(req, ctx) }

@@ -39,25 +39,25 @@ public struct BundleExporter: Sendable {
     /// and only the blobs the `since` snapshot does not serve.
     public func exportSnapshots(
         _ ecosystem: Ecosystem, _ selector: SnapshotSelector, since: Int64?, to path: String, partSize: Int64?, validFor: TimeInterval, now: Date = Date()
-    ) throws -> Report {
-        guard let target = try catalog.snapshot(ecosystem, selector) else {
+    ) async throws -> Report {
+        guard let target = try await catalog.snapshot(ecosystem, selector) else {
             throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(selector)'")
         }
         var ids = [target.id]
         var base: BundleManifest.Base?
         var baseDigests = Set<String>()
         if let since {
-            guard let baseSnapshot = try catalog.snapshot(ecosystem, .id(since)), baseSnapshot.id < target.id else {
+            guard let baseSnapshot = try await catalog.snapshot(ecosystem, .id(since)), baseSnapshot.id < target.id else {
                 throw AirlockError(.notFound, "--since \(since): there is no \(ecosystem.rawValue) snapshot \(since) older than snapshot \(target.id)")
             }
-            ids = try catalog.snapshots(ecosystem).map(\.id).filter { $0 > since && $0 <= target.id }
+            ids = try await catalog.snapshots(ecosystem).map(\.id).filter { $0 > since && $0 <= target.id }
             base = BundleManifest.Base(snapshot: since, manifest_sha256: try manifestBytes(ecosystem, since).digest)
-            for f in try catalog.servedFiles(in: baseSnapshot) {
+            for f in try await catalog.servedFiles(in: baseSnapshot) {
                 baseDigests.insert(f.digest.hex)
                 if let m = f.metadataDigest { baseDigests.insert(m.hex) }
             }
         }
-        let rows = try catalog.transferRows(ecosystem, snapshots: ids)
+        let rows = try await catalog.transferRows(ecosystem, snapshots: ids)
         var members: [(member: BundleManifest.Member, source: Source)] = []
         members.append(try inline(BundleManifest.catalogPath, try Self.json(rows)))
         for id in ids {
@@ -79,7 +79,7 @@ public struct BundleExporter: Sendable {
             members.append((BundleManifest.Member(path: BundleManifest.blobPath(hex), sha256: hex, size: size), .file(file)))
             blobBytes += size
         }
-        var report = try write(
+        var report = try await write(
             .snapshot, ecosystem: ecosystem, base: base, members: members, snapshots: ids, to: path, partSize: partSize, validFor: validFor, now: now)
         report.base = since
         report.blobs = shipped.count
@@ -88,9 +88,9 @@ public struct BundleExporter: Sendable {
     }
 
     /// Exports every revocation, of every ecosystem: a bundle of a few kilobytes.
-    public func exportRevocations(to path: String, validFor: TimeInterval, now: Date = Date()) throws -> Report {
-        let rows = try catalog.revocationRows()
-        var report = try write(
+    public func exportRevocations(to path: String, validFor: TimeInterval, now: Date = Date()) async throws -> Report {
+        let rows = try await catalog.revocationRows()
+        var report = try await write(
             .revocations, ecosystem: nil, base: nil, members: [try inline(BundleManifest.catalogPath, try Self.json(rows))], snapshots: [], to: path,
             partSize: nil, validFor: validFor, now: now)
         report.revocations = rows.count
@@ -105,8 +105,8 @@ public struct BundleExporter: Sendable {
     private func write(
         _ kind: BundleManifest.Kind, ecosystem: Ecosystem?, base: BundleManifest.Base?, members: [(member: BundleManifest.Member, source: Source)],
         snapshots: [Int64], to path: String, partSize: Int64?, validFor: TimeInterval, now: Date
-    ) throws -> Report {
-        let sequence = (try catalog.bundles(.export).first?.sequence ?? 0) + 1
+    ) async throws -> Report {
+        let sequence = (try await catalog.bundles(.export).first?.sequence ?? 0) + 1
         let expires = Timestamp.format(now.addingTimeInterval(validFor))
         let manifest = BundleManifest(
             format: BundleManifest.format, kind: kind, sequence: sequence, origin: origin, signer: signer.keyID, created_at: Timestamp.format(now),
@@ -123,7 +123,7 @@ public struct BundleExporter: Sendable {
         }
         let parts = try writer.finish()
         let digest = Digest.of(manifestBytes).hex
-        try catalog.recordExport(
+        try await catalog.recordExport(
             BundleRecord(direction: .export, sequence: sequence, kind: kind.rawValue, sha256: digest, signer: signer.keyID, snapshots: snapshots, at: now),
             actor: "export:\(signer.keyID)")
         return Report(

@@ -38,21 +38,21 @@ public struct BundleImporter: Sendable {
     static let manifestLimit = 64 << 20
     static let catalogLimit = 1 << 30
 
-    public func run(_ paths: [String], now: Date = Date()) throws -> Report {
+    public func run(_ paths: [String], now: Date = Date()) async throws -> Report {
         do {
-            return try importing(paths, now: now)
+            return try await importing(paths, now: now)
         } catch let e as AirlockError {
             throw AirlockError(e.code, "import refused, nothing changed: \(e.message)", underlying: e.underlying)
         }
     }
 
-    private func importing(_ paths: [String], now: Date) throws -> Report {
+    private func importing(_ paths: [String], now: Date) async throws -> Report {
         let lock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         // Under the sync lock, staging holds only what a killed sync or import left behind.
         try store.removeAbandonedStaging()
         let reader = try BundleReader(paths: paths)
-        let (manifest, manifestDigest) = try readManifest(reader, now: now)
+        let (manifest, manifestDigest) = try await readManifest(reader, now: now)
         var staged: [String: String] = [:]  // digest → staging path
         defer { for path in staged.values { store.discard(stagingPath: path) } }
         var inline: [String: [UInt8]] = [:]
@@ -91,7 +91,7 @@ public struct BundleImporter: Sendable {
         switch manifest.kind {
         case .revocations:
             let rows = try decode([TransferRow].self, catalogBytes)
-            let added = try catalog.importRevocations(rows, record: record, origin: manifest.origin, actor: "import:\(manifest.signer)")
+            let added = try await catalog.importRevocations(rows, record: record, origin: manifest.origin, actor: "import:\(manifest.signer)")
             return Report(
                 sequence: manifest.sequence, kind: .revocations, origin: manifest.origin, signer: manifest.signer, snapshots: [], blobsAdded: 0, bytesAdded: 0,
                 revocationsAdded: added)
@@ -119,7 +119,7 @@ public struct BundleImporter: Sendable {
                 var imported = record
                 imported.snapshots = rows.snapshots.map(\.snapshot.id)
                 let publisher = SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory)
-                _ = try publisher.publish(
+                _ = try await publisher.publish(
                     PublishRequest(
                         ecosystem: rows.ecosystem, actor: "import:\(manifest.signer)", at: now,
                         imported: .init(rows: rows, record: imported, origin: manifest.origin, manifestDigests: manifestDigests)))
@@ -134,7 +134,7 @@ public struct BundleImporter: Sendable {
     }
 
     /// Reads and checks the signed manifest: signature, format, expiry, sequence and base.
-    private func readManifest(_ reader: BundleReader, now: Date) throws -> (BundleManifest, String) {
+    private func readManifest(_ reader: BundleReader, now: Date) async throws -> (BundleManifest, String) {
         guard let (first, _) = try reader.next(), first == BundleManifest.manifestPath else {
             throw refusal("this is not an airlock bundle: its first member is not \(BundleManifest.manifestPath)")
         }
@@ -159,13 +159,13 @@ public struct BundleImporter: Sendable {
             throw AirlockError(
                 .forbidden, "the bundle expired at \(manifest.expires_at) (created \(manifest.created_at)): export a fresh one on \(manifest.origin)")
         }
-        let last = try catalog.bundles(.import).first?.sequence ?? 0
+        let last = try await catalog.bundles(.import).first?.sequence ?? 0
         guard manifest.sequence > last else {
             throw AirlockError(
                 .forbidden, "bundle sequence \(manifest.sequence) is not newer than the last one imported here (\(last)): a replayed or rolled-back bundle")
         }
         if let base = manifest.base {
-            guard let here = try catalog.importedManifestDigest(snapshot: base.snapshot) else {
+            guard let here = try await catalog.importedManifestDigest(snapshot: base.snapshot) else {
                 throw AirlockError(
                     .notFound,
                     "the bundle is incremental on snapshot \(base.snapshot), which this replica does not hold: import the bundle that carries it, or a full export, first")

@@ -21,8 +21,8 @@ public struct CachedResponse: Sendable {
 
 /// Remembers index responses between syncs, so an unchanged project costs one 304.
 public protocol ResponseCache: Sendable {
-    func cachedResponse(for url: String) throws -> CachedResponse?
-    func storeResponse(_ response: CachedResponse, for url: String) throws
+    func cachedResponse(for url: String) async throws -> CachedResponse?
+    func storeResponse(_ response: CachedResponse, for url: String) async throws
 }
 
 /// What the PyPI resolver reads from an upstream: project pages and PEP 658 metadata files.
@@ -135,7 +135,7 @@ public final class PyPIUpstream: PyPIIndexReader {
     /// GET with If-None-Match/If-Modified-Since from the cache; nil on 404/410.
     private func conditionalGet(_ url: String, accept: String) async throws -> CachedResponse? {
         var headers = ["Accept": accept]
-        let cached = try cache?.cachedResponse(for: url)
+        let cached = try await cache?.cachedResponse(for: url)
         if let etag = cached?.etag { headers["If-None-Match"] = etag }
         if let lastModified = cached?.lastModified { headers["If-Modified-Since"] = lastModified }
         let response = try await fetcher.get(url, headers: headers)
@@ -153,7 +153,7 @@ public final class PyPIUpstream: PyPIIndexReader {
             let fresh = CachedResponse(
                 etag: response.headers["etag"], lastModified: response.headers["last-modified"],
                 contentType: response.headers["content-type"], url: response.url, body: response.body)
-            if fresh.etag != nil || fresh.lastModified != nil { try cache?.storeResponse(fresh, for: url) }
+            if fresh.etag != nil || fresh.lastModified != nil { try await cache?.storeResponse(fresh, for: url) }
             return fresh
         }
     }

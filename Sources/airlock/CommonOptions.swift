@@ -31,8 +31,8 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// What a sync needs, the sync lock taken first.
-    func openForSync(ecosystem: Ecosystem, policy: String?, logger: Logger) throws -> SyncContext {
-        try SyncContext.open(dataDirectory: try dataDirectory(), ecosystem: ecosystem, policy: policy, logger: logger)
+    func openForSync(ecosystem: Ecosystem, policy: String?, logger: Logger) async throws -> SyncContext {
+        try await SyncContext.open(dataDirectory: try dataDirectory(), ecosystem: ecosystem, policy: policy, logger: logger)
     }
 
     /// The data directory: `--data`, else the configuration's, else `./airlock-data`.

@@ -31,7 +31,7 @@ struct FeedsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (catalog, _) = try options.common.open()
                 let importer = FeedImporter(catalog: catalog)
-                let summary = kind == .osv ? try importer.importOSV(path, ecosystem: options.ecosystem) : try importer.importPopularity(path, ecosystem: options.ecosystem)
+                let summary = kind == .osv ? try await importer.importOSV(path, ecosystem: options.ecosystem) : try await importer.importPopularity(path, ecosystem: options.ecosystem)
                 if options.json { return try printJSON(summary) }
                 print("imported \(summary.entries) \(kind == .osv ? "advisories" : "projects") from \(summary.source) (sha256 \(summary.sha256))")
             }

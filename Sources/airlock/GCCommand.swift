@@ -27,7 +27,7 @@ struct GC: AsyncParsableCommand {
         try await reportingErrors {
             let (catalog, store) = try common.open()
             let collector = GarbageCollector(catalog: catalog, store: store, dataDirectory: try common.dataDirectory())
-            let report = try collector.run(try common.configuration()?.retention, dryRun: dryRun, actor: "cli:gc")
+            let report = try await collector.run(try common.configuration()?.retention, dryRun: dryRun, actor: "cli:gc")
             if json { return try printJSON(report) }
             let verb = dryRun ? "would expire" : "expired"
             print("\(verb) \(report.expired.count) snapshot(s)\(report.expired.isEmpty ? "" : " (\(report.expired.map(String.init).joined(separator: ", ")))"); \(report.retained.count) retained")

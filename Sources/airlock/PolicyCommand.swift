@@ -25,9 +25,16 @@ struct PolicyCommand: AsyncParsableCommand {
                 let (catalog, _) = try options.common.open()
                 let review = PolicyReview(catalog: catalog, ecosystem: options.ecosystem)
                 // Out of the box: the policy of the latest snapshot, else the built-in default.
-                let engine = try policy.map(review.engine(policyFile:)) ?? review.activeEngine() ?? review.engine(PolicyFile.shipped())
+                let engine: PolicyEngine
+                if let policy {
+                    engine = try await review.engine(policyFile: policy)
+                } else if let active = try await review.activeEngine() {
+                    engine = active
+                } else {
+                    engine = try await review.engine(PolicyFile.shipped())
+                }
                 let parts = release.components(separatedBy: "==")
-                let results = try review.check(project: parts[0], version: parts.count > 1 ? parts[1] : nil, engine: engine, at: Date())
+                let results = try await review.check(project: parts[0], version: parts.count > 1 ? parts[1] : nil, engine: engine, at: Date())
                 if options.json {
                     struct Checked: Encodable {
                         let project: String
@@ -54,10 +61,10 @@ struct PolicyCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (catalog, _) = try options.common.open()
                 let review = PolicyReview(catalog: catalog, ecosystem: options.ecosystem)
-                guard let current = try review.activeEngine() else {
+                guard let current = try await review.activeEngine() else {
                     throw AirlockError(.invalidArgument, "no policy is active for \(options.ecosystem.rawValue) yet: sync once with --policy first")
                 }
-                let changes = try review.changes(from: current, to: try review.engine(policyFile: policy), at: Date())
+                let changes = try await review.changes(from: current, to: try review.engine(policyFile: policy), at: Date())
                 if options.json { return try printJSON(changes) }
                 if changes.isEmpty { print("no verdict changes") }
                 for c in changes { print("\(c.project) \(c.version): \(c.from.rawValue) (\(c.fromScore)) → \(c.to.rawValue) (\(c.toScore))") }

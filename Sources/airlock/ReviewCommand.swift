@@ -19,7 +19,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let queue = try ReviewQueue(catalog: common.open().catalog).entries()
+                let queue = try await ReviewQueue(catalog: common.open().catalog).entries()
                 if json { return try printJSON(queue) }
                 if queue.isEmpty { return print("nothing waits for review") }
                 for e in queue {
@@ -38,9 +38,9 @@ struct Review: AsyncParsableCommand {
             try await reportingErrors {
                 let catalog = try options.common.open().catalog
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
-                let releases = try catalog.releaseReviews(options.ecosystem, project: name)
+                let releases = try await catalog.releaseReviews(options.ecosystem, project: name)
                 guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
-                let closure = try ReviewQueue(catalog: catalog).closure(options.ecosystem, project: name, version: newest.version)
+                let closure = try await ReviewQueue(catalog: catalog).closure(options.ecosystem, project: name, version: newest.version)
                 if options.json { return try printJSON(["releases": releases, "closure": closure]) }
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
@@ -49,7 +49,7 @@ struct Review: AsyncParsableCommand {
                 }
                 print("dependency closure of \(newest.version):")
                 for c in closure { print("    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")") }
-                for o in try catalog.overrides(options.ecosystem, project: name) {
+                for o in try await catalog.overrides(options.ecosystem, project: name) {
                     print("override \(o.id): \(o.action.rawValue) \(o.versions.isEmpty ? "all" : o.versions) by \(o.actor): \(o.reason) (expires \(o.expiresAt.map(Timestamp.format) ?? "never"))")
                 }
             }
@@ -84,7 +84,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (overrides, snapshot) = try decision.desk().approve(
+                let (overrides, snapshot) = try await decision.desk().approve(
                     decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
                     withDependencies: withDependencies, actor: cliActor)
                 for o in overrides { print("approved \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id))") }
@@ -99,7 +99,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (o, snapshot) = try decision.desk().deny(
+                let (o, snapshot) = try await decision.desk().deny(
                     decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
                     actor: cliActor)
                 print("denied \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id)); published snapshot \(snapshot.id)")
@@ -118,7 +118,7 @@ struct Review: AsyncParsableCommand {
             try await reportingErrors {
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
                 let desk = ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: try options.common.dataDirectory())
-                let (r, snapshot) = try desk.revoke(options.ecosystem, project: name, version: version, reason: reason, actor: cliActor)
+                let (r, snapshot) = try await desk.revoke(options.ecosystem, project: name, version: version, reason: reason, actor: cliActor)
                 print("revoked \(r.project) \(r.version) from every snapshot; published snapshot \(snapshot.id)")
             }
         }
@@ -136,7 +136,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let events = try common.open().catalog.auditEvents(limit: limit)
+                let events = try await common.open().catalog.auditEvents(limit: limit)
                 if json { return try printJSON(events) }
                 for e in events { print("\(e.id) \(e.at) \(e.actor) \(e.action) \(e.object) \(e.details)") }
             }
@@ -149,7 +149,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let result = try common.open().catalog.verifyAudit()
+                let result = try await common.open().catalog.verifyAudit()
                 guard result.intact else {
                     throw AirlockError(.catalog, "the audit log has been tampered with:\n  " + result.problems.joined(separator: "\n  "))
                 }
@@ -177,7 +177,7 @@ struct Token: AsyncParsableCommand {
                     }
                     return d
                 }
-                let (token, secret) = try common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor, at: Date())
+                let (token, secret) = try await common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor, at: Date())
                 FileHandle.standardError.write(Data("created \(token.role.rawValue) token \(token.id) '\(token.name)'; the secret is shown once:\n".utf8))
                 print(secret)
             }
@@ -191,7 +191,7 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let tokens = try common.open().catalog.tokens()
+                let tokens = try await common.open().catalog.tokens()
                 if json { return try printJSON(tokens) }
                 for t in tokens {
                     let state = t.revokedAt != nil ? "revoked" : t.isValid(at: Date()) ? "active" : "expired"
@@ -208,7 +208,7 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try common.open().catalog.revokeToken(id: id, actor: cliActor, at: Date())
+                try await common.open().catalog.revokeToken(id: id, actor: cliActor, at: Date())
                 print("revoked token \(id)")
             }
         }

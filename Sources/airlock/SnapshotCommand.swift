@@ -13,15 +13,15 @@ struct SnapshotCommand: AsyncParsableCommand {
 
 extension EcosystemOptions {
     /// The snapshot `text` names, with the files it serves.
-    func snapshot(_ text: String) throws -> (Snapshot, [Distribution]) {
+    func snapshot(_ text: String) async throws -> (Snapshot, [Distribution]) {
         let (catalog, _) = try common.open()
         guard let selector = SnapshotSelector(text) else {
             throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
         }
-        guard let s = try catalog.snapshot(ecosystem, selector) else {
+        guard let s = try await catalog.snapshot(ecosystem, selector) else {
             throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \((try? common.dataDirectory()) ?? "")")
         }
-        return (s, try catalog.servedFiles(in: s))
+        return (s, try await catalog.servedFiles(in: s))
     }
 }
 
@@ -32,7 +32,7 @@ extension SnapshotCommand {
         func run() async throws {
             try await reportingErrors {
                 let (catalog, _) = try options.common.open()
-                let all = try catalog.snapshots(options.ecosystem)
+                let all = try await catalog.snapshots(options.ecosystem)
                 if options.json { return try printJSON(all) }
                 print("ID\tPUBLISHED\t\t\tFILES\tPOLICY")
                 for s in all { print("\(s.id)\t\(Timestamp.format(s.publishedAt))\t\(s.distributionCount)\t\(s.policyDigest)") }
@@ -47,7 +47,7 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (s, files) = try options.snapshot(snapshot)
+                let (s, files) = try await options.snapshot(snapshot)
                 if options.json {
                     struct Shown: Encodable {
                         let snapshot: Snapshot
@@ -71,8 +71,8 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (a, af) = try options.snapshot(from)
-                let (b, bf) = try options.snapshot(to)
+                let (a, af) = try await options.snapshot(from)
+                let (b, bf) = try await options.snapshot(to)
                 let diff = SnapshotDiff(from: a, fromFiles: af, to: b, toFiles: bf)
                 if options.json { return try printJSON(diff) }
                 print("\(options.ecosystem.rawValue) snapshot \(a.id) → \(b.id)")

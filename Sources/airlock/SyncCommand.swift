@@ -73,7 +73,7 @@ struct SyncPyPI: AsyncParsableCommand {
             let pythons = pythons.isEmpty ? file?.python ?? ["3.10", "3.11", "3.12", "3.13"] : pythons
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
-            let sync = PyPISync(try common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
+            let sync = PyPISync(try await common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
             var options = PyPISyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://pypi.org/simple/", environments: environments,
                 versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
@@ -133,7 +133,7 @@ struct SyncCRAN: AsyncParsableCommand {
         try await reportingErrors {
             let logger = common.logger("airlock.sync")
             let file = try common.configuration()?.cran
-            let sync = CRANSync(try common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
+            let sync = CRANSync(try await common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
             var options = CRANSyncOptions(
                 upstreamURL: upstream ?? file?.upstream ?? "https://cloud.r-project.org", versionsPerPackage: versions ?? file?.versions ?? 3,
                 withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),

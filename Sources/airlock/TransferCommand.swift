@@ -54,10 +54,10 @@ struct Export: AsyncParsableCommand {
             let validFor = try Self.duration(expiresIn)
             let report: BundleExporter.Report
             if revocationsOnly {
-                report = try exporter.exportRevocations(to: out, validFor: validFor)
+                report = try await exporter.exportRevocations(to: out, validFor: validFor)
             } else {
                 guard let selector = SnapshotSelector(snapshot) else { throw AirlockError(.invalidArgument, "--snapshot \(snapshot): expected an id, a date YYYY-MM-DD or latest") }
-                report = try exporter.exportSnapshots(ecosystem, selector, since: since, to: out, partSize: try split.map(Self.size), validFor: validFor)
+                report = try await exporter.exportSnapshots(ecosystem, selector, since: since, to: out, partSize: try split.map(Self.size), validFor: validFor)
             }
             if json { return try printJSON(report) }
             let what = report.kind == .revocations ? "\(report.revocations) revocation(s)" :
@@ -107,7 +107,7 @@ struct Import: AsyncParsableCommand {
         try await reportingErrors {
             let (catalog, store) = try common.open()
             let importer = BundleImporter(catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), trusted: try TrustedKeys(files: trust + (try common.configuration()?.trust ?? [])))
-            let report = try importer.run(bundle)
+            let report = try await importer.run(bundle)
             if json { return try printJSON(report) }
             if report.kind == .revocations {
                 print("bundle \(report.sequence) from \(report.origin) (key \(report.signer)): \(report.revocationsAdded) new revocation(s), in force in every snapshot")
@@ -148,7 +148,7 @@ struct MissesCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let misses = try common.open().catalog.misses(nil)
+                let misses = try await common.open().catalog.misses(nil)
                 let bytes = try MissesCommand.coder().0.encode(File(format: File.format, exportedAt: Date(), misses: misses))
                 try DurableFile.write([UInt8](bytes), to: out)
                 print("wrote \(misses.count) miss(es) to \(out)")
@@ -176,8 +176,8 @@ struct MissesCommand: AsyncParsableCommand {
                     if let problem = miss.problem { throw AirlockError(.invalidArgument, "\(file): miss \(i + 1) (\(miss.ecosystem.rawValue)): \(problem); nothing was imported") }
                 }
                 let catalog = try common.open().catalog
-                try catalog.recordMisses(parsed.misses)
-                try catalog.audit(
+                try await catalog.recordMisses(parsed.misses)
+                try await catalog.audit(
                     actor: cliActor, action: "misses.imported", object: file, details: ["count": String(parsed.misses.count), "exported_at": Timestamp.format(parsed.exportedAt)],
                     at: Date())
                 print("added \(parsed.misses.count) miss(es) to the review queue's demand")

@@ -111,13 +111,15 @@ enum FuzzTargets {
         _ = SnapshotSelector(text(bytes))
     }
 
-    /// `CanonicalPath`: a redirect leads to a canonical target (one hop, never a loop), every target it
+    /// `CanonicalPath`: the one-pass test agrees with the full check; a redirect leads to a canonical target (one hop, never a loop), every target it
     /// calls canonical or leads to is origin-form with no empty, `.` or `..` segment (so never `//host`,
     /// an open redirect), and no canonical path holds an escape of an unreserved character.
     static func requestPath(_ bytes: [UInt8]) {
         let target = Substring(text(bytes))
+        let verdict = CanonicalPath.check(target)
+        precondition(verdict == CanonicalPath.check(target, shortcut: false), "'\(target)': the one-pass test and the full check disagree")
         let path: Substring
-        switch CanonicalPath.check(target) {
+        switch verdict {
         case .refused: return
         case .canonical: path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         case .redirect(let location):

@@ -3,8 +3,8 @@ public import Foundation
 import GRDB
 
 extension SQLiteCatalog: ReleaseCatalog {
-    public func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) throws -> [RecordedRelease] {
-        try write { db in
+    public func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) async throws -> [RecordedRelease] {
+        try await write { db in
             var projectIDs: [String: Int64] = [:]
             return try releases.map { r in
                 let projectID: Int64
@@ -45,8 +45,8 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
-    public func metadataDigest(ofFile digest: Digest) throws -> Digest? {
-        try read { db in
+    public func metadataDigest(ofFile digest: Digest) async throws -> Digest? {
+        try await read { db in
             try parseDigest(
                 try String.fetchOne(
                     db, sql: "SELECT metadata_sha256 FROM distribution WHERE sha256 = ? AND metadata_sha256 IS NOT NULL LIMIT 1", arguments: [digest.hex]),
@@ -54,8 +54,8 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
-    public func recordedFile(upstreamURL: String) throws -> RecordedFile? {
-        try read { db in
+    public func recordedFile(upstreamURL: String) async throws -> RecordedFile? {
+        try await read { db in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1", arguments: [upstreamURL])
             else { return nil }
@@ -96,14 +96,14 @@ extension SQLiteCatalog: ReleaseCatalog {
             arguments: [releaseID, d.filename, d.digest.hex])!
     }
 
-    public func selection(_ ecosystem: Ecosystem) throws -> [String] {
-        try read { db in
+    public func selection(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT requirement FROM selection WHERE ecosystem = ? ORDER BY added_at, requirement", arguments: [ecosystem.rawValue])
         }
     }
 
-    public func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) throws {
-        try write { db in
+    public func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) async throws {
+        try await write { db in
             if replace { try db.execute(sql: "DELETE FROM selection WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) }
             for r in requirements {
                 try db.execute(
@@ -113,23 +113,23 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
-    public func projectEmails(_ ecosystem: Ecosystem) throws -> [(project: String, people: ProjectPeople)] {
-        try read { db in
+    public func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)] {
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue]
             ).map { ($0["name"], ProjectPeople(authorEmail: $0["author_email"], maintainerEmail: $0["maintainer_email"])) }
         }
     }
 
-    public func activePolicy(_ ecosystem: Ecosystem) throws -> PolicySource? {
-        try read { db in
+    public func activePolicy(_ ecosystem: Ecosystem) async throws -> PolicySource? {
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT path, text FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
                 .map { PolicySource(path: $0["path"], text: $0["text"]) }
         }
     }
 
-    public func storedReleases(_ ecosystem: Ecosystem, project: String? = nil, version: String? = nil) throws -> [StoredRelease] {
-        try read { db in
+    public func storedReleases(_ ecosystem: Ecosystem, project: String? = nil, version: String? = nil) async throws -> [StoredRelease] {
+        try await read { db in
             let rows = try StoredReleaseRow.fetchAll(
                 db,
                 sql: """
@@ -153,8 +153,8 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
-    public func cachedResponse(url: String) throws -> StoredResponse? {
-        try read { db in
+    public func cachedResponse(url: String) async throws -> StoredResponse? {
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM response_cache WHERE url = ?", arguments: [url]).map {
                 StoredResponse(
                     etag: $0["etag"], lastModified: $0["last_modified"], contentType: $0["content_type"], finalURL: $0["final_url"],
@@ -163,8 +163,8 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
-    public func storeResponse(url: String, _ r: StoredResponse) throws {
-        try write { db in
+    public func storeResponse(url: String, _ r: StoredResponse) async throws {
+        try await write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [url, r.etag, r.lastModified, r.contentType, r.finalURL, Data(r.body)])
@@ -173,8 +173,8 @@ extension SQLiteCatalog: ReleaseCatalog {
 }
 
 extension SQLiteCatalog: FeedCatalog {
-    public func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) throws {
-        try write { db in
+    public func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) async throws {
+        try await write { db in
             try db.execute(sql: "DELETE FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
             for (project, count) in downloads {
                 try db.execute(sql: "INSERT INTO popularity (ecosystem, project, downloads) VALUES (?, ?, ?)", arguments: [ecosystem.rawValue, project, count])
@@ -183,8 +183,8 @@ extension SQLiteCatalog: FeedCatalog {
         }
     }
 
-    public func popularity(_ ecosystem: Ecosystem) throws -> [String: Int]? {
-        try read { db in
+    public func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]? {
+        try await read { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue])! > 0
             else { return nil }
             var out: [String: Int] = [:]
@@ -195,8 +195,8 @@ extension SQLiteCatalog: FeedCatalog {
         }
     }
 
-    public func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) throws {
-        try write { db in
+    public func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) async throws {
+        try await write { db in
             for a in advisories {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO advisory (ecosystem, project, id, document) VALUES (?, ?, ?, ?)",
@@ -206,8 +206,8 @@ extension SQLiteCatalog: FeedCatalog {
         }
     }
 
-    public func advisoryDocuments(_ ecosystem: Ecosystem) throws -> [String] {
-        try read { db in
+    public func advisoryDocuments(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in
             try String.fetchAll(db, sql: "SELECT document FROM advisory WHERE ecosystem = ? ORDER BY project, id", arguments: [ecosystem.rawValue])
         }
     }

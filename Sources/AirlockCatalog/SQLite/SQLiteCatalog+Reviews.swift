@@ -18,18 +18,18 @@ extension SQLiteCatalog: ReviewCatalog {
             arguments: [id, stamp, actor, action, object, detailText, prev, hash])
     }
 
-    public func audit(actor: String, action: String, object: String, details: [String: String], at: Date) throws {
-        try write { db in try Self.appendAudit(db, actor: actor, action: action, object: object, details: details, at: at) }
+    public func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws {
+        try await write { db in try Self.appendAudit(db, actor: actor, action: action, object: object, details: details, at: at) }
     }
 
-    public func auditEvents(limit: Int) throws -> [AuditEvent] {
-        try read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
+    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
+        try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
     }
 
     /// Every event must carry the hash of the one before it and its own recomputed hash, with ids
     /// following one another.
-    public func verifyAudit() throws -> AuditVerification {
-        let events = try read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) }
+    public func verifyAudit() async throws -> AuditVerification {
+        let events = try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) }
         var problems: [String] = []
         var previous = AuditEvent.genesis
         var expectedID: Int64 = 1
@@ -46,7 +46,7 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Tokens
 
-    public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) throws -> (token: APIToken, secret: String) {
+    public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) async throws -> (token: APIToken, secret: String) {
         if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
         guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw AirlockError(.invalidArgument, "a token needs a name (who or what uses it), not an empty one")
@@ -55,7 +55,7 @@ extension SQLiteCatalog: ReviewCatalog {
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
         let secret = "airlock_" + bytes.map { String(format: "%02x", $0) }.joined()
-        let token = try write { db -> APIToken in
+        let token = try await write { db -> APIToken in
             try db.execute(
                 sql: "INSERT INTO token (name, role, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [name, role.rawValue, Digest.of(Array(secret.utf8)).hex, Timestamp.format(at), expiresAt.map(Timestamp.format)])
@@ -68,12 +68,12 @@ extension SQLiteCatalog: ReviewCatalog {
         return (token, secret)
     }
 
-    public func tokens() throws -> [APIToken] {
-        try read { db in try TokenRow.fetchAll(db, sql: "SELECT * FROM token ORDER BY id").map { try $0.token() } }
+    public func tokens() async throws -> [APIToken] {
+        try await read { db in try TokenRow.fetchAll(db, sql: "SELECT * FROM token ORDER BY id").map { try $0.token() } }
     }
 
-    public func revokeToken(id: Int64, actor: String, at: Date) throws {
-        try write { db in
+    public func revokeToken(id: Int64, actor: String, at: Date) async throws {
+        try await write { db in
             try db.execute(sql: "UPDATE token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
             guard db.changesCount == 1 else { throw AirlockError(.notFound, "no active token with id \(id)") }
             try Self.appendAudit(db, actor: actor, action: "token.revoked", object: "token/\(id)", details: [:], at: at)
@@ -81,9 +81,9 @@ extension SQLiteCatalog: ReviewCatalog {
     }
 
     /// The stored digest is found by index, then compared in constant time.
-    public func token(secret: String) throws -> APIToken? {
+    public func token(secret: String) async throws -> APIToken? {
         let digest = Digest.of(Array(secret.utf8)).hex
-        return try read { db in
+        return try await read { db in
             guard let row = try TokenRow.fetchOne(db, sql: "SELECT * FROM token WHERE secret_sha256 = ?", arguments: [digest]) else { return nil }
             return Self.constantTimeEqual(Array(row.secretSha256.utf8), Array(digest.utf8)) ? try row.token() : nil
         }
@@ -98,8 +98,8 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Misses
 
-    public func recordMisses(_ misses: [Miss]) throws {
-        try write { db in
+    public func recordMisses(_ misses: [Miss]) async throws {
+        try await write { db in
             for m in misses {
                 try db.execute(
                     sql: """
@@ -119,8 +119,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func misses(_ ecosystem: Ecosystem?) throws -> [Miss] {
-        try read { db in
+    public func misses(_ ecosystem: Ecosystem?) async throws -> [Miss] {
+        try await read { db in
             try MissRow.fetchAll(
                 db, sql: "SELECT * FROM miss WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY count DESC, last_seen DESC", arguments: [ecosystem?.rawValue]
             ).map { try $0.miss() }
@@ -129,8 +129,8 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Overrides and revocations
 
-    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) throws -> [Override] {
-        try write { db in try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at) } }
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override] {
+        try await write { db in try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at) } }
     }
 
     private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date) throws -> Override {
@@ -161,8 +161,8 @@ extension SQLiteCatalog: ReviewCatalog {
             expiresAt: r.expiresAt)
     }
 
-    public func overrides(_ ecosystem: Ecosystem?, project: String?) throws -> [Override] {
-        try read { db in try Self.overrides(db, ecosystem, project: project) }
+    public func overrides(_ ecosystem: Ecosystem?, project: String?) async throws -> [Override] {
+        try await read { db in try Self.overrides(db, ecosystem, project: project) }
     }
 
     static func overrides(_ db: Database, _ ecosystem: Ecosystem?, project: String?) throws -> [Override] {
@@ -172,8 +172,8 @@ extension SQLiteCatalog: ReviewCatalog {
         ).map { try $0.override() }
     }
 
-    public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) throws -> Revocation {
-        try write { db in
+    public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) async throws -> Revocation {
+        try await write { db in
             let why = reason.trimmingWhitespace()
             guard !why.isEmpty else { throw AirlockError(.invalidArgument, "a revocation needs a reason") }
             let exists = try Bool.fetchOne(
@@ -190,8 +190,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func revocations(_ ecosystem: Ecosystem?) throws -> [Revocation] {
-        try read { db in
+    public func revocations(_ ecosystem: Ecosystem?) async throws -> [Revocation] {
+        try await read { db in
             try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY id", arguments: [ecosystem?.rawValue])
                 .map { try $0.revocation() }
         }
@@ -199,8 +199,8 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Releases as reviewers see them
 
-    public func releaseReviews(_ ecosystem: Ecosystem, project: String) throws -> [ReleaseReview] {
-        try read { db in
+    public func releaseReviews(_ ecosystem: Ecosystem, project: String) async throws -> [ReleaseReview] {
+        try await read { db in
             let revoked = Dictionary(
                 try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ecosystem = ? AND project = ?", arguments: [ecosystem.rawValue, project])
                     .map { ($0.version, try $0.revocation()) }, uniquingKeysWith: { a, _ in a })
@@ -225,8 +225,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func projectsToReview(_ ecosystem: Ecosystem) throws -> [String] {
-        try read { db in
+    public func projectsToReview(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in
             try String.fetchAll(
                 db,
                 sql: """
@@ -238,8 +238,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func heldReleases(_ ecosystem: Ecosystem) throws -> [ReleaseKey: HeldRelease] {
-        try read { db in
+    public func heldReleases(_ ecosystem: Ecosystem) async throws -> [ReleaseKey: HeldRelease] {
+        try await read { db in
             var out: [ReleaseKey: HeldRelease] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM held WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
                 out[ReleaseKey(row["project"], row["version"])] = HeldRelease(reason: row["reason"], blockedBy: row["blocked_by"])
@@ -248,8 +248,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func setAside(_ ecosystem: Ecosystem) throws -> [SetAsideRelease] {
-        try read { db in
+    public func setAside(_ ecosystem: Ecosystem) async throws -> [SetAsideRelease] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM set_aside WHERE ecosystem = ? ORDER BY project, version", arguments: [ecosystem.rawValue]).map {
                 SetAsideRelease(
                     project: $0["project"], version: $0["version"], filename: $0["filename"], check: $0["check"], error: $0["error"],
@@ -258,8 +258,8 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
-    public func syncTargets(_ ecosystem: Ecosystem) throws -> [String] {
-        try read { db in
+    public func syncTargets(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in
             try decodeJSON(
                 [String].self, try String.fetchOne(db, sql: "SELECT targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
                 table: "ecosystem_state", key: ecosystem.rawValue) ?? []

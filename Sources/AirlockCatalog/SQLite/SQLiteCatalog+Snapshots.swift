@@ -6,8 +6,8 @@ extension SQLiteCatalog: SnapshotCatalog {
     /// Retained snapshots only: an expired one is found by no selector.
     private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
 
-    public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
-        try read { db in try Self.snapshot(db, ecosystem, selector) }
+    public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) async throws -> Snapshot? {
+        try await read { db in try Self.snapshot(db, ecosystem, selector) }
     }
 
     static func snapshot(_ db: Database, _ ecosystem: Ecosystem, _ selector: SnapshotSelector) throws -> Snapshot? {
@@ -27,18 +27,18 @@ extension SQLiteCatalog: SnapshotCatalog {
         return try row?.snapshot()
     }
 
-    public func snapshots(_ ecosystem: Ecosystem) throws -> [Snapshot] {
-        try read { db in
+    public func snapshots(_ ecosystem: Ecosystem) async throws -> [Snapshot] {
+        try await read { db in
             try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map { try $0.snapshot() }
         }
     }
 
-    public func servedFiles(in snapshot: Snapshot) throws -> [Distribution] {
-        try read { db in try Self.files(db, in: snapshot) }
+    public func servedFiles(in snapshot: Snapshot) async throws -> [Distribution] {
+        try await read { db in try Self.files(db, in: snapshot) }
     }
 
-    public func servedFile(digest: Digest, filename: String) throws -> Distribution? {
-        try read { db in
+    public func servedFile(digest: Digest, filename: String) async throws -> Distribution? {
+        try await read { db in
             try DistributionRow.fetchOne(
                 db,
                 sql: Self.distributionColumns + """
@@ -54,16 +54,16 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    public func withdrawalStamp() throws -> Int64 {
+    public func withdrawalStamp() async throws -> Int64 {
         // Both terms only grow (revocations are never deleted, expiry is never undone), so the sum moves
         // whenever either does.
-        try read { db in
+        try await read { db in
             try Int64.fetchOne(db, sql: "SELECT (SELECT coalesce(max(id), 0) FROM revocation) + (SELECT count(*) FROM snapshot WHERE expired_at IS NOT NULL)") ?? 0
         }
     }
 
-    public func revocation(ofFile digest: Digest) throws -> Revocation? {
-        try read { db in
+    public func revocation(ofFile digest: Digest) async throws -> Revocation? {
+        try await read { db in
             try RevocationRow.fetchOne(
                 db,
                 sql: """
@@ -95,10 +95,11 @@ extension SQLiteCatalog: SnapshotCatalog {
 
 extension SQLiteCatalog: PublishCatalog {
     public func publish(
-        _ request: PublishRequest, rule: (PublishState) throws -> PublishPlan, beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
-    ) throws -> (snapshot: Snapshot, isNew: Bool) {
+        _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
+        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan) throws -> Void
+    ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
-        return try write { db in
+        return try await write { db in
             if let imported = request.imported { return try Self.publishImported(db, imported, actor: request.actor, at: at, rule: rule, beforeCommit: beforeCommit) }
             if let origin = try Self.replicaOrigin(db) {
                 throw AirlockError(
@@ -186,8 +187,8 @@ extension SQLiteCatalog: PublishCatalog {
         return Snapshot(id: id, ecosystem: ecosystem, publishedAt: at, policyDigest: policyDigest, distributionCount: plan.files.count)
     }
 
-    public func lastChecked(_ ecosystem: Ecosystem) throws -> Date? {
-        try read { db in
+    public func lastChecked(_ ecosystem: Ecosystem) async throws -> Date? {
+        try await read { db in
             try parseTime(
                 try String.fetchOne(db, sql: "SELECT checked_at FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
                 table: "ecosystem_state", key: ecosystem.rawValue)
@@ -304,16 +305,16 @@ extension SQLiteCatalog: PublishCatalog {
 }
 
 extension SQLiteCatalog: RetentionCatalog {
-    public func retainedSnapshots() throws -> [Snapshot] {
-        try read { db in
+    public func retainedSnapshots() async throws -> [Snapshot] {
+        try await read { db in
             try SnapshotRow.fetchAll(db, sql: "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id")
                 .map { try $0.snapshot() }
         }
     }
 
-    public func expire(_ ids: [Int64], actor: String, at: Date) throws {
+    public func expire(_ ids: [Int64], actor: String, at: Date) async throws {
         guard !ids.isEmpty else { return }
-        try write { db in
+        try await write { db in
             for id in ids {
                 try db.execute(sql: "UPDATE snapshot SET expired_at = ? WHERE id = ? AND expired_at IS NULL", arguments: [Timestamp.format(at), id])
             }
@@ -322,9 +323,9 @@ extension SQLiteCatalog: RetentionCatalog {
         }
     }
 
-    public func referencedBlobs(expiring: Set<Int64>) throws -> Set<String> {
+    public func referencedBlobs(expiring: Set<Int64>) async throws -> Set<String> {
         let skip = expiring.isEmpty ? "" : " AND s.id NOT IN (\(expiring.map(String.init).joined(separator: ",")))"
-        return try read { db in
+        return try await read { db in
             let served = try String.fetchAll(
                 db,
                 sql: """

@@ -3,8 +3,8 @@ public import Foundation
 import GRDB
 
 extension SQLiteCatalog: TransferCatalog {
-    public func transferRows(_ ecosystem: Ecosystem, snapshots ids: [Int64]) throws -> TransferRows {
-        try read { db in
+    public func transferRows(_ ecosystem: Ecosystem, snapshots ids: [Int64]) async throws -> TransferRows {
+        try await read { db in
             let e = ecosystem.rawValue
             var rows = TransferRows(ecosystem: ecosystem)
             for id in Set(ids).sorted() {
@@ -64,12 +64,12 @@ extension SQLiteCatalog: TransferCatalog {
         }
     }
 
-    public func revocationRows() throws -> [TransferRow] {
-        try read { db in try Self.transferRows(db, "SELECT * FROM revocation ORDER BY id", [], dropping: ["id"]) }
+    public func revocationRows() async throws -> [TransferRow] {
+        try await read { db in try Self.transferRows(db, "SELECT * FROM revocation ORDER BY id", [], dropping: ["id"]) }
     }
 
-    public func bundles(_ direction: BundleRecord.Direction) throws -> [BundleRecord] {
-        try read { db in
+    public func bundles(_ direction: BundleRecord.Direction) async throws -> [BundleRecord] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM bundle WHERE direction = ? ORDER BY sequence DESC", arguments: [direction.rawValue]).map { row in
                 let sequence: Int64 = row["sequence"]
                 return BundleRecord(
@@ -80,8 +80,8 @@ extension SQLiteCatalog: TransferCatalog {
         }
     }
 
-    public func recordExport(_ record: BundleRecord, actor: String) throws {
-        try write { db in
+    public func recordExport(_ record: BundleRecord, actor: String) async throws {
+        try await write { db in
             try Self.recordBundle(db, record)
             try Self.appendAudit(
                 db, actor: actor, action: "bundle.exported", object: "bundle/\(record.sequence)",
@@ -90,8 +90,8 @@ extension SQLiteCatalog: TransferCatalog {
         }
     }
 
-    public func importRevocations(_ rows: [TransferRow], record: BundleRecord, origin: String, actor: String) throws -> Int {
-        try write { db in
+    public func importRevocations(_ rows: [TransferRow], record: BundleRecord, origin: String, actor: String) async throws -> Int {
+        try await write { db in
             try Self.becomeReplica(db, of: origin, at: record.at)
             var writer = RowWriter(db)
             let added = try Self.insertRevocations(db, rows, writer: &writer)
@@ -100,12 +100,12 @@ extension SQLiteCatalog: TransferCatalog {
         }
     }
 
-    public func replicaOrigin() throws -> ReplicaOrigin? {
-        try read { db in try Self.replicaOrigin(db) }
+    public func replicaOrigin() async throws -> ReplicaOrigin? {
+        try await read { db in try Self.replicaOrigin(db) }
     }
 
-    public func importedManifestDigest(snapshot: Int64) throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT manifest_sha256 FROM imported_snapshot WHERE id = ?", arguments: [snapshot]) }
+    public func importedManifestDigest(snapshot: Int64) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT manifest_sha256 FROM imported_snapshot WHERE id = ?", arguments: [snapshot]) }
     }
 
     // MARK: - Within the publishing transaction

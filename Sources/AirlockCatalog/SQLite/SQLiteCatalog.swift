@@ -37,9 +37,10 @@ public final class SQLiteCatalog: Sendable {
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Reads on GRDB's reader threads, never on the caller's (an event loop, the cooperative pool).
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try writer.read(body)
+            return try await writer.read(body)
         } catch let e as AirlockError {
             throw e
         } catch {
@@ -47,9 +48,10 @@ public final class SQLiteCatalog: Sendable {
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// One transaction on GRDB's writer thread.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try writer.write(body)
+            return try await writer.write(body)
         } catch let e as AirlockError {
             throw e
         } catch {
@@ -58,8 +60,8 @@ public final class SQLiteCatalog: Sendable {
     }
 
     /// Membership ranges stored, across all snapshots: what snapshots cost.
-    public func membershipRowCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM membership") ?? 0 }
+    public func membershipRowCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM membership") ?? 0 }
     }
 
     /// The distribution columns every file query selects (as `DistributionRow`).

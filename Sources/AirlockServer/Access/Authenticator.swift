@@ -21,23 +21,23 @@ struct Authenticator: Sendable {
         self.logger = logger
     }
 
-    /// Whether `secret` belongs to a valid token of at least `role`, recording nothing: the
-    /// `DirectResponder` asks this and leaves every refusal to the router, which explains and records
-    /// it. A secret found valid is believed for a second (then looked up again), so a revoked or
-    /// expired token stops working within a second.
+    /// Whether `secret` is known, from the last second, to belong to a valid token of at least
+    /// `role`. The direct paths ask this on the event loop, where the catalog is never read: false
+    /// sends the request to the router, which checks the catalog (`require`), explains and records a
+    /// refusal, or remembers the secret for a second. So a token revoked or expired elsewhere stops
+    /// working here within a second; `forget` makes this process's own revocations immediate.
     func admits(_ role: Role, secret: String?) -> Bool {
         guard let secret, !secret.isEmpty else { return false }
-        let key = Digest.of(Array(secret.utf8))
-        if let known = admitted.role(of: key) { return known >= role }
-        guard let token = try? catalog.token(secret: secret), token.isValid(at: Date()) else { return false }
-        admitted.remember(key, token.role)
-        return token.role >= role
+        return admitted.role(of: Digest.of(Array(secret.utf8))).map { $0 >= role } ?? false
     }
+
+    /// Forgets every remembered secret (a token was revoked here).
+    func forget() { admitted.clear() }
 
     /// The valid token of at least `role` this secret belongs to, or the problem to answer.
     /// A client over its failed sign-ins per minute gets 429 for every further failure, which is no
     /// longer recorded; a valid token still works from there (one address may be many people behind NAT).
-    func require(_ role: Role, secret: String?, path: String, client: String?) throws -> APIToken {
+    func require(_ role: Role, secret: String?, path: String, client: String?) async throws -> APIToken {
         guard let secret, !secret.isEmpty else {
             throw Problem(
                 .unauthorized, "a \(role.rawValue) token is required (Authorization: Bearer TOKEN)",
@@ -45,7 +45,7 @@ struct Authenticator: Sendable {
         }
         let token: APIToken?
         do {
-            token = try catalog.token(secret: secret)
+            token = try await catalog.token(secret: secret)
         } catch {
             logger.error("token lookup failed", metadata: ["error": "\(error)"])
             throw Problem(.serviceUnavailable, "tokens cannot be checked right now")
@@ -56,7 +56,9 @@ struct Authenticator: Sendable {
         case .some(let t) where t.revokedAt != nil: refusal = "token '\(t.name)' was revoked"
         case .some(let t) where !t.isValid(at: Date()): refusal = "token '\(t.name)' expired"
         case .some(let t) where t.role < role: throw Problem(.forbidden, "token '\(t.name)' has role \(t.role.rawValue); this needs \(role.rawValue)")
-        case .some(let t): return t
+        case .some(let t):
+            admitted.remember(Digest.of(Array(secret.utf8)), t.role, expiresAt: t.expiresAt)
+            return t
         }
         if recorder.isThrottled(client) {
             throw Problem(.tooManyRequests, "too many failed sign-ins from \(client ?? "this client"); wait a minute", headers: [.retryAfter: "60"])
@@ -98,12 +100,21 @@ final class AdmittedSecrets: Sendable {
         }
     }
 
-    func remember(_ key: Digest, _ role: Role) {
+    /// Remembers a secret for a second, or until its token expires if that is sooner.
+    func remember(_ key: Digest, _ role: Role, expiresAt: Date?) {
+        var until = ContinuousClock.now + .seconds(1)
+        if let expiresAt {
+            let left = expiresAt.timeIntervalSinceNow
+            guard left > 0 else { return }
+            if left < 1 { until = .now + .milliseconds(Int64(left * 1000)) }
+        }
         entries.withLock { e in
             if e.count >= 10_000 { e.removeAll() }
-            e[key] = (role, .now + .seconds(1))
+            e[key] = (role, until)
         }
     }
+
+    func clear() { entries.withLock { $0.removeAll() } }
 }
 
 /// Admits a route group's callers: a valid token of at least `role` in the `Authorization` header,
@@ -115,7 +126,7 @@ struct RoleMiddleware: RouterMiddleware {
 
     func handle(_ req: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.caller = try auth.require(role, secret: Authenticator.secret(in: req), path: req.uri.path, client: context.clientAddress)
+        context.caller = try await auth.require(role, secret: Authenticator.secret(in: req), path: req.uri.path, client: context.clientAddress)
         return try await next(req, context)
     }
 }

@@ -87,7 +87,7 @@ final class DemandRecorder: Service, Sendable {
     }
 
     /// Writes what was counted since the last flush: misses in one transaction, one audit event per client.
-    func flush() {
+    func flush() async {
         let (misses, dropped, failures) = state.withLock { s in
             defer {
                 s.misses = [:]
@@ -98,9 +98,9 @@ final class DemandRecorder: Service, Sendable {
             return (Array(s.misses.values), s.droppedMisses, s.failures)
         }
         do {
-            if !misses.isEmpty { try catalog.recordMisses(misses) }
+            if !misses.isEmpty { try await catalog.recordMisses(misses) }
             for (client, f) in failures.sorted(by: { $0.key < $1.key }) {
-                try catalog.audit(
+                try await catalog.audit(
                     actor: "client:\(client)", action: "login.failed", object: "endpoint",
                     details: [
                         "count": String(f.count), "reasons": f.reasons.sorted().joined(separator: "; "), "first": Timestamp.format(f.first),
@@ -117,9 +117,9 @@ final class DemandRecorder: Service, Sendable {
         await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                flush()
+                await flush()
             }
         }
-        flush()
+        await flush()
     }
 }

@@ -14,7 +14,7 @@ struct InstallGate: RouterMiddleware {
     func handle(_ req: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard required, RepositoryRoute.isRepositoryPath(Substring(req.uri.path)) else { return try await next(req, context) }
         do {
-            _ = try auth.require(.reader, secret: Authenticator.secret(in: req), path: req.uri.path, client: context.clientAddress)
+            _ = try await auth.require(.reader, secret: Authenticator.secret(in: req), path: req.uri.path, client: context.clientAddress)
         } catch let p as Problem {
             return Responses.text(p.status, "airlock: \(p.detail)", headers: p.headers)
         }

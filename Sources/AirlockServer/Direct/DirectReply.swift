@@ -93,15 +93,17 @@ extension Endpoint {
         let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target
         guard let route = RepositoryRoute(path: path) else { return nil }
         if options.requireAuth, !auth.admits(.reader, secret: Authenticator.secret(inHeader: request.authorization)) {
-            return nil  // the router refuses it, and records the failure
+            return nil  // the router checks it against the catalog (refusing and recording, or admitting and remembering)
         }
         let key = RecentPages.Key(path: String(path), accept: request.accept)
         if let page = recentPages.page(key, epoch: views.epoch, now: start) {
             return pageReply(request, route: route, start: start, page)
         }
+        // Only what the caches know freshly is answered here; the router asks the catalog (off the event loop).
+        guard let facts = views.cachedFacts(route) else { return nil }
         let answer: RepositoryAnswer
         do {
-            answer = try self.answer(route, path: path, accept: request.accept)
+            answer = try self.answer(route, path: path, accept: request.accept, facts: facts)
         } catch {
             return nil  // the router answers (and logs) the same error
         }
@@ -112,7 +114,7 @@ extension Endpoint {
         case .blob(let digest, _):
             guard let path = store.localPath(for: digest), let lease = openBlobs.open(digest, path: path) else { return nil }
             return blobReply(request, route: route.metricsClass, start: start, lease)
-        case .miss, .other:
+        case .miss, .notServedFile, .other:
             return nil
         }
     }

@@ -21,8 +21,10 @@ package enum CanonicalPath {
     /// Longest request target considered at all (NIO's head limit is larger; names here are short).
     static let maxLength = 8 << 10
 
-    /// Judges a request target (origin form with its query, or absolute form).
-    package static func check(_ target: Substring) -> Verdict {
+    /// Judges a request target (origin form with its query, or absolute form). `shortcut: false`
+    /// skips the one-pass test for plainly canonical targets (the fuzz target compares the two).
+    package static func check(_ target: Substring, shortcut: Bool = true) -> Verdict {
+        if shortcut, isPlainlyCanonical(target.utf8) { return .canonical }
         let bytes = Array(target.utf8)
         guard bytes.count <= maxLength else { return .refused("the request target is longer than \(maxLength) bytes") }
         if bytes.contains(UInt8(ascii: "#")) { return .refused("a request target carries no fragment ('#')") }
@@ -62,6 +64,32 @@ package enum CanonicalPath {
         if !absoluteForm && canonical.elementsEqual(path) { return .canonical }
         return .redirect(String(decoding: canonical + query, as: UTF8.self))
     }
+
+    /// The common case in one pass without allocating: `/` first, path characters only, no escape,
+    /// no empty segment but a final one, no `.` or `..` segment. False sends the target to the full check.
+    private static func isPlainlyCanonical(_ target: Substring.UTF8View) -> Bool {
+        guard target.first == UInt8(ascii: "/"), target.count <= maxLength, !target.contains(UInt8(ascii: "#")) else { return false }
+        var previousSlash = false
+        var length = 0, dots = 0
+        for byte in target {
+            if byte == UInt8(ascii: "?") { break }
+            if byte == UInt8(ascii: "/") {
+                if previousSlash || (length > 0 && length == dots && length <= 2) { return false }
+                previousSlash = true
+                length = 0
+                dots = 0
+                continue
+            }
+            guard pathCharacters[Int(byte)] else { return false }  // '%' and '#' are not among them
+            previousSlash = false
+            length += 1
+            if byte == UInt8(ascii: ".") { dots += 1 }
+        }
+        return !(length > 0 && length == dots && length <= 2)
+    }
+
+    /// `isPathCharacter` for every byte value.
+    private static let pathCharacters: [Bool] = (0...255).map { isPathCharacter(UInt8($0)) }
 
     /// The path of an absolute-form target (`http://host/path`), or `/` when it names only a host.
     private static func originPath(of target: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {

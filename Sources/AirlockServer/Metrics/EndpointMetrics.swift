@@ -76,12 +76,12 @@ public final class EndpointMetrics: Sendable {
     }
 
     /// The exposition, after reading the catalog gauges.
-    func exposition(_ catalog: any SnapshotCatalog & ReviewCatalog) -> [UInt8] {
+    func exposition(_ catalog: any SnapshotCatalog & ReviewCatalog) async -> [UInt8] {
         for e in Ecosystem.allCases {
-            let latest = (try? catalog.snapshot(e, .latest)) ?? nil
+            let latest = (try? await catalog.snapshot(e, .latest)) ?? nil
             snapshot[e]?.set(Double(latest?.id ?? 0))
         }
-        if let r = try? catalog.revocations(nil) { revocations.set(Double(r.count)) }
+        if let r = try? await catalog.revocations(nil) { revocations.set(Double(r.count)) }
         return registry.emitToBuffer()
     }
 }

@@ -6,13 +6,9 @@ extension Endpoint {
     /// `/cran/{snapshot}/src/contrib/{file}` and `…/Archive/{package}/{file}`: the index files and
     /// the tarballs of approved versions. `PACKAGES.rds` is R's serialization format, which airlock
     /// does not write: it answers 404 and R falls back to `PACKAGES.gz`.
-    func cranFile(path: Substring, snapshot: String, archive: String?, file raw: String) throws -> RepositoryAnswer {
+    func cranFile(path: Substring, snapshot: String, archive: String?, file raw: String, view: SnapshotView?) throws -> RepositoryAnswer {
         let file = raw.removingPercentEncoding ?? raw
-        let view: SnapshotView
-        switch try resolve(snapshot, .cran) {
-        case .answer(let a): return a
-        case .view(let v): view = v
-        }
+        guard let view else { return .other(Responses.unknownSnapshot(.cran, snapshot)) }
         if archive == nil, file == "PACKAGES" || file == "PACKAGES.gz" {
             return .page(try pages.page(
                 view, path: "src/contrib", variant: file, contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/gzip",

@@ -38,6 +38,25 @@ enum RepositoryRoute: Equatable {
         return first == "simple" || first == "pypi" || first == "files" || first == "cran"
     }
 
+    /// What the catalog must say before this route can be answered.
+    enum Lookup {
+        case view(Ecosystem, String)
+        case file(Digest, String)
+        /// Nothing: the URL is answered (refused) from its text alone.
+        case none
+    }
+
+    var lookup: Lookup {
+        switch self {
+        case .simpleIndex(let snapshot), .simpleProject(let snapshot, _): return .view(.pypi, String(snapshot))
+        case .cran(let snapshot, _, _): return .view(.cran, String(snapshot))
+        case .file(let hex, let raw):
+            let filename = raw.removingPercentEncoding ?? String(raw)
+            guard let digest = Digest(hex: String(hex)), hex == digest.hex else { return .none }
+            return .file(digest, filename.hasSuffix(".metadata") ? String(filename.dropLast(".metadata".count)) : filename)
+        }
+    }
+
     /// The router patterns of these routes.
     static let patterns = [
         "/simple", "/simple/{project}", "/pypi/{snapshot}/simple", "/pypi/{snapshot}/simple/{project}", "/files/sha256/{digest}/{filename}",
@@ -54,65 +73,59 @@ enum RepositoryAnswer {
     case blob(Digest, filename: String)
     /// Nothing approved under this name: recorded as demand, then answered with the response.
     case miss(Ecosystem, project: String, version: String, Response)
+    /// No snapshot serves this file (the router says whether it was revoked, and why).
+    case notServedFile(Digest, filename: String)
     /// Any other answer: a redirect, 404, 406.
     case other(Response)
 }
 
 extension Endpoint {
-    /// The answer to a repository URL. `path` is the request path as sent (redirects are built from it).
-    func answer(_ route: RepositoryRoute, path: Substring, accept: String?) throws -> RepositoryAnswer {
+    /// The answer to a repository URL, decided from `facts` (what the catalog says the route needs)
+    /// without side effects. `path` is the request path as sent (redirects are built from it).
+    func answer(_ route: RepositoryRoute, path: Substring, accept: String?, facts: RouteFacts) throws -> RepositoryAnswer {
         switch route {
         case .simpleIndex(let snapshot):
-            return try simpleIndex(path: path, accept: accept, snapshot: String(snapshot))
+            return simpleIndex(path: path, accept: accept, snapshot: String(snapshot), view: facts.view)
         case .simpleProject(let snapshot, let project):
-            return try simpleProject(path: path, accept: accept, snapshot: String(snapshot), project: String(project))
+            return simpleProject(path: path, accept: accept, snapshot: String(snapshot), project: String(project), view: facts.view)
         case .file(let digest, let filename):
-            return try file(digest: String(digest), filename: String(filename))
+            return file(digest: String(digest), filename: String(filename), served: facts.served)
         case .cran(let snapshot, let archive, let file):
-            return try cranFile(path: path, snapshot: String(snapshot), archive: archive.map(String.init), file: String(file))
+            return try cranFile(path: path, snapshot: String(snapshot), archive: archive.map(String.init), file: String(file), view: facts.view)
         }
     }
 
-    /// The router's handler for every repository pattern.
+    /// The router's handler for every repository pattern: the facts from the catalog, then the answer.
     func repository(_ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
         let path = Substring(req.uri.path)
         guard let route = RepositoryRoute(path: path) else { return Responses.notServed(req.uri.path) }
-        switch try answer(route, path: path, accept: req.headers[.accept]) {
+        switch try answer(route, path: path, accept: req.headers[.accept], facts: try await views.facts(route)) {
         case .page(let page): return page.response(to: req)
         case .blob(let digest, let filename): return try await send(digest, named: filename, req, ctx)
         case .miss(let ecosystem, let project, let version, let response):
-            recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress)
+            await recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress)
             return response
+        case .notServedFile(let digest, let filename):
+            if let revoked = try await catalog.revocation(ofFile: digest) {
+                return Responses.text(.notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)")
+            }
+            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved.")
         case .other(let response): return response
         }
     }
 
-    enum Resolved {
-        case view(SnapshotView)
-        case answer(RepositoryAnswer)
-    }
-
-    func resolve(_ text: String, _ ecosystem: Ecosystem = .pypi) throws -> Resolved {
-        guard let view = try views.view(ecosystem, text) else { return .answer(.other(Responses.unknownSnapshot(ecosystem, text))) }
-        return .view(view)
-    }
-
     // MARK: PyPI simple repository
 
-    private func simpleIndex(path: Substring, accept: String?, snapshot: String) throws -> RepositoryAnswer {
+    private func simpleIndex(path: Substring, accept: String?, snapshot: String, view: SnapshotView?) -> RepositoryAnswer {
         if !path.hasSuffix("/") { return .other(Responses.redirect(to: "\(path)/")) }
         guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
-        let view: SnapshotView
-        switch try resolve(snapshot) {
-        case .answer(let a): return a
-        case .view(let v): view = v
-        }
+        guard let view else { return .other(Responses.unknownSnapshot(.pypi, snapshot)) }
         return .page(pages.page(view, path: "", variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
             SimpleRepositoryRenderer.index(view, format: format)
         })
     }
 
-    private func simpleProject(path: Substring, accept: String?, snapshot: String, project raw: String) throws -> RepositoryAnswer {
+    private func simpleProject(path: Substring, accept: String?, snapshot: String, project raw: String, view: SnapshotView?) -> RepositoryAnswer {
         let project = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? raw) : raw
         let normalized = ProjectName.normalize(project)
         if project != normalized || !path.hasSuffix("/") {
@@ -120,11 +133,7 @@ extension Endpoint {
             return .other(Responses.redirect(to: "\(prefix)/\(normalized)/"))
         }
         guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
-        let view: SnapshotView
-        switch try resolve(snapshot) {
-        case .answer(let a): return a
-        case .view(let v): view = v
-        }
+        guard let view else { return .other(Responses.unknownSnapshot(.pypi, snapshot)) }
         guard let entry = view.projects[normalized] else {
             return .miss(.pypi, project: normalized, version: "", Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot))
         }
@@ -139,19 +148,14 @@ extension Endpoint {
 
     // MARK: Files
 
-    private func file(digest hex: String, filename raw: String) throws -> RepositoryAnswer {
+    private func file(digest hex: String, filename raw: String, served: Distribution?) -> RepositoryAnswer {
         let filename = raw.removingPercentEncoding ?? raw
         guard let digest = Digest(hex: hex), hex == digest.hex else {
             return .other(Responses.text(.notFound, "airlock: \(hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
         }
         let isMetadata = filename.hasSuffix(".metadata")
         let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
-        guard let served = try views.servedFile(digest: digest, filename: distributionName) else {
-            if let revoked = try catalog.revocation(ofFile: digest) {
-                return .other(Responses.text(.notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)"))
-            }
-            return .other(Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved."))
-        }
+        guard let served else { return .notServedFile(digest, filename: filename) }
         guard isMetadata else { return .blob(digest, filename: filename) }
         guard served.kind == .wheel, let metadata = served.metadataDigest else {
             return .other(Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)"))

@@ -37,7 +37,17 @@ final class SnapshotView: Sendable {
     func isExact(_ selector: String) -> Bool { selector == String(snapshot.id) }
 }
 
-/// Finds and caches snapshot views for the endpoint.
+/// What answering a repository route needs from the catalog, found before the answer is decided:
+/// the snapshot view a selector names (nil: none matches) and, for a file URL, the distribution a
+/// snapshot serves under it (nil: none).
+struct RouteFacts {
+    var view: SnapshotView?
+    var served: Distribution?
+}
+
+/// Finds and caches snapshot views for the endpoint. Two ways in: `facts` reads the catalog (async,
+/// off the event loops) and fills the caches; `cachedFacts` answers from the caches alone, on the
+/// event loop, or says it does not know (and the request goes the async way).
 final class SnapshotViews: Sendable {
     private let catalog: any SnapshotCatalog
     private let views = Mutex<[Int64: SnapshotView]>([:])
@@ -55,6 +65,7 @@ final class SnapshotViews: Sendable {
     /// many old snapshots costs reloads, never memory).
     static let maxViews = 64
     static let maxSelectors = 1024
+    static let maxServedFiles = 200_000
 
     private let selectors = Mutex<[Selector: Resolution]>([:])
     private let servedFiles = Mutex<[String: Distribution]>([:])
@@ -71,18 +82,49 @@ final class SnapshotViews: Sendable {
         self.refreshInterval = refreshInterval
     }
 
+    /// What a route needs, from the catalog where the caches are not fresh.
+    func facts(_ route: RepositoryRoute) async throws -> RouteFacts {
+        switch route.lookup {
+        case .view(let ecosystem, let text): return RouteFacts(view: try await view(ecosystem, text))
+        case .file(let digest, let filename): return RouteFacts(served: try await servedFile(digest: digest, filename: filename))
+        case .none: return RouteFacts()
+        }
+    }
+
+    /// What a route needs, from the caches alone: nil when they do not know it freshly (including
+    /// "no snapshot matches" and "not served", which are left to the async path and its messages).
+    func cachedFacts(_ route: RepositoryRoute, now: ContinuousClock.Instant = .now) -> RouteFacts? {
+        guard revocations.withLock({ $0.checkedAt.map { now - $0 < refreshInterval } ?? false }) else { return nil }
+        switch route.lookup {
+        case .view(let ecosystem, let text):
+            guard let selector = SnapshotSelector(text),
+                let hit = selectors.withLock({ $0[Selector(ecosystem: ecosystem, selector: selector)] }),
+                hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval
+            else { return nil }
+            return RouteFacts(view: hit.view)
+        case .file(let digest, let filename):
+            return servedFiles.withLock { $0[digest.hex + "/" + filename] }.map { RouteFacts(served: $0) }
+        case .none: return RouteFacts()
+        }
+    }
+
     /// The view a selector (as written in the URL) names now, or nil when no snapshot matches.
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
-    func view(_ ecosystem: Ecosystem, _ text: String) throws -> SnapshotView? {
-        let generation = try checkWithdrawals()
+    func view(_ ecosystem: Ecosystem, _ text: String) async throws -> SnapshotView? {
+        let generation = try await checkWithdrawals()
         guard let selector = SnapshotSelector(text) else { return nil }
         let key = Selector(ecosystem: ecosystem, selector: selector)
         let now = ContinuousClock.now
         if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
             return hit.view
         }
-        guard let snapshot = try catalog.snapshot(ecosystem, selector) else { return nil }
-        let view = try views.withLock({ $0[snapshot.id] }) ?? SnapshotView(snapshot: snapshot, files: try catalog.servedFiles(in: snapshot), generation: generation)
+        guard let snapshot = try await catalog.snapshot(ecosystem, selector) else { return nil }
+        let view: SnapshotView
+        if let known = views.withLock({ $0[snapshot.id] }) {
+            view = known
+        } else {
+            view = SnapshotView(snapshot: snapshot, files: try await catalog.servedFiles(in: snapshot), generation: generation)
+        }
         views.withLock { Self.insert(view, at: snapshot.id, into: &$0, limit: Self.maxViews) }
         selectors.withLock { Self.insert(Resolution(view: view, resolvedAt: now), at: key, into: &$0, limit: Self.maxSelectors) }
         return view
@@ -91,18 +133,18 @@ final class SnapshotViews: Sendable {
     /// Reads the withdrawal stamp at most once per refresh interval; when it moved, forgets every
     /// view and file lookup, so revoked releases vanish from old snapshots too and expired snapshots
     /// from every selector. Returns the stamp.
-    private func checkWithdrawals() throws -> Int64 {
+    private func checkWithdrawals() async throws -> Int64 {
         let now = ContinuousClock.now
         let (stamp, checkedAt) = revocations.withLock { $0 }
         if let checkedAt, now - checkedAt < refreshInterval { return stamp }
-        let current = try catalog.withdrawalStamp()
-        revocations.withLock { $0 = (current, now) }
+        let current = try await catalog.withdrawalStamp()
         if current != stamp {
             epochCounter.add(1, ordering: .releasing)
             views.withLock { $0.removeAll() }
             selectors.withLock { $0.removeAll() }
             servedFiles.withLock { $0.removeAll() }
         }
+        revocations.withLock { $0 = (current, now) }
         return current
     }
 
@@ -119,12 +161,12 @@ final class SnapshotViews: Sendable {
     }
 
     /// The distribution behind a file URL, if some snapshot serves it.
-    func servedFile(digest: Digest, filename: String) throws -> Distribution? {
-        _ = try checkWithdrawals()
+    func servedFile(digest: Digest, filename: String) async throws -> Distribution? {
+        _ = try await checkWithdrawals()
         let key = digest.hex + "/" + filename
         if let hit = servedFiles.withLock({ $0[key] }) { return hit }
-        guard let found = try catalog.servedFile(digest: digest, filename: filename) else { return nil }
-        servedFiles.withLock { $0[key] = found }
+        guard let found = try await catalog.servedFile(digest: digest, filename: filename) else { return nil }
+        servedFiles.withLock { Self.insert(found, at: key, into: &$0, limit: Self.maxServedFiles) }
         return found
     }
 }

@@ -50,20 +50,20 @@ struct ReviewAPI {
         api.get("openapi.json") { _, _ in Self.json(OpenAPIDocument.text, raw: true) }
 
         let reviewers = api.group().add(middleware: RoleMiddleware(role: .reviewer, auth: endpoint.auth))
-        reviewers.get("snapshots/{ecosystem}") { _, ctx in Self.json(try catalog.snapshots(try Self.ecosystem(ctx))) }
+        reviewers.get("snapshots/{ecosystem}") { _, ctx in Self.json(try await catalog.snapshots(try Self.ecosystem(ctx))) }
         reviewers.get("snapshots/{ecosystem}/{from}/diff/{to}") { _, ctx in
             let eco = try Self.ecosystem(ctx)
-            let a = try snapshot(eco, ctx.parameters.get("from") ?? ""), b = try snapshot(eco, ctx.parameters.get("to") ?? "")
-            return Self.json(SnapshotDiff(from: a, fromFiles: try catalog.servedFiles(in: a), to: b, toFiles: try catalog.servedFiles(in: b)))
+            let a = try await snapshot(eco, ctx.parameters.get("from") ?? ""), b = try await snapshot(eco, ctx.parameters.get("to") ?? "")
+            return Self.json(SnapshotDiff(from: a, fromFiles: try await catalog.servedFiles(in: a), to: b, toFiles: try await catalog.servedFiles(in: b)))
         }
         reviewers.get("projects/{ecosystem}/{project}") { _, ctx in
-            Self.json(try ProjectReport.load(catalog, try Self.ecosystem(ctx), ctx.parameters.get("project") ?? ""))
+            Self.json(try await ProjectReport.load(catalog, try Self.ecosystem(ctx), ctx.parameters.get("project") ?? ""))
         }
         reviewers.get("queue") { _, _ in
-            endpoint.demand.flush()
-            return Self.json(try ReviewQueue(catalog: catalog).entries())
+            await endpoint.demand.flush()
+            return Self.json(try await ReviewQueue(catalog: catalog).entries())
         }
-        reviewers.get("overrides") { _, _ in Self.json(try catalog.overrides(nil, project: nil)) }
+        reviewers.get("overrides") { _, _ in Self.json(try await catalog.overrides(nil, project: nil)) }
         reviewers.post("overrides") { req, ctx in
             let body = try await req.decode(as: OverrideRequest.self, context: ctx)
             let expires = try Self.date(body.expires_at, field: "expires_at")
@@ -71,42 +71,43 @@ struct ReviewAPI {
             let published: Published
             switch body.action {
             case .approve:
-                let (overrides, snapshot) = try desk.approve(
+                let (overrides, snapshot) = try await desk.approve(
                     body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires,
                     withDependencies: body.with_dependencies ?? false, actor: actor)
                 published = Published(overrides: overrides, revocation: nil, snapshot: snapshot)
             case .deny:
-                let (o, s) = try desk.deny(body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires, actor: actor)
+                let (o, s) = try await desk.deny(body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires, actor: actor)
                 published = Published(overrides: [o], revocation: nil, snapshot: s)
             }
             endpoint.views.invalidate()
             return Self.json(published)
         }
-        reviewers.get("revocations") { _, _ in Self.json(try catalog.revocations(nil)) }
+        reviewers.get("revocations") { _, _ in Self.json(try await catalog.revocations(nil)) }
         reviewers.post("revocations") { req, ctx in
             let body = try await req.decode(as: RevocationRequest.self, context: ctx)
-            let (r, snapshot) = try desk.revoke(body.ecosystem, project: body.project, version: body.version, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
+            let (r, snapshot) = try await desk.revoke(body.ecosystem, project: body.project, version: body.version, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
             endpoint.views.invalidate()
             return Self.json(Published(overrides: [], revocation: r, snapshot: snapshot))
         }
         reviewers.get("misses") { _, _ in
-            endpoint.demand.flush()
-            return Self.json(try catalog.misses(nil))
+            await endpoint.demand.flush()
+            return Self.json(try await catalog.misses(nil))
         }
-        reviewers.get("audit") { _, _ in Self.json(try catalog.auditEvents(limit: 1000)) }
+        reviewers.get("audit") { _, _ in Self.json(try await catalog.auditEvents(limit: 1000)) }
 
         let admins = api.group().add(middleware: RoleMiddleware(role: .admin, auth: endpoint.auth))
-        admins.get("tokens") { _, _ in Self.json(try catalog.tokens()) }
+        admins.get("tokens") { _, _ in Self.json(try await catalog.tokens()) }
         admins.post("tokens") { req, ctx in
             let body = try await req.decode(as: TokenRequest.self, context: ctx)
-            let (created, secret) = try catalog.createToken(
+            let (created, secret) = try await catalog.createToken(
                 name: body.name, role: body.role, expiresAt: try Self.date(body.expires_at, field: "expires_at"),
                 actor: "token:\(try ctx.admitted.name)", at: Date())
             return Self.json(CreatedToken(token: created, secret: secret), status: .created)
         }
         admins.delete("tokens/{id}") { _, ctx in
             guard let id = Int64(ctx.parameters.get("id") ?? "") else { throw AirlockError(.invalidArgument, "token id must be a number") }
-            try catalog.revokeToken(id: id, actor: "token:\(try ctx.admitted.name)", at: Date())
+            try await catalog.revokeToken(id: id, actor: "token:\(try ctx.admitted.name)", at: Date())
+            endpoint.auth.forget()
             endpoint.sessions.endAll(ofTokenID: id)
             return Self.json(["revoked": id])
         }
@@ -130,8 +131,8 @@ struct ReviewAPI {
         return e
     }
 
-    private func snapshot(_ ecosystem: Ecosystem, _ text: String) throws -> Snapshot {
-        guard let selector = SnapshotSelector(text), let s = try endpoint.catalog.snapshot(ecosystem, selector) else {
+    private func snapshot(_ ecosystem: Ecosystem, _ text: String) async throws -> Snapshot {
+        guard let selector = SnapshotSelector(text), let s = try await endpoint.catalog.snapshot(ecosystem, selector) else {
             throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)'")
         }
         return s
@@ -178,13 +179,13 @@ struct ProjectReport: Encodable {
     let closure: [ReleaseReview]
     let demand: Int
 
-    static func load(_ catalog: any ReviewCatalog, _ ecosystem: Ecosystem, _ raw: String) throws -> ProjectReport {
+    static func load(_ catalog: any ReviewCatalog, _ ecosystem: Ecosystem, _ raw: String) async throws -> ProjectReport {
         let project = ecosystem == .pypi ? ProjectName.normalize(raw) : raw
-        let releases = try catalog.releaseReviews(ecosystem, project: project)
+        let releases = try await catalog.releaseReviews(ecosystem, project: project)
         guard let newest = releases.last else { throw AirlockError(.notFound, "\(ecosystem.rawValue) project '\(project)' is not in the catalog") }
         return ProjectReport(
-            ecosystem: ecosystem, project: project, releases: releases, overrides: try catalog.overrides(ecosystem, project: project),
-            closure: try ReviewQueue(catalog: catalog).closure(ecosystem, project: project, version: newest.version),
-            demand: try catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count })
+            ecosystem: ecosystem, project: project, releases: releases, overrides: try await catalog.overrides(ecosystem, project: project),
+            closure: try await ReviewQueue(catalog: catalog).closure(ecosystem, project: project, version: newest.version),
+            demand: try await catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count })
     }
 }

@@ -31,7 +31,7 @@ struct ReviewUI {
             let secret = form["token"] ?? ""
             let token: APIToken
             do {
-                token = try endpoint.auth.require(.reviewer, secret: secret, path: req.uri.path, client: ctx.clientAddress)
+                token = try await endpoint.auth.require(.reviewer, secret: secret, path: req.uri.path, client: ctx.clientAddress)
             } catch let p as Problem {
                 return loginPage(error: p.detail, status: p.status)
             }
@@ -55,25 +55,25 @@ struct ReviewUI {
             return r
         }
         router.get("/ui/setup") { req, _ in page("Set up your clients", nil, setup(req)) }
-        router.get("/ui/") { req, ctx in try signedIn(req, ctx) { session in page("Review queue", session, try queue()) } }
+        router.get("/ui/") { req, ctx in try await signedIn(req, ctx) { session in page("Review queue", session, try await queue()) } }
         router.get("/ui/projects/{ecosystem}/{project}") { req, ctx in
-            try signedIn(req, ctx) { session in
+            try await signedIn(req, ctx) { session in
                 let eco = try ReviewAPI.ecosystem(ctx)
-                let report = try ProjectReport.load(endpoint.catalog, eco, ctx.parameters.get("project") ?? "")
+                let report = try await ProjectReport.load(endpoint.catalog, eco, ctx.parameters.get("project") ?? "")
                 return page("\(report.project) (\(eco.rawValue))", session, projectPage(report, session))
             }
         }
-        router.get("/ui/snapshots") { req, ctx in try signedIn(req, ctx) { session in page("Snapshots", session, try snapshots(req)) } }
-        router.get("/ui/audit") { req, ctx in try signedIn(req, ctx) { session in page("Audit log", session, try audit()) } }
+        router.get("/ui/snapshots") { req, ctx in try await signedIn(req, ctx) { session in page("Snapshots", session, try await snapshots(req)) } }
+        router.get("/ui/audit") { req, ctx in try await signedIn(req, ctx) { session in page("Audit log", session, try await audit()) } }
         router.post("/ui/overrides") { req, ctx in
             try await acting(req, ctx) { form, token in
                 let eco = try Self.ecosystem(form)
                 let project = form["project"] ?? "", versions = form["versions"] ?? "", reason = form["reason"] ?? ""
                 let expires = try ReviewAPI.date(form["expires_at"], field: "expiry")
                 if form["action"] == "deny" {
-                    _ = try endpoint.desk.deny(eco, project: project, versions: versions, reason: reason, expiresAt: expires, actor: "ui:\(token.name)")
+                    _ = try await endpoint.desk.deny(eco, project: project, versions: versions, reason: reason, expiresAt: expires, actor: "ui:\(token.name)")
                 } else {
-                    _ = try endpoint.desk.approve(
+                    _ = try await endpoint.desk.approve(
                         eco, project: project, versions: versions, reason: reason, expiresAt: expires, withDependencies: form["with_dependencies"] == "on",
                         actor: "ui:\(token.name)")
                 }
@@ -84,7 +84,7 @@ struct ReviewUI {
             try await acting(req, ctx) { form, token in
                 let eco = try Self.ecosystem(form)
                 let project = form["project"] ?? ""
-                _ = try endpoint.desk.revoke(eco, project: project, version: form["version"] ?? "", reason: form["reason"] ?? "", actor: "ui:\(token.name)")
+                _ = try await endpoint.desk.revoke(eco, project: project, version: form["version"] ?? "", reason: form["reason"] ?? "", actor: "ui:\(token.name)")
                 return "/ui/projects/\(eco.rawValue)/\(project)"
             }
         }
@@ -98,19 +98,19 @@ struct ReviewUI {
     }
 
     /// The signed-in reviewer, checked again against the catalog (a revoked token ends the session).
-    private func session(_ req: Request, _ ctx: AirlockRequestContext) -> Session? {
+    private func session(_ req: Request, _ ctx: AirlockRequestContext) async -> Session? {
         guard let s = endpoint.sessions.session(for: req) else { return nil }
-        guard let token = try? endpoint.auth.require(.reviewer, secret: s.secret, path: req.uri.path, client: ctx.clientAddress) else {
+        guard let token = try? await endpoint.auth.require(.reviewer, secret: s.secret, path: req.uri.path, client: ctx.clientAddress) else {
             endpoint.sessions.end(s.id)
             return nil
         }
         return Session(token: token, csrf: endpoint.sessions.csrf(for: s.id))
     }
 
-    private func signedIn(_ req: Request, _ ctx: AirlockRequestContext, _ body: (Session) throws -> Response) throws -> Response {
-        guard let session = session(req, ctx) else { return Responses.redirect(to: "/ui/login", status: .seeOther) }
+    private func signedIn(_ req: Request, _ ctx: AirlockRequestContext, _ body: (Session) async throws -> Response) async throws -> Response {
+        guard let session = await session(req, ctx) else { return Responses.redirect(to: "/ui/login", status: .seeOther) }
         do {
-            return try body(session)
+            return try await body(session)
         } catch let e as AirlockError {
             let p = Problem(e)
             return page(p.status == .notFound ? "Not found" : "Not done", session, "<p class=error>\(esc(e.message))</p>", status: p.status)
@@ -119,16 +119,16 @@ struct ReviewUI {
 
     /// A form post: needs a reviewer session and its CSRF token; runs `act`, then shows the page it
     /// names, or the error.
-    private func acting(_ req: Request, _ ctx: AirlockRequestContext, _ act: ([String: String], APIToken) throws -> String) async throws -> Response {
+    private func acting(_ req: Request, _ ctx: AirlockRequestContext, _ act: ([String: String], APIToken) async throws -> String) async throws -> Response {
         let form = try await Self.form(req, ctx)
-        guard let s = endpoint.sessions.session(for: req), let session = session(req, ctx) else {
+        guard let s = endpoint.sessions.session(for: req), let session = await session(req, ctx) else {
             return page("Refused", nil, "<p class=error>sign in first: <a href=\"/ui/login\">sign in</a></p>", status: .unauthorized)
         }
         guard endpoint.sessions.csrfMatches(form["csrf"], binding: s.id) else {
             return page("Refused", session, "<p class=error>missing or wrong CSRF token: reload the page and submit the form again</p>", status: .forbidden)
         }
         do {
-            let next = try act(form, session.token)
+            let next = try await act(form, session.token)
             endpoint.views.invalidate()
             return Responses.redirect(to: next, status: .seeOther)
         } catch let e as AirlockError {
@@ -192,8 +192,8 @@ struct ReviewUI {
             """
     }
 
-    private func queue() throws -> String {
-        let entries = try ReviewQueue(catalog: endpoint.catalog).entries()
+    private func queue() async throws -> String {
+        let entries = try await ReviewQueue(catalog: endpoint.catalog).entries()
         if entries.isEmpty { return "<p>Nothing waits for review.</p>" }
         let rows = entries.map { e in
             """
@@ -245,10 +245,10 @@ struct ReviewUI {
         return html
     }
 
-    private func snapshots(_ req: Request) throws -> String {
+    private func snapshots(_ req: Request) async throws -> String {
         var html = ""
         for eco in Ecosystem.allCases {
-            let list = try endpoint.catalog.snapshots(eco)
+            let list = try await endpoint.catalog.snapshots(eco)
             guard !list.isEmpty else { continue }
             html += "<h2>\(eco.rawValue)</h2><table><tr><th>Id</th><th>Published</th><th>Files</th><th>Policy</th></tr>"
                 + list.reversed().map { "<tr><td>\($0.id)</td><td>\(Timestamp.format($0.publishedAt))</td><td>\($0.distributionCount)</td><td>\(esc($0.policyDigest))</td></tr>" }.joined()
@@ -256,9 +256,9 @@ struct ReviewUI {
         }
         let q = req.uri.queryParameters
         if let e = q.get("ecosystem").flatMap(Ecosystem.init(rawValue:)), let from = q.get("from").flatMap(SnapshotSelector.init),
-            let to = q.get("to").flatMap(SnapshotSelector.init), let a = try endpoint.catalog.snapshot(e, from), let b = try endpoint.catalog.snapshot(e, to)
+            let to = q.get("to").flatMap(SnapshotSelector.init), let a = try await endpoint.catalog.snapshot(e, from), let b = try await endpoint.catalog.snapshot(e, to)
         {
-            let diff = SnapshotDiff(from: a, fromFiles: try endpoint.catalog.servedFiles(in: a), to: b, toFiles: try endpoint.catalog.servedFiles(in: b))
+            let diff = SnapshotDiff(from: a, fromFiles: try await endpoint.catalog.servedFiles(in: a), to: b, toFiles: try await endpoint.catalog.servedFiles(in: b))
             html += "<h2>Diff \(a.id) → \(b.id)</h2><pre>" + (diff.added.map { "+ \($0.project) \($0.version)" } + diff.removed.map { "- \($0.project) \($0.version)" })
                 .map(esc).joined(separator: "\n") + "</pre>"
         }
@@ -268,9 +268,9 @@ struct ReviewUI {
             """
     }
 
-    private func audit() throws -> String {
-        let verification = try endpoint.catalog.verifyAudit()
-        let events = try endpoint.catalog.auditEvents(limit: 500)
+    private func audit() async throws -> String {
+        let verification = try await endpoint.catalog.verifyAudit()
+        let events = try await endpoint.catalog.auditEvents(limit: 500)
         return (verification.intact ? "<p>Chain intact over \(verification.events) events.</p>" : "<p class=error>" + verification.problems.map(esc).joined(separator: "<br>") + "</p>")
             + "<table id=audit><tr><th>#</th><th>Time</th><th>Actor</th><th>Action</th><th>Object</th><th>Details</th></tr>"
             + events.map {

@@ -41,7 +41,7 @@ struct CRANFetcher: Sendable {
     }
 
     private func bring(_ tarball: CRANTarball) async throws -> StoredTarball {
-        if let reusable = try reuse(tarball) {
+        if let reusable = try await reuse(tarball) {
             await counts.count(downloaded: false)
             return reusable
         }
@@ -58,9 +58,9 @@ struct CRANFetcher: Sendable {
 
     /// A tarball recorded by an earlier sync from the same URL, still stored, whose MD5 matches what
     /// the repository declares now.
-    private func reuse(_ tarball: CRANTarball) throws -> StoredTarball? {
+    private func reuse(_ tarball: CRANTarball) async throws -> StoredTarball? {
         let store = download.store
-        guard let recorded = try catalog.recordedFile(upstreamURL: tarball.url), let recordDigest = recorded.metadataDigest,
+        guard let recorded = try await catalog.recordedFile(upstreamURL: tarball.url), let recordDigest = recorded.metadataDigest,
             let size = store.size(of: recorded.digest), let path = store.localPath(for: recorded.digest)
         else { return nil }
         let record = try DCF.parse(try store.read(recordDigest), source: tarball.filename + " (stored PACKAGES record)").first ?? DCFRecord()

@@ -45,8 +45,8 @@ public struct CRANSync: Sendable {
         if let shipped = wanted.first(where: { RDependency.shippedWithR.contains($0.name) }) {
             throw AirlockError(.invalidArgument, "'\(shipped.name)' ships with R itself; airlock mirrors repository packages only")
         }
-        try catalog.updateSelection(.cran, adding: wanted.map(\.description), replace: replace, at: started)
-        let selection = try catalog.selection(.cran).flatMap { try RDependency.parseField($0, source: "stored CRAN selection") }
+        try await catalog.updateSelection(.cran, adding: wanted.map(\.description), replace: replace, at: started)
+        let selection = try await catalog.selection(.cran).flatMap { try RDependency.parseField($0, source: "stored CRAN selection") }
         guard !selection.isEmpty else {
             throw AirlockError(.invalidArgument, "nothing to sync: name R packages (e.g. 'data.table' or 'Rcpp (>= 1.0)'); the stored selection is empty")
         }
@@ -66,7 +66,7 @@ public struct CRANSync: Sendable {
         ) { ($0, []) }
         progress.finish()
 
-        let publication = try pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
+        let publication = try await pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
         return await pipeline.report(publication, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
     }
 }

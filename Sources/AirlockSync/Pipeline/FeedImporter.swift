@@ -22,16 +22,16 @@ public struct FeedImporter: Sendable {
     }
 
     /// Reads a popularity feed (JSON or CSV) and replaces the ecosystem's download counts.
-    public func importPopularity(_ path: String, ecosystem: Ecosystem) throws -> Summary {
+    public func importPopularity(_ path: String, ecosystem: Ecosystem) async throws -> Summary {
         let bytes = try Self.read(path)
         let downloads = try FeedParsers.popularity(bytes, source: path)
         let digest = Digest.of(bytes)
-        try catalog.replacePopularity(ecosystem, downloads, source: path, digest: digest, at: Date())
+        try await catalog.replacePopularity(ecosystem, downloads, source: path, digest: digest, at: Date())
         return Summary(kind: "popularity", source: path, entries: downloads.count, sha256: digest.hex)
     }
 
     /// Reads OSV records from a JSON file, a directory of them, or a zip as OSV publishes per ecosystem.
-    public func importOSV(_ path: String, ecosystem: Ecosystem) throws -> Summary {
+    public func importOSV(_ path: String, ecosystem: Ecosystem) async throws -> Summary {
         var records: [(source: String, bytes: [UInt8])] = []
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -57,19 +57,19 @@ public struct FeedImporter: Sendable {
             digest += Digest.of(record.bytes).hex.utf8
         }
         let feedDigest = Digest.of(digest)
-        try catalog.storeAdvisories(ecosystem, advisories, source: path, digest: feedDigest, at: Date())
+        try await catalog.storeAdvisories(ecosystem, advisories, source: path, digest: feedDigest, at: Date())
         return Summary(kind: "osv", source: path, entries: advisories.count, sha256: feedDigest.hex)
     }
 
     /// The feeds imported so far, as the policy engine takes them.
-    public static func load(from catalog: any FeedCatalog, ecosystem: Ecosystem) throws -> Feeds {
+    public static func load(from catalog: any FeedCatalog, ecosystem: Ecosystem) async throws -> Feeds {
         let decoder = JSONDecoder()
         var advisories: [String: [Advisory]] = [:]
-        for document in try catalog.advisoryDocuments(ecosystem) {
+        for document in try await catalog.advisoryDocuments(ecosystem) {
             let a = try decoder.decode(Advisory.self, from: Data(document.utf8))
             advisories[a.project, default: []].append(a)
         }
-        return Feeds(downloads: try catalog.popularity(ecosystem), advisories: advisories)
+        return Feeds(downloads: try await catalog.popularity(ecosystem), advisories: advisories)
     }
 
     private static func read(_ path: String) throws -> [UInt8] {

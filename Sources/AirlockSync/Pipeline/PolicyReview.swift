@@ -15,24 +15,24 @@ public struct PolicyReview: Sendable {
     }
 
     /// The policy the latest snapshot was published under, with the imported feeds.
-    public func activeEngine() throws -> PolicyEngine? {
-        guard let source = try catalog.activePolicy(ecosystem) else { return nil }
-        return PolicyEngine(try PolicyFile.parse(source.text, path: source.path), feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+    public func activeEngine() async throws -> PolicyEngine? {
+        guard let source = try await catalog.activePolicy(ecosystem) else { return nil }
+        return PolicyEngine(try PolicyFile.parse(source.text, path: source.path), feeds: try await FeedImporter.load(from: catalog, ecosystem: ecosystem))
     }
 
     /// A policy file under the imported feeds.
-    public func engine(policyFile path: String) throws -> PolicyEngine {
-        try engine(PolicyFile.load(path))
+    public func engine(policyFile path: String) async throws -> PolicyEngine {
+        try await engine(PolicyFile.load(path))
     }
 
     /// A loaded policy (the built-in default, say) under the imported feeds.
-    public func engine(_ policy: LoadedPolicy) throws -> PolicyEngine {
-        PolicyEngine(policy, feeds: try FeedImporter.load(from: catalog, ecosystem: ecosystem))
+    public func engine(_ policy: LoadedPolicy) async throws -> PolicyEngine {
+        PolicyEngine(policy, feeds: try await FeedImporter.load(from: catalog, ecosystem: ecosystem))
     }
 
     /// Every recorded release of `project` (or one version), decided now under `engine`.
-    public func check(project: String, version: String?, engine: PolicyEngine, at now: Date) throws -> [(release: StoredRelease, decision: Decision)] {
-        let releases = try catalog.storedReleases(ecosystem, project: ProjectName.normalize(project), version: version)
+    public func check(project: String, version: String?, engine: PolicyEngine, at now: Date) async throws -> [(release: StoredRelease, decision: Decision)] {
+        let releases = try await catalog.storedReleases(ecosystem, project: ProjectName.normalize(project), version: version)
         guard !releases.isEmpty else {
             throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
         }
@@ -51,8 +51,8 @@ public struct PolicyReview: Sendable {
 
     /// The releases whose verdict differs between `current` and `proposed`, both decided at `now`
     /// so that only the policy change shows, not the passing of time.
-    public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) throws -> [Change] {
-        try catalog.storedReleases(ecosystem, project: nil, version: nil).compactMap { release in
+    public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) async throws -> [Change] {
+        try await catalog.storedReleases(ecosystem, project: nil, version: nil).compactMap { release in
             let facts = ReleaseFacts(release, ecosystem: ecosystem)
             let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
             guard before.verdict != after.verdict else { return nil }

@@ -100,9 +100,9 @@ struct SyncPipeline {
 
     func recordAndPublish<R: SyncedRelease>(
         _ releases: [R], targets: [String], extras: [String: [String]] = [:], setAside: [SetAsideRelease] = [], at now: Date
-    ) throws -> Publication {
+    ) async throws -> Publication {
         let changes = Self.newMaintainerEmails(releases)
-        let byEmail = Self.projectsByEmail(releases, recorded: try catalog.projectEmails(ecosystem))
+        let byEmail = Self.projectsByEmail(releases, recorded: try await catalog.projectEmails(ecosystem))
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
         let records = releases.map { r in
@@ -113,9 +113,9 @@ struct SyncPipeline {
                 project: r.project, people: r.people, version: "\(r.version)", requiresDist: r.requiresDist, files: r.files,
                 decision: evaluator.evaluate(facts, at: now), facts: DecisionFacts(facts))
         }
-        let recorded = try catalog.record(ecosystem, records, at: now)
+        let recorded = try await catalog.record(ecosystem, records, at: now)
         let policy = evaluator.policyFile.map { PolicySource(path: $0.path, text: $0.text) }
-        return try publisher.publish(
+        return try await publisher.publish(
             PublishRequest(
                 ecosystem: ecosystem, actor: "sync", at: now,
                 sync: .init(

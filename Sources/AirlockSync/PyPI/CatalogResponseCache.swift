@@ -5,13 +5,13 @@ import AirlockUpstream
 struct CatalogResponseCache: ResponseCache {
     let catalog: any ReleaseCatalog
 
-    func cachedResponse(for url: String) throws -> CachedResponse? {
-        try catalog.cachedResponse(url: url).map {
+    func cachedResponse(for url: String) async throws -> CachedResponse? {
+        try await catalog.cachedResponse(url: url).map {
             CachedResponse(etag: $0.etag, lastModified: $0.lastModified, contentType: $0.contentType, url: $0.finalURL, body: $0.body)
         }
     }
 
-    func storeResponse(_ r: CachedResponse, for url: String) throws {
-        try catalog.storeResponse(url: url, StoredResponse(etag: r.etag, lastModified: r.lastModified, contentType: r.contentType, finalURL: r.url, body: r.body))
+    func storeResponse(_ r: CachedResponse, for url: String) async throws {
+        try await catalog.storeResponse(url: url, StoredResponse(etag: r.etag, lastModified: r.lastModified, contentType: r.contentType, finalURL: r.url, body: r.body))
     }
 }

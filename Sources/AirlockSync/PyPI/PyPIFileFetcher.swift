@@ -48,7 +48,7 @@ struct PyPIFileFetcher: Sendable {
         }
         if let declared = file.sha256, let size = store.size(of: declared) {
             await counts.count(downloaded: false)
-            if let metadataDigest = try catalog.metadataDigest(ofFile: declared) {
+            if let metadataDigest = try await catalog.metadataDigest(ofFile: declared) {
                 return StoredFile(digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest)
             }
             guard let path = store.localPath(for: declared) else {

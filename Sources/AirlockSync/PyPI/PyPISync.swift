@@ -95,8 +95,8 @@ public struct PyPISync: Sendable {
         if let bad = requirements.first(where: { $0.url != nil }) {
             throw AirlockError(.invalidArgument, "requirement '\(bad)' is a direct URL reference; airlock mirrors index projects only")
         }
-        try catalog.updateSelection(.pypi, adding: requirements.map(\.description), replace: replace, at: Date())
-        let selection = try catalog.selection(.pypi).map(Requirement.init(parsing:))
+        try await catalog.updateSelection(.pypi, adding: requirements.map(\.description), replace: replace, at: Date())
+        let selection = try await catalog.selection(.pypi).map(Requirement.init(parsing:))
         guard !selection.isEmpty else {
             throw AirlockError(.invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
         }
@@ -143,7 +143,7 @@ public struct PyPISync: Sendable {
             return (kept, setAside)
         }
 
-        let publication = try pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
+        let publication = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         return await pipeline.report(
             publication, releases, setAside: setAside, files: fileCount, transfers: files.counts, index: upstream.requestCounts, started: started)
     }

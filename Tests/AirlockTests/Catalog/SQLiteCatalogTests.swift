@@ -6,69 +6,69 @@ import Foundation
 import Testing
 
 @Suite struct SQLiteCatalogTests {
-    @Test func snapshotsAreImmutableRanges() throws {
+    @Test func snapshotsAreImmutableRanges() async throws {
         let f = try CatalogFixture()
         let day1 = Timestamp.parse("2026-11-20T10:00:00Z")!, day2 = Timestamp.parse("2026-11-22T09:00:00Z")!
-        let s1 = try f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0")], at: day1)
-        let s2 = try f.sync([CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")], at: day2)
-        #expect(try f.catalog.servedFiles(in: s1).map(\.filename) == ["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
-        #expect(try f.catalog.servedFiles(in: s2).map(\.filename) == ["a-2.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
-        #expect(try f.catalog.snapshot(.pypi, .latest)?.id == s2.id)
-        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-21")!)?.id == s1.id)
-        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-22")!)?.id == s2.id)
-        #expect(try f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-19")!) == nil)
-        #expect(try f.catalog.snapshot(.pypi, .id(s1.id))?.publishedAt == day1)
-        #expect(try f.catalog.snapshot(.cran, .latest) == nil)
+        let s1 = try await f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0")], at: day1)
+        let s2 = try await f.sync([CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")], at: day2)
+        #expect(try await f.catalog.servedFiles(in: s1).map(\.filename) == ["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
+        #expect(try await f.catalog.servedFiles(in: s2).map(\.filename) == ["a-2.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
+        #expect(try await f.catalog.snapshot(.pypi, .latest)?.id == s2.id)
+        #expect(try await f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-21")!)?.id == s1.id)
+        #expect(try await f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-22")!)?.id == s2.id)
+        #expect(try await f.catalog.snapshot(.pypi, SnapshotSelector("2026-11-19")!) == nil)
+        #expect(try await f.catalog.snapshot(.pypi, .id(s1.id))?.publishedAt == day1)
+        #expect(try await f.catalog.snapshot(.cran, .latest) == nil)
         // a-1.0 is still served by snapshot 1, so its file URL stays valid for pinned clients.
         let a1 = Digest.of(Array("a-1.0".utf8))
-        #expect(try f.catalog.servedFile(digest: a1, filename: "a-1.0-py3-none-any.whl") != nil)
-        #expect(try f.catalog.servedFile(digest: a1, filename: "other.whl") == nil)
+        #expect(try await f.catalog.servedFile(digest: a1, filename: "a-1.0-py3-none-any.whl") != nil)
+        #expect(try await f.catalog.servedFile(digest: a1, filename: "other.whl") == nil)
     }
 
-    @Test func unchangedSnapshotsCostNoMembershipRows() throws {
+    @Test func unchangedSnapshotsCostNoMembershipRows() async throws {
         let f = try CatalogFixture()
         let releases = (0..<50).map { CatalogFixture.release("p\($0)", "1.0") }
         var last: Snapshot?
-        for i in 0..<20 { last = try f.sync(releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
-        #expect(try f.catalog.membershipRowCount() == 50, "an unchanged set costs one range per file")
-        #expect(try f.catalog.servedFiles(in: last!).count == 50)
-        #expect(try f.catalog.snapshots(.pypi).count == 1, "syncs that change nothing publish nothing")
-        #expect(try f.catalog.lastChecked(.pypi) == Date(timeIntervalSince1970: 1_800_000_019), "but the check is recorded")
+        for i in 0..<20 { last = try await f.sync(releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
+        #expect(try await f.catalog.membershipRowCount() == 50, "an unchanged set costs one range per file")
+        #expect(try await f.catalog.servedFiles(in: last!).count == 50)
+        #expect(try await f.catalog.snapshots(.pypi).count == 1, "syncs that change nothing publish nothing")
+        #expect(try await f.catalog.lastChecked(.pypi) == Date(timeIntervalSince1970: 1_800_000_019), "but the check is recorded")
     }
 
-    @Test func failedManifestPublishesNothing() throws {
+    @Test func failedManifestPublishesNothing() async throws {
         let f = try CatalogFixture()
-        let ids = try f.catalog.record(.pypi, [CatalogFixture.release("a", "1.0")], at: Date())
+        let ids = try await f.catalog.record(.pypi, [CatalogFixture.release("a", "1.0")], at: Date())
         let request = PublishRequest(
             ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
-        #expect(throws: AirlockError.self) {
-            try f.catalog.publish(request, rule: { PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
+        await #expect(throws: AirlockError.self) {
+            try await f.catalog.publish(request, rule: { PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
         }
-        #expect(try f.catalog.snapshots(.pypi).isEmpty)
-        #expect(try f.catalog.membershipRowCount() == 0)
+        #expect(try await f.catalog.snapshots(.pypi).isEmpty)
+        #expect(try await f.catalog.membershipRowCount() == 0)
     }
 
-    @Test func corruptRowsAreErrorsNamingTheRowNotEmptyLists() throws {
+    @Test func corruptRowsAreErrorsNamingTheRowNotEmptyLists() async throws {
         let f = try CatalogFixture(onDisk: true)
-        try f.sync([CatalogFixture.release("a", "1.0", requires: ["b>=1"])])
+        try await f.sync([CatalogFixture.release("a", "1.0", requires: ["b>=1"])])
         let sqlite = try Subprocess.run(
             FixtureScripts.python,
             ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE release SET requires_dist = '[not json'\"); c.commit()",
              f.directory.path + "/catalog.sqlite"])
         #expect(sqlite.succeeded, "\(sqlite.output)")
-        let error = try #require(throws: AirlockError.self) { try f.catalog.releaseReviews(.pypi, project: "a") }
+        let error = try await #require(throws: AirlockError.self) { try await f.catalog.releaseReviews(.pypi, project: "a") }
         #expect(error.message.contains("release row"), "\(error.message)")
     }
 
-    @Test func anUnknownEcosystemIsAnErrorNotPyPI() throws {
+    @Test func anUnknownEcosystemIsAnErrorNotPyPI() async throws {
         let f = try CatalogFixture(onDisk: true)
-        try f.sync([CatalogFixture.release("a", "1.0")])
+        try await f.sync([CatalogFixture.release("a", "1.0")])
         let sqlite = try Subprocess.run(
             FixtureScripts.python,
             ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET ecosystem = 'npm'\"); c.commit()",
              f.directory.path + "/catalog.sqlite"])
         #expect(sqlite.succeeded, "\(sqlite.output)")
-        #expect(throws: (any Error).self) { try f.catalog.retainedSnapshots() }
-        #expect(try f.catalog.snapshot(.pypi, .latest) == nil, "a row of another ecosystem is never read as PyPI")
+        await #expect(throws: (any Error).self) { try await f.catalog.retainedSnapshots() }
+        #expect(try await f.catalog.snapshot(.pypi, .latest) == nil, "a row of another ecosystem is never read as PyPI")
     }
 }

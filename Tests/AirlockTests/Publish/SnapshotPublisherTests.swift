@@ -7,41 +7,41 @@ import Synchronization
 import Testing
 
 @Suite struct SnapshotPublisherTests {
-    @Test func overridesAndRevocationsAmendThePolicy() throws {
+    @Test func overridesAndRevocationsAmendThePolicy() async throws {
         let f = try CatalogFixture()
-        try f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
+        try await f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
         let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
-        var (_, s) = try desk.approve(.pypi, project: "held", versions: ">=1", reason: "read it", expiresAt: nil, withDependencies: false, actor: "t")
-        #expect(try f.served(s) == ["held==1.0", "held==2.0", "ok==1.0"])
-        (_, s) = try desk.deny(.pypi, project: "held", versions: "2.0", reason: "bad build", expiresAt: nil, actor: "t")
-        #expect(try f.served(s) == ["held==1.0", "ok==1.0"], "a deny wins over an approve")
-        (_, s) = try desk.revoke(.pypi, project: "ok", version: "1.0", reason: "malware", actor: "t")
-        #expect(try f.served(s) == ["held==1.0"])
-        #expect(try f.served(try f.catalog.snapshot(.pypi, .id(1))!) == [], "a revocation reaches back into every snapshot")
+        var (_, s) = try await desk.approve(.pypi, project: "held", versions: ">=1", reason: "read it", expiresAt: nil, withDependencies: false, actor: "t")
+        #expect(try await f.served(s) == ["held==1.0", "held==2.0", "ok==1.0"])
+        (_, s) = try await desk.deny(.pypi, project: "held", versions: "2.0", reason: "bad build", expiresAt: nil, actor: "t")
+        #expect(try await f.served(s) == ["held==1.0", "ok==1.0"], "a deny wins over an approve")
+        (_, s) = try await desk.revoke(.pypi, project: "ok", version: "1.0", reason: "malware", actor: "t")
+        #expect(try await f.served(s) == ["held==1.0"])
+        #expect(try await f.served(try f.catalog.snapshot(.pypi, .id(1))!) == [], "a revocation reaches back into every snapshot")
         // A sync after the review keeps the reviewers' word.
-        s = try f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
-        #expect(try f.served(s) == ["held==1.0"])
+        s = try await f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
+        #expect(try await f.served(s) == ["held==1.0"])
     }
 
-    @Test func anExpiredApprovalNoLongerApplies() throws {
+    @Test func anExpiredApprovalNoLongerApplies() async throws {
         let f = try CatalogFixture()
-        try f.sync([release("held", "1.0", .review, [])])
+        try await f.sync([release("held", "1.0", .review, [])])
         let now = Date()
-        _ = try f.catalog.addOverrides(
+        _ = try await f.catalog.addOverrides(
             .pypi, [OverrideRequest(project: "held", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "for now", expiresAt: now + 60)],
             actor: "t", at: now)
-        #expect(try f.served(try f.publisher.republish(.pypi, actor: "t", at: now + 1)) == ["held==1.0"])
-        #expect(try f.served(try f.publisher.republish(.pypi, actor: "expiry", at: now + 61)) == [])
+        #expect(try await f.served(try f.publisher.republish(.pypi, actor: "t", at: now + 1)) == ["held==1.0"])
+        #expect(try await f.served(try f.publisher.republish(.pypi, actor: "expiry", at: now + 61)) == [])
     }
 
-    @Test func theReviewClosureEvaluatesMarkersLikeTheResolver() throws {
+    @Test func theReviewClosureEvaluatesMarkersLikeTheResolver() async throws {
         let f = try CatalogFixture()
-        try f.sync([
+        try await f.sync([
             release("app", "1.0", .review, ["dep>=1", "winonly>=1; sys_platform == 'win32'", "extraonly; extra == 'docs'", "old; python_version < '3.0'"]),
             release("dep", "1.2", .review, []), release("winonly", "1.0", .review, []), release("extraonly", "1.0", .review, []),
             release("old", "1.0", .review, []),
         ])
-        let closure = try ReviewQueue(catalog: f.catalog).closure(.pypi, project: "app", version: "1.0")
+        let closure = try await ReviewQueue(catalog: f.catalog).closure(.pypi, project: "app", version: "1.0")
         #expect(closure.map(\.project) == ["dep"], "only what the synced targets install: \(closure.map(\.project))")
     }
 
@@ -52,8 +52,8 @@ import Testing
         let f = try CatalogFixture(onDisk: true)
         let iterations = 25
         let held = (0..<iterations).map { release("held\($0)", "1.0", .review, []) }
-        try f.sync(held)
-        let candidates = Candidates(try f.catalog.record(.pypi, held, at: Date()).map(\.releaseID))
+        try await f.sync(held)
+        let candidates = Candidates(try await f.catalog.record(.pypi, held, at: Date()).map(\.releaseID))
         let path = f.directory.path
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -61,12 +61,12 @@ import Testing
                 let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
                 let publisher = SnapshotPublisher(catalog: catalog, dataDirectory: path)
                 for i in 0..<iterations {
-                    let added = try catalog.record(.pypi, [release("synced\(i)", "1.0", .approve, [])], at: Date())
+                    let added = try await catalog.record(.pypi, [release("synced\(i)", "1.0", .approve, [])], at: Date())
                     let ids = candidates.adding(added.map(\.releaseID))
-                    let s = try publisher.publish(
+                    let s = try await publisher.publish(
                         PublishRequest(ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids, policyDigest: "test", policy: nil, targets: [])))
-                    let served = Set(try catalog.servedFiles(in: s.snapshot).map(\.project.normalized))
-                    let revoked = Set(try catalog.revocations(.pypi).map(\.project))
+                    let served = Set(try await catalog.servedFiles(in: s.snapshot).map(\.project.normalized))
+                    let revoked = Set(try await catalog.revocations(.pypi).map(\.project))
                     #expect((0...i).allSatisfy { served.contains("synced\($0)") || revoked.contains("synced\($0)") }, "sync round \(i) lost a synced release")
                 }
             }
@@ -75,20 +75,20 @@ import Testing
                 let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
                 let desk = ReviewDesk(catalog: catalog, dataDirectory: path)
                 for i in 0..<iterations {
-                    let (_, s) = try desk.approve(.pypi, project: "held\(i)", versions: "", reason: "ok", expiresAt: nil, withDependencies: false, actor: "r")
-                    let served = Set(try catalog.servedFiles(in: s).map(\.project.normalized))
+                    let (_, s) = try await desk.approve(.pypi, project: "held\(i)", versions: "", reason: "ok", expiresAt: nil, withDependencies: false, actor: "r")
+                    let served = Set(try await catalog.servedFiles(in: s).map(\.project.normalized))
                     #expect((0...i).allSatisfy { served.contains("held\($0)") }, "review round \(i) lost an approval")
-                    if i % 5 == 4, try !catalog.releaseReviews(.pypi, project: "synced\(i / 2)").isEmpty {
-                        _ = try desk.revoke(.pypi, project: "synced\(i / 2)", version: "1.0", reason: "bad", actor: "r")
+                    if i % 5 == 4, try await !catalog.releaseReviews(.pypi, project: "synced\(i / 2)").isEmpty {
+                        _ = try await desk.revoke(.pypi, project: "synced\(i / 2)", version: "1.0", reason: "bad", actor: "r")
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let latest = try #require(try f.catalog.snapshot(.pypi, .latest))
-        let revoked = Set(try f.catalog.revocations(.pypi).map(\.project))
+        let latest = try #require(try await f.catalog.snapshot(.pypi, .latest))
+        let revoked = Set(try await f.catalog.revocations(.pypi).map(\.project))
         let expected = Set((0..<iterations).map { "held\($0)" } + (0..<iterations).map { "synced\($0)" }).subtracting(revoked)
-        #expect(Set(try f.served(latest).map { String($0.split(separator: "=")[0]) }) == expected)
+        await #expect(Set(try f.served(latest).map { String($0.split(separator: "=")[0]) }) == expected)
     }
 }
 
@@ -105,20 +105,20 @@ private final class Candidates: Sendable {
 }
 
 @Suite struct PublishOnChangeTests {
-    @Test func onlyAChangeInUpstreamVerdictsOrReviewsPublishesTheNextSnapshot() throws {
+    @Test func onlyAChangeInUpstreamVerdictsOrReviewsPublishesTheNextSnapshot() async throws {
         let f = try CatalogFixture()
         let releases = [CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0", verdict: .review)]
-        try f.sync(releases)
-        try f.sync(releases)
-        #expect(try f.catalog.snapshots(.pypi).count == 1, "a resync with no change publishes nothing")
-        try f.sync(releases + [CatalogFixture.release("c", "1.0")])
-        #expect(try f.catalog.snapshots(.pypi).count == 2, "an upstream release does")
-        try f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0"), CatalogFixture.release("c", "1.0")])
-        #expect(try f.catalog.snapshots(.pypi).count == 3, "a verdict change does")
+        try await f.sync(releases)
+        try await f.sync(releases)
+        #expect(try await f.catalog.snapshots(.pypi).count == 1, "a resync with no change publishes nothing")
+        try await f.sync(releases + [CatalogFixture.release("c", "1.0")])
+        #expect(try await f.catalog.snapshots(.pypi).count == 2, "an upstream release does")
+        try await f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0"), CatalogFixture.release("c", "1.0")])
+        #expect(try await f.catalog.snapshots(.pypi).count == 3, "a verdict change does")
         let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
-        _ = try desk.deny(.pypi, project: "c", versions: "", reason: "no", expiresAt: nil, actor: "t")
-        #expect(try f.catalog.snapshots(.pypi).count == 4, "a review does")
-        _ = try desk.deny(.pypi, project: "c", versions: "1.0", reason: "still no", expiresAt: nil, actor: "t")
-        #expect(try f.catalog.snapshots(.pypi).count == 4, "a review that changes nothing served does not")
+        _ = try await desk.deny(.pypi, project: "c", versions: "", reason: "no", expiresAt: nil, actor: "t")
+        #expect(try await f.catalog.snapshots(.pypi).count == 4, "a review does")
+        _ = try await desk.deny(.pypi, project: "c", versions: "1.0", reason: "still no", expiresAt: nil, actor: "t")
+        #expect(try await f.catalog.snapshots(.pypi).count == 4, "a review that changes nothing served does not")
     }
 }

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func longAnonymousMissesGrowTheDataDirectoryByLittle() async throws {
-        let e = try EndpointFixture { EndpointOptions(dataDirectory: $0, demandFlushInterval: .milliseconds(200)) }
+        let e = try await EndpointFixture { EndpointOptions(dataDirectory: $0, demandFlushInterval: .milliseconds(200)) }
         let before = Self.directorySize(e.fixture.directory.path)
         try await e.test { client in
             for i in 0..<3000 {
@@ -28,13 +28,13 @@ import Testing
                 _ = try await client.execute(uri: "/files/sha256/\(String(repeating: "0", count: 64))/\(name).whl", method: .get)
             }
         }
-        e.endpoint.demand.flush()
+        await e.endpoint.demand.flush()
         let grown = Self.directorySize(e.fixture.directory.path) - before
         #expect(grown < 5 << 20, "the data directory grew by \(grown) bytes")
-        #expect(try e.fixture.catalog.misses(nil).allSatisfy { $0.project.utf8.count <= Miss.maxNameLength })
+        #expect(try await e.fixture.catalog.misses(nil).allSatisfy { $0.project.utf8.count <= Miss.maxNameLength })
     }
 
-    @Test func theCatalogKeepsTheMostRecentMissesOnly() throws {
+    @Test func theCatalogKeepsTheMostRecentMissesOnly() async throws {
         let fixture = try CatalogFixture()
         let start = Date()
         let misses = (0..<(Miss.maxStored + 500)).map { i in
@@ -42,12 +42,12 @@ import Testing
                 ecosystem: .pypi, project: "p\(i)", version: "", count: 1, firstSeen: start.addingTimeInterval(Double(i)),
                 lastSeen: start.addingTimeInterval(Double(i)), lastClient: nil)
         }
-        try fixture.catalog.recordMisses(misses)
-        let kept = try fixture.catalog.misses(nil)
+        try await fixture.catalog.recordMisses(misses)
+        let kept = try await fixture.catalog.misses(nil)
         #expect(kept.count == Miss.maxStored)
         #expect(!kept.contains { $0.project == "p0" } && kept.contains { $0.project == "p\(Miss.maxStored + 499)" }, "the oldest went")
-        try fixture.catalog.recordMisses([Miss(ecosystem: .pypi, project: "p\(Miss.maxStored + 499)", version: "", count: Int.max, firstSeen: start, lastSeen: start.addingTimeInterval(1e6), lastClient: nil)])
-        #expect(try fixture.catalog.misses(nil).first?.count == Miss.maxCount, "counts saturate")
+        try await fixture.catalog.recordMisses([Miss(ecosystem: .pypi, project: "p\(Miss.maxStored + 499)", version: "", count: Int.max, firstSeen: start, lastSeen: start.addingTimeInterval(1e6), lastClient: nil)])
+        #expect(try await fixture.catalog.misses(nil).first?.count == Miss.maxCount, "counts saturate")
     }
 
     @Test(arguments: [
@@ -78,19 +78,19 @@ import Testing
         #expect(r.stdout.contains("wrote 0 miss"), "nothing was imported: \(r.output)")
     }
 
-    @Test func selectorsHaveOneSpellingAndDatesReachTheEndOfTime() throws {
+    @Test func selectorsHaveOneSpellingAndDatesReachTheEndOfTime() async throws {
         #expect(SnapshotSelector("0001") == nil && SnapshotSelector("+1") == nil && SnapshotSelector("1") == .id(1))
         #expect(SnapshotSelector("2026-02-31") == nil && SnapshotSelector("2026-2-01") == nil && SnapshotSelector("2024-02-29") != nil)
         let fixture = try CatalogFixture()
-        let snapshot = try fixture.sync([CatalogFixture.release("ok", "1.0")])
+        let snapshot = try await fixture.sync([CatalogFixture.release("ok", "1.0")])
         for day in ["9999-12-31", "9999-12-30", Timestamp.day(Date())] {
-            #expect(try fixture.catalog.snapshot(.pypi, SnapshotSelector(day)!)?.id == snapshot.id, "\(day)")
+            #expect(try await fixture.catalog.snapshot(.pypi, SnapshotSelector(day)!)?.id == snapshot.id, "\(day)")
         }
-        #expect(try fixture.catalog.snapshot(.pypi, SnapshotSelector("2000-01-01")!) == nil)
+        #expect(try await fixture.catalog.snapshot(.pypi, SnapshotSelector("2000-01-01")!) == nil)
     }
 
     @Test func paddedSelectorsDoNotGrowTheSelectorCache() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             for i in 0..<2000 {
                 let padded = String(repeating: "0", count: i % 50 + 1) + "1"
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func signOutWithoutItsCSRFTokenChangesNothing() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let session = try await EndpointRouterTests.signIn(client, token: e.reviewer)
             let forged = try await client.execute(
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func formsFromAnotherSiteAreRefused() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let session = try await EndpointRouterTests.signIn(client, token: e.reviewer)
             let body = "csrf=\(session.csrf)&ecosystem=pypi&project=held&action=approve&reason=x"
@@ -125,7 +125,7 @@ import Testing
                 let r = try await client.execute(uri: "/ui/overrides", method: .post, headers: headers, body: ByteBuffer(string: body))
                 #expect(r.status == .forbidden, "\(name): \(value) → \(r.status)")
             }
-            #expect(try e.fixture.catalog.overrides(nil, project: nil).isEmpty, "nothing was approved")
+            #expect(try await e.fixture.catalog.overrides(nil, project: nil).isEmpty, "nothing was approved")
         }
     }
 }

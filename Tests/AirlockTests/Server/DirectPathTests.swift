@@ -22,7 +22,7 @@ import Testing
         var url: String { "/files/sha256/\(digest.hex)/big-1.0-py3-none-any.whl" }
     }
 
-    static func served() throws -> Served {
+    static func served() async throws -> Served {
         let fixture = try CatalogFixture(onDisk: true)
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         var generator = SystemRandomNumberGenerator()
@@ -35,7 +35,7 @@ import Testing
             project: ProjectName("big"), people: nil, version: "1.0", requiresDist: [], files: [(file, "http://127.0.0.1/big-1.0-py3-none-any.whl")],
             decision: Decision(verdict: .approve, score: 100, factors: [], policyDigest: "test"),
             facts: DecisionFacts(firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
-        try fixture.sync([release])
+        try await fixture.sync([release])
         let endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "test"), options: EndpointOptions(dataDirectory: fixture.directory.path))
         return Served(fixture: fixture, endpoint: endpoint, bytes: bytes, digest: digest)
     }
@@ -118,9 +118,9 @@ import Testing
         """#
 
     @Test func rangesValidatorsHeadDisconnectsAndPipelining() async throws {
-        let s = try Self.served()
+        let s = try await Self.served()
         let digest = s.digest.hex
-        let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
+        let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).testApart(.live) { client in
             let out = try await Subprocess.runOffPool(FixtureScripts.python, ["-c", Self.probe, String(client.port!), s.url, digest, String(s.bytes.count)]).output
             // The connection that left gave its file handle back.
             let deadline = Date().addingTimeInterval(10)
@@ -148,7 +148,7 @@ import Testing
     /// Eight clients on keep-alive connections fetch the same blob four times each, at once, over every
     /// event loop: each download gets every byte (a handle shared between loops failed some of them).
     @Test func concurrentDownloadsOfOneBlobEachGetEveryByte() async throws {
-        let s = try Self.served()
+        let s = try await Self.served()
         let script = #"""
             import hashlib, http.client, sys, threading
             port, url, digest = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -168,7 +168,7 @@ import Testing
             for t in threads: t.join()
             print("complete", sum(results), "of", len(results))
             """#
-        let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
+        let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).testApart(.live) { client in
             try await Subprocess.runOffPool(FixtureScripts.python, ["-c", script, String(client.port!), s.url, s.digest.hex]).output
         }
         #expect(output.contains("complete 32 of 32"), "\(output)")
@@ -178,8 +178,8 @@ import Testing
 
     /// Each lease is its download's own handle; a handle given back serves the next download of that
     /// blob; idle handles beyond the capacity are closed, the least recently given back first.
-    @Test func openBlobsLendEachDownloadItsOwnHandleAndKeepFewIdle() throws {
-        let s = try Self.served()
+    @Test func openBlobsLendEachDownloadItsOwnHandleAndKeepFewIdle() async throws {
+        let s = try await Self.served()
         let pathOnDisk = try FileSystemBlobStore(root: s.fixture.directory.path + "/blobs").path(for: s.digest)
         let blobs = OpenBlobs(idleCapacity: 1)
         let first = try #require(blobs.open(s.digest, path: pathOnDisk))
@@ -202,7 +202,7 @@ import Testing
 
     /// The direct path and the router give the same answers: status, the headers clients act on, body.
     @Test func answersMatchTheRouters() async throws {
-        let s = try Self.served()
+        let s = try await Self.served()
         let requests: [(String, HTTPFields)] = [
             ("/simple/big/", [:]), ("/simple/big/", [.accept: "application/vnd.pypi.simple.v1+json"]),
             ("/pypi/1/simple/big/", [.accept: "application/vnd.pypi.simple.v1+html"]), ("/simple/", [:]),
@@ -226,8 +226,8 @@ import Testing
             return out
         }
         let app = try s.endpoint.application(host: "127.0.0.1", port: 0)
-        let viaRouter = try await app.test(.router) { try await answers($0) }
-        let live = try await s.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { try await answers($0) }
+        let viaRouter = try await app.testApart(.router) { try await answers($0) }
+        let live = try await s.endpoint.application(host: "127.0.0.1", port: 0).testApart(.live) { try await answers($0) }
         #expect(viaRouter.count == live.count)
         for (a, b) in zip(viaRouter, live) { #expect(a == b) }
     }

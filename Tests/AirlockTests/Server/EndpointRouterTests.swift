@@ -20,20 +20,19 @@ struct EndpointFixture {
     let reviewer: String
     let reader: String
 
-    init(options: (String) -> EndpointOptions = { EndpointOptions(dataDirectory: $0) }) throws {
+    init(options: (String) -> EndpointOptions = { EndpointOptions(dataDirectory: $0) }) async throws {
         fixture = try CatalogFixture(onDisk: true)
-        try fixture.sync([CatalogFixture.release("ok", "1.0"), CatalogFixture.release("held", "1.0", verdict: .review)])
+        try await fixture.sync([CatalogFixture.release("ok", "1.0"), CatalogFixture.release("held", "1.0", verdict: .review)])
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "test"), options: options(fixture.directory.path))
         let catalog = fixture.catalog
-        let token = { (role: Role) in try catalog.createToken(name: role.rawValue, role: role, expiresAt: nil, actor: "test", at: Date()).secret }
-        admin = try token(.admin)
-        reviewer = try token(.reviewer)
-        reader = try token(.reader)
+        admin = try await catalog.createToken(name: "admin", role: .admin, expiresAt: nil, actor: "test", at: Date()).secret
+        reviewer = try await catalog.createToken(name: "reviewer", role: .reviewer, expiresAt: nil, actor: "test", at: Date()).secret
+        reader = try await catalog.createToken(name: "reader", role: .reader, expiresAt: nil, actor: "test", at: Date()).secret
     }
 
-    func test<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await endpoint.application(host: "127.0.0.1", port: 0).test(.router, body)
+    func test<T: Sendable>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await endpoint.application(host: "127.0.0.1", port: 0).testApart(.router, body)
     }
 
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
@@ -45,7 +44,7 @@ extension TestResponse {
 
 @Suite struct EndpointRouterTests {
     @Test func theTokenIsCheckedBeforeTheBodyIsRead() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             for path in ["/api/v1/overrides", "/api/v1/revocations", "/api/v1/tokens"] {
                 let r = try await client.execute(uri: path, method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "not json"))
@@ -56,7 +55,7 @@ extension TestResponse {
     }
 
     @Test func theAPIAcceptsOnlyAuthorizationHeadersNeverTheCookie() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let viaCookie = try await client.execute(
                 uri: "/api/v1/tokens", method: .post, headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://127.0.0.2:8443"],
@@ -69,7 +68,7 @@ extension TestResponse {
     }
 
     @Test func errorsComeInOneShapeAndBodiesAreBounded() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let unknown = try await client.execute(uri: "/api/v1/snapshots/npm", method: .get, headers: EndpointFixture.bearer(e.reviewer))
             #expect(unknown.status == .notFound && unknown.headers[.contentType] == "application/problem+json", "\(unknown.text)")
@@ -86,7 +85,7 @@ extension TestResponse {
     }
 
     @Test func everyResponseCarriesTheSecurityHeaders() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             for path in ["/simple/", "/simple/ok/", "/ui/login", "/api/v1/openapi.json", "/nothing-here", "/healthz"] {
                 let r = try await client.execute(uri: path, method: .get)
@@ -100,7 +99,7 @@ extension TestResponse {
     }
 
     @Test func uppercaseDigestsAreNotASecondURL() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         let digest = Digest.of(Array("ok-1.0".utf8)).hex
         try await e.test { client in
             let r = try await client.execute(uri: "/files/sha256/\(digest.uppercased())/ok-1.0-py3-none-any.whl", method: .get)
@@ -109,7 +108,7 @@ extension TestResponse {
     }
 
     @Test func sessionsAreServerSideAndEndAtSignOutAndRevocation() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let session = try await Self.signIn(client, token: e.reviewer)
             #expect(!session.cookie.contains(e.reviewer), "the cookie holds a session id, never the token")
@@ -127,7 +126,7 @@ extension TestResponse {
             #expect(after.status == .seeOther, "a signed-out session id no longer works")
             // Revoking the token ends its sessions.
             let second = try await Self.signIn(client, token: e.reviewer)
-            let id = try #require(try e.fixture.catalog.tokens().first { $0.role == .reviewer }?.id)
+            let id = try #require(try await e.fixture.catalog.tokens().first { $0.role == .reviewer }?.id)
             let revoked = try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: EndpointFixture.bearer(e.admin))
             #expect(revoked.status == .ok)
             let gone = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: second.cookie])
@@ -136,7 +135,7 @@ extension TestResponse {
     }
 
     @Test func signInItselfNeedsItsCSRFToken() async throws {
-        let e = try EndpointFixture()
+        let e = try await EndpointFixture()
         try await e.test { client in
             let r = try await client.execute(
                 uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "token=\(e.reviewer)"))
@@ -146,7 +145,7 @@ extension TestResponse {
 
     @Test func anonymousRequestsCannotGrowTheCatalogWithoutBound() async throws {
         // One flush interval for the whole test (the cap is per interval), however slow the machine.
-        let e = try EndpointFixture { EndpointOptions(dataDirectory: $0, demandFlushInterval: .seconds(3600)) }
+        let e = try await EndpointFixture { EndpointOptions(dataDirectory: $0, demandFlushInterval: .seconds(3600)) }
         try await e.test { client in
             for i in 0..<1500 { _ = try await client.execute(uri: "/simple/random-\(i)/", method: .get) }
             for _ in 0..<100 { _ = try await client.execute(uri: "/api/v1/queue", method: .get, headers: [.authorization: "Bearer airlock_wrong"]) }
@@ -155,9 +154,9 @@ extension TestResponse {
             let valid = try await client.execute(uri: "/api/v1/queue", method: .get, headers: [.authorization: "Bearer \(e.reviewer)"])
             #expect(valid.status == .ok, "a valid token still works from a throttled address")
         }
-        e.endpoint.demand.flush()
-        #expect(try e.fixture.catalog.misses(nil).count <= e.endpoint.demand.maxMissesPerInterval)
-        let failures = try e.fixture.catalog.auditEvents(limit: 1000).filter { $0.action == "login.failed" }
+        await e.endpoint.demand.flush()
+        #expect(try await e.fixture.catalog.misses(nil).count <= e.endpoint.demand.maxMissesPerInterval)
+        let failures = try await e.fixture.catalog.auditEvents(limit: 1000).filter { $0.action == "login.failed" }
         #expect(failures.count == 1, "one coalesced event per client per interval, not one per request: \(failures.count)")
         let limit = e.endpoint.demand.maxFailuresPerMinute
         #expect(failures.first?.details.contains(#""count":"\#(limit)""#) == true, "throttled after \(limit): \(failures.first?.details ?? "")")
@@ -207,13 +206,13 @@ extension TestResponse {
         """#
 
     @Test func idleAndSlowConnectionsFromOneClientDoNotStarveAnother() async throws {
-        let e = try EndpointFixture {
+        let e = try await EndpointFixture {
             var o = EndpointOptions(dataDirectory: $0)
             o.maxConnectionsPerClient = 100
             o.headerTimeout = .seconds(3)
             return o
         }
-        let output = try await e.endpoint.application(host: "127.0.0.1", port: 0).test(.live) { client in
+        let output = try await e.endpoint.application(host: "127.0.0.1", port: 0).testApart(.live) { client in
             try await Subprocess.runOffPool(FixtureScripts.python, ["-c", Self.probe, String(client.port!)]).output
         }
         let other = output.split(separator: "\n").first { $0.hasPrefix("other") }.map { $0.split(separator: " ") } ?? []

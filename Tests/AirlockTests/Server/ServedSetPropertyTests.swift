@@ -46,7 +46,7 @@ import Testing
         let fixture = try CatalogFixture(onDisk: true)
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         let endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "property"), options: EndpointOptions(dataDirectory: fixture.directory.path))
-        let reviewer = try fixture.catalog.createToken(name: "r", role: .reviewer, expiresAt: nil, actor: "test", at: Date()).secret
+        let reviewer = try await fixture.catalog.createToken(name: "r", role: .reviewer, expiresAt: nil, actor: "test", at: Date()).secret
 
         let projects = (0..<6).map { "p\($0)" }
         for project in projects {
@@ -65,13 +65,13 @@ import Testing
         }
         w.pending.shuffle(using: &w.rng)
 
-        try await endpoint.application(host: "127.0.0.1", port: 0).test(.router) { client in
+        try await endpoint.application(host: "127.0.0.1", port: 0).testApart(.router) { client in
             for _ in 0..<10 {
                 let roll = Int.random(in: 0..<4, using: &w.rng)
                 if roll == 0 || w.recorded.isEmpty, !w.pending.isEmpty {
                     let batch = Array(w.pending.prefix(Int.random(in: 1...4, using: &w.rng)))
                     w.pending.removeFirst(batch.count)
-                    try fixture.sync(batch)
+                    try await fixture.sync(batch)
                     endpoint.views.invalidate()
                     w.recorded += batch.map { "\($0.project.normalized)==\($0.version)" }
                     w.log.append("sync \(batch.map { "\($0.project.normalized)==\($0.version)" })")
@@ -100,10 +100,10 @@ import Testing
         let byDigest = Dictionary(w.files.map { ($0.digest, $0) }, uniquingKeysWith: { a, _ in a })
         let context = "seed \(seed), acts:\n" + w.log.joined(separator: "\n")
 
-        try await endpoint.application(host: "127.0.0.1", port: 0).test(.router) { client in
+        try await endpoint.application(host: "127.0.0.1", port: 0).testApart(.router) { client in
             let json: HTTPFields = [.accept: "application/vnd.pypi.simple.v1+json"]
             var selectors = ["latest"]
-            for s in try fixture.catalog.snapshots(.pypi) {
+            for s in try await fixture.catalog.snapshots(.pypi) {
                 selectors += [String(s.id), String(Timestamp.format(s.publishedAt).prefix(10))]
             }
             var crawled = 0

@@ -34,16 +34,16 @@ struct CatalogFixture {
 
     /// Records `releases` and publishes them as one sync's candidates.
     @discardableResult
-    func sync(_ releases: [ReleaseRecord], at date: Date = Date()) throws -> Snapshot {
-        let recorded = try catalog.record(.pypi, releases, at: date)
-        return try publisher.publish(
+    func sync(_ releases: [ReleaseRecord], at date: Date = Date()) async throws -> Snapshot {
+        let recorded = try await catalog.record(.pypi, releases, at: date)
+        return try await publisher.publish(
             PublishRequest(
                 ecosystem: .pypi, actor: "sync", at: date,
                 sync: .init(candidates: recorded.map(\.releaseID), policyDigest: "test", policy: nil, targets: []))
         ).snapshot
     }
 
-    func served(_ snapshot: Snapshot) throws -> [String] {
-        try catalog.servedFiles(in: snapshot).map { "\($0.project.normalized)==\($0.version)" }
+    func served(_ snapshot: Snapshot) async throws -> [String] {
+        try await catalog.servedFiles(in: snapshot).map { "\($0.project.normalized)==\($0.version)" }
     }
 }
