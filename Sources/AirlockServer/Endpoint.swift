@@ -135,7 +135,7 @@ public struct Endpoint: Sendable {
             router: router(),
             server: try options.tls.map { try .tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1,
             configuration: .init(address: .hostname(host, port: port), serverName: "airlock"),
-            services: [demand],
+            services: [demand, ViewRefresher(views: views)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }

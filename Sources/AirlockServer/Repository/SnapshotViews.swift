@@ -1,6 +1,7 @@
 import AirlockCatalog
 import AirlockCore
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 /// One published snapshot, loaded once and grouped by project: snapshots never change, so the
@@ -111,14 +112,35 @@ final class SnapshotViews: Sendable {
     /// The view a selector (as written in the URL) names now, or nil when no snapshot matches.
     /// Exact ids are resolved once; `latest` and dates at most once per refresh interval.
     func view(_ ecosystem: Ecosystem, _ text: String) async throws -> SnapshotView? {
-        let generation = try await checkWithdrawals()
+        let generation = try await checkWithdrawals(olderThan: refreshInterval)
         guard let selector = SnapshotSelector(text) else { return nil }
         let key = Selector(ecosystem: ecosystem, selector: selector)
-        let now = ContinuousClock.now
-        if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || now - hit.resolvedAt < refreshInterval {
+        if let hit = selectors.withLock({ $0[key] }), hit.view.isExact(text) || .now - hit.resolvedAt < refreshInterval {
             return hit.view
         }
-        guard let snapshot = try await catalog.snapshot(ecosystem, selector) else { return nil }
+        return try await resolve(key, generation: generation)
+    }
+
+    /// Keeps what the direct paths read fresh while the endpoint runs: twice per refresh interval,
+    /// the withdrawal stamp and every moving selector resolved lately (`latest`, dates) are read
+    /// again, so a hot `latest` never goes stale between two requests and the event loops never wait.
+    func keepFresh() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: refreshInterval / 2)
+            do {
+                let generation = try await checkWithdrawals(olderThan: refreshInterval / 2)
+                let moving = selectors.withLock { $0.keys.filter { if case .id = $0.selector { false } else { true } } }
+                for key in moving { _ = try await resolve(key, generation: generation) }
+            } catch {
+                continue  // the next request through the router reports it
+            }
+        }
+    }
+
+    /// Resolves a selector against the catalog now and caches the view.
+    private func resolve(_ key: Selector, generation: Int64) async throws -> SnapshotView? {
+        let now = ContinuousClock.now
+        guard let snapshot = try await catalog.snapshot(key.ecosystem, key.selector) else { return nil }
         let view: SnapshotView
         if let known = views.withLock({ $0[snapshot.id] }) {
             view = known
@@ -133,10 +155,10 @@ final class SnapshotViews: Sendable {
     /// Reads the withdrawal stamp at most once per refresh interval; when it moved, forgets every
     /// view and file lookup, so revoked releases vanish from old snapshots too and expired snapshots
     /// from every selector. Returns the stamp.
-    private func checkWithdrawals() async throws -> Int64 {
+    private func checkWithdrawals(olderThan age: Duration) async throws -> Int64 {
         let now = ContinuousClock.now
         let (stamp, checkedAt) = revocations.withLock { $0 }
-        if let checkedAt, now - checkedAt < refreshInterval { return stamp }
+        if let checkedAt, now - checkedAt < age { return stamp }
         let current = try await catalog.withdrawalStamp()
         if current != stamp {
             epochCounter.add(1, ordering: .releasing)
@@ -162,11 +184,20 @@ final class SnapshotViews: Sendable {
 
     /// The distribution behind a file URL, if some snapshot serves it.
     func servedFile(digest: Digest, filename: String) async throws -> Distribution? {
-        _ = try await checkWithdrawals()
+        _ = try await checkWithdrawals(olderThan: refreshInterval)
         let key = digest.hex + "/" + filename
         if let hit = servedFiles.withLock({ $0[key] }) { return hit }
         guard let found = try await catalog.servedFile(digest: digest, filename: filename) else { return nil }
         servedFiles.withLock { Self.insert(found, at: key, into: &$0, limit: Self.maxServedFiles) }
         return found
+    }
+}
+
+/// Runs `SnapshotViews.keepFresh` for as long as the endpoint serves.
+struct ViewRefresher: Service {
+    let views: SnapshotViews
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await views.keepFresh() }
     }
 }
