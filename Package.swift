@@ -50,7 +50,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockCatalog",
-            dependencies: ["AirlockCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["AirlockCore", "AirlockStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockUpstream",

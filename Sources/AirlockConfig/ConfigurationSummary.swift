@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import AirlockPublish
 
@@ -19,7 +20,7 @@ public enum ConfigurationSummary {
         func feeds(_ f: Configuration.Feeds) -> [String] {
             (f.popularity.map { ["popularity_feed = \"\($0)\""] } ?? []) + (f.osv.map { ["osv_feed = \"\($0)\""] } ?? [])
         }
-        var out = ["# \(c.path): valid", "data = \"\(c.data ?? "./airlock-data")\""]
+        var out = ["# \(c.path): valid", "data = \"\(DataDirectory(c.data).path)\""]
         if let p = c.pypi {
             out += [
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",

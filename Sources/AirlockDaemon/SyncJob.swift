@@ -1,5 +1,6 @@
 public import AirlockConfig
 public import AirlockCore
+import AirlockCatalog
 import AirlockSync
 import Foundation
 public import Logging
@@ -8,7 +9,7 @@ public import Logging
 /// one, so what the file says is what the mirror holds.
 public enum SyncJob {
     public static func run(_ ecosystem: Ecosystem, _ config: Configuration, logger: Logger) async throws -> SyncReport {
-        let data = config.data ?? "./airlock-data"
+        let data = DataDirectory(config.data)
         switch ecosystem {
         case .pypi:
             guard let p = config.pypi else { throw AirlockError(.invalidArgument, "\(config.path) has no [pypi] section") }
@@ -16,7 +17,7 @@ public enum SyncJob {
             for file in p.requirementFiles { requirements += try Requirement.parseFile(at: file, contents: try read(file)) { try read($0) } }
             let environments = try p.python.flatMap { py in try p.platform.map { try TargetEnvironment(python: py, platform: $0) } }
             try await importFeeds(p.feeds, .pypi, data, logger)
-            let context = try await SyncContext.open(dataDirectory: data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
+            let context = try await SyncContext.open(data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
             var options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
             options.limits = p.limits
@@ -24,7 +25,7 @@ public enum SyncJob {
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
             try await importFeeds(c.feeds, .cran, data, logger)
-            let context = try await SyncContext.open(dataDirectory: data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
+            let context = try await SyncContext.open(data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
             var options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             options.limits = c.limits
@@ -33,9 +34,9 @@ public enum SyncJob {
     }
 
     /// Re-imports the configured feed files, so this sync decides on what they say now.
-    private static func importFeeds(_ feeds: Configuration.Feeds, _ ecosystem: Ecosystem, _ data: String, _ logger: Logger) async throws {
+    private static func importFeeds(_ feeds: Configuration.Feeds, _ ecosystem: Ecosystem, _ data: DataDirectory, _ logger: Logger) async throws {
         guard feeds.popularity != nil || feeds.osv != nil else { return }
-        let importer = FeedImporter(catalog: try SyncContext.openStorage(data).catalog)
+        let importer = FeedImporter(catalog: try await data.open().catalog)
         var summaries: [FeedImporter.Summary] = []
         if let path = feeds.popularity { summaries.append(try await importer.importPopularity(path, ecosystem: ecosystem)) }
         if let path = feeds.osv { summaries.append(try await importer.importOSV(path, ecosystem: ecosystem)) }

@@ -1,5 +1,6 @@
 public import AirlockConfig
 import AirlockCore
+import AirlockCatalog
 import AirlockPublish
 import AirlockSync
 import Foundation
@@ -108,9 +109,9 @@ public final class SyncScheduler: Service, Sendable {
     /// the sync itself stands.
     private func collectGarbage(_ rule: RetentionRule, _ config: Configuration) async {
         do {
-            let data = config.data ?? "./airlock-data"
-            let (catalog, store) = try SyncContext.openStorage(data)
-            let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data).run(rule, dryRun: false, actor: "daemon:gc")
+            let data = DataDirectory(config.data)
+            let (catalog, store) = try await data.open()
+            let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data.path).run(rule, dryRun: false, actor: "daemon:gc")
             logger.info(
                 "retention applied",
                 metadata: ["expired": "\(report.expired)", "blobs_removed": "\(report.blobsRemoved)", "bytes_freed": "\(report.bytesFreed)"])

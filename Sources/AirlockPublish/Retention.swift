@@ -73,7 +73,7 @@ public struct GarbageCollector: Sendable {
     /// With no rule, expires nothing and only sweeps unreferenced blobs. `dryRun` changes nothing.
     public func run(_ rule: RetentionRule?, dryRun: Bool, actor: String, at now: Date = Date()) async throws -> Report {
         let syncLock = try DataDirectoryLock(.sync, dataDirectory: dataDirectory)
-        let publishLock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
+        let publishLock = try await DataDirectoryLock.acquire(.publish, dataDirectory: dataDirectory)
         defer { withExtendedLifetime((syncLock, publishLock)) {} }
         let snapshots = try await catalog.retainedSnapshots()
         let expired = Set((rule?.expired(snapshots, now: now) ?? []).map(\.id))

@@ -29,7 +29,7 @@ public struct SnapshotPublisher: Sendable {
     }
 
     public func publish(_ request: PublishRequest) async throws -> Publication {
-        let lock = try DataDirectoryLock(.publish, dataDirectory: dataDirectory)
+        let lock = try await DataDirectoryLock.acquire(.publish, dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
         let held = Mutex<[ReleaseKey: HeldRelease]>([:])

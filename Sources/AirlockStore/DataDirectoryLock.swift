@@ -6,8 +6,8 @@ import Glibc
 
 /// An exclusive lock on a data directory, held while the value lives. `sync.lock` keeps two syncs
 /// from writing one store at once (a second one is refused); `publish.lock` orders publications
-/// (a second one waits). The kernel releases it when the process dies, so a killed holder never
-/// blocks the next.
+/// (a second one waits its turn, suspended, never blocking a thread). The kernel releases it when
+/// the process dies, so a killed holder never blocks the next.
 public final class DataDirectoryLock: Sendable {
     /// Which lock, and what a second taker does.
     public enum Kind: String, Sendable {
@@ -19,17 +19,34 @@ public final class DataDirectoryLock: Sendable {
 
     private let fd: Int32
 
+    /// Takes the lock, or throws at once if another holder has it (in this process or another).
     public init(_ kind: Kind, dataDirectory: String) throws {
         let path = "\(dataDirectory)/\(kind.rawValue).lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AirlockError(.storage, "cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         var status: Int32
-        repeat { status = flock(fd, kind == .sync ? LOCK_EX | LOCK_NB : LOCK_EX) } while status != 0 && errno == EINTR
+        repeat { status = flock(fd, LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
         guard status == 0 else {
             close(fd)
-            throw AirlockError(.storage, "another sync is running on \(dataDirectory) (lock \(path) is held)")
+            throw AirlockError(.storage, "another \(kind == .sync ? "sync" : "publication") is running on \(dataDirectory) (lock \(path) is held)", underlying: Held())
         }
     }
+
+    /// Takes the lock: `.sync` as `init` does (refused at once); `.publish` waiting until the holder
+    /// lets go, checking every few milliseconds while suspended (a blocking `flock` would hold a
+    /// cooperative thread, and with it, possibly, the very task that would release the lock).
+    public static func acquire(_ kind: Kind, dataDirectory: String) async throws -> DataDirectoryLock {
+        while true {
+            do {
+                return try DataDirectoryLock(kind, dataDirectory: dataDirectory)
+            } catch let e as AirlockError where kind == .publish && e.underlying is Held {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// The lock was held by someone else.
+    struct Held: Error {}
 
     deinit {
         flock(fd, LOCK_UN)

@@ -13,7 +13,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (airlock.toml); flags given here win over it.")
     var config: String?
 
-    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else ./airlock-data).")
+    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else \(DataDirectory.defaultPath)).")
     var data: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
@@ -26,20 +26,22 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// The catalog and blob store under `--data`, created on first use.
-    func open() throws -> (catalog: SQLiteCatalog, store: FileSystemBlobStore) {
-        try SyncContext.openStorage(try dataDirectory())
+    func open() async throws -> (catalog: any Catalog, store: any BlobStore) {
+        try await directory().open()
     }
 
     /// What a sync needs, the sync lock taken first.
     func openForSync(ecosystem: Ecosystem, policy: String?, logger: Logger) async throws -> SyncContext {
-        try await SyncContext.open(dataDirectory: try dataDirectory(), ecosystem: ecosystem, policy: policy, logger: logger)
+        try await SyncContext.open(try directory(), ecosystem: ecosystem, policy: policy, logger: logger)
     }
 
-    /// The data directory: `--data`, else the configuration's, else `./airlock-data`.
-    func dataDirectory() throws -> String {
-        let file = try configuration()
-        return data ?? file?.data ?? "./airlock-data"
+    /// The data directory: `--data`, else the configuration's, else the default.
+    func directory() throws -> DataDirectory {
+        DataDirectory(try data ?? configuration()?.data)
     }
+
+    /// The data directory's path.
+    func dataDirectory() throws -> String { try directory().path }
 
     /// The configuration file named by `--config`, if any.
     func configuration() throws -> Configuration? {

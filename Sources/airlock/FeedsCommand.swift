@@ -29,7 +29,7 @@ struct FeedsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (catalog, _) = try options.common.open()
+                let (catalog, _) = try await options.common.open()
                 let importer = FeedImporter(catalog: catalog)
                 let summary = kind == .osv ? try await importer.importOSV(path, ecosystem: options.ecosystem) : try await importer.importPopularity(path, ecosystem: options.ecosystem)
                 if options.json { return try printJSON(summary) }

@@ -25,7 +25,7 @@ struct GC: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let (catalog, store) = try common.open()
+            let (catalog, store) = try await common.open()
             let collector = GarbageCollector(catalog: catalog, store: store, dataDirectory: try common.dataDirectory())
             let report = try await collector.run(try common.configuration()?.retention, dryRun: dryRun, actor: "cli:gc")
             if json { return try printJSON(report) }

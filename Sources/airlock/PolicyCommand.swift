@@ -22,7 +22,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (catalog, _) = try options.common.open()
+                let (catalog, _) = try await options.common.open()
                 let review = PolicyReview(catalog: catalog, ecosystem: options.ecosystem)
                 // Out of the box: the policy of the latest snapshot, else the built-in default.
                 let engine: PolicyEngine
@@ -59,7 +59,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (catalog, _) = try options.common.open()
+                let (catalog, _) = try await options.common.open()
                 let review = PolicyReview(catalog: catalog, ecosystem: options.ecosystem)
                 guard let current = try await review.activeEngine() else {
                     throw AirlockError(.invalidArgument, "no policy is active for \(options.ecosystem.rawValue) yet: sync once with --policy first")

@@ -36,7 +36,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let catalog = try options.common.open().catalog
+                let catalog = try await options.common.open().catalog
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
                 let releases = try await catalog.releaseReviews(options.ecosystem, project: name)
                 guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
@@ -74,7 +74,7 @@ struct Review: AsyncParsableCommand {
             }
         }
 
-        func desk() throws -> ReviewDesk { ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: try options.common.dataDirectory()) }
+        func desk() async throws -> ReviewDesk { ReviewDesk(catalog: try await options.common.open().catalog, dataDirectory: try options.common.dataDirectory()) }
     }
 
     struct Approve: AsyncParsableCommand {
@@ -117,7 +117,7 @@ struct Review: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
-                let desk = ReviewDesk(catalog: try options.common.open().catalog, dataDirectory: try options.common.dataDirectory())
+                let desk = ReviewDesk(catalog: try await options.common.open().catalog, dataDirectory: try options.common.dataDirectory())
                 let (r, snapshot) = try await desk.revoke(options.ecosystem, project: name, version: version, reason: reason, actor: cliActor)
                 print("revoked \(r.project) \(r.version) from every snapshot; published snapshot \(snapshot.id)")
             }

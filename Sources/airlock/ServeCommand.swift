@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
             options.requestMetrics = !noRequestMetrics
             options.tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey ?? "", clientCA: tlsClientCA) }
             _ = try options.tls?.configuration()  // names a bad certificate or key before anything else
-            let (catalog, store) = try common.open()
+            let (catalog, store) = try await common.open()
             let host = host ?? file?.host ?? "127.0.0.1"
             let scheme = options.tls == nil ? "http" : "https"
             let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(host: host, port: port ?? file?.port ?? 8080) { port in

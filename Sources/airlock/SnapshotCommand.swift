@@ -14,7 +14,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 extension EcosystemOptions {
     /// The snapshot `text` names, with the files it serves.
     func snapshot(_ text: String) async throws -> (Snapshot, [Distribution]) {
-        let (catalog, _) = try common.open()
+        let (catalog, _) = try await common.open()
         guard let selector = SnapshotSelector(text) else {
             throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
         }
@@ -31,7 +31,7 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (catalog, _) = try options.common.open()
+                let (catalog, _) = try await options.common.open()
                 let all = try await catalog.snapshots(options.ecosystem)
                 if options.json { return try printJSON(all) }
                 print("ID\tPUBLISHED\t\t\tFILES\tPOLICY")

@@ -48,7 +48,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let (catalog, store) = try common.open()
+            let (catalog, store) = try await common.open()
             let exporter = BundleExporter(
                 catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), signer: try BundleSigner(file: key), origin: origin)
             let validFor = try Self.duration(expiresIn)
@@ -105,7 +105,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let (catalog, store) = try common.open()
+            let (catalog, store) = try await common.open()
             let importer = BundleImporter(catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), trusted: try TrustedKeys(files: trust + (try common.configuration()?.trust ?? [])))
             let report = try await importer.run(bundle)
             if json { return try printJSON(report) }
@@ -175,7 +175,7 @@ struct MissesCommand: AsyncParsableCommand {
                 for (i, miss) in parsed.misses.enumerated() {
                     if let problem = miss.problem { throw AirlockError(.invalidArgument, "\(file): miss \(i + 1) (\(miss.ecosystem.rawValue)): \(problem); nothing was imported") }
                 }
-                let catalog = try common.open().catalog
+                let catalog = try await common.open().catalog
                 try await catalog.recordMisses(parsed.misses)
                 try await catalog.audit(
                     actor: cliActor, action: "misses.imported", object: file, details: ["count": String(parsed.misses.count), "exported_at": Timestamp.format(parsed.exportedAt)],
