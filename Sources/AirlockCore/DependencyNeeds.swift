@@ -29,11 +29,13 @@ public enum DependencyNeeds {
         }
     }
 
-    /// Targets stored as `python|platform`; unreadable ones are left out.
-    public static func targets(_ stored: [String]) -> [TargetEnvironment] {
-        (stored.isEmpty ? defaultTargets : stored).compactMap { text in
+    /// Targets stored as `python|platform`; one that does not read back is an error naming it (the
+    /// catalog never stores one that did not parse, so it was damaged).
+    public static func targets(_ stored: [String]) throws -> [TargetEnvironment] {
+        try (stored.isEmpty ? defaultTargets : stored).map { text in
             let parts = text.split(separator: "|", maxSplits: 1).map(String.init)
-            return parts.count == 2 ? try? TargetEnvironment(python: parts[0], platform: parts[1]) : nil
+            guard parts.count == 2 else { throw AirlockError(.catalog, "stored target '\(text)' is not 'python|platform'") }
+            return try TargetEnvironment(python: parts[0], platform: parts[1])
         }
     }
 
@@ -41,18 +43,25 @@ public enum DependencyNeeds {
     public static func stored(_ target: TargetEnvironment) -> String { "\(target.pythonVersion)|\(target.platform)" }
 
     /// The needs of a release whose declared dependencies are `declared` (as the catalog keeps them).
-    /// Lines that do not parse are left out: they were checked when the release was read.
-    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) -> [DependencyNeed] {
+    /// Every line was checked when the release was read, so one that does not parse now is an error
+    /// naming it, never a dependency silently dropped.
+    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) throws -> [DependencyNeed] {
         switch ecosystem {
         case .pypi:
-            return declared.compactMap { line in
-                guard let req = try? Requirement(parsing: line), applies(req, on: targets, extras: extras) else { return nil }
+            return try declared.compactMap { line in
+                let req: Requirement
+                do {
+                    req = try Requirement(parsing: line)
+                } catch {
+                    throw AirlockError(.catalog, "stored dependency '\(line)' does not parse: \(error)")
+                }
+                guard applies(req, on: targets, extras: extras) else { return nil }
                 return DependencyNeed(
                     project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)", extras: req.extras,
                     accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
             }
         case .cran:
-            return declared.flatMap { (try? RDependency.parseField($0, source: "catalog")) ?? [] }
+            return try declared.flatMap { try RDependency.parseField($0, source: "stored dependency field") }
                 .filter { !RDependency.shippedWithR.contains($0.name) }
                 .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, extras: [], accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
         }

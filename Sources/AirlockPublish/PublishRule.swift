@@ -12,7 +12,7 @@ public import Foundation
 /// On a replica the connected side already applied the rule: an imported snapshot serves what the
 /// signed bundle says it served there, minus releases revoked here.
 public enum PublishRule {
-    public static func plan(_ state: PublishState, at now: Date) -> PublishPlan {
+    public static func plan(_ state: PublishState, at now: Date) throws -> PublishPlan {
         if let imposed = state.imposed { return plan(imposed, revoked: state.revoked) }
         var served: [ReleaseKey: PublishState.Release] = [:]
         var plan = PublishPlan()
@@ -26,7 +26,12 @@ public enum PublishRule {
             .sorted { ($0.action == .approve ? 0 : 1, $0.id) < ($1.action == .approve ? 0 : 1, $1.id) }
         var decidedBy: [ReleaseKey: Override] = [:]
         for o in active {
-            guard let range = try? VersionRange(o.versions, ecosystem: state.ecosystem) else { continue }
+            let range: VersionRange
+            do {
+                range = try VersionRange(o.versions, ecosystem: state.ecosystem)
+            } catch {
+                throw AirlockError(.catalog, "override \(o.id) (\(o.action.rawValue) \(o.project) '\(o.versions)') has a range that does not parse: \(error)")
+            }
             for release in state.releases where release.key.project == o.project && range.contains(release.key.version) {
                 if o.action == .approve { served[release.key] = release } else { served[release.key] = nil }
                 plan.decisions[release.key] = o.decision
@@ -35,7 +40,7 @@ public enum PublishRule {
         }
         for key in state.revoked { served[key] = nil }
         let yanked = Set(served.values.filter { r in r.files.contains { plan.yanking[$0] != nil } && decidedBy[r.key]?.action != .approve }.map(\.key))
-        plan.held = holdUninstallable(&served, yanked: yanked, state: state, decidedBy: decidedBy)
+        plan.held = try holdUninstallable(&served, yanked: yanked, state: state, decidedBy: decidedBy)
         plan.files = Set(served.values.flatMap(\.files))
         plan.yanking = plan.yanking.filter { plan.files.contains($0.key) }
         plan.decisions = plan.decisions.filter { served[$0.key] != nil }
@@ -56,11 +61,11 @@ public enum PublishRule {
     /// (and not yanked) release satisfies, and says why, naming the release in the way when there is one.
     static func holdUninstallable(
         _ served: inout [ReleaseKey: PublishState.Release], yanked: Set<ReleaseKey>, state: PublishState, decidedBy: [ReleaseKey: Override]
-    ) -> [ReleaseKey: HeldRelease] {
-        let targets = DependencyNeeds.targets(state.targets)
+    ) throws -> [ReleaseKey: HeldRelease] {
+        let targets = try DependencyNeeds.targets(state.targets)
         var extras: [String: Set<String>] = state.extras.mapValues(Set.init)
         for release in served.values {
-            for need in DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: []) where !need.extras.isEmpty {
+            for need in try DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: []) where !need.extras.isEmpty {
                 extras[need.project, default: []].formUnion(need.extras)
             }
         }
@@ -70,7 +75,7 @@ public enum PublishRule {
         while changed {
             changed = false
             for release in served.values.sorted(by: { $0.key < $1.key }) {
-                let needs = DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: extras[release.key.project] ?? [])
+                let needs = try DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: extras[release.key.project] ?? [])
                 for need in needs where need.project != release.key.project {
                     let met = served.values.contains { $0.key.project == need.project && !yanked.contains($0.key) && need.accepts($0.key.version) }
                     if met { continue }

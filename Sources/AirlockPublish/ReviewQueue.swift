@@ -55,7 +55,7 @@ public struct ReviewQueue: Sendable {
     /// evaluated as the resolver does), recursively, each as the newest recorded version meeting the
     /// requirement, with its own decision. Dependencies the catalog has never recorded are listed with no version.
     public func closure(_ ecosystem: Ecosystem, project: String, version: String) async throws -> [ReleaseReview] {
-        let targets = DependencyNeeds.targets(try await catalog.syncTargets(ecosystem))
+        let targets = try DependencyNeeds.targets(try await catalog.syncTargets(ecosystem))
         guard let root = try await catalog.releaseReviews(ecosystem, project: project).first(where: { $0.version == version }) else {
             throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog")
         }
@@ -63,7 +63,7 @@ public struct ReviewQueue: Sendable {
         var seen: Set<String> = [project]
         var pending = [root]
         while let next = pending.popLast() {
-            for need in DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted {
+            for need in try DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted {
                 let candidates = try await catalog.releaseReviews(ecosystem, project: need.project).filter { need.accepts($0.version) && $0.revocation == nil }
                 guard let pick = candidates.last else {
                     out.append(ReleaseReview(ecosystem: ecosystem, project: need.project, version: "", decision: nil, served: false, revocation: nil, dependencies: []))

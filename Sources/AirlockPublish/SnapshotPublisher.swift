@@ -34,7 +34,7 @@ public struct SnapshotPublisher: Sendable {
         let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
         let held = Mutex<[ReleaseKey: HeldRelease]>([:])
         let (snapshot, isNew) = try await catalog.publish(request) { state in
-            let plan = PublishRule.plan(state, at: request.at)
+            let plan = try PublishRule.plan(state, at: request.at)
             held.withLock { $0 = plan.held }
             return plan
         } beforeCommit: { snapshot, files, plan in

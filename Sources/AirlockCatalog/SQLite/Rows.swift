@@ -32,6 +32,23 @@ func parseDigest(_ hex: String?, table: String, key: any CustomStringConvertible
     return digest
 }
 
+/// A column that is never NULL, read strictly.
+func parseTime(_ text: String, table: String, key: any CustomStringConvertible) throws -> Date {
+    guard let date = Timestamp.parse(text) else { throw AirlockError(.catalog, "corrupt timestamp '\(text)' in \(table) row \(key)") }
+    return date
+}
+
+func parseDigest(_ hex: String, table: String, key: any CustomStringConvertible) throws -> Digest {
+    guard let digest = Digest(hex: hex) else { throw AirlockError(.catalog, "corrupt SHA-256 '\(hex)' in \(table) row \(key)") }
+    return digest
+}
+
+/// A row the statement always yields (an id just inserted, an aggregate), or an error naming it.
+func required<T>(_ value: T?, _ what: @autoclosure () -> String) throws -> T {
+    guard let value else { throw AirlockError(.catalog, "the catalog has no \(what())") }
+    return value
+}
+
 /// Rows read by column name; `Ecosystem` and other enums decode strictly (an unknown value throws).
 protocol CatalogRow: Decodable, FetchableRecord {}
 
@@ -58,7 +75,7 @@ struct DistributionRow: CatalogRow {
     func distribution() throws -> Distribution {
         Distribution(
             ecosystem: ecosystem, project: ProjectName(normalized: name, display: displayName), version: version, filename: filename, kind: kind,
-            digest: try parseDigest(sha256, table: "distribution", key: id)!, size: size,
+            digest: try parseDigest(sha256, table: "distribution", key: id), size: size,
             uploadTime: try parseTime(uploadTime, table: "distribution", key: id), requiresPython: requiresPython, yanked: yanked,
             metadataDigest: try parseDigest(metadataSha256, table: "distribution", key: id))
     }
@@ -73,7 +90,7 @@ struct SnapshotRow: CatalogRow {
 
     func snapshot() throws -> Snapshot {
         Snapshot(
-            id: id, ecosystem: ecosystem, publishedAt: try parseTime(publishedAt, table: "snapshot", key: id)!, policyDigest: policyDigest,
+            id: id, ecosystem: ecosystem, publishedAt: try parseTime(publishedAt, table: "snapshot", key: id), policyDigest: policyDigest,
             distributionCount: distributionCount)
     }
 }
@@ -109,7 +126,7 @@ struct OverrideRow: CatalogRow {
     func override() throws -> Override {
         Override(
             id: id, ecosystem: ecosystem, project: project, versions: versions, action: action, reason: reason, actor: actor,
-            createdAt: try parseTime(createdAt, table: "override", key: id)!, expiresAt: try parseTime(expiresAt, table: "override", key: id))
+            createdAt: try parseTime(createdAt, table: "override", key: id), expiresAt: try parseTime(expiresAt, table: "override", key: id))
     }
 }
 
@@ -125,7 +142,7 @@ struct RevocationRow: CatalogRow {
     func revocation() throws -> Revocation {
         Revocation(
             id: id, ecosystem: ecosystem, project: project, version: version, reason: reason, actor: actor,
-            createdAt: try parseTime(createdAt, table: "revocation", key: id)!)
+            createdAt: try parseTime(createdAt, table: "revocation", key: id))
     }
 }
 
@@ -140,7 +157,7 @@ struct TokenRow: CatalogRow {
 
     func token() throws -> APIToken {
         APIToken(
-            id: id, name: name, role: role, createdAt: try parseTime(createdAt, table: "token", key: id)!,
+            id: id, name: name, role: role, createdAt: try parseTime(createdAt, table: "token", key: id),
             expiresAt: try parseTime(expiresAt, table: "token", key: id), revokedAt: try parseTime(revokedAt, table: "token", key: id))
     }
 }
@@ -157,8 +174,8 @@ struct MissRow: CatalogRow {
     func miss() throws -> Miss {
         let key = "\(ecosystem.rawValue)/\(project)"
         return Miss(
-            ecosystem: ecosystem, project: project, version: version, count: count, firstSeen: try parseTime(firstSeen, table: "miss", key: key)!,
-            lastSeen: try parseTime(lastSeen, table: "miss", key: key)!, lastClient: lastClient)
+            ecosystem: ecosystem, project: project, version: version, count: count, firstSeen: try parseTime(firstSeen, table: "miss", key: key),
+            lastSeen: try parseTime(lastSeen, table: "miss", key: key), lastClient: lastClient)
     }
 }
 

@@ -32,7 +32,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                         projectID, r.version, try r.requiresDist.map(encodeJSON), Timestamp.format(at), f.licenseExpression, f.licenseDeclared,
                         f.selectedBy, try encodeJSON(f.newMaintainerEmails), f.dependents, try encodeJSON(f.maintainersOtherProjects),
                     ])
-                let releaseID = try Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version])!
+                let releaseID = try required(Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version]), "release \(r.version) of project \(projectID) just written")
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at, serve_yanked) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
@@ -60,7 +60,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                 db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1", arguments: [upstreamURL])
             else { return nil }
             return RecordedFile(
-                digest: try parseDigest(row["sha256"], table: "distribution", key: upstreamURL)!,
+                digest: try parseDigest(row["sha256"] as String, table: "distribution", key: upstreamURL),
                 metadataDigest: try parseDigest(row["metadata_sha256"], table: "distribution", key: upstreamURL))
         }
     }
@@ -75,7 +75,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                     maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
                 """,
             arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
-        return try Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized])!
+        return try required(Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized]), "project \(name.normalized) just written")
     }
 
     private static func upsertDistribution(_ db: Database, releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
@@ -91,9 +91,11 @@ extension SQLiteCatalog: ReleaseCatalog {
                 releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
                 d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
             ])
-        return try Int64.fetchOne(
-            db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
-            arguments: [releaseID, d.filename, d.digest.hex])!
+        return try required(
+            Int64.fetchOne(
+                db, sql: "SELECT id FROM distribution WHERE release_id = ? AND filename = ? AND sha256 = ?",
+                arguments: [releaseID, d.filename, d.digest.hex]),
+            "distribution \(d.filename) just written")
     }
 
     public func selection(_ ecosystem: Ecosystem) async throws -> [String] {
@@ -136,7 +138,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                     SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
                            p.first_upload, p.last_upload, p.release_count, r.license_expression, r.license_declared, r.selected_by,
                            r.new_emails, r.dependents, r.maintainer_projects
-                    FROM release r JOIN project p ON p.id = r.project_id
+                    FROM \(Relation.releases)
                     WHERE p.ecosystem = ? AND (?2 IS NULL OR p.name = ?2) AND (?3 IS NULL OR r.version = ?3)
                     ORDER BY p.name, r.id
                     """, arguments: [ecosystem.rawValue, project, version])
@@ -185,7 +187,7 @@ extension SQLiteCatalog: FeedCatalog {
 
     public func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]? {
         try await read { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue])! > 0
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue]) ?? 0 > 0
             else { return nil }
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT project, downloads FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {

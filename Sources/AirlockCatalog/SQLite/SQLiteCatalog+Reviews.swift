@@ -138,7 +138,7 @@ extension SQLiteCatalog: ReviewCatalog {
         guard !why.isEmpty else { throw AirlockError(.invalidArgument, "an override needs a reason") }
         if let expiresAt = r.expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
         let recorded = try String.fetchAll(
-            db, sql: "SELECT r.version FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ?",
+            db, sql: "SELECT r.version FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ?",
             arguments: [ecosystem.rawValue, r.project])
         guard recorded.contains(where: r.versions.contains) else {
             throw AirlockError(
@@ -177,7 +177,7 @@ extension SQLiteCatalog: ReviewCatalog {
             let why = reason.trimmingWhitespace()
             guard !why.isEmpty else { throw AirlockError(.invalidArgument, "a revocation needs a reason") }
             let exists = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?",
+                db, sql: "SELECT 1 FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?",
                 arguments: [ecosystem.rawValue, project, version]) ?? false
             guard exists else { throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog") }
             try db.execute(
@@ -210,7 +210,7 @@ extension SQLiteCatalog: ReviewCatalog {
                     SELECT r.id, r.version, r.requires_dist,
                            EXISTS (SELECT 1 FROM distribution d JOIN membership m ON m.distribution_id = d.id
                                    WHERE d.release_id = r.id AND m.removed_in IS NULL) AS served
-                    FROM release r JOIN project p ON p.id = r.project_id
+                    FROM \(Relation.releases)
                     WHERE p.ecosystem = ? AND p.name = ?
                     """, arguments: [ecosystem.rawValue, project])
             let policy = try Self.activePolicyDigest(db, ecosystem)

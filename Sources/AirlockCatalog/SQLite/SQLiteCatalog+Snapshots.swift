@@ -43,10 +43,9 @@ extension SQLiteCatalog: SnapshotCatalog {
                 db,
                 sql: Self.distributionColumns + """
                      WHERE d.sha256 = ? AND d.filename = ?
-                       AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in
-                                     AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                       AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
                                    WHERE m.distribution_id = d.id AND s.expired_at IS NULL)
-                       AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+                       AND \(Relation.notRevoked)
                      LIMIT 1
                     """,
                 arguments: [digest.hex, filename]
@@ -84,8 +83,8 @@ extension SQLiteCatalog: SnapshotCatalog {
             db,
             sql: servedColumns + """
                  JOIN membership m ON m.distribution_id = d.id
-                 WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
-                   AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+                 WHERE p.ecosystem = ? AND \(Relation.serves("?"))
+                   AND \(Relation.notRevoked)
                  ORDER BY p.name, d.filename
                 """,
             arguments: [snapshot.ecosystem.rawValue, snapshot.id, snapshot.id]
@@ -131,7 +130,7 @@ extension SQLiteCatalog: PublishCatalog {
         var last: Snapshot?
         for transferred in bundle.rows.snapshots {
             let id = transferred.snapshot.id
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?)", arguments: [id])! {
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?)", arguments: [id]) ?? false {
                 throw AirlockError(.forbidden, "snapshot \(id) is already here: a bundle never replaces a published snapshot")
             }
             if let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM snapshot WHERE ecosystem = ?", arguments: [ecosystem.rawValue]), newest > id {
@@ -170,8 +169,7 @@ extension SQLiteCatalog: PublishCatalog {
             sql: """
                 UPDATE membership SET removed_in = ?
                 WHERE removed_in IS NULL
-                  AND distribution_id IN (SELECT d.id FROM distribution d JOIN release r ON r.id = d.release_id
-                                          JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?)
+                  AND distribution_id IN (SELECT d.id FROM \(Relation.files) WHERE p.ecosystem = ?)
                   AND NOT EXISTS (SELECT 1 FROM publishing p WHERE p.distribution_id = membership.distribution_id
                                   AND p.yank_reason IS membership.yank_reason)
                 """,
@@ -201,8 +199,7 @@ extension SQLiteCatalog: PublishCatalog {
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT m.distribution_id, m.yank_reason FROM membership m JOIN distribution d ON d.id = m.distribution_id
-                JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+                SELECT m.distribution_id, m.yank_reason FROM \(Relation.files) JOIN membership m ON m.distribution_id = d.id
                 WHERE p.ecosystem = ? AND m.removed_in IS NULL
                 """, arguments: [ecosystem.rawValue])
         {
@@ -265,7 +262,7 @@ extension SQLiteCatalog: PublishCatalog {
         let targets = try decodeJSON([String].self, stateRow["targets"], table: "ecosystem_state", key: e) ?? []
         let extras = try decodeJSON([String: [String]].self, stateRow["extras"], table: "ecosystem_state", key: e) ?? [:]
         let publishable = """
-            SELECT r.id FROM release r JOIN project p ON p.id = r.project_id
+            SELECT r.id FROM \(Relation.releases)
             WHERE p.ecosystem = ?1 AND (r.id IN (SELECT release_id FROM candidate WHERE ecosystem = ?1)
                                         OR p.name IN (SELECT project FROM override WHERE ecosystem = ?1))
             """
@@ -273,7 +270,7 @@ extension SQLiteCatalog: PublishCatalog {
             db,
             sql: """
                 SELECT r.id, p.name, r.version, r.requires_dist, EXISTS (SELECT 1 FROM candidate c WHERE c.release_id = r.id) AS is_candidate
-                FROM release r JOIN project p ON p.id = r.project_id WHERE r.id IN (\(publishable))
+                FROM \(Relation.releases) WHERE r.id IN (\(publishable))
                 """, arguments: [e])
         var decisions: [Int64: Decision] = [:]
         for d in try DecisionRow.fetchAll(
@@ -329,14 +326,12 @@ extension SQLiteCatalog: RetentionCatalog {
             let served = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT d.sha256 FROM distribution d JOIN membership m ON m.distribution_id = d.id
-                      JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
-                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                    SELECT d.sha256 FROM \(Relation.files) JOIN membership m ON m.distribution_id = d.id
+                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
                      WHERE s.expired_at IS NULL\(skip)
                     UNION
-                    SELECT d.metadata_sha256 FROM distribution d JOIN membership m ON m.distribution_id = d.id
-                      JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
-                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND s.id >= m.added_in AND (m.removed_in IS NULL OR s.id < m.removed_in)
+                    SELECT d.metadata_sha256 FROM \(Relation.files) JOIN membership m ON m.distribution_id = d.id
+                      JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
                      WHERE s.expired_at IS NULL AND d.metadata_sha256 IS NOT NULL\(skip)
                     UNION
                     SELECT d.sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id

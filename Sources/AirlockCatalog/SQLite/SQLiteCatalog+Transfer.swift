@@ -15,10 +15,9 @@ extension SQLiteCatalog: TransferCatalog {
                     db,
                     sql: """
                         SELECT p.name, r.version, d.filename, d.sha256, m.yank_reason
-                        FROM membership m JOIN distribution d ON d.id = m.distribution_id JOIN release r ON r.id = d.release_id
-                        JOIN project p ON p.id = r.project_id
-                        WHERE p.ecosystem = ? AND m.added_in <= ? AND (m.removed_in IS NULL OR m.removed_in > ?)
-                          AND NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+                        FROM \(Relation.files) JOIN membership m ON m.distribution_id = d.id
+                        WHERE p.ecosystem = ? AND \(Relation.serves("?"))
+                          AND \(Relation.notRevoked)
                         ORDER BY p.name, d.filename
                         """, arguments: [e, id, id]
                 ).map { TransferredFile(project: $0["name"], version: $0["version"], filename: $0["filename"], sha256: $0["sha256"], yankReason: $0["yank_reason"]) }
@@ -28,19 +27,18 @@ extension SQLiteCatalog: TransferCatalog {
             // The releases the snapshots serve, and the last sync's candidates (the review queue reads them).
             let releases = """
                 SELECT release_id FROM candidate WHERE ecosystem = ?1
-                UNION SELECT d.release_id FROM membership m JOIN distribution d ON d.id = m.distribution_id JOIN release r ON r.id = d.release_id
-                      JOIN project p ON p.id = r.project_id
+                UNION SELECT d.release_id FROM \(Relation.files) JOIN membership m ON m.distribution_id = d.id
                       WHERE p.ecosystem = ?1 AND m.added_in <= ?3 AND (m.removed_in IS NULL OR m.removed_in > ?2)
                 """
             let args: StatementArguments = [e, first, last]
             rows.projects = try Self.transferRows(
                 db, "SELECT * FROM project WHERE id IN (SELECT project_id FROM release WHERE id IN (\(releases)))", args, dropping: ["id"])
             rows.releases = try Self.transferRows(
-                db, "SELECT p.name AS project, r.* FROM release r JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))", args,
+                db, "SELECT p.name AS project, r.* FROM \(Relation.releases) WHERE r.id IN (\(releases))", args,
                 dropping: ["id", "project_id"])
             rows.distributions = try Self.transferRows(
                 db,
-                "SELECT p.name AS project, r.version AS version, d.* FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))",
+                "SELECT p.name AS project, r.version AS version, d.* FROM \(Relation.files) WHERE r.id IN (\(releases))",
                 args, dropping: ["id", "release_id"])
             rows.decisions = try Self.transferRows(
                 db,
@@ -147,7 +145,7 @@ extension SQLiteCatalog: TransferCatalog {
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO candidate (ecosystem, release_id)
-                    SELECT ?1, r.id FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ?1 AND p.name = ?2 AND r.version = ?3
+                    SELECT ?1, r.id FROM \(Relation.releases) WHERE p.ecosystem = ?1 AND p.name = ?2 AND r.version = ?3
                     """, arguments: [e, key[0], key[1]])
         }
     }
@@ -159,7 +157,7 @@ extension SQLiteCatalog: TransferCatalog {
             guard let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT d.id, d.release_id FROM distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+                    SELECT d.id, d.release_id FROM \(Relation.files)
                     WHERE p.ecosystem = ? AND p.name = ? AND r.version = ? AND d.filename = ? AND d.sha256 = ?
                     """, arguments: [ecosystem.rawValue, f.project, f.version, f.filename, f.sha256])
             else {
@@ -193,7 +191,7 @@ extension SQLiteCatalog: TransferCatalog {
     /// Refuses to import into a data directory that syncs from an upstream; marks a new one as a replica.
     private static func becomeReplica(_ db: Database, of origin: String, at: Date) throws {
         if try replicaOrigin(db) != nil { return }
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot)")! {
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot)") ?? false {
             throw AirlockError(
                 .forbidden,
                 "this data directory publishes its own snapshots from an upstream; import bundles only into a new data directory, which becomes a replica")
@@ -279,7 +277,7 @@ private struct RowWriter {
         case .release(let e):
             naturalKeys = ["project", "version"]
             add(
-                "release_id", "(SELECT r.id FROM release r JOIN project p ON p.id = r.project_id WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?)",
+                "release_id", "(SELECT r.id FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?)",
                 [e, row["project"]?.databaseValue ?? .null, row["version"]?.databaseValue ?? .null])
         }
         for (column, cell) in row.sorted(by: { $0.key < $1.key }) where fixed[column] == nil && !naturalKeys.contains(column) {

@@ -134,14 +134,13 @@ struct CRANResolver: ResolverAdapter {
             tarball: tarball, stored: stored, selectedBy: want.selectedBy, people: people, metadataEmails: emails, uploadTime: uploaded, history: known,
             dependencies: dependencies)
         let origin = RequirementOrigin.dependency(of: "\(tarball.package) \(tarball.version)")
-        let deps = dependencies.map { Want(requirement: $0, origin: origin, count: 1) } + suggested(release, want: want)
+        let deps = dependencies.map { Want(requirement: $0, origin: origin, count: 1) } + (try suggested(release, want: want))
         return (release, deps)
     }
 
-    private func suggested(_ release: CRANRelease, want: Want<RDependency>) -> [Want<RDependency>] {
-        guard withSuggests, want.origin.isSelection, let field = release.stored.description["Suggests"],
-            let deps = try? RDependency.parseField(field, source: release.tarball.filename)
-        else { return [] }
+    private func suggested(_ release: CRANRelease, want: Want<RDependency>) throws -> [Want<RDependency>] {
+        guard withSuggests, want.origin.isSelection, let field = release.stored.description["Suggests"] else { return [] }
+        let deps = try RDependency.parseField(field, source: "\(release.tarball.filename) Suggests")
         let origin = RequirementOrigin.dependency(of: "\(release.tarball.package) \(release.tarball.version) (Suggests)")
         return deps.filter { !RDependency.shippedWithR.contains($0.name) }.map { Want(requirement: $0, origin: origin, count: 1, optional: true) }
     }

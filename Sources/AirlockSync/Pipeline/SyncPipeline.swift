@@ -54,7 +54,7 @@ struct SyncPipeline {
             setAside.formUnion(await resolver.setAside.entries + failed)
             let failedKeys = Set(failed.map { ReleaseKey($0.project, $0.version) })
             let passing = Set(releases.filter { adapter.passes($0) }.map(\.key)).subtracting(excluded).subtracting(failedKeys)
-            let held = Self.uninstallable(releases, passing: passing, ecosystem: ecosystem, targets: targets, extras: extras)
+            let held = try Self.uninstallable(releases, passing: passing, ecosystem: ecosystem, targets: targets, extras: extras)
             let newly = held.union(failedKeys).subtracting(excluded)
             if newly.isEmpty || round == 4 { return (releases, setAside.sorted { ($0.project, $0.version) < ($1.project, $1.version) }) }
             logger.info("resolving again without releases that cannot be installed", metadata: ["round": "\(round + 1)", "held": "\(newly.count)"])
@@ -86,7 +86,7 @@ struct SyncPipeline {
     /// The releases among `passing` the publish rule would hold back as not installable.
     static func uninstallable<R: SyncedRelease>(
         _ releases: [R], passing: Set<ReleaseKey>, ecosystem: Ecosystem, targets: [String], extras: [String: [String]]
-    ) -> Set<ReleaseKey> {
+    ) throws -> Set<ReleaseKey> {
         let approve = Decision(verdict: .approve, score: 100, factors: [], policyDigest: "simulation")
         let hold = Decision(verdict: .review, score: 0, factors: [], policyDigest: "simulation")
         let state = PublishState(
@@ -95,7 +95,7 @@ struct SyncPipeline {
                 PublishState.Release(
                     id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)], requires: r.requiresDist ?? [])
             }, overrides: [], revoked: [])
-        return Set(PublishRule.plan(state, at: Date()).held.keys)
+        return Set(try PublishRule.plan(state, at: Date()).held.keys)
     }
 
     func recordAndPublish<R: SyncedRelease>(

@@ -20,9 +20,9 @@ import Testing
             revoked: [])
     }
 
-    @Test func aReleaseWhoseDependencyIsHeldForReviewIsHeldWithTheReason() {
+    @Test func aReleaseWhoseDependencyIsHeldForReviewIsHeldWithTheReason() throws {
         // importlib-metadata 10.2.0 needs lazy-importer, which the policy holds; dash needs importlib-metadata.
-        let plan = PublishRule.plan(
+        let plan = try PublishRule.plan(
             state([
                 release(1, "dash", "3.0", Self.approve, requires: ["importlib-metadata>=10"]),
                 release(2, "importlib-metadata", "10.2.0", Self.approve, requires: ["lazy-importer>=0.1; python_version < '3.15'"]),
@@ -35,7 +35,7 @@ import Testing
         #expect(plan.held[ReleaseKey("dash", "3.0")]?.reason.hasPrefix("its dependency importlib-metadata>=10 is held back (importlib-metadata 10.2.0)") == true)
     }
 
-    @Test func extrasAskedForMustBeInstallableToo() {
+    @Test func extrasAskedForMustBeInstallableToo() throws {
         let releases = [
             release(1, "app", "1.0", Self.approve, requires: ["lib[fast]>=1"]),
             release(2, "lib", "1.0", Self.approve, requires: ["speedup; extra == 'fast'"]),
@@ -47,8 +47,8 @@ import Testing
         #expect(PublishRule.plan(state(plain, extras: ["lib": ["fast"]]), at: Date()).files.isEmpty, "the selection asked for lib[fast]")
     }
 
-    @Test func cranDependenciesMissingFromTheMirrorHoldTheirRequirers() {
-        let plan = PublishRule.plan(
+    @Test func cranDependenciesMissingFromTheMirrorHoldTheirRequirers() throws {
+        let plan = try PublishRule.plan(
             state(
                 [
                     release(1, "lifecycle", "1.0.4", Self.approve, requires: ["R (>= 3.6)", "cli (>= 3.4.0)", "rlang (>= 1.1.0)"]),
@@ -60,7 +60,7 @@ import Testing
 
     /// For random dependency graphs, verdicts, versions, markers and targets, every published snapshot is
     /// closed: each served release's requirements that apply on some target are met by a served release.
-    @Test(arguments: 0..<200) func everySnapshotIsClosedUnderItsRequirements(seed: Int) {
+    @Test(arguments: 0..<200) func everySnapshotIsClosedUnderItsRequirements(seed: Int) throws {
         var rng = SeededGenerator(seed: UInt64(seed + 1))
         let names = (0..<Int.random(in: 3...12, using: &rng)).map { "p\($0)" }
         var releases: [PublishState.Release] = []
@@ -81,15 +81,15 @@ import Testing
         let targets = [["3.10|manylinux_2_28_x86_64"], ["3.12|manylinux_2_28_x86_64", "3.12|win_amd64"], []].randomElement(using: &rng)!
         let extras = Bool.random(using: &rng) ? [names.randomElement(using: &rng)!: ["x"]] : [:]
         let s = PublishState(ecosystem: .pypi, policyDigest: "p", targets: targets, extras: extras, releases: releases, overrides: [], revoked: [])
-        let plan = PublishRule.plan(s, at: Date())
+        let plan = try PublishRule.plan(s, at: Date())
         let served = releases.filter { plan.files.contains($0.id) }
-        let environments = DependencyNeeds.targets(targets)
+        let environments = try DependencyNeeds.targets(targets)
         var wantedExtras = extras.mapValues(Set.init)
         for r in served {
-            for need in DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: []) { wantedExtras[need.project, default: []].formUnion(need.extras) }
+            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: []) { wantedExtras[need.project, default: []].formUnion(need.extras) }
         }
         for r in served {
-            for need in DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: wantedExtras[r.key.project] ?? []) where need.project != r.key.project {
+            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: wantedExtras[r.key.project] ?? []) where need.project != r.key.project {
                 #expect(served.contains { $0.key.project == need.project && need.accepts($0.key.version) }, "seed \(seed): \(r.key) needs \(need.requirement)")
             }
         }
