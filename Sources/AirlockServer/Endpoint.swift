@@ -164,16 +164,20 @@ public struct Endpoint: Sendable {
             }
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)
-            let body = try await routerFileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: 4 << 20)
+            let body = try await routerFileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: Self.routerChunk)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
-        let body = try await routerFileIO.loadFile(path: path, context: ctx, chunkLength: 4 << 20)
+        let body = try await routerFileIO.loadFile(path: path, context: ctx, chunkLength: Self.routerChunk)
         return Response(status: .ok, headers: headers, body: body)
     }
 }
 
 extension Endpoint {
+    /// Piece size of a file the router sends (the direct paths send file regions instead): small,
+    /// since Hummingbird reads pieces ahead of a slow socket and malloc keeps what it once held.
+    static let routerChunk = 256 << 10
+
     /// The headers every blob is sent with, but its ETag and length: immutable, ranges accepted.
     static func blobFields(security: HTTPFields) -> HTTPFields {
         var fields: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable"]

@@ -60,6 +60,28 @@ import Testing
         #expect(error.message.contains("release row"), "\(error.message)")
     }
 
+    /// A stored override range or dependency that no longer reads back stops the publication with an
+    /// error naming it; it is never dropped (a dropped deny would serve what a reviewer refused).
+    @Test func damagedStoredValuesStopPublishingNamingThem() async throws {
+        for (sql, named) in [
+            ("UPDATE override SET versions = '>=>=1'", "override 1 (deny held '>=>=1')"),
+            ("UPDATE release SET requires_dist = '[\"held >=\"]'", "stored dependency 'held >='"),
+        ] {
+            let f = try CatalogFixture(onDisk: true)
+            try await f.sync([CatalogFixture.release("ok", "1.0", requires: ["held"]), CatalogFixture.release("held", "1.0")])
+            let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
+            _ = try await desk.deny(.pypi, project: "held", versions: "1.0", reason: "bad build", expiresAt: nil, actor: "t")
+            let sqlite = try Subprocess.run(
+                FixtureScripts.python, ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", f.directory.path + "/catalog.sqlite", sql])
+            #expect(sqlite.succeeded, "\(sqlite.output)")
+            let error = try await #require(throws: AirlockError.self) {
+                try await SnapshotPublisher(catalog: f.catalog, dataDirectory: f.directory.path).republish(.pypi, actor: "t")
+            }
+            #expect(error.message.contains(named), "\(error.message)")
+            #expect(try await f.catalog.snapshots(.pypi).count == 2, "nothing was published")
+        }
+    }
+
     @Test func anUnknownEcosystemIsAnErrorNotPyPI() async throws {
         let f = try CatalogFixture(onDisk: true)
         try await f.sync([CatalogFixture.release("a", "1.0")])
