@@ -72,6 +72,13 @@ public struct ArchiveTree: Sendable {
         self.rule = rule
     }
 
+    /// Places every member of a whole archive, then `finish`es: throws at the first it refuses.
+    public static func check(_ members: [(String, Member)], archive: String, rule: LinkRule) throws {
+        var tree = ArchiveTree(archive: archive, rule: rule)
+        for (name, member) in members { try tree.add(name, member) }
+        try tree.finish()
+    }
+
     /// Places one member, or throws `.hostileArchive` naming it and why.
     public mutating func add(_ name: String, _ member: Member) throws {
         guard name.utf8.count <= Self.maxNameBytes else { throw refusal(name, "its name is longer than \(Self.maxNameBytes) bytes") }

@@ -54,6 +54,18 @@ public final class CRANRepository: @unchecked Sendable {
         try text.write(toFile: contrib + "/PACKAGES", atomically: true, encoding: .utf8)
     }
 
+    /// After a test rewrote `package`'s current tarball: `PACKAGES` declares its new MD5 (and is the
+    /// index read), so only what the tarball holds is wrong.
+    public func declareRewrittenTarball(of package: String) throws {
+        let index = try String(contentsOfFile: contrib + "/PACKAGES", encoding: .utf8)
+        guard let record = index.components(separatedBy: "\n\n").first(where: { $0.contains("Package: \(package)\n") }),
+            let line = record.split(separator: "\n").first(where: { $0.hasPrefix("MD5sum: ") }),
+            let tarball = try FileManager.default.contentsOfDirectory(atPath: contrib).first(where: { $0.hasPrefix(package + "_") && $0.hasSuffix(".tar.gz") })
+        else { throw TestSupportError("\(package) has no record with an MD5sum, or no tarball, in \(contrib)") }
+        let actual = try Subprocess.run("/usr/bin/md5sum", [contrib + "/" + tarball]).stdout.prefix(32)
+        try replacePackagesIndex(with: index.replacingOccurrences(of: String(line.dropFirst(8)), with: String(actual)))
+    }
+
     public func stop() { process.stop() }
 }
 
