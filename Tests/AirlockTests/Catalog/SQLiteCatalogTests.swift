@@ -42,7 +42,7 @@ import Testing
         let request = PublishRequest(
             ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
         await #expect(throws: AirlockError.self) {
-            try await f.catalog.publish(request, rule: { PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
+            try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
         }
         #expect(try await f.catalog.snapshots(.pypi).isEmpty)
         #expect(try await f.catalog.membershipRowCount() == 0)
