@@ -10,7 +10,7 @@ import Testing
 /// `airlock daemon` as an operator runs it: one configuration file, a schedule of seconds, a test
 /// upstream. Snapshots appear by themselves, an outage shows in /metrics and changes nothing served,
 /// SIGTERM during a download exits promptly without a partial blob, and the next start resumes.
-@Suite(.timeLimit(.minutes(5))) struct DaemonTests {
+@Suite(.timeLimit(.minutes(10))) struct DaemonTests {
     func writeConfig(_ mirror: MirrorHarness, every: String = "2s") throws -> String {
         let path = mirror.dir.path + "/airlock.toml"
         try """

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The shipped default policy deciding a real sync, seen through pip.
-@Suite(.timeLimit(.minutes(3))) struct PolicySyncTests {
+@Suite(.timeLimit(.minutes(10))) struct PolicySyncTests {
     static let defaultPolicy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
 
@@ -49,7 +49,7 @@ import Testing
 }
 
 /// Feeds imported between syncs change what the next snapshot serves.
-@Suite(.timeLimit(.minutes(3))) struct FeedSyncTests {
+@Suite(.timeLimit(.minutes(10))) struct FeedSyncTests {
     @Test func aVulnerableVersionDisappearsOnceOSVIsImportedAndAPopularProjectIsApproved() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("solo", "1.0")])
         try mirror.backdate(days: 800)
@@ -78,7 +78,7 @@ import Testing
 
 /// Secure by default: with no policy named, sync decides under the policy built into the binary;
 /// serving everything takes an explicit `none`, which is logged and audited.
-@Suite(.timeLimit(.minutes(3))) struct DefaultPolicyTests {
+@Suite(.timeLimit(.minutes(10))) struct DefaultPolicyTests {
     @Test func withoutAPolicyTheBuiltInOneDecidesAndNoneIsAudited() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("fresh", "1.0")])
         try mirror.backdate(days: 800, except: "fresh")
@@ -103,7 +103,7 @@ import Testing
 }
 
 /// `airlock policy check` and `airlock policy test` against a synced catalog.
-@Suite(.timeLimit(.minutes(3))) struct PolicyCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct PolicyCommandTests {
     @Test func checkExplainsAndTestListsExactlyTheFlippedReleases() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1"), PackageSpec("beta", "1.0")])
         try mirror.backdate(days: 800)
@@ -132,7 +132,7 @@ import Testing
 }
 
 /// With `serve_as_yanked`, a vulnerable release stays installable when pinned, with a warning.
-@Suite(.timeLimit(.minutes(3))) struct YankedByPolicyTests {
+@Suite(.timeLimit(.minutes(10))) struct YankedByPolicyTests {
     @Test func vulnerableReleaseIsServedYankedInTheNewSnapshotOnly() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")])
         try mirror.backdate(days: 800)
@@ -159,7 +159,7 @@ import Testing
 }
 
 /// A dependency whose newest release is held back resolves to the newest one that passes.
-@Suite(.timeLimit(.minutes(3))) struct PolicyAwareResolutionTests {
+@Suite(.timeLimit(.minutes(10))) struct PolicyAwareResolutionTests {
     @Test func heldBackDependencyFallsBackToThePreviousVersion() throws {
         let mirror = try MirrorHarness([
             PackageSpec("app", "1.0", requires: ["lib>=1.0"]), PackageSpec("lib", "1.0"), PackageSpec("lib", "1.1"),

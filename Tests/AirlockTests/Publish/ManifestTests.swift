@@ -3,7 +3,7 @@ import AirlockTestSupport
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct ManifestTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestTests {
     /// The manifest a sync writes validates against the schema shipped in snapshots/.
     @Test func manifestMatchesShippedSchema() throws {
         let mirror = try MirrorHarness(MirrorHarness.chain)

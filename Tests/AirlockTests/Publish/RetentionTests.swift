@@ -33,7 +33,7 @@ import Testing
 
 /// `airlock gc` on a real data directory: snapshots past retention are expired (no selector finds
 /// them), their blobs that nothing retained needs are deleted, the rest is served as before.
-@Suite(.timeLimit(.minutes(3))) struct GarbageCollectionTests {
+@Suite(.timeLimit(.minutes(10))) struct GarbageCollectionTests {
     @Test func expiresOldSnapshotsAndFreesOnlyTheirBlobs() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0", payloadKiB: 64)])
         try mirror.syncOK(["alpha"], extra: ["--versions", "1"])

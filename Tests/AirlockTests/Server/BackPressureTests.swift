@@ -6,7 +6,7 @@ import Testing
 /// A client that pipelines requests and never reads the answers cannot grow `serve`'s memory: the
 /// endpoint answers only while the connection can take more output and stops reading otherwise, on
 /// the direct path and on the path through NIO's decoder alike.
-@Suite(.timeLimit(.minutes(5))) struct BackPressureTests {
+@Suite(.timeLimit(.minutes(10))) struct BackPressureTests {
     /// Sends up to 30 MB of pipelined requests for `path` (after `first`, if given) without reading,
     /// for at most 20 s or until the server has stopped taking bytes for 3 s; prints the server's peak
     /// RSS while that went on and its RSS 2 s after the client left.

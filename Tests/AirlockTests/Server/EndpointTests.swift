@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The HTTP contract of the endpoint, as curl sees it.
-@Suite(.timeLimit(.minutes(3))) struct EndpointTests {
+@Suite(.timeLimit(.minutes(10))) struct EndpointTests {
     let mirror: MirrorHarness
     let server: AirlockCommand.Server
 

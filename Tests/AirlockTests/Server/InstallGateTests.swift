@@ -6,7 +6,7 @@ import Testing
 
 /// `--require-auth` holds however a path is spelled: every request target is read once, by
 /// `CanonicalPath`, before any gate or route decides on it.
-@Suite(.timeLimit(.minutes(5))) struct InstallGateTests {
+@Suite(.timeLimit(.minutes(10))) struct InstallGateTests {
     @Test(arguments: [
         ("/simple/x/", CanonicalPath.Verdict.canonical), ("/", .canonical), ("/files/sha256/ab/x-1.0%2Bcpu-py3-none-any.whl", .canonical),
         ("//simple/x/", .redirect("/simple/x/")), ("/simple//x/", .redirect("/simple/x/")), ("/simple/x//", .redirect("/simple/x/")),

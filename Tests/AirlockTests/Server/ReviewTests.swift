@@ -53,7 +53,7 @@ final class ReviewHarness: @unchecked Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(4))) struct ReviewFlowTests {
+@Suite(.timeLimit(.minutes(10))) struct ReviewFlowTests {
     @Test func aMissFromPipIsQueuedAnExpiredApprovalLapsesAndARevocationReachesOldSnapshots() throws {
         let h = try ReviewHarness()
         let server = try h.mirror.serve()
@@ -114,7 +114,7 @@ final class ReviewHarness: @unchecked Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(3))) struct AuthorizationTests {
+@Suite(.timeLimit(.minutes(10))) struct AuthorizationTests {
     @Test func everyWriteRouteRefusesMissingWrongExpiredAndUnderPrivilegedTokens() throws {
         let h = try ReviewHarness()
         let server = try h.mirror.serve()
@@ -234,7 +234,7 @@ final class ReviewHarness: @unchecked Sendable {
 
 /// The web UI in real Chromium: a reviewer signs in with a token, opens the queue and the project,
 /// approves it with a reason; pip then installs it. Screenshots go to .build/test-artifacts/ui/.
-@Suite(.timeLimit(.minutes(4))) struct BrowserReviewTests {
+@Suite(.timeLimit(.minutes(10))) struct BrowserReviewTests {
     @Test func aReviewerApprovesInChromiumAndPipInstalls() throws {
         let h = try ReviewHarness()
         let server = try h.mirror.serve()

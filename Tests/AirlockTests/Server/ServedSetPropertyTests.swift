@@ -15,7 +15,7 @@ import Testing
 /// API in between), crawling every URL the endpoint produces for every snapshot (by id, date and
 /// `latest`) and guessing every file URL of every release never yields a byte of a release that was
 /// neither approved by the policy nor by a reviewer, or that was revoked.
-@Suite(.timeLimit(.minutes(3))) struct ServedSetPropertyTests {
+@Suite(.timeLimit(.minutes(10))) struct ServedSetPropertyTests {
     struct File: Hashable {
         let release: String
         let filename: String

@@ -6,7 +6,7 @@ import Testing
 /// `serve --tls-cert/--tls-key` with a CA the test makes: real pip, uv and R install over HTTPS when
 /// they trust that CA and refuse when they trust another; `--tls-client-ca` gates installs on a
 /// client certificate.
-@Suite(.timeLimit(.minutes(5))) struct TLSTests {
+@Suite(.timeLimit(.minutes(10))) struct TLSTests {
     private func head(_ url: String, _ args: [String]) throws -> ProcessResult {
         try Subprocess.run("/usr/bin/curl", ["-s", "-S", "-D", "-", "-o", "/dev/null"] + args + [url])
     }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// What two processes on one data directory, and leftovers of killed ones, must never do.
-@Suite(.timeLimit(.minutes(3))) struct DataDirectoryTests {
+@Suite(.timeLimit(.minutes(10))) struct DataDirectoryTests {
     @Test func twoFirstSyncsAtOnceNeverShowRawDatabaseErrors() throws {
         for round in 0..<5 {
             let mirror = try MirrorHarness([PackageSpec("alpha", "1.0")], kind: .html)

@@ -60,7 +60,7 @@ final class CRANHarness: @unchecked Sendable {
 
 /// CRAN end to end with real R: `R CMD build` packages, `tools::write_PACKAGES` upstream,
 /// `airlock sync cran`, `install.packages()` from the endpoint, judged by `library()`.
-@Suite(.timeLimit(.minutes(5))) struct CRANMirrorTests {
+@Suite(.timeLimit(.minutes(10))) struct CRANMirrorTests {
     @Test func realRInstallsTheClosureAndAnArchivedVersion() throws {
         let cran = try CRANHarness()
         let report = try cran.syncOK(["cranapp", "cranbase", "cranevil"], extra: ["--versions", "2", "--policy", try cran.policy()])
@@ -117,7 +117,7 @@ final class CRANHarness: @unchecked Sendable {
 
 /// What a CRAN sync refuses: a bad index publishes nothing; a bad tarball or a missing dependency sets
 /// that package aside, holds back what needs it, publishes the rest and exits 3. Nothing is left half-written.
-@Suite(.timeLimit(.minutes(3))) struct CRANSyncFailureTests {
+@Suite(.timeLimit(.minutes(10))) struct CRANSyncFailureTests {
     private func expectSetAside(_ cran: CRANHarness, _ packages: [String], _ message: String, held: String) throws {
         let r = try cran.sync(packages)
         #expect(r.status == 3, "\(r.output)")

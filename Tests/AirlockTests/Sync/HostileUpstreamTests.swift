@@ -6,7 +6,7 @@ import Testing
 /// An upstream that tries what a hostile index can: links and redirects to other schemes and hosts,
 /// a page dripped forever, links without hashes, a link listed twice, a filename whose tag sets
 /// multiply out, and R tarballs whose links or `DESCRIPTION` try to reach beyond themselves.
-@Suite(.timeLimit(.minutes(5))) struct HostileUpstreamTests {
+@Suite(.timeLimit(.minutes(10))) struct HostileUpstreamTests {
     /// A TCP listener on 127.0.0.1 that counts the connections it gets.
     final class Listener: @unchecked Sendable {
         let process: RunningProcess
@@ -115,7 +115,7 @@ import Testing
 
 /// R tarballs that try to reach beyond themselves: a chain of links, and a `DESCRIPTION` whose bare
 /// carriage returns would forge another package's record in the served `PACKAGES`.
-@Suite(.timeLimit(.minutes(5))) struct HostileCRANTarballTests {
+@Suite(.timeLimit(.minutes(10))) struct HostileCRANTarballTests {
     /// Rewrites `cranevil_0.1.tar.gz` upstream with `change` (Python, on a tarfile `t` and the old members) and fixes its MD5.
     private func rewrite(_ cran: CRANHarness, _ change: String) throws {
         let tarball = cran.upstream.contrib + "/cranevil_0.1.tar.gz"

@@ -5,7 +5,7 @@ import Testing
 
 /// Snapshots that always install: what the policy holds back takes its dependents with it (the newest
 /// installable version is served instead), one bad file never stops the rest, and CRLF metadata reads.
-@Suite(.timeLimit(.minutes(4))) struct InstallabilityTests {
+@Suite(.timeLimit(.minutes(10))) struct InstallabilityTests {
     @Test func aDependencyHeldByThePolicyHoldsItsDependentAndAnOlderOneIsServed() throws {
         let mirror = try MirrorHarness([
             PackageSpec("app", "1.0", requires: ["lib>=1"]), PackageSpec("app", "2.0", requires: ["lib>=2"]),

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The whole pipeline with real clients: sync from an upstream on 127.0.0.1, serve, install with pip and uv.
-@Suite(.timeLimit(.minutes(5))) struct PyPIMirrorTests {
+@Suite(.timeLimit(.minutes(10))) struct PyPIMirrorTests {
     @Test func pipAndUvInstallADependencyChainFromAJSONUpstream() throws {
         let mirror = try MirrorHarness(MirrorHarness.chain)
         let report = try mirror.syncOK(["alpha"])
@@ -97,7 +97,7 @@ import Testing
 }
 
 /// PEP 592: yanked files are skipped unless pinned exactly, and served with their reason.
-@Suite(.timeLimit(.minutes(3))) struct YankedReleaseTests {
+@Suite(.timeLimit(.minutes(10))) struct YankedReleaseTests {
     @Test func yankedReleaseIsServedOnlyWhenPinnedAndKeepsItsReason() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")], kind: .html)
         try mirror.upstream.setFaults(#"{"yanked": {"alpha-1.1-py3-none-any.whl": "broken build"}}"#)

@@ -6,7 +6,7 @@ import Testing
 /// Bad upstream input: each failure names what was wrong and where and stores nothing bad. A bad index
 /// fails the sync (nothing is published); a bad file sets its release aside, the rest is published,
 /// and the sync exits 3.
-@Suite(.timeLimit(.minutes(5))) struct SyncFailureTests {
+@Suite(.timeLimit(.minutes(10))) struct SyncFailureTests {
     @discardableResult
     private func expectSetAside(_ mirror: MirrorHarness, _ requirements: [String], mentions: [String]) throws -> ProcessResult {
         let r = try mirror.sync(requirements)
