@@ -91,7 +91,10 @@ public struct Miss: Codable, Sendable {
 
     /// What is wrong with this miss as demand, or nil: the name must be one its ecosystem allows
     /// (PEP 508 for PyPI, R's package names for CRAN), the version plausible, the count positive.
-    public var problem: String? {
+    public var problem: String? { Self.problem(ecosystem, project: project, version: version, count: count) }
+
+    /// `problem` of a miss not made yet (the endpoint judges a request before counting it).
+    public static func problem(_ ecosystem: Ecosystem, project: String, version: String, count: Int = 1) -> String? {
         guard project.utf8.count <= Self.maxNameLength, version.utf8.count <= Self.maxVersionLength else {
             return "names longer than \(Self.maxNameLength) (project) or \(Self.maxVersionLength) (version) bytes"
         }
@@ -108,7 +111,7 @@ public struct Miss: Codable, Sendable {
         guard nameOK else { return "'\(project.prefix(40))' is not a \(ecosystem.rawValue) project name" }
         let versionOK = version.utf8.allSatisfy { letter($0) || digit($0) || ".-_+!".utf8.contains($0) }
         guard versionOK else { return "'\(version.prefix(40))' is not a version" }
-        guard (1...Self.maxCount).contains(count) else { return "its count \(count) is not between 1 and \(Self.maxCount)" }
+        guard (1...maxCount).contains(count) else { return "its count \(count) is not between 1 and \(Self.maxCount)" }
         return nil
     }
 }

@@ -53,7 +53,7 @@ final class DemandRecorder: Service, Sendable {
     /// Counts one miss; a name no project could have (too long, not a valid name) is dropped.
     func miss(_ ecosystem: Ecosystem, project: String, version: String, client: String?, at now: Date = Date()) {
         let key = MissKey(ecosystem: ecosystem, project: project, version: version)
-        let plausible = Miss(ecosystem: ecosystem, project: project, version: version, count: 1, firstSeen: now, lastSeen: now, lastClient: nil).problem == nil
+        let plausible = Miss.problem(ecosystem, project: project, version: version) == nil
         state.withLock { s in
             if !plausible {
                 s.droppedMisses += 1

@@ -12,7 +12,7 @@ enum RepositoryRoute: Equatable {
     /// `/simple/{project}/` or `/pypi/{snapshot}/simple/{project}/`.
     case simpleProject(snapshot: Substring, project: Substring)
     /// `/files/sha256/{digest}/{filename}`.
-    case file(digest: Substring, filename: Substring)
+    case file(FileURL)
     /// `/cran/{snapshot}/src/contrib/{file}` or `…/Archive/{package}/{file}`.
     case cran(snapshot: Substring, archive: Substring?, file: Substring)
 
@@ -24,7 +24,7 @@ enum RepositoryRoute: Equatable {
         case (2, "simple"): self = .simpleProject(snapshot: "latest", project: c[1])
         case (3, "pypi") where c[2] == "simple": self = .simpleIndex(snapshot: c[1])
         case (4, "pypi") where c[2] == "simple": self = .simpleProject(snapshot: c[1], project: c[3])
-        case (4, "files") where c[1] == "sha256": self = .file(digest: c[2], filename: c[3])
+        case (4, "files") where c[1] == "sha256": self = .file(FileURL(hex: c[2], filename: c[3]))
         case (5, "cran") where c[2] == "src" && c[3] == "contrib": self = .cran(snapshot: c[1], archive: nil, file: c[4])
         case (7, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Archive": self = .cran(snapshot: c[1], archive: c[5], file: c[6])
         default: return nil
@@ -50,10 +50,9 @@ enum RepositoryRoute: Equatable {
         switch self {
         case .simpleIndex(let snapshot), .simpleProject(let snapshot, _): return .view(.pypi, String(snapshot))
         case .cran(let snapshot, _, _): return .view(.cran, String(snapshot))
-        case .file(let hex, let raw):
-            let filename = raw.removingPercentEncoding ?? String(raw)
-            guard let digest = Digest(hex: String(hex)), hex == digest.hex else { return .none }
-            return .file(digest, filename.hasSuffix(".metadata") ? String(filename.dropLast(".metadata".count)) : filename)
+        case .file(let url):
+            guard let digest = url.digest else { return .none }
+            return .file(digest, url.distributionName)
         }
     }
 
@@ -62,6 +61,23 @@ enum RepositoryRoute: Equatable {
         "/simple", "/simple/{project}", "/pypi/{snapshot}/simple", "/pypi/{snapshot}/simple/{project}", "/files/sha256/{digest}/{filename}",
         "/cran/{snapshot}/src/contrib/{file}", "/cran/{snapshot}/src/contrib/Archive/{package}/{file}",
     ]
+}
+
+/// A file URL's parts, read once: the digest (nil unless lowercase SHA-256 hex), the file name as
+/// sent (percent-decoded), and the distribution it names (without `.metadata`).
+struct FileURL: Equatable {
+    let hex: Substring
+    let digest: Digest?
+    let filename: String
+    let isMetadata: Bool
+    var distributionName: String { isMetadata ? String(filename.dropLast(".metadata".count)) : filename }
+
+    init(hex: Substring, filename raw: Substring) {
+        self.hex = hex
+        digest = Digest(hex: String(hex)).flatMap { $0.hex == hex ? $0 : nil }
+        filename = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? String(raw)) : String(raw)
+        isMetadata = filename.hasSuffix(".metadata")
+    }
 }
 
 /// What a repository URL answers, decided without side effects. The router turns every case into a
@@ -88,8 +104,8 @@ extension Endpoint {
             return simpleIndex(path: path, accept: accept, snapshot: String(snapshot), view: facts.view)
         case .simpleProject(let snapshot, let project):
             return simpleProject(path: path, accept: accept, snapshot: String(snapshot), project: String(project), view: facts.view)
-        case .file(let digest, let filename):
-            return file(digest: String(digest), filename: String(filename), served: facts.served)
+        case .file(let url):
+            return file(url, served: facts.served)
         case .cran(let snapshot, let archive, let file):
             return try cranFile(path: path, snapshot: String(snapshot), archive: archive.map(String.init), file: String(file), view: facts.view)
         }
@@ -148,15 +164,13 @@ extension Endpoint {
 
     // MARK: Files
 
-    private func file(digest hex: String, filename raw: String, served: Distribution?) -> RepositoryAnswer {
-        let filename = raw.removingPercentEncoding ?? raw
-        guard let digest = Digest(hex: hex), hex == digest.hex else {
-            return .other(Responses.text(.notFound, "airlock: \(hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
+    private func file(_ url: FileURL, served: Distribution?) -> RepositoryAnswer {
+        let (filename, distributionName) = (url.filename, url.distributionName)
+        guard let digest = url.digest else {
+            return .other(Responses.text(.notFound, "airlock: \(url.hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
         }
-        let isMetadata = filename.hasSuffix(".metadata")
-        let distributionName = isMetadata ? String(filename.dropLast(".metadata".count)) : filename
         guard let served else { return .notServedFile(digest, filename: filename) }
-        guard isMetadata else { return .blob(digest, filename: filename) }
+        guard url.isMetadata else { return .blob(digest, filename: filename) }
         guard served.kind == .wheel, let metadata = served.metadataDigest else {
             return .other(Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)"))
         }

@@ -119,7 +119,7 @@ import Testing
         try await e.test { client in
             let session = try await EndpointRouterTests.signIn(client, token: e.reviewer)
             let body = "csrf=\(session.csrf)&ecosystem=pypi&project=held&action=approve&reason=x"
-            for (name, value) in [("Origin", "http://evil.example"), ("Sec-Fetch-Site", "same-site"), ("Sec-Fetch-Site", "cross-site")] {
+            for (name, value) in [("Origin", "http://127.0.0.2:8080"), ("Sec-Fetch-Site", "same-site"), ("Sec-Fetch-Site", "cross-site")] {
                 var headers: HTTPFields = [.cookie: session.cookie, .contentType: "application/x-www-form-urlencoded"]
                 headers[HTTPField.Name(name)!] = value
                 let r = try await client.execute(uri: "/ui/overrides", method: .post, headers: headers, body: ByteBuffer(string: body))

@@ -11,8 +11,8 @@ import Testing
         ("/simple/x/", CanonicalPath.Verdict.canonical), ("/", .canonical), ("/files/sha256/ab/x-1.0%2Bcpu-py3-none-any.whl", .canonical),
         ("//simple/x/", .redirect("/simple/x/")), ("/simple//x/", .redirect("/simple/x/")), ("/simple/x//", .redirect("/simple/x/")),
         ("///simple/x/?a=b", .redirect("/simple/x/?a=b")), ("/%73imple/x/", .redirect("/simple/x/")), ("/simple/%7e%41/", .redirect("/simple/~A/")),
-        ("/files/a%2bb", .redirect("/files/a%2Bb")), ("//evil.example/x", .redirect("/evil.example/x")),
-        ("http://127.0.0.1/simple/x/", .redirect("/simple/x/")), ("HTTPS://h", .redirect("/")),
+        ("/files/a%2bb", .redirect("/files/a%2Bb")), ("//127.0.0.2/x", .redirect("/127.0.0.2/x")),
+        ("http://127.0.0.1/simple/x/", .redirect("/simple/x/")), ("HTTPS://127.0.0.1", .redirect("/")),
     ])
     func canonicalForms(_ target: String, _ verdict: CanonicalPath.Verdict) {
         #expect(CanonicalPath.check(Substring(target)) == verdict, "\(target)")
@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: [
         "/./simple/x/", "/simple/./x/", "/x/../simple/", "/simple/x/..", "/simple/x/%2e%2e/", "/simple/%2E/", "/simple%2Fx/", "/%2fsimple/x/",
-        "/simple%5cx/", "/simple\\x/", "/simple/x%00/", "/simple/x%0a/", "/simple/%zz/", "/simple/x%2", "/simple/x/#f", "*", "gopher://h/x",
+        "/simple%5cx/", "/simple\\x/", "/simple/x%00/", "/simple/x%0a/", "/simple/%zz/", "/simple/x%2", "/simple/x/#f", "*", "gopher://127.0.0.1/x",
         "/simple/é/", "/simple/a b/",
     ])
     func refusedForms(_ target: String) {
