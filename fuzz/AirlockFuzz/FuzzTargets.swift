@@ -121,13 +121,13 @@ enum FuzzTargets {
         let path: Substring
         switch verdict {
         case .refused: return
-        case .canonical: path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        case .canonical: path = CanonicalPath.path(of: target)
         case .redirect(let location):
             precondition(CanonicalPath.check(Substring(location)) == .canonical, "'\(target)' redirects to '\(location)', which is not canonical")
-            path = Substring(location).split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            path = CanonicalPath.path(of: Substring(location))
         }
         precondition(path.hasPrefix("/") && !path.hasPrefix("//"), "'\(target)' leads to '\(path)', not a path on this server")
-        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        let segments = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         for (i, segment) in segments.enumerated() {
             precondition(!segment.isEmpty || i == segments.count - 1, "'\(path)' has an empty segment")
             precondition(segment != "." && segment != "..", "'\(path)' has a dot segment")

@@ -90,7 +90,7 @@ extension Endpoint {
         let start = NIODeadline.now()
         if let reply = nonCanonicalReply(request, start: start) { return reply }
         let target = request.target
-        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target
+        let path = CanonicalPath.path(of: target)
         guard let route = RepositoryRoute(path: path) else { return nil }
         if options.requireAuth, !auth.admits(.reader, secret: Authenticator.secret(inHeader: request.authorization)) {
             return nil  // the router checks it against the catalog (refusing and recording, or admitting and remembering)

@@ -65,6 +65,14 @@ package enum CanonicalPath {
         return .redirect(String(decoding: canonical + query, as: UTF8.self))
     }
 
+    /// The path of a request target: everything before the first `?` byte. Bytes, not characters: a
+    /// `?` followed by a combining mark is one `Character` that is not `"?"`, and would hide the query
+    /// inside the path.
+    package static func path(of target: Substring) -> Substring {
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return target[..<question]
+    }
+
     /// The common case in one pass without allocating: `/` first, path characters only, no escape,
     /// no empty segment but a final one, no `.` or `..` segment. False sends the target to the full check.
     private static func isPlainlyCanonical(_ target: Substring.UTF8View) -> Bool {

@@ -18,6 +18,15 @@ import Testing
         #expect(CanonicalPath.check(Substring(target)) == verdict, "\(target)")
     }
 
+    /// The query starts at the first `?` byte, even when a combining mark makes `?` part of a larger character.
+    @Test(arguments: [
+        ("/simple/x/?\u{301}", "/simple/x/"), ("/healthz?\u{301}/simple/x/", "/healthz"), ("/simple/x/", "/simple/x/"), ("/a?b?c", "/a"), ("/?", "/"),
+    ])
+    func pathEndsAtTheFirstQuestionMarkByte(_ target: String, _ path: String) {
+        #expect(CanonicalPath.path(of: Substring(target)) == Substring(path))
+        #expect(CanonicalPath.check(Substring(target)) == .canonical)
+    }
+
     @Test(arguments: [
         "/./simple/x/", "/simple/./x/", "/x/../simple/", "/simple/x/..", "/simple/x/%2e%2e/", "/simple/%2E/", "/simple%2Fx/", "/%2fsimple/x/",
         "/simple%5cx/", "/simple\\x/", "/simple/x%00/", "/simple/x%0a/", "/simple/%zz/", "/simple/x%2", "/simple/x/#f", "*", "gopher://127.0.0.1/x",
