@@ -36,6 +36,7 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CFileSync"),
+        .target(name: "CChildProcess"),
         .target(
             name: "AirlockCore",
             dependencies: [
@@ -142,7 +143,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockTestSupport",
-            dependencies: ["AirlockCore", "AirlockUpstream"],
+            dependencies: ["AirlockCore", "AirlockUpstream", "CChildProcess"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(

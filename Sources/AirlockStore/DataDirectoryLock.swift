@@ -20,9 +20,19 @@ public final class DataDirectoryLock: Sendable {
     private let fd: Int32
 
     /// Takes the lock, or throws at once if another holder has it (in this process or another).
-    public init(_ kind: Kind, dataDirectory: String) throws {
+    public convenience init(_ kind: Kind, dataDirectory: String) throws {
+        self.init(holding: try Self.take(kind, dataDirectory: dataDirectory))
+    }
+
+    /// The value owns the descriptor only once the lock is taken: a class whose initializer throws
+    /// after its properties are set runs its deinit, which would close a refused attempt's
+    /// descriptor a second time, and with it whatever another thread had just opened under that number.
+    private init(holding fd: Int32) { self.fd = fd }
+
+    /// Opens the lock file and locks it; on refusal the descriptor is closed here, once.
+    private static func take(_ kind: Kind, dataDirectory: String) throws -> Int32 {
         let path = "\(dataDirectory)/\(kind.rawValue).lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AirlockError(.storage, "cannot open lock file \(path): \(String(cString: strerror(errno)))") }
         var status: Int32
         repeat { status = flock(fd, LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
@@ -30,6 +40,7 @@ public final class DataDirectoryLock: Sendable {
             close(fd)
             throw AirlockError(.storage, "another \(kind == .sync ? "sync" : "publication") is running on \(dataDirectory) (lock \(path) is held)", underlying: Held())
         }
+        return fd
     }
 
     /// Takes the lock: `.sync` as `init` does (refused at once); `.publish` waiting until the holder

@@ -28,43 +28,42 @@ public enum Subprocess {
 
     /// Runs `executable args` to completion and captures its output.
     public static func run(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) throws -> ProcessResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = readToEnd(err.fileHandleForReading.fileDescriptor)
-            group.leave()
+        let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable, args, environment: environment, directory: directory, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+            throw error
         }
-        let outData = readToEnd(out.fileHandleForReading.fileDescriptor)
-        group.wait()
-        p.waitUntilExit()
-        return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        close(out.write)
+        close(err.write)
+        let (stdout, stderr) = readBoth(out.read, err.read)
+        close(out.read)
+        close(err.read)
+        return ProcessResult(status: child.waitUntilExit(), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    /// Everything a pipe gives until its end. Foundation's `readDataToEndOfFile` traps on EINTR (a
-    /// signal arriving while it reads); this retries it.
-    static func readToEnd(_ fd: Int32) -> Data {
-        var data = Data()
+    /// Everything two pipes give until both end, read as it comes so a chatty child never blocks on a full pipe.
+    static func readBoth(_ a: Int32, _ b: Int32) -> ([UInt8], [UInt8]) {
+        var data: [[UInt8]] = [[], []]
+        var fds = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                data.append(contentsOf: buffer[0..<n])
-            } else if n == 0 || errno != EINTR {
-                return data
+        while fds.contains(where: { $0.fd >= 0 }) {
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 else {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    data[i].append(contentsOf: buffer[0..<n])
+                } else if n == 0 || errno != EINTR {
+                    fds[i].fd = -1  // poll skips negative descriptors; the caller closes the pipe
+                }
             }
         }
+        return (data[0], data[1])
     }
 
     /// `run` on a thread of its own, for async tests that serve in process: a blocking wait on
@@ -86,24 +85,28 @@ public enum Subprocess {
 }
 
 /// A child process that keeps running (a server) until stopped; stopped when released.
-public final class RunningProcess: @unchecked Sendable {
-    public let process: Process
+public final class RunningProcess: Sendable {
+    private let child: ChildProcess
     private let logPath: String
 
     /// Starts the process with stdout and stderr going to `logPath`.
     public init(_ executable: String, _ args: [String], environment: [String: String]? = nil, logPath: String) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = args
-        if let environment { process.environment = environment }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw TestSupportError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        defer { close(log) }
+        child = try ChildProcess(executable, args, environment: environment, directory: nil, stdout: log, stderr: log)
     }
+
+    /// The child's process id.
+    public var pid: pid_t { child.pid }
+
+    /// Whether the child has not exited yet.
+    public var isRunning: Bool { child.exitStatus() == nil }
+
+    /// Waits for the child to exit and returns its status (the signal's number if a signal ended it).
+    @discardableResult
+    public func waitUntilExit() -> Int32 { child.waitUntilExit() }
 
     /// Everything the process has written so far.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -117,17 +120,16 @@ public final class RunningProcess: @unchecked Sendable {
             if let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), let r = Range(m.range(at: 1), in: text) {
                 return String(text[r])
             }
-            if !process.isRunning { throw TestSupportError("process exited (status \(process.terminationStatus)) before printing /\(pattern)/; log:\n\(text)") }
+            if let status = child.exitStatus() { throw TestSupportError("process exited (status \(status)) before printing /\(pattern)/; log:\n\(text)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw TestSupportError("timed out waiting for /\(pattern)/; log:\n\(log)")
     }
 
-    /// Sends SIGKILL: the process gets no chance to clean up. (Children inherit the test runner's
-    /// blocked signal mask, so SIGTERM may never arrive; SIGKILL cannot be blocked.)
+    /// Sends SIGKILL: the process gets no chance to clean up.
     public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if isRunning { Glibc.kill(child.pid, SIGKILL) }
+        child.waitUntilExit()
     }
 
     public func stop() { kill() }
@@ -135,11 +137,11 @@ public final class RunningProcess: @unchecked Sendable {
     /// Sends SIGTERM and waits up to `timeout` seconds; returns the seconds it took to exit, or nil
     /// if it was still running (then it is killed).
     public func terminate(timeout: Double) -> Double? {
-        guard process.isRunning else { return 0 }
+        guard isRunning else { return 0 }
         let start = Date()
-        Foundation.kill(process.processIdentifier, SIGTERM)
-        while process.isRunning && Date().timeIntervalSince(start) < timeout { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
+        Glibc.kill(child.pid, SIGTERM)
+        while isRunning && Date().timeIntervalSince(start) < timeout { Thread.sleep(forTimeInterval: 0.05) }
+        if isRunning {
             kill()
             return nil
         }
@@ -147,7 +149,7 @@ public final class RunningProcess: @unchecked Sendable {
     }
 
     /// Sends SIGHUP.
-    public func hangUp() { Foundation.kill(process.processIdentifier, SIGHUP) }
+    public func hangUp() { Glibc.kill(child.pid, SIGHUP) }
 
     deinit { stop() }
 }

@@ -46,7 +46,7 @@ import Testing
         let mirror = try MirrorHarness(MirrorHarness.chain)
         try mirror.syncOK(["alpha"])
         let server = try mirror.serve()
-        let pid = server.process.process.processIdentifier
+        let pid = server.process.pid
         let r = try Subprocess.run(FixtureScripts.python, ["-c", Self.flood, String(server.port), "/simple/alpha/", String(pid), first])
         #expect(r.succeeded, "\(r.output)")
         let fields = r.stdout.split(separator: " ").map(String.init)

@@ -1,6 +1,8 @@
 import AirlockCore
+import AirlockStore
 import AirlockTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// What two processes on one data directory, and leftovers of killed ones, must never do.
@@ -13,13 +15,38 @@ import Testing
                 try? RunningProcess(AirlockCommand.binary, args, logPath: mirror.dir.path + "/sync-\(round)-\(i).log")
             }
             for run in runs.compactMap({ $0 }) {
-                run.process.waitUntilExit()
+                run.waitUntilExit()
                 let log = run.log
                 #expect(!log.contains("duplicate column") && !log.contains("database is locked") && !log.contains("SQLite error"), "\(log)")
-                if run.process.terminationStatus != 0 { #expect(log.contains("another sync is running"), "\(log)") }
+                if run.waitUntilExit() != 0 { #expect(log.contains("another sync is running"), "\(log)") }
             }
-            #expect(runs.contains { $0?.process.terminationStatus == 0 }, "one of the two syncs publishes")
+            #expect(runs.contains { $0?.waitUntilExit() == 0 }, "one of the two syncs publishes")
         }
+    }
+
+    /// A refused lock attempt closes its own descriptor once: closing it twice would close whatever
+    /// another thread opened under that number in between (a blob being served, a socket).
+    @Test func aRefusedLockClosesNoOtherDescriptor() throws {
+        let dir = try TemporaryDirectory()
+        let held = try DataDirectoryLock(.publish, dataDirectory: dir.path)
+        let victimPath = dir.path + "/victim"
+        FileManager.default.createFile(atPath: victimPath, contents: Data("victim".utf8))
+        let stop = Atomic<Bool>(false), lost = Atomic<Int>(0)
+        let victim = Thread {
+            while !stop.load(ordering: .relaxed) {
+                let fd = open(victimPath, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                for _ in 0..<20 where fcntl(fd, F_GETFD) < 0 { lost.add(1, ordering: .relaxed) }
+                close(fd)
+            }
+        }
+        victim.start()
+        for _ in 0..<20_000 {
+            #expect(throws: AirlockError.self) { try DataDirectoryLock(.publish, dataDirectory: dir.path) }
+        }
+        stop.store(true, ordering: .relaxed)
+        withExtendedLifetime(held) {}
+        #expect(lost.load(ordering: .relaxed) == 0, "another thread's descriptor was closed under it")
     }
 
     @Test func anyStagingLeftoverIsRemovedByTheNextSync() throws {
