@@ -250,4 +250,22 @@ public struct OverrideRequest: Sendable {
         self.reason = reason
         self.expiresAt = expiresAt
     }
+
+    /// The reason, trimmed, once it is there and the expiry is still ahead.
+    func checkedReason(at: Date) throws -> String {
+        let why = reason.trimmingWhitespace()
+        guard !why.isEmpty else { throw AirlockError(.invalidArgument, "an override needs a reason") }
+        if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
+        return why
+    }
+
+    /// An override must name at least one of the project's recorded versions.
+    func check(against recorded: [String], ecosystem: Ecosystem) throws {
+        guard !recorded.contains(where: versions.contains) else { return }
+        throw AirlockError(
+            .notFound,
+            recorded.isEmpty
+                ? "\(ecosystem.rawValue) project '\(project)' has never been synced; add it to the selection first (airlock sync \(ecosystem.rawValue) \(project))"
+                : "no recorded version of '\(project)' matches '\(versions)'; recorded: \(recorded.joined(separator: ", "))")
+    }
 }

@@ -20,6 +20,25 @@ public struct APIToken: Codable, Sendable {
 
     /// Usable at `now`: neither revoked nor expired.
     public func isValid(at now: Date) -> Bool { revokedAt == nil && (expiresAt.map { $0 > now } ?? true) }
+
+    /// A new token's secret (`airlock_` and 64 random hex digits), once its name and expiry are checked.
+    static func newSecret(name: String, expiresAt: Date?, at: Date) throws -> String {
+        if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
+        guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw AirlockError(.invalidArgument, "a token needs a name (who or what uses it), not an empty one")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "airlock_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares two digests in time that does not depend on where they differ.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
 }
 
 /// A reviewer's decision on a project, one version or a version range: it takes the place of the
@@ -195,6 +214,23 @@ public struct AuditEvent: Codable, Sendable {
     }
 
     public static let genesis = String(repeating: "0", count: 64)
+
+    /// Walks a whole log, oldest first: every event must carry the hash of the one before it and its
+    /// own recomputed hash, with ids following one another.
+    static func verify(_ events: [AuditEvent]) -> AuditVerification {
+        var problems: [String] = []
+        var previous = genesis
+        var expectedID: Int64 = 1
+        for e in events {
+            if e.id != expectedID { problems.append("event \(e.id): expected event \(expectedID) here; events \(expectedID)…\(e.id - 1) are missing") }
+            if e.prevHash != previous { problems.append("event \(e.id): does not follow the event before it (previous-hash mismatch): deleted or reordered events") }
+            let recomputed = hash(id: e.id, at: e.at, actor: e.actor, action: e.action, object: e.object, details: e.details, prevHash: e.prevHash)
+            if recomputed != e.hash { problems.append("event \(e.id): its content does not match its hash: edited") }
+            previous = e.hash
+            expectedID = e.id + 1
+        }
+        return AuditVerification(events: events.count, problems: problems)
+    }
 }
 
 /// What `audit verify` found.

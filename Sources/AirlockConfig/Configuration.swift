@@ -1,3 +1,4 @@
+public import AirlockCatalog
 public import AirlockCore
 import AirlockPolicy
 public import AirlockPublish
@@ -8,6 +9,8 @@ import Foundation
 public struct Configuration: Sendable, Equatable {
     /// The data directory: catalog, blob store, snapshot manifests.
     public var data: String?
+    /// Where the catalog lives when not in the data directory: `postgresql://…` or `sqlite:PATH`.
+    public var catalog: String?
     public var pypi: PyPI?
     public var cran: CRAN?
     public var schedule: Schedule
@@ -19,6 +22,11 @@ public struct Configuration: Sendable, Equatable {
     public var daemon: Daemon
     /// The file it was read from.
     public var path: String
+
+    /// The data directory and catalog it names (`--data` and `--catalog` given on a command line win).
+    public func directory(data: String? = nil, catalog: String? = nil) throws -> DataDirectory {
+        try DataDirectory(data ?? self.data, catalog: catalog ?? self.catalog)
+    }
 
     /// What to mirror from a PyPI-like index.
     public struct PyPI: Sendable, Equatable {

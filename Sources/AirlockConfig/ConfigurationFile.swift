@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
 import AirlockPublish
@@ -82,6 +83,7 @@ struct ConfigurationFile: Decodable {
     }
 
     var data: String?
+    var catalog: String?
     var pypi: PyPI?
     var cran: CRAN?
     var schedule: Schedule?
@@ -210,8 +212,15 @@ struct ConfigurationFile: Decodable {
             if let missing = trust.first(where: { !FileManager.default.isReadableFile(atPath: $0) }) {
                 throw fail(["transfer", "trust"], "names \(missing), which cannot be read")
             }
+            if let catalog = f.catalog {
+                do {
+                    _ = try CatalogLocation(catalog)
+                } catch let e as AirlockError {
+                    throw fail(["catalog"], "is not a catalog: \(e.message)")
+                }
+            }
             return Configuration(
-                data: f.data.map(relative), pypi: pypi, cran: cran, schedule: schedule, retention: retention, trust: trust,
+                data: f.data.map(relative), catalog: f.catalog.map { $0.hasPrefix("sqlite:") ? "sqlite:" + relative(String($0.dropFirst(7))) : $0 }, pypi: pypi, cran: cran, schedule: schedule, retention: retention, trust: trust,
                 server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
                 daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
                 path: path)

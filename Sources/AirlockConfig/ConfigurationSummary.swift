@@ -4,7 +4,7 @@ import AirlockPublish
 
 /// The settings in effect, as `airlock config check` prints them (TOML, defaults filled in).
 public enum ConfigurationSummary {
-    public static func text(_ c: Configuration) -> String {
+    public static func text(_ c: Configuration) throws -> String {
         func list(_ xs: [String]) -> String { "[" + xs.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
         func policy(_ p: Configuration.PolicyChoice) -> String {
             switch p {
@@ -20,7 +20,8 @@ public enum ConfigurationSummary {
         func feeds(_ f: Configuration.Feeds) -> [String] {
             (f.popularity.map { ["popularity_feed = \"\($0)\""] } ?? []) + (f.osv.map { ["osv_feed = \"\($0)\""] } ?? [])
         }
-        var out = ["# \(c.path): valid", "data = \"\(DataDirectory(c.data).path)\""]
+        let directory = try c.directory()
+        var out = ["# \(c.path): valid", "data = \"\(directory.path)\"", "catalog = \"\(directory.catalog)\""]
         if let p = c.pypi {
             out += [
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",

@@ -34,7 +34,7 @@ public enum DaemonEndpoint {
     /// The configured ecosystems without a published snapshot.
     static func unready(_ config: Configuration) async throws -> [String] {
         let wanted = [config.pypi != nil ? Ecosystem.pypi : nil, config.cran != nil ? .cran : nil].compactMap { $0 }
-        let catalog = try await DataDirectory(config.data).open().catalog
+        let catalog = try await config.directory().open().catalog
         var unready: [String] = []
         for ecosystem in wanted where try await catalog.snapshot(ecosystem, .latest) == nil { unready.append(ecosystem.rawValue) }
         return unready

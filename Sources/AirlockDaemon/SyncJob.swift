@@ -9,7 +9,7 @@ public import Logging
 /// one, so what the file says is what the mirror holds.
 public enum SyncJob {
     public static func run(_ ecosystem: Ecosystem, _ config: Configuration, logger: Logger) async throws -> SyncReport {
-        let data = DataDirectory(config.data)
+        let data = try config.directory()
         switch ecosystem {
         case .pypi:
             guard let p = config.pypi else { throw AirlockError(.invalidArgument, "\(config.path) has no [pypi] section") }

@@ -109,7 +109,7 @@ public final class SyncScheduler: Service, Sendable {
     /// the sync itself stands.
     private func collectGarbage(_ rule: RetentionRule, _ config: Configuration) async {
         do {
-            let data = DataDirectory(config.data)
+            let data = try config.directory()
             let (catalog, store) = try await data.open()
             let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data.path).run(rule, dryRun: false, actor: "daemon:gc")
             logger.info(

@@ -33,6 +33,11 @@ final class ChildProcess: Sendable {
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var environment = environment
+        if executable == AirlockCommand.binary {
+            let catalog = try TestCatalog.environment(forAirlock: args)
+            if !catalog.isEmpty { environment = (environment ?? ProcessInfo.processInfo.environment).merging(catalog) { $1 } }
+        }
         let argv = ([executable] + args).map { strdup($0) } + [nil]
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer {

@@ -16,6 +16,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else \(DataDirectory.defaultPath)).")
     var data: String?
 
+    @Option(
+        name: .long,
+        help: "Catalog: postgresql://USER@HOST:PORT/DATABASE[?sslmode=…&passwordfile=…] or sqlite:PATH (default: the configuration's, else $AIRLOCK_CATALOG, else catalog.sqlite in the data directory).")
+    var catalog: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["AIRLOCK_LOG_LEVEL"] ?? "info"
 
@@ -37,7 +42,8 @@ struct CommonOptions: ParsableArguments {
 
     /// The data directory: `--data`, else the configuration's, else the default.
     func directory() throws -> DataDirectory {
-        DataDirectory(try data ?? configuration()?.data)
+        if let configuration = try configuration() { return try configuration.directory(data: data, catalog: catalog) }
+        return try DataDirectory(data, catalog: catalog)
     }
 
     /// The data directory's path.

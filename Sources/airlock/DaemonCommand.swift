@@ -67,7 +67,7 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let c = try Configuration.load(config)
-                print(ConfigurationSummary.text(c))
+                print(try ConfigurationSummary.text(c))
             }
         }
     }

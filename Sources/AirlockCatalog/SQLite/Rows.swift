@@ -56,7 +56,7 @@ extension CatalogRow {
     static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
 }
 
-/// A distribution joined with its release and project (`SQLiteCatalog.distributionColumns`).
+/// A distribution joined with its release and project (`Relation.distributionColumns`).
 struct DistributionRow: CatalogRow {
     var id: Int64
     var ecosystem: Ecosystem

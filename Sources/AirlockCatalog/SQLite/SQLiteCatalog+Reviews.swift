@@ -26,35 +26,14 @@ extension SQLiteCatalog: ReviewCatalog {
         try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
     }
 
-    /// Every event must carry the hash of the one before it and its own recomputed hash, with ids
-    /// following one another.
     public func verifyAudit() async throws -> AuditVerification {
-        let events = try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) }
-        var problems: [String] = []
-        var previous = AuditEvent.genesis
-        var expectedID: Int64 = 1
-        for e in events {
-            if e.id != expectedID { problems.append("event \(e.id): expected event \(expectedID) here; events \(expectedID)…\(e.id - 1) are missing") }
-            if e.prevHash != previous { problems.append("event \(e.id): does not follow the event before it (previous-hash mismatch): deleted or reordered events") }
-            let recomputed = AuditEvent.hash(id: e.id, at: e.at, actor: e.actor, action: e.action, object: e.object, details: e.details, prevHash: e.prevHash)
-            if recomputed != e.hash { problems.append("event \(e.id): its content does not match its hash: edited") }
-            previous = e.hash
-            expectedID = e.id + 1
-        }
-        return AuditVerification(events: events.count, problems: problems)
+        AuditEvent.verify(try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) })
     }
 
     // MARK: Tokens
 
     public func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) async throws -> (token: APIToken, secret: String) {
-        if let expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
-        guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw AirlockError(.invalidArgument, "a token needs a name (who or what uses it), not an empty one")
-        }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        let secret = "airlock_" + bytes.map { String(format: "%02x", $0) }.joined()
+        let secret = try APIToken.newSecret(name: name, expiresAt: expiresAt, at: at)
         let token = try await write { db -> APIToken in
             try db.execute(
                 sql: "INSERT INTO token (name, role, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -85,15 +64,8 @@ extension SQLiteCatalog: ReviewCatalog {
         let digest = Digest.of(Array(secret.utf8)).hex
         return try await read { db in
             guard let row = try TokenRow.fetchOne(db, sql: "SELECT * FROM token WHERE secret_sha256 = ?", arguments: [digest]) else { return nil }
-            return Self.constantTimeEqual(Array(row.secretSha256.utf8), Array(digest.utf8)) ? try row.token() : nil
+            return APIToken.constantTimeEqual(Array(row.secretSha256.utf8), Array(digest.utf8)) ? try row.token() : nil
         }
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
     }
 
     // MARK: Misses
@@ -134,19 +106,11 @@ extension SQLiteCatalog: ReviewCatalog {
     }
 
     private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date) throws -> Override {
-        let why = r.reason.trimmingWhitespace()
-        guard !why.isEmpty else { throw AirlockError(.invalidArgument, "an override needs a reason") }
-        if let expiresAt = r.expiresAt, expiresAt <= at { throw AirlockError(.invalidArgument, "the expiry \(Timestamp.format(expiresAt)) is already past") }
+        let why = try r.checkedReason(at: at)
         let recorded = try String.fetchAll(
             db, sql: "SELECT r.version FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ?",
             arguments: [ecosystem.rawValue, r.project])
-        guard recorded.contains(where: r.versions.contains) else {
-            throw AirlockError(
-                .notFound,
-                recorded.isEmpty
-                    ? "\(ecosystem.rawValue) project '\(r.project)' has never been synced; add it to the selection first (airlock sync \(ecosystem.rawValue) \(r.project))"
-                    : "no recorded version of '\(r.project)' matches '\(r.versions)'; recorded: \(recorded.joined(separator: ", "))")
-        }
+        try r.check(against: recorded, ecosystem: ecosystem)
         try db.execute(
             sql: "INSERT INTO override (ecosystem, project, versions, action, reason, actor, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [

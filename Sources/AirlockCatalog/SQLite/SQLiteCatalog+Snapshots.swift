@@ -41,7 +41,7 @@ extension SQLiteCatalog: SnapshotCatalog {
         try await read { db in
             try DistributionRow.fetchOne(
                 db,
-                sql: Self.distributionColumns + """
+                sql: Relation.distributionColumns + """
                      WHERE d.sha256 = ? AND d.filename = ?
                        AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
                                    WHERE m.distribution_id = d.id AND s.expired_at IS NULL)
@@ -74,14 +74,10 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    /// The distribution columns as a snapshot serves them: a policy's yank reason for that snapshot
-    /// takes the place of the upstream's.
-    private static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked) AS yanked")
-
     static func files(_ db: Database, in snapshot: Snapshot) throws -> [Distribution] {
         try DistributionRow.fetchAll(
             db,
-            sql: servedColumns + """
+            sql: Relation.servedColumns + """
                  JOIN membership m ON m.distribution_id = d.id
                  WHERE p.ecosystem = ? AND \(Relation.serves("?"))
                    AND \(Relation.notRevoked)

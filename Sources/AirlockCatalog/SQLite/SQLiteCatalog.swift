@@ -59,33 +59,5 @@ public final class SQLiteCatalog: Sendable {
         }
     }
 
-    /// Membership ranges stored, across all snapshots: what snapshots cost.
-    public func membershipRowCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM membership") ?? 0 }
-    }
-
-    /// The distribution columns every file query selects (as `DistributionRow`).
-    static let distributionColumns = """
-        SELECT d.id, p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
-               d.requires_python, d.yanked, d.metadata_sha256
-        FROM \(Relation.files)
-        """
 }
 
-/// The relations queries share, each written once: the release join, "served by snapshot N" and
-/// "not revoked".
-enum Relation {
-    /// Distributions `d` with their release `r` and project `p`.
-    static let files = "distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id"
-    /// Releases `r` with their project `p`.
-    static let releases = "release r JOIN project p ON p.id = r.project_id"
-
-    /// Membership range `m` serves snapshot `snapshot` (an SQL expression: a parameter or a column):
-    /// `added_in <= snapshot < removed_in`, an open range serving every snapshot from `added_in` on.
-    static func serves(_ snapshot: String) -> String {
-        "m.added_in <= \(snapshot) AND (m.removed_in IS NULL OR m.removed_in > \(snapshot))"
-    }
-
-    /// Release `r` of project `p` is not revoked (a revocation covers every snapshot, past and future).
-    static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
-}

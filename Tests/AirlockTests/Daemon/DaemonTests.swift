@@ -124,8 +124,9 @@ import Testing
         try "project,downloads\napp,123456\nnumpy,999999\n".write(toFile: feed, atomically: true, encoding: .utf8)
         let text = try String(contentsOfFile: try writeConfig(mirror), encoding: .utf8)
             .replacingOccurrences(of: "policy = \"none\"", with: "popularity_feed = \"popularity.csv\"")
-        let config = try Configuration.parse(text, path: mirror.dir.path + "/airlock.toml")
+        var config = try Configuration.parse(text, path: mirror.dir.path + "/airlock.toml")
         #expect(config.pypi?.feeds.popularity == feed && config.pypi?.policy == .shipped)
+        config.catalog = try TestCatalog.url(forDataDirectory: mirror.data)  // the job runs here, on the backend under test
         let report = try await SyncJob.run(.pypi, config, logger: Logger(label: "test"))
         #expect(report.releases == 1)
         let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "app"])

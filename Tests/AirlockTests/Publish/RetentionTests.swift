@@ -40,9 +40,7 @@ import Testing
         try mirror.add([PackageSpec("alpha", "1.1")])
         try mirror.syncOK(["alpha"], extra: ["--versions", "1"])
         #expect(try mirror.snapshotIDs() == [1, 2])
-        let r = try Subprocess.run(
-            FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET published_at='2026-01-01T00:00:00.000Z' WHERE id=1\"); c.commit()", mirror.data + "/catalog.sqlite"])
+        let r = try CatalogSQL.run("UPDATE snapshot SET published_at='2026-01-01T00:00:00.000Z' WHERE id=1", dataDirectory: mirror.data)
         #expect(r.succeeded, "\(r.output)")
         let old = try mirror.digest(of: "alpha-1.0-py3-none-any.whl"), new = try mirror.digest(of: "alpha-1.1-py3-none-any.whl")
         let config = mirror.dir.path + "/airlock.toml"

@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct SnapshotPublisherTests {
     @Test func overridesAndRevocationsAmendThePolicy() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture()
         try await f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
         let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
         var (_, s) = try await desk.approve(.pypi, project: "held", versions: ">=1", reason: "read it", expiresAt: nil, withDependencies: false, actor: "t")
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func anExpiredApprovalNoLongerApplies() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture()
         try await f.sync([release("held", "1.0", .review, [])])
         let now = Date()
         _ = try await f.catalog.addOverrides(
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func theReviewClosureEvaluatesMarkersLikeTheResolver() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture()
         try await f.sync([
             release("app", "1.0", .review, ["dep>=1", "winonly>=1; sys_platform == 'win32'", "extraonly; extra == 'docs'", "old; python_version < '3.0'"]),
             release("dep", "1.2", .review, []), release("winonly", "1.0", .review, []), release("extraonly", "1.0", .review, []),
@@ -49,7 +49,7 @@ import Testing
     /// contain what its own act added, and the last snapshot must be the publish rule applied to the
     /// final state: no addition of a sync lost to a review act's publication, nor the other way round.
     @Test(arguments: 0..<3) func concurrentSyncsAndReviewsLoseNothing(round: Int) async throws {
-        let f = try CatalogFixture(onDisk: true)
+        let f = try await CatalogFixture(onDisk: true)
         let iterations = 25
         let held = (0..<iterations).map { release("held\($0)", "1.0", .review, []) }
         try await f.sync(held)
@@ -58,7 +58,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The sync: every round adds one approved release to the candidates.
-                let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
+                let catalog = try await CatalogFixture.open(path)
                 let publisher = SnapshotPublisher(catalog: catalog, dataDirectory: path)
                 for i in 0..<iterations {
                     let added = try await catalog.record(.pypi, [release("synced\(i)", "1.0", .approve, [])], at: Date())
@@ -72,7 +72,7 @@ import Testing
             }
             group.addTask {
                 // The reviewer: approves one held release a round and revokes an earlier synced one.
-                let catalog = try SQLiteCatalog(path: path + "/catalog.sqlite")
+                let catalog = try await CatalogFixture.open(path)
                 let desk = ReviewDesk(catalog: catalog, dataDirectory: path)
                 for i in 0..<iterations {
                     let (_, s) = try await desk.approve(.pypi, project: "held\(i)", versions: "", reason: "ok", expiresAt: nil, withDependencies: false, actor: "r")
@@ -106,7 +106,7 @@ private final class Candidates: Sendable {
 
 @Suite struct PublishOnChangeTests {
     @Test func onlyAChangeInUpstreamVerdictsOrReviewsPublishesTheNextSnapshot() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture()
         let releases = [CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0", verdict: .review)]
         try await f.sync(releases)
         try await f.sync(releases)

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func theCatalogKeepsTheMostRecentMissesOnly() async throws {
-        let fixture = try CatalogFixture()
+        let fixture = try await CatalogFixture()
         let start = Date()
         let misses = (0..<(Miss.maxStored + 500)).map { i in
             Miss(
@@ -81,7 +81,7 @@ import Testing
     @Test func selectorsHaveOneSpellingAndDatesReachTheEndOfTime() async throws {
         #expect(SnapshotSelector("0001") == nil && SnapshotSelector("+1") == nil && SnapshotSelector("1") == .id(1))
         #expect(SnapshotSelector("2026-02-31") == nil && SnapshotSelector("2026-2-01") == nil && SnapshotSelector("2024-02-29") != nil)
-        let fixture = try CatalogFixture()
+        let fixture = try await CatalogFixture()
         let snapshot = try await fixture.sync([CatalogFixture.release("ok", "1.0")])
         for day in ["9999-12-31", "9999-12-30", Timestamp.day(Date())] {
             #expect(try await fixture.catalog.snapshot(.pypi, SnapshotSelector(day)!)?.id == snapshot.id, "\(day)")

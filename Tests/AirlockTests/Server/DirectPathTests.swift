@@ -23,7 +23,7 @@ import Testing
     }
 
     static func served() async throws -> Served {
-        let fixture = try CatalogFixture(onDisk: true)
+        let fixture = try await CatalogFixture(onDisk: true)
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(8 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }

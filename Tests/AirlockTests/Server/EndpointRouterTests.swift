@@ -21,7 +21,7 @@ struct EndpointFixture {
     let reader: String
 
     init(options: (String) -> EndpointOptions = { EndpointOptions(dataDirectory: $0) }) async throws {
-        fixture = try CatalogFixture(onDisk: true)
+        fixture = try await CatalogFixture(onDisk: true)
         try await fixture.sync([CatalogFixture.release("ok", "1.0"), CatalogFixture.release("held", "1.0", verdict: .review)])
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         var logger = Logger(label: "test")

@@ -180,10 +180,10 @@ final class ReviewHarness: @unchecked Sendable {
 }
 
 @Suite struct AuditLogTests {
-    private func tamper(_ db: String, _ sql: String) throws {
-        let r = try Subprocess.run(
-            FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript('DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; ' + sys.argv[2]); c.commit()", db, sql])
+    /// Edits the audit log as someone with the database's own access could: its guards dropped first.
+    private func tamper(_ data: String, _ sql: String) throws {
+        let dropGuards = TestCatalog.backend == .sqlite ? "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" : "DROP TRIGGER audit_no_update ON audit;"
+        let r = try CatalogSQL.run(dropGuards + " " + sql, dataDirectory: data)
         #expect(r.succeeded, "\(r.output)")
     }
 
@@ -204,23 +204,22 @@ final class ReviewHarness: @unchecked Sendable {
         for (label, sql, problem) in cases {
             let copy = dir.path + "/" + label
             try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-            _ = try Subprocess.run(FixtureScripts.python, ["-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))", data + "/catalog.sqlite", copy + "/catalog.sqlite"])
-            try tamper(copy + "/catalog.sqlite", sql)
+            try CatalogSQL.copy(from: data, to: copy)
+            try tamper(copy, sql)
             let r = try AirlockCommand.run(["audit", "verify", "--data", copy])
             #expect(!r.succeeded, "\(label): verify must fail")
             #expect(r.stderr.contains(problem), "\(label): \(r.stderr)")
         }
-        let appendOnly = try Subprocess.run(
-            FixtureScripts.python, ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DELETE FROM audit')", data + "/catalog.sqlite"])
+        let appendOnly = try CatalogSQL.run("DELETE FROM audit", dataDirectory: data)
         #expect(!appendOnly.succeeded && appendOnly.output.contains("append-only"), "the catalog itself refuses edits: \(appendOnly.output)")
     }
 }
 
 @Suite struct OpenAPIParityTests {
-    @Test func theDocumentListsExactlyTheRoutesTheEndpointServes() throws {
+    @Test func theDocumentListsExactlyTheRoutesTheEndpointServes() async throws {
         let dir = try TemporaryDirectory("airlock-openapi")
         let endpoint = Endpoint(
-            catalog: try SQLiteCatalog(path: dir.path + "/c.sqlite"), store: try FileSystemBlobStore(root: dir.path + "/blobs"), logger: Logger(label: "t"),
+            catalog: try await CatalogFixture.open(dir.path), store: try FileSystemBlobStore(root: dir.path + "/blobs"), logger: Logger(label: "t"),
             options: EndpointOptions(dataDirectory: dir.path))
         let served = endpoint.apiRoutes()
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.text.utf8)) as? [String: Any])

@@ -43,7 +43,7 @@ import Testing
     @Test(arguments: 0..<8) func noUnapprovedOrRevokedByteIsEverServed(world: Int) async throws {
         let seed = 0xA1_2026 + UInt64(world)
         let w = World(seed: seed)
-        let fixture = try CatalogFixture(onDisk: true)
+        let fixture = try await CatalogFixture(onDisk: true)
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
         let endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "property"), options: EndpointOptions(dataDirectory: fixture.directory.path))
         let reviewer = try await fixture.catalog.createToken(name: "r", role: .reviewer, expiresAt: nil, actor: "test", at: Date()).secret

@@ -6,20 +6,21 @@ import Foundation
 
 /// Releases recorded straight into a catalog and published through the publisher, as a sync would.
 struct CatalogFixture {
-    let catalog: SQLiteCatalog
+    let catalog: any Catalog
     let directory: TemporaryDirectory
     var publisher: SnapshotPublisher { SnapshotPublisher(catalog: catalog, dataDirectory: directory.path) }
 
-    /// An in-memory catalog (the publisher's lock and manifests go to a temporary directory).
-    init() throws {
+    /// A catalog on the backend the run tests (`TestCatalog`): on SQLite in memory, or with
+    /// `onDisk` in a data directory's file (for tests that need several connections).
+    init(onDisk: Bool = false) async throws {
         directory = try TemporaryDirectory("airlock-catalog")
-        catalog = try SQLiteCatalog.inMemory()
+        catalog = try await Self.open(directory.path, inMemory: !onDisk)
     }
 
-    /// A catalog file in a data directory, for tests that need several connections.
-    init(onDisk: Bool) throws {
-        directory = try TemporaryDirectory("airlock-catalog")
-        catalog = try SQLiteCatalog(path: directory.path + "/catalog.sqlite")
+    /// The catalog of a data directory on the backend under test.
+    static func open(_ dataDirectory: String, inMemory: Bool = false) async throws -> any Catalog {
+        if inMemory, TestCatalog.backend == .sqlite { return try SQLiteCatalog.inMemory() }
+        return try await DataDirectory(dataDirectory, catalog: TestCatalog.url(forDataDirectory: dataDirectory)).catalog.open()
     }
 
     static func release(_ name: String, _ version: String, verdict: Verdict = .approve, requires: [String] = []) -> ReleaseRecord {
@@ -41,6 +42,13 @@ struct CatalogFixture {
                 ecosystem: .pypi, actor: "sync", at: date,
                 sync: .init(candidates: recorded.map(\.releaseID), policyDigest: "test", policy: nil, targets: []))
         ).snapshot
+    }
+
+    /// Runs SQL on the catalog behind its back (an on-disk fixture's); a SELECT's output, trimmed.
+    func sql(_ sql: String) throws -> String {
+        let r = try CatalogSQL.run(sql, dataDirectory: directory.path)
+        guard r.succeeded else { throw TestSupportError("\(sql): \(r.output)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func served(_ snapshot: Snapshot) async throws -> [String] {

@@ -48,10 +48,10 @@ final class CRANHarness: @unchecked Sendable {
 
     /// Moves a snapshot's publication time `days` back, as if it had been published then.
     func backdate(snapshot id: Int, days: Int) throws {
-        let r = try Subprocess.run(
-            FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET published_at=strftime('%Y-%m-%dT%H:%M:%fZ', published_at, ?) WHERE id=?\", (sys.argv[2], int(sys.argv[3]))); c.commit()",
-             data + "/catalog.sqlite", "-\(days) days", String(id)])
+        let earlier = TestCatalog.backend == .sqlite
+            ? "strftime('%Y-%m-%dT%H:%M:%fZ', published_at, '-\(days) days')"
+            : "to_char((published_at::timestamptz - interval '\(days) days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        let r = try CatalogSQL.run("UPDATE snapshot SET published_at = \(earlier) WHERE id = \(id)", dataDirectory: data)
         #expect(r.succeeded, "\(r.output)")
     }
 

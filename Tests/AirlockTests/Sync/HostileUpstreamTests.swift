@@ -76,7 +76,8 @@ import Testing
             FixtureScripts.python,
             ["-c", "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); print('maxrss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)",
              AirlockCommand.binary, "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python,
-             "--policy", "none", "p1", "p2", "good"])
+             "--policy", "none", "p1", "p2", "good"],
+            environment: ProcessInfo.processInfo.environment.merging(try TestCatalog.environment(forAirlock: ["--data", mirror.data])) { $1 })
         #expect(r.status == 0 || r.status == 3, "\(r.output)")
         let rss = Int(r.stdout.split(separator: "\n").last { $0.hasPrefix("maxrss_kib") }?.split(separator: " ").last ?? "") ?? .max
         #expect(rss < 512 * 1024, "peak RSS \(rss) KiB")

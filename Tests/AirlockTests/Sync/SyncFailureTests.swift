@@ -157,7 +157,7 @@ import Testing
                 #expect(Digest.of(bytes).hex == name, "\(when): blob \(name) holds other bytes (\(bytes.count) bytes)")
             }
         }
-        guard FileManager.default.fileExists(atPath: mirror.data + "/catalog.sqlite") else { return }
+        guard FileManager.default.fileExists(atPath: mirror.data + "/publish.lock") else { return }  // killed before the catalog was opened
         for id in try mirror.snapshotIDs() {
             let manifest = mirror.data + "/snapshots/pypi-\(id).json"
             let data = try? Data(contentsOf: URL(fileURLWithPath: manifest))

@@ -52,10 +52,8 @@ final class AirGap: @unchecked Sendable {
         let r = try Subprocess.run(
             FixtureScripts.python,
             ["-c", """
-                import hashlib, os, sqlite3, sys
+                import hashlib, os, sys
                 d = sys.argv[1]
-                c = sqlite3.connect(f"file:{d}/catalog.sqlite?mode=ro", uri=True)
-                print(hashlib.sha256("\\n".join(c.iterdump()).encode()).hexdigest())
                 for root in ("blobs/sha256", "snapshots"):
                     for base, _, files in sorted(os.walk(os.path.join(d, root))):
                         for f in sorted(files):
@@ -63,7 +61,7 @@ final class AirGap: @unchecked Sendable {
                 print("staging", sorted(os.listdir(os.path.join(d, "blobs/staging"))))
                 """, data])
         #expect(r.succeeded, "\(r.output)")
-        return r.stdout
+        return Digest.of(Array(try CatalogSQL.dump(dataDirectory: data).utf8)).hex + "\n" + r.stdout
     }
 
     /// The members of a bundle (uncompressed tar): name → (offset of its data, size).
@@ -160,7 +158,8 @@ final class AirGap: @unchecked Sendable {
             let r = try gap.importing(names)
             #expect(!r.succeeded, "\(names) was accepted", sourceLocation: sourceLocation)
             #expect(r.stderr.contains("import refused, nothing changed") && r.stderr.contains(message), "\(r.stderr)", sourceLocation: sourceLocation)
-            #expect(try gap.fingerprint(gap.b) == before, "\(names) changed the replica", sourceLocation: sourceLocation)
+            let after = try gap.fingerprint(gap.b)
+            #expect(after == before, "\(names) changed the replica: \(Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")))", sourceLocation: sourceLocation)
         }
 
         let stranger = mirror.dir.path + "/stranger"
@@ -284,9 +283,11 @@ enum OfflineInstall {
             "$PYTHON" -m pip --python "$VENV/bin/python" install --no-input --index-url http://127.0.0.1:18080/simple/ \(packages.joined(separator: " "))
             printf 'RESULT '; "$VENV/bin/python" -c "$CHECK"
             """
+        // Inside the namespace only the PostgreSQL server's Unix socket is reachable, as on an air-gapped machine with a local server.
+        let catalog = try TestCatalog.url(forDataDirectory: data, overSocket: true).map { ["AIRLOCK_CATALOG": $0] } ?? [:]
         let environment = Subprocess.cleanEnvironment().merging([
             "AIRLOCK": AirlockCommand.binary, "DATA": data, "DIR": directory, "PYTHON": FixtureScripts.python, "VENV": venv, "CHECK": check,
-        ]) { $1 }
+        ].merging(catalog) { $1 }) { $1 }
         if try Subprocess.run("/usr/bin/unshare", ["--net", "true"]).succeeded {
             return try Subprocess.run("/usr/bin/unshare", ["--net", "/bin/sh", "-c", script], environment: environment)
         }

@@ -5,9 +5,16 @@ import AirlockTestSupport
 import Foundation
 import Testing
 
-@Suite struct SQLiteCatalogTests {
+/// The catalog's meaning, on the backend under test (`TestCatalog`: SQLite, or PostgreSQL).
+@Suite struct CatalogTests {
+    @Test func theRunTestsTheBackendItNames() async throws {
+        let f = try await CatalogFixture(onDisk: true)
+        #expect((f.catalog is PostgresCatalog) == (TestCatalog.backend == .postgresql))
+        #expect((f.catalog is SQLiteCatalog) == (TestCatalog.backend == .sqlite))
+    }
+
     @Test func snapshotsAreImmutableRanges() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture()
         let day1 = Timestamp.parse("2026-11-20T10:00:00Z")!, day2 = Timestamp.parse("2026-11-22T09:00:00Z")!
         let s1 = try await f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0")], at: day1)
         let s2 = try await f.sync([CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")], at: day2)
@@ -26,18 +33,18 @@ import Testing
     }
 
     @Test func unchangedSnapshotsCostNoMembershipRows() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture(onDisk: true)
         let releases = (0..<50).map { CatalogFixture.release("p\($0)", "1.0") }
         var last: Snapshot?
         for i in 0..<20 { last = try await f.sync(releases, at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i))) }
-        #expect(try await f.catalog.membershipRowCount() == 50, "an unchanged set costs one range per file")
+        #expect(try f.sql("SELECT count(*) FROM membership") == "50", "an unchanged set costs one range per file")
         #expect(try await f.catalog.servedFiles(in: last!).count == 50)
         #expect(try await f.catalog.snapshots(.pypi).count == 1, "syncs that change nothing publish nothing")
         #expect(try await f.catalog.lastChecked(.pypi) == Date(timeIntervalSince1970: 1_800_000_019), "but the check is recorded")
     }
 
     @Test func failedManifestPublishesNothing() async throws {
-        let f = try CatalogFixture()
+        let f = try await CatalogFixture(onDisk: true)
         let ids = try await f.catalog.record(.pypi, [CatalogFixture.release("a", "1.0")], at: Date())
         let request = PublishRequest(
             ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
@@ -45,17 +52,13 @@ import Testing
             try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
         }
         #expect(try await f.catalog.snapshots(.pypi).isEmpty)
-        #expect(try await f.catalog.membershipRowCount() == 0)
+        #expect(try f.sql("SELECT count(*) FROM membership") == "0")
     }
 
     @Test func corruptRowsAreErrorsNamingTheRowNotEmptyLists() async throws {
-        let f = try CatalogFixture(onDisk: true)
+        let f = try await CatalogFixture(onDisk: true)
         try await f.sync([CatalogFixture.release("a", "1.0", requires: ["b>=1"])])
-        let sqlite = try Subprocess.run(
-            FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE release SET requires_dist = '[not json'\"); c.commit()",
-             f.directory.path + "/catalog.sqlite"])
-        #expect(sqlite.succeeded, "\(sqlite.output)")
+        _ = try f.sql("UPDATE release SET requires_dist = '[not json'")
         let error = try await #require(throws: AirlockError.self) { try await f.catalog.releaseReviews(.pypi, project: "a") }
         #expect(error.message.contains("release row"), "\(error.message)")
     }
@@ -67,13 +70,11 @@ import Testing
             ("UPDATE override SET versions = '>=>=1'", "override 1 (deny held '>=>=1')"),
             ("UPDATE release SET requires_dist = '[\"held >=\"]'", "stored dependency 'held >='"),
         ] {
-            let f = try CatalogFixture(onDisk: true)
+            let f = try await CatalogFixture(onDisk: true)
             try await f.sync([CatalogFixture.release("ok", "1.0", requires: ["held"]), CatalogFixture.release("held", "1.0")])
             let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
             _ = try await desk.deny(.pypi, project: "held", versions: "1.0", reason: "bad build", expiresAt: nil, actor: "t")
-            let sqlite = try Subprocess.run(
-                FixtureScripts.python, ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", f.directory.path + "/catalog.sqlite", sql])
-            #expect(sqlite.succeeded, "\(sqlite.output)")
+            _ = try f.sql(sql)
             let error = try await #require(throws: AirlockError.self) {
                 try await SnapshotPublisher(catalog: f.catalog, dataDirectory: f.directory.path).republish(.pypi, actor: "t")
             }
@@ -83,13 +84,9 @@ import Testing
     }
 
     @Test func anUnknownEcosystemIsAnErrorNotPyPI() async throws {
-        let f = try CatalogFixture(onDisk: true)
+        let f = try await CatalogFixture(onDisk: true)
         try await f.sync([CatalogFixture.release("a", "1.0")])
-        let sqlite = try Subprocess.run(
-            FixtureScripts.python,
-            ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshot SET ecosystem = 'npm'\"); c.commit()",
-             f.directory.path + "/catalog.sqlite"])
-        #expect(sqlite.succeeded, "\(sqlite.output)")
+        _ = try f.sql("UPDATE snapshot SET ecosystem = 'npm'")
         await #expect(throws: (any Error).self) { try await f.catalog.retainedSnapshots() }
         #expect(try await f.catalog.snapshot(.pypi, .latest) == nil, "a row of another ecosystem is never read as PyPI")
     }

@@ -1,0 +1,250 @@
+public import AirlockCore
+public import Foundation
+import NIOCore
+import PostgresNIO
+
+extension PostgresCatalog: ReleaseCatalog {
+    public func record(_ ecosystem: Ecosystem, _ releases: [ReleaseRecord], at: Date) async throws -> [RecordedRelease] {
+        try await write { s in
+            var projectIDs: [String: Int64] = [:]
+            var recorded: [RecordedRelease] = []
+            for r in releases {
+                let projectID: Int64
+                if let known = projectIDs[r.project.normalized] {
+                    projectID = known
+                } else {
+                    projectID = try await Self.upsertProject(s, ecosystem, r.project, people: r.people)
+                    projectIDs[r.project.normalized] = projectID
+                }
+                let f = r.facts
+                try await s.execute(
+                    "UPDATE project SET first_upload = $1, last_upload = $2, release_count = $3 WHERE id = $4",
+                    [f.firstUpload.map(Timestamp.format), f.lastUpload.map(Timestamp.format), f.releaseCount, projectID])
+                let releaseID = try required(
+                    try await s.value(
+                        Int64.self,
+                        """
+                        INSERT INTO release (project_id, version, requires_dist, first_seen, license_expression, license_declared, selected_by, new_emails, dependents,
+                                             maintainer_projects)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        ON CONFLICT (project_id, version) DO UPDATE SET requires_dist = coalesce(excluded.requires_dist, release.requires_dist),
+                            license_expression = excluded.license_expression, license_declared = excluded.license_declared,
+                            selected_by = excluded.selected_by, new_emails = excluded.new_emails, dependents = excluded.dependents,
+                            maintainer_projects = excluded.maintainer_projects
+                        RETURNING id
+                        """,
+                        [
+                            projectID, r.version, try r.requiresDist.map(encodeJSON), Timestamp.format(at), f.licenseExpression, f.licenseDeclared,
+                            f.selectedBy, try encodeJSON(f.newMaintainerEmails), f.dependents, try encodeJSON(f.maintainersOtherProjects),
+                        ]), "release \(r.version) of project \(projectID) just written")
+                try await s.execute(
+                    """
+                    INSERT INTO decision (release_id, policy_digest, verdict, score, factors, decided_at, serve_yanked) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT (release_id, policy_digest) DO UPDATE SET verdict = excluded.verdict, score = excluded.score, factors = excluded.factors,
+                        decided_at = excluded.decided_at, serve_yanked = excluded.serve_yanked, seq = nextval(pg_get_serial_sequence('decision', 'seq'))
+                    """,
+                    [
+                        releaseID, r.decision.policyDigest, r.decision.verdict.rawValue, r.decision.score, try encodeJSON(r.decision.factors),
+                        Timestamp.format(at), r.decision.serveYanked,
+                    ])
+                var files: [Int64] = []
+                for file in r.files { files.append(try await Self.upsertDistribution(s, releaseID: releaseID, file.distribution, upstreamURL: file.upstreamURL)) }
+                recorded.append(RecordedRelease(releaseID: releaseID, fileIDs: files))
+            }
+            return recorded
+        }
+    }
+
+    public func metadataDigest(ofFile digest: Digest) async throws -> Digest? {
+        try await read { s in
+            try parseDigest(
+                try await s.value(String.self, "SELECT metadata_sha256 FROM distribution WHERE sha256 = $1 AND metadata_sha256 IS NOT NULL LIMIT 1", [digest.hex]),
+                table: "distribution", key: digest.hex)
+        }
+    }
+
+    public func recordedFile(upstreamURL: String) async throws -> RecordedFile? {
+        try await read { s in
+            guard let row = try await s.query("SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = $1 ORDER BY id DESC LIMIT 1", [upstreamURL]).first
+            else { return nil }
+            return RecordedFile(
+                digest: try parseDigest(try row.get("sha256", as: String.self), table: "distribution", key: upstreamURL),
+                metadataDigest: try parseDigest(try row.get("metadata_sha256", as: String?.self), table: "distribution", key: upstreamURL))
+        }
+    }
+
+    private static func upsertProject(_ s: PostgresSession, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) async throws -> Int64 {
+        try required(
+            try await s.value(
+                Int64.self,
+                """
+                INSERT INTO project (ecosystem, name, display_name, author, author_email, maintainer, maintainer_email)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (ecosystem, name) DO UPDATE SET
+                    author = coalesce(excluded.author, project.author), author_email = coalesce(excluded.author_email, project.author_email),
+                    maintainer = coalesce(excluded.maintainer, project.maintainer), maintainer_email = coalesce(excluded.maintainer_email, project.maintainer_email)
+                RETURNING id
+                """,
+                [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail]),
+            "project \(name.normalized) just written")
+    }
+
+    private static func upsertDistribution(_ s: PostgresSession, releaseID: Int64, _ d: Distribution, upstreamURL: String) async throws -> Int64 {
+        try required(
+            try await s.value(
+                Int64.self,
+                """
+                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
+                    yanked = excluded.yanked, upload_time = coalesce(distribution.upload_time, excluded.upload_time),
+                    metadata_sha256 = coalesce(excluded.metadata_sha256, distribution.metadata_sha256), upstream_url = excluded.upstream_url
+                RETURNING id
+                """,
+                [
+                    releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                    d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
+                ]), "distribution \(d.filename) just written")
+    }
+
+    public func selection(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { s in
+            try await s.column(String.self, "SELECT requirement FROM selection WHERE ecosystem = $1 ORDER BY added_at, requirement", [ecosystem.rawValue])
+        }
+    }
+
+    public func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) async throws {
+        try await write { s in
+            if replace { try await s.execute("DELETE FROM selection WHERE ecosystem = $1", [ecosystem.rawValue]) }
+            for r in requirements {
+                try await s.execute(
+                    "INSERT INTO selection (ecosystem, requirement, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    [ecosystem.rawValue, r, Timestamp.format(at)])
+            }
+        }
+    }
+
+    public func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)] {
+        let rows = try await read { s in
+            try await s.query("SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = $1 ORDER BY name", [ecosystem.rawValue]).map {
+                PersonRow(name: try $0.get("name"), authorEmail: try $0.get("author_email"), maintainerEmail: try $0.get("maintainer_email"))
+            }
+        }
+        return rows.map { ($0.name, ProjectPeople(authorEmail: $0.authorEmail, maintainerEmail: $0.maintainerEmail)) }
+    }
+
+    private struct PersonRow: Sendable {
+        let name: String
+        let authorEmail: String?
+        let maintainerEmail: String?
+    }
+
+    public func activePolicy(_ ecosystem: Ecosystem) async throws -> PolicySource? {
+        try await read { s in
+            try await s.query("SELECT path, text FROM policy WHERE ecosystem = $1 ORDER BY id DESC LIMIT 1", [ecosystem.rawValue]).first
+                .map { PolicySource(path: try $0.get("path"), text: try $0.get("text")) }
+        }
+    }
+
+    public func storedReleases(_ ecosystem: Ecosystem, project: String? = nil, version: String? = nil) async throws -> [StoredRelease] {
+        try await read { s in
+            let rows = try await s.fetch(
+                StoredReleaseRow.self,
+                """
+                SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
+                       p.first_upload, p.last_upload, p.release_count, r.license_expression, r.license_declared, r.selected_by,
+                       r.new_emails, r.dependents, r.maintainer_projects
+                FROM \(Relation.releases)
+                WHERE p.ecosystem = $1 AND ($2::text IS NULL OR p.name = $2) AND ($3::text IS NULL OR r.version = $3)
+                ORDER BY p.name, r.id
+                """, [ecosystem.rawValue, project, version])
+            var out: [StoredRelease] = []
+            for row in rows {
+                let files = try await s.fetch(DistributionRow.self, Relation.distributionColumns + " WHERE d.release_id = $1 ORDER BY d.filename", [row.id])
+                    .map { try $0.distribution() }
+                let decision = try await s.fetchOne(
+                    DecisionRow.self, "SELECT * FROM decision WHERE release_id = $1 ORDER BY decided_at DESC, seq DESC LIMIT 1", [row.id])
+                out.append(
+                    StoredRelease(
+                        project: ProjectName(normalized: row.name, display: row.displayName), version: row.version,
+                        people: ProjectPeople(author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
+                        files: files, facts: try row.facts(), decision: try decision?.decision()))
+            }
+            return out
+        }
+    }
+
+    public func cachedResponse(url: String) async throws -> StoredResponse? {
+        try await read { s in
+            try await s.query("SELECT * FROM response_cache WHERE url = $1", [url]).first.map {
+                StoredResponse(
+                    etag: try $0.get("etag"), lastModified: try $0.get("last_modified"), contentType: try $0.get("content_type"),
+                    finalURL: try $0.get("final_url"), body: Array(buffer: try $0.get("body", as: ByteBuffer.self)))
+            }
+        }
+    }
+
+    public func storeResponse(url: String, _ r: StoredResponse) async throws {
+        _ = try await write { s in
+            try await s.execute(
+                """
+                INSERT INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, content_type = excluded.content_type,
+                    final_url = excluded.final_url, body = excluded.body
+                """,
+                [url, r.etag, r.lastModified, r.contentType, r.finalURL, r.body])
+        }
+    }
+}
+
+extension PostgresCatalog: FeedCatalog {
+    public func replacePopularity(_ ecosystem: Ecosystem, _ downloads: [String: Int], source: String, digest: Digest, at: Date) async throws {
+        try await write { s in
+            try await s.execute("DELETE FROM popularity WHERE ecosystem = $1", [ecosystem.rawValue])
+            // In pieces of a few thousand rows: one statement per project would take minutes for a full feed.
+            let entries = downloads.sorted { $0.key < $1.key }
+            for start in stride(from: 0, to: entries.count, by: 5000) {
+                let piece = entries[start..<min(start + 5000, entries.count)]
+                try await s.execute(
+                    "INSERT INTO popularity (ecosystem, project, downloads) SELECT $1, * FROM unnest($2::text[], $3::bigint[])",
+                    [ecosystem.rawValue, PostgresTextArray(piece.map(\.key)), PostgresIntArray(piece.map { Int64($0.value) })])
+            }
+            try await Self.noteImport(s, "popularity", ecosystem, source, digest, downloads.count, at)
+        }
+    }
+
+    public func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]? {
+        try await read { s in
+            guard try await s.value(Int64.self, "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = $1", [ecosystem.rawValue]) ?? 0 > 0
+            else { return nil }
+            var out: [String: Int] = [:]
+            for row in try await s.query("SELECT project, downloads FROM popularity WHERE ecosystem = $1", [ecosystem.rawValue]) {
+                out[try row.get("project", as: String.self)] = Int(try row.get("downloads", as: Int64.self))
+            }
+            return out
+        }
+    }
+
+    public func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) async throws {
+        try await write { s in
+            for a in advisories {
+                try await s.execute(
+                    "INSERT INTO advisory (ecosystem, project, id, document) VALUES ($1, $2, $3, $4) ON CONFLICT (ecosystem, project, id) DO UPDATE SET document = excluded.document",
+                    [ecosystem.rawValue, a.project, a.id, a.document])
+            }
+            try await Self.noteImport(s, "osv", ecosystem, source, digest, advisories.count, at)
+        }
+    }
+
+    public func advisoryDocuments(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { s in
+            try await s.column(String.self, "SELECT document FROM advisory WHERE ecosystem = $1 ORDER BY project, id", [ecosystem.rawValue])
+        }
+    }
+
+    private static func noteImport(_ s: PostgresSession, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date) async throws {
+        try await s.execute(
+            "INSERT INTO feed_import (kind, ecosystem, source, sha256, entries, imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            [kind, ecosystem.rawValue, source, digest.hex, entries, Timestamp.format(at)])
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// The relations queries share, each written once in SQL both backends read: the release join,
+/// "served by snapshot N" and "not revoked".
+enum Relation {
+    /// The distribution columns every file query selects (as `DistributionRow`).
+    static let distributionColumns = """
+        SELECT d.id, p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
+               d.requires_python, d.yanked, d.metadata_sha256
+        FROM \(files)
+        """
+
+    /// The same columns as a snapshot serves them (joined with membership `m`): a policy's yank
+    /// reason for that snapshot takes the place of the upstream's.
+    static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked) AS yanked")
+
+    /// Distributions `d` with their release `r` and project `p`.
+    static let files = "distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id"
+    /// Releases `r` with their project `p`.
+    static let releases = "release r JOIN project p ON p.id = r.project_id"
+
+    /// Membership range `m` serves snapshot `snapshot` (an SQL expression: a parameter or a column):
+    /// `added_in <= snapshot < removed_in`, an open range serving every snapshot from `added_in` on.
+    static func serves(_ snapshot: String) -> String {
+        "m.added_in <= \(snapshot) AND (m.removed_in IS NULL OR m.removed_in > \(snapshot))"
+    }
+
+    /// Release `r` of project `p` is not revoked (a revocation covers every snapshot, past and future).
+    static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
+}
