@@ -91,3 +91,70 @@ import Testing
         #expect(try await f.catalog.snapshot(.pypi, .latest) == nil, "a row of another ecosystem is never read as PyPI")
     }
 }
+
+/// The review role's meaning, straight on the catalog, on the backend under test.
+@Suite struct ReviewCatalogTests {
+    @Test func tokensOverridesRevocationsAndTheAuditChain() async throws {
+        let f = try await CatalogFixture(onDisk: true)
+        try await f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")])
+        let now = Date()
+        let (token, secret) = try await f.catalog.createToken(name: "ci", role: .reader, expiresAt: nil, actor: "t", at: now)
+        #expect(try await f.catalog.token(secret: secret)?.id == token.id)
+        #expect(try await f.catalog.token(secret: secret + "x") == nil)
+        await #expect(throws: AirlockError.self) { try await f.catalog.createToken(name: " ", role: .reader, expiresAt: nil, actor: "t", at: now) }
+        try await f.catalog.revokeToken(id: token.id, actor: "t", at: now)
+        #expect(try await f.catalog.token(secret: secret)?.isValid(at: now) == false)
+        let again = try await #require(throws: AirlockError.self) { try await f.catalog.revokeToken(id: token.id, actor: "t", at: now) }
+        #expect(again.message.contains("no active token"))
+
+        let deny = OverrideRequest(project: "a", versions: try VersionRange(">=2", ecosystem: .pypi), action: .deny, reason: "  bad  ", expiresAt: nil)
+        let added = try await f.catalog.addOverrides(.pypi, [deny], actor: "t", at: now)
+        #expect(added.first?.reason == "bad" && added.first?.versions == ">=2")
+        let unknown = OverrideRequest(project: "never", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "x", expiresAt: nil)
+        let refused = try await #require(throws: AirlockError.self) { try await f.catalog.addOverrides(.pypi, [deny, unknown], actor: "t", at: now) }
+        #expect(refused.message.contains("never been synced"))
+        #expect(try await f.catalog.overrides(.pypi, project: nil).count == 1, "all of a batch or none of it")
+
+        let revocation = try await f.catalog.revoke(.pypi, project: "b", version: "1.0", reason: "malware", actor: "t", at: now)
+        #expect(try await f.catalog.revocation(ofFile: Digest.of(Array("b-1.0".utf8)))?.id == revocation.id)
+        let twice = try await #require(throws: AirlockError.self) { try await f.catalog.revoke(.pypi, project: "b", version: "1.0", reason: "x", actor: "t", at: now) }
+        #expect(twice.message.contains("already revoked"))
+        await #expect(throws: AirlockError.self) { try await f.catalog.revoke(.pypi, project: "b", version: "9", reason: "x", actor: "t", at: now) }
+        #expect(try await f.catalog.withdrawalStamp() > 0)
+        let latest = try #require(try await f.catalog.snapshot(.pypi, .latest))
+        #expect(try await f.served(latest) == ["a==1.0", "a==2.0"], "a revocation applies to every snapshot as it is read")
+
+        let verification = try await f.catalog.verifyAudit()
+        let events = try await f.catalog.auditEvents(limit: 100)
+        #expect(verification.intact && verification.events == events.count)
+        #expect(try await f.catalog.auditEvents(limit: 100).map(\.action).contains("release.revoked"))
+    }
+
+    @Test func missesAreCountedSaturatedAndBounded() async throws {
+        let f = try await CatalogFixture(onDisk: true)
+        try await f.sync([CatalogFixture.release("a", "1.0")])
+        let t = Date(timeIntervalSince1970: 1_800_000_000)
+        try await f.catalog.recordMisses([
+            Miss(ecosystem: .pypi, project: "a", version: "9", count: 2, firstSeen: t, lastSeen: t, lastClient: "10.0.0.1"),
+            Miss(ecosystem: .cran, project: "x", version: "", count: 1, firstSeen: t, lastSeen: t, lastClient: nil),
+        ])
+        try await f.catalog.recordMisses([Miss(ecosystem: .pypi, project: "a", version: "9", count: 3, firstSeen: t.addingTimeInterval(-5), lastSeen: t.addingTimeInterval(5), lastClient: nil)])
+        let misses = try await f.catalog.misses(.pypi)
+        #expect(misses.count == 1 && misses[0].count == 5 && misses[0].firstSeen == t.addingTimeInterval(-5) && misses[0].lastClient == "10.0.0.1")
+        #expect(try await f.catalog.misses(nil).count == 2)
+        #expect(try await f.catalog.projectsToReview(.pypi) == ["a"], "asked for and recorded")
+    }
+
+    @Test func retentionKeepsWhatRetainedSnapshotsAndCandidatesNeed() async throws {
+        let f = try await CatalogFixture(onDisk: true)
+        let s1 = try await f.sync([CatalogFixture.release("a", "1.0")], at: Date(timeIntervalSince1970: 1_800_000_000))
+        let s2 = try await f.sync([CatalogFixture.release("a", "2.0")], at: Date(timeIntervalSince1970: 1_800_000_100))
+        let a1 = Digest.of(Array("a-1.0".utf8)).hex, a2 = Digest.of(Array("a-2.0".utf8)).hex
+        #expect(try await f.catalog.referencedBlobs(expiring: []) == [a1, a2])
+        #expect(try await f.catalog.referencedBlobs(expiring: [s1.id]) == [a2])
+        try await f.catalog.expire([s1.id], actor: "t", at: Date())
+        #expect(try await f.catalog.retainedSnapshots().map(\.id) == [s2.id])
+        #expect(try await f.catalog.snapshot(.pypi, .id(s1.id)) == nil, "an expired snapshot is found by no selector")
+        #expect(try await f.catalog.servedFile(digest: Digest.of(Array("a-1.0".utf8)), filename: "a-1.0-py3-none-any.whl") == nil)
+    }
+}
