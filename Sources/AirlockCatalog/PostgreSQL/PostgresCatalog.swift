@@ -44,7 +44,7 @@ public final class PostgresCatalog: Sendable {
 
     /// Applies the migrations this catalog lacks, in order, in one transaction.
     private func migrate() async throws {
-        try await transaction(lock: Self.migrationLock) { s in
+        try await transaction("BEGIN", lock: Self.migrationLock) { s in
             try await s.execute("CREATE TABLE IF NOT EXISTS airlock_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             let applied = Set(try await s.column(String.self, "SELECT identifier FROM airlock_migrations"))
             for migration in PostgresMigrations.all where !applied.contains(migration.name) {
@@ -54,31 +54,24 @@ public final class PostgresCatalog: Sendable {
         }
     }
 
-    /// Statements outside a transaction, each seeing the latest committed state.
+    /// A read-only transaction: every statement of one read sees the same committed state (as a
+    /// GRDB read does on SQLite), whatever writers commit meanwhile.
     func read<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { connection in
-                try await body(PostgresSession(connection: connection, logger: logger, location: location))
-            }
-        } catch let e as AirlockError {
-            throw e
-        } catch {
-            throw AirlockError(.catalog, "catalog read failed in \(location): \(error)", underlying: error)
-        }
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: nil, body)
     }
 
     /// One write transaction, writers taking turns (see the type's comment).
     func write<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws -> T {
-        try await transaction(lock: Self.writeLock, body)
+        try await transaction("BEGIN", lock: Self.writeLock, body)
     }
 
-    private func transaction<T: Sendable>(lock: Int64, _ body: (PostgresSession) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(_ begin: String, lock: Int64?, _ body: (PostgresSession) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in
                 let session = PostgresSession(connection: connection, logger: logger, location: location)
-                try await session.simple("BEGIN")
+                try await session.simple(begin)
                 do {
-                    try await session.execute("SELECT pg_advisory_xact_lock($1)", [lock])
+                    if let lock { try await session.execute("SELECT pg_advisory_xact_lock($1)", [lock]) }
                     let result = try await body(session)
                     try await session.simple("COMMIT")
                     return result
@@ -90,7 +83,7 @@ public final class PostgresCatalog: Sendable {
         } catch let e as AirlockError {
             throw e
         } catch {
-            throw AirlockError(.catalog, "catalog write failed in \(location): \(error)", underlying: error)
+            throw AirlockError(.catalog, "catalog transaction failed in \(location): \(error)", underlying: error)
         }
     }
 }
