@@ -78,14 +78,28 @@ public struct PublishState: Sendable {
         public var files: [Int64]
         /// Declared dependencies, in the ecosystem's syntax (`Requires-Dist` lines, or `pkg (>= 1)`).
         public var requires: [String]
+        /// Each file's name and `Requires-Python`: which targets can install the release.
+        public var artifacts: [Artifact]
 
-        public init(id: Int64, key: ReleaseKey, isCandidate: Bool, decision: Decision?, files: [Int64], requires: [String]) {
+        public init(id: Int64, key: ReleaseKey, isCandidate: Bool, decision: Decision?, files: [Int64], requires: [String], artifacts: [Artifact] = []) {
             self.id = id
             self.key = key
             self.isCandidate = isCandidate
             self.decision = decision
             self.files = files
             self.requires = requires
+            self.artifacts = artifacts
+        }
+    }
+
+    /// A file of a release as installers choose it: by its name (wheel tags) and `Requires-Python`.
+    public struct Artifact: Sendable {
+        public var filename: String
+        public var requiresPython: String?
+
+        public init(filename: String, requiresPython: String?) {
+            self.filename = filename
+            self.requiresPython = requiresPython
         }
     }
 

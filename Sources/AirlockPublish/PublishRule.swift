@@ -59,6 +59,9 @@ public enum PublishRule {
 
     /// Takes out of `served`, until none is left, every release with a dependency no other served
     /// (and not yanked) release satisfies, and says why, naming the release in the way when there is one.
+    /// PyPI releases are judged on each target on its own (a dependency served only as cp312 wheels does
+    /// not install on 3.11): on every target a release has a file for, each of its dependencies there
+    /// must be met by a served release with a file for that target. CRAN packages are sources: one pass.
     static func holdUninstallable(
         _ served: inout [ReleaseKey: PublishState.Release], yanked: Set<ReleaseKey>, state: PublishState, decidedBy: [ReleaseKey: Override]
     ) throws -> [ReleaseKey: HeldRelease] {
@@ -69,26 +72,51 @@ public enum PublishRule {
                 extras[need.project, default: []].formUnion(need.extras)
             }
         }
+        let passes: [[TargetEnvironment]] = state.ecosystem == .pypi && targets.count > 1 ? targets.map { [$0] } : [targets]
+        let installable = Dictionary(
+            state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a })
         let byProject = Dictionary(grouping: state.releases, by: \.key.project)
         var held: [ReleaseKey: HeldRelease] = [:]
         var changed = true
         while changed {
             changed = false
-            for release in served.values.sorted(by: { $0.key < $1.key }) {
-                let needs = try DependencyNeeds.needs(release.requires, state.ecosystem, targets: targets, extras: extras[release.key.project] ?? [])
-                for need in needs where need.project != release.key.project {
-                    let met = served.values.contains { $0.key.project == need.project && !yanked.contains($0.key) && need.accepts($0.key.version) }
-                    if met { continue }
-                    served[release.key] = nil
-                    held[release.key] = HeldRelease(
-                        reason: "its dependency \(need.requirement) \(why(need, byProject[need.project] ?? [], state: state, held: held, decidedBy: decidedBy))",
-                        blockedBy: need.project)
-                    changed = true
-                    break
+            releases: for release in served.values.sorted(by: { $0.key < $1.key }) {
+                for (pass, target) in passes.enumerated() where installable[release.key]?[pass] ?? true {
+                    let needs = try DependencyNeeds.needs(release.requires, state.ecosystem, targets: target, extras: extras[release.key.project] ?? [])
+                    for need in needs where need.project != release.key.project {
+                        let fitting = served.values.filter { $0.key.project == need.project && !yanked.contains($0.key) && need.accepts($0.key.version) }
+                        if fitting.contains(where: { installable[$0.key]?[pass] ?? true }) { continue }
+                        served[release.key] = nil
+                        let reason: String
+                        if let other = fitting.max(by: { VersionOrder.older($0.key.version, $1.key.version, state.ecosystem) }) {
+                            reason = "on \(target[0]), its dependency \(need.requirement) has no served version installable there "
+                                + "(\(other.key.project) \(other.key.version) has files only for other targets)"
+                        } else {
+                            reason = "its dependency \(need.requirement) \(why(need, byProject[need.project] ?? [], state: state, held: held, decidedBy: decidedBy))"
+                        }
+                        held[release.key] = HeldRelease(reason: reason, blockedBy: need.project)
+                        changed = true
+                        continue releases
+                    }
                 }
             }
         }
         return held
+    }
+
+    /// Whether some file of a release installs on one of `targets`: a wheel whose tags and
+    /// `Requires-Python` fit, or an sdist whose `Requires-Python` does. A release whose files are not
+    /// known (or a CRAN package) installs everywhere.
+    static func installs(_ release: PublishState.Release, on targets: [TargetEnvironment], _ ecosystem: Ecosystem) -> Bool {
+        guard ecosystem == .pypi, !release.artifacts.isEmpty else { return true }
+        return release.artifacts.contains { file in
+            let tags = file.filename.hasSuffix(".whl") ? DistributionFilename(file.filename)?.tags : nil
+            return targets.contains { env in
+                guard env.satisfies(requiresPython: file.requiresPython) else { return false }
+                guard file.filename.hasSuffix(".whl") else { return true }
+                return tags.map(env.accepts) ?? false
+            }
+        }
     }
 
     /// Why no served release meets a dependency, from the newest recorded version that would.

@@ -266,15 +266,18 @@ extension PostgresCatalog: PublishCatalog {
         for d in try await s.fetch(DecisionRow.self, "SELECT * FROM decision WHERE policy_digest = $2 AND release_id IN (\(publishable))", [e, policyDigest]) {
             decisions[d.releaseId] = try d.decision()
         }
-        var files: [Int64: [Int64]] = [:]
-        for f in try await s.query("SELECT d.id, d.release_id FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id", [e]) {
-            files[try f.get("release_id", as: Int64.self), default: []].append(try f.get("id", as: Int64.self))
+        var files: [Int64: [Int64]] = [:], artifacts: [Int64: [PublishState.Artifact]] = [:]
+        for f in try await s.query("SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id", [e]) {
+            let release = try f.get("release_id", as: Int64.self)
+            files[release, default: []].append(try f.get("id", as: Int64.self))
+            artifacts[release, default: []].append(PublishState.Artifact(filename: try f.get("filename"), requiresPython: try f.get("requires_python")))
         }
         let releases = try rows.map { row -> PublishState.Release in
             let id: Int64 = try row.get("id")
             return PublishState.Release(
                 id: id, key: ReleaseKey(try row.get("name"), try row.get("version")), isCandidate: try row.get("is_candidate"), decision: decisions[id],
-                files: files[id] ?? [], requires: try decodeJSON([String].self, try row.get("requires_dist", as: String?.self), table: "release", key: id) ?? [])
+                files: files[id] ?? [], requires: try decodeJSON([String].self, try row.get("requires_dist", as: String?.self), table: "release", key: id) ?? [],
+                artifacts: artifacts[id] ?? [])
         }
         let revoked = Set(
             try await s.query("SELECT project, version FROM revocation WHERE ecosystem = $1", [e]).map { ReleaseKey(try $0.get("project"), try $0.get("version")) })

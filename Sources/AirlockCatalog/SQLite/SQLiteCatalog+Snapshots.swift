@@ -277,17 +277,19 @@ extension SQLiteCatalog: PublishCatalog {
         {
             decisions[d.releaseId] = try d.decision()
         }
-        var files: [Int64: [Int64]] = [:]
+        var files: [Int64: [Int64]] = [:], artifacts: [Int64: [PublishState.Artifact]] = [:]
         for f in try Row.fetchAll(
-            db, sql: "SELECT d.id, d.release_id FROM distribution d WHERE d.release_id IN (\(publishable))", arguments: [e])
+            db, sql: "SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id",
+            arguments: [e])
         {
             files[f["release_id"], default: []].append(f["id"])
+            artifacts[f["release_id"], default: []].append(PublishState.Artifact(filename: f["filename"], requiresPython: f["requires_python"]))
         }
         let releases = try rows.map { row -> PublishState.Release in
             let id: Int64 = row["id"]
             return PublishState.Release(
                 id: id, key: ReleaseKey(row["name"], row["version"]), isCandidate: row["is_candidate"], decision: decisions[id], files: files[id] ?? [],
-                requires: try decodeJSON([String].self, row["requires_dist"], table: "release", key: id) ?? [])
+                requires: try decodeJSON([String].self, row["requires_dist"], table: "release", key: id) ?? [], artifacts: artifacts[id] ?? [])
         }
         let revoked = Set(
             try Row.fetchAll(db, sql: "SELECT project, version FROM revocation WHERE ecosystem = ?", arguments: [e]).map { ReleaseKey($0["project"], $0["version"]) })

@@ -68,4 +68,27 @@ import Testing
         #expect(pip.succeeded, "\(pip.output)")
         #expect(try PythonClients.python(python, "import lib; print(lib.__version__)").stdout.trimmingWhitespace() == "1.0")
     }
+
+    /// Installability is judged on each target on its own, not on their union: app 2.0 needs lib>=2,
+    /// whose only files are CPython 3.12 wheels, so on 3.11 it would not install; it is held, naming the
+    /// target, and pip on 3.11 gets app 1.0 with lib 1.0.
+    @Test func aDependencyServedForAnotherTargetOnlyHoldsItsDependent() throws {
+        let mirror = try MirrorHarness([
+            PackageSpec("app", "1.0", requires: ["lib>=1"]), PackageSpec("app", "2.0", requires: ["lib>=2"]),
+            PackageSpec("lib", "1.0"), PackageSpec("lib", "2.0", tag: "cp312-cp312-manylinux_2_28_x86_64"),
+        ])
+        #expect(MirrorHarness.python == "3.11", "the test's interpreter is the 3.11 target")
+        let r = try mirror.sync(["app"], extra: ["--python", "3.12", "--versions", "2"])
+        #expect(r.succeeded, "\(r.output)")
+        #expect(
+            r.stdout.contains("held: app==2.0: on cp311 on manylinux_2_28_x86_64, its dependency lib>=2 has no served version installable there (lib 2.0 has files only for other targets)"),
+            "\(r.stdout)")
+        let server = try mirror.serve()
+        let app = try httpGet(server.base + "/simple/app/").body
+        #expect(app.contains("app-1.0-py3-none-any.whl") && !app.contains("app-2.0"), "\(app)")
+        #expect(try httpGet(server.base + "/simple/lib/").body.contains("lib-2.0-cp312"), "lib 2.0 itself is served, for 3.12")
+        let (pip, python) = try PythonClients.pipInstall(["app"], index: server.base + "/simple/", in: mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        #expect(try PythonClients.python(python, "import app, lib; print(app.__version__, lib.__version__)").stdout.trimmingWhitespace() == "1.0 1.0")
+    }
 }
