@@ -6,13 +6,18 @@ enum Relation {
     /// The distribution columns every file query selects (as `DistributionRow`).
     static let distributionColumns = """
         SELECT d.id, p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
-               d.requires_python, d.yanked, d.metadata_sha256
+               d.requires_python, d.yanked, d.metadata_sha256, d.upload_time_observed
         FROM \(files)
         """
 
     /// The same columns as a snapshot serves them (joined with membership `m`): a policy's yank
     /// reason for that snapshot takes the place of the upstream's.
     static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked) AS yanked")
+
+    /// In a distribution upsert: the new row's upload time replaces the stored one when none is stored,
+    /// or when the stored one was only observed and the new one comes from an upstream.
+    static let takesUploadTime =
+        "distribution.upload_time IS NULL OR (distribution.upload_time_observed = 1 AND excluded.upload_time_observed = 0)"
 
     /// Distributions `d` with their release `r` and project `p`.
     static let files = "distribution d JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id"

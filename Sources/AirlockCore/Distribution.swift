@@ -23,11 +23,14 @@ public struct Distribution: Codable, Sendable, Hashable {
     public var yanked: String?
     /// The digest of the file's core metadata (PEP 658), stored as its own blob.
     public var metadataDigest: Digest?
+    /// The upstream gave no upload time (PEP 503 indexes such as pypiserver, devpi, Artifactory):
+    /// `uploadTime` is when this mirror first saw the file.
+    public var uploadTimeObserved: Bool
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, filename: String, kind: DistributionKind,
         digest: Digest, size: Int64, uploadTime: Date? = nil, requiresPython: String? = nil, yanked: String? = nil,
-        metadataDigest: Digest? = nil
+        metadataDigest: Digest? = nil, uploadTimeObserved: Bool = false
     ) {
         self.ecosystem = ecosystem
         self.project = project
@@ -40,6 +43,7 @@ public struct Distribution: Codable, Sendable, Hashable {
         self.requiresPython = requiresPython
         self.yanked = yanked
         self.metadataDigest = metadataDigest
+        self.uploadTimeObserved = uploadTimeObserved
     }
 }
 

@@ -18,6 +18,8 @@ public struct ManifestWriter: Sendable {
             let sha256: String
             let size: Int64
             let upload_time: String?
+            /// `upstream`, or `mirror` when the upstream gave none and the time is when this mirror first saw the file.
+            let upload_time_source: String?
             let requires_python: String?
             let yanked: String?
             let decision: Verdict
@@ -44,7 +46,8 @@ public struct ManifestWriter: Sendable {
                 let decision = decisions[ReleaseKey(f.project.normalized, f.version)]
                 return Manifest.File(
                     project: f.project.normalized, version: f.version, filename: f.filename, sha256: f.digest.hex, size: f.size,
-                    upload_time: f.uploadTime.map(Timestamp.format), requires_python: f.requiresPython, yanked: f.yanked,
+                    upload_time: f.uploadTime.map(Timestamp.format), upload_time_source: f.uploadTime == nil ? nil : f.uploadTimeObserved ? "mirror" : "upstream",
+                    requires_python: f.requiresPython, yanked: f.yanked,
                     decision: decision?.verdict ?? .approve, score: decision?.score ?? 0)
             })
         let encoder = JSONEncoder()

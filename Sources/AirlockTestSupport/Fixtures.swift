@@ -38,13 +38,16 @@ public struct PackageSpec: Encodable, Sendable {
     public var line_endings: String?
     /// The wheel's tag (default `py3-none-any`).
     public var tag: String?
+    /// `Requires-Python` in the core metadata.
+    public var requires_python: String?
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
         code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil, licenseExpression: String? = nil,
-        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil
+        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil, requiresPython: String? = nil
     ) {
         self.tag = tag
+        self.requires_python = requiresPython
         self.license = license
         self.license_expression = licenseExpression
         self.classifiers = classifiers

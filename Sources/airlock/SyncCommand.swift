@@ -83,6 +83,7 @@ struct SyncPyPI: AsyncParsableCommand {
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
+                    + report.upstreamGaps.map { "\n  upstream: \($0)" }.joined()
             }
         }
     }

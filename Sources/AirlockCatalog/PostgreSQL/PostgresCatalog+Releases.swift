@@ -48,7 +48,7 @@ extension PostgresCatalog: ReleaseCatalog {
                         Timestamp.format(at), r.decision.serveYanked,
                     ])
                 var files: [Int64] = []
-                for file in r.files { files.append(try await Self.upsertDistribution(s, releaseID: releaseID, file.distribution, upstreamURL: file.upstreamURL)) }
+                for file in r.files { files.append(try await Self.upsertDistribution(s, releaseID: releaseID, file.distribution, upstreamURL: file.upstreamURL, at: at)) }
                 recorded.append(RecordedRelease(releaseID: releaseID, fileIDs: files))
             }
             return recorded
@@ -89,20 +89,24 @@ extension PostgresCatalog: ReleaseCatalog {
             "project \(name.normalized) just written")
     }
 
-    private static func upsertDistribution(_ s: PostgresSession, releaseID: Int64, _ d: Distribution, upstreamURL: String) async throws -> Int64 {
+    /// Records a file (upload times as on SQLite: see `SQLiteCatalog.upsertDistribution`).
+    private static func upsertDistribution(_ s: PostgresSession, releaseID: Int64, _ d: Distribution, upstreamURL: String, at: Date) async throws -> Int64 {
         try required(
             try await s.value(
                 Int64.self,
                 """
-                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, upload_time_observed, requires_python, yanked, metadata_sha256, upstream_url)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
-                    yanked = excluded.yanked, upload_time = coalesce(distribution.upload_time, excluded.upload_time),
+                    yanked = excluded.yanked,
+                    upload_time = CASE WHEN \(Relation.takesUploadTime) THEN excluded.upload_time ELSE distribution.upload_time END,
+                    upload_time_observed = CASE WHEN \(Relation.takesUploadTime) THEN excluded.upload_time_observed ELSE distribution.upload_time_observed END,
+                    requires_python = coalesce(excluded.requires_python, distribution.requires_python),
                     metadata_sha256 = coalesce(excluded.metadata_sha256, distribution.metadata_sha256), upstream_url = excluded.upstream_url
                 RETURNING id
                 """,
                 [
-                    releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                    releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, Timestamp.format(d.uploadTime ?? at), d.uploadTime == nil ? 1 : 0,
                     d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
                 ]), "distribution \(d.filename) just written")
     }

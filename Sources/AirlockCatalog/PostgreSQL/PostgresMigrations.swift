@@ -231,5 +231,6 @@ enum PostgresMigrations {
             );
             """
         ),
+        ("v11: upload times the mirror observed", "ALTER TABLE distribution ADD COLUMN upload_time_observed BIGINT NOT NULL DEFAULT 0;"),
     ]
 }

@@ -247,6 +247,10 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v11: upload times the mirror observed") { db in
+            // 1 when the upstream gave no upload time and upload_time is when this mirror first saw the file.
+            try db.execute(sql: "ALTER TABLE distribution ADD COLUMN upload_time_observed INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

@@ -71,13 +71,14 @@ struct DistributionRow: CatalogRow {
     var requiresPython: String?
     var yanked: String?
     var metadataSha256: String?
+    var uploadTimeObserved: Int
 
     func distribution() throws -> Distribution {
         Distribution(
             ecosystem: ecosystem, project: ProjectName(normalized: name, display: displayName), version: version, filename: filename, kind: kind,
             digest: try parseDigest(sha256, table: "distribution", key: id), size: size,
             uploadTime: try parseTime(uploadTime, table: "distribution", key: id), requiresPython: requiresPython, yanked: yanked,
-            metadataDigest: try parseDigest(metadataSha256, table: "distribution", key: id))
+            metadataDigest: try parseDigest(metadataSha256, table: "distribution", key: id), uploadTimeObserved: uploadTimeObserved != 0)
     }
 }
 

@@ -39,7 +39,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                         releaseID, r.decision.policyDigest, r.decision.verdict.rawValue, r.decision.score, try encodeJSON(r.decision.factors),
                         Timestamp.format(at), r.decision.serveYanked,
                     ])
-                let files = try r.files.map { try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL) }
+                let files = try r.files.map { try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL, at: at) }
                 return RecordedRelease(releaseID: releaseID, fileIDs: files)
             }
         }
@@ -78,17 +78,22 @@ extension SQLiteCatalog: ReleaseCatalog {
         return try required(Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized]), "project \(name.normalized) just written")
     }
 
-    private static func upsertDistribution(_ db: Database, releaseID: Int64, _ d: Distribution, upstreamURL: String) throws -> Int64 {
+    /// Records a file. Without an upload time from the upstream, the first time it was recorded stands
+    /// in (marked observed) until an upstream gives one; an upstream's time, once known, is kept.
+    private static func upsertDistribution(_ db: Database, releaseID: Int64, _ d: Distribution, upstreamURL: String, at: Date) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, requires_python, yanked, metadata_sha256, upstream_url)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO distribution (release_id, filename, kind, sha256, size, upload_time, upload_time_observed, requires_python, yanked, metadata_sha256, upstream_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (release_id, filename, sha256) DO UPDATE SET
-                    yanked = excluded.yanked, upload_time = coalesce(upload_time, excluded.upload_time),
+                    yanked = excluded.yanked,
+                    upload_time = CASE WHEN \(Relation.takesUploadTime) THEN excluded.upload_time ELSE upload_time END,
+                    upload_time_observed = CASE WHEN \(Relation.takesUploadTime) THEN excluded.upload_time_observed ELSE upload_time_observed END,
+                    requires_python = coalesce(excluded.requires_python, requires_python),
                     metadata_sha256 = coalesce(excluded.metadata_sha256, metadata_sha256), upstream_url = excluded.upstream_url
                 """,
             arguments: [
-                releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, d.uploadTime.map(Timestamp.format),
+                releaseID, d.filename, d.kind.rawValue, d.digest.hex, d.size, Timestamp.format(d.uploadTime ?? at), d.uploadTime == nil ? 1 : 0,
                 d.requiresPython, d.yanked, d.metadataDigest?.hex, upstreamURL,
             ])
         return try required(

@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
 import AirlockUpstream
@@ -27,6 +28,9 @@ struct CRANRelease: Sendable {
 }
 
 extension CRANRelease: SyncedRelease {
+    /// Source packages: every target builds them.
+    var artifacts: [PublishState.Artifact] { [] }
+
     var project: ProjectName { ProjectName(normalized: tarball.package, display: tarball.package) }
     var version: RVersion { tarball.version }
     var dependsOn: Set<String> { Set(dependencies.map(\.name)) }

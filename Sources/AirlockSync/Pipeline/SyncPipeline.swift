@@ -19,6 +19,8 @@ protocol SyncedRelease: Sendable {
     var requiresDist: [String]? { get }
     /// Its stored files, each with the upstream URL it came from.
     var files: [(distribution: Distribution, upstreamURL: String)] { get }
+    /// Its files as installers choose them (which targets can install it; empty: every target).
+    var artifacts: [PublishState.Artifact] { get }
     /// What the policy decides it on, given the signals computed over the whole sync.
     func facts(newMaintainerEmails: [String], dependents: Int, maintainersOtherProjects: [String]) -> ReleaseFacts
 }
@@ -93,7 +95,8 @@ struct SyncPipeline {
             ecosystem: ecosystem, policyDigest: "simulation", targets: targets, extras: extras,
             releases: releases.enumerated().map { i, r in
                 PublishState.Release(
-                    id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)], requires: r.requiresDist ?? [])
+                    id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)], requires: r.requiresDist ?? [],
+                    artifacts: r.artifacts)
             }, overrides: [], revoked: [])
         return Set(try PublishRule.plan(state, at: Date()).held.keys)
     }

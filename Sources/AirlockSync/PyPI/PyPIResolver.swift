@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
 import AirlockUpstream
@@ -19,6 +20,8 @@ struct ResolvedRelease: Sendable {
     let metadataEmails: Set<String>
     /// Projects this release depends on in the target environments.
     let dependsOn: Set<String>
+    /// `Requires-Python` of its core metadata: served for files the index gave none (PEP 503 upstreams).
+    let metadataRequiresPython: String?
     /// Its files once stored (empty until the fetch phase).
     var stored: [String: StoredFile] = [:]
 
@@ -27,7 +30,7 @@ struct ResolvedRelease: Sendable {
         Distribution(
             ecosystem: .pypi, project: project, version: version.description, filename: f.filename,
             kind: f.filename.hasSuffix(".whl") ? .wheel : .sdist, digest: digest, size: size,
-            uploadTime: f.uploadTime, requiresPython: f.requiresPython, yanked: f.yanked, metadataDigest: metadataDigest)
+            uploadTime: f.uploadTime, requiresPython: f.requiresPython ?? metadataRequiresPython, yanked: f.yanked, metadataDigest: metadataDigest)
     }
 
     /// The files as the index declares them, before download.
@@ -35,6 +38,10 @@ struct ResolvedRelease: Sendable {
 }
 
 extension ResolvedRelease: SyncedRelease {
+    var artifacts: [PublishState.Artifact] {
+        upstreamFiles.map { PublishState.Artifact(filename: $0.filename, requiresPython: $0.requiresPython ?? metadataRequiresPython) }
+    }
+
     var files: [(distribution: Distribution, upstreamURL: String)] {
         upstreamFiles.map { f in
             let s = stored[f.url]!
@@ -151,7 +158,8 @@ struct PyPIResolver: ResolverAdapter {
             people: c.index.people ?? metadata.people, history: Self.history(of: c.index, project: name),
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
-            metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)))
+            metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
+            metadataRequiresPython: metadata.requiresPython)
         return (release, deps.map { Want(requirement: $0, origin: .dependency(of: label), count: 1) })
     }
 

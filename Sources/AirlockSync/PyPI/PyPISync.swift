@@ -46,6 +46,8 @@ public struct SyncReport: Codable, Sendable {
     public var indexRequests: Int
     public var indexNotModified: Int
     public var seconds: Double
+    /// Facts the upstream's index did not give, and what stands in for them.
+    public var upstreamGaps: [String] = []
 }
 
 /// Where a sync works: the data directory (whose sync lock it holds), its catalog and store, and the
@@ -144,7 +146,29 @@ public struct PyPISync: Sendable {
         }
 
         let publication = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
-        return await pipeline.report(
+        var report = await pipeline.report(
             publication, releases, setAside: setAside, files: fileCount, transfers: files.counts, index: upstream.requestCounts, started: started)
+        report.upstreamGaps = Self.gaps(in: releases, upstream: options.upstreamURL)
+        for gap in report.upstreamGaps { logger.warning("upstream index lacks a field", metadata: ["gap": "\(gap)"]) }
+        return report
+    }
+
+    /// What PEP 503 upstreams (pypiserver, devpi, Artifactory) leave out that clients rely on, and what
+    /// airlock serves instead: the core metadata's `Requires-Python`, and the time it first saw a file
+    /// as its `upload-time` (marked `upload_time_source: mirror` in the snapshot manifest).
+    static func gaps(in releases: [ResolvedRelease], upstream: String) -> [String] {
+        let files = releases.flatMap(\.upstreamFiles)
+        var gaps: [String] = []
+        let untimed = files.filter { $0.uploadTime == nil }.count
+        if untimed > 0 {
+            gaps.append(
+                "\(upstream) gives no upload time for \(untimed) of \(files.count) files: they are served with the time airlock first saw them "
+                    + "(the policy's age and cooldown cannot use it; mirror from an index that gives upload times, such as PyPI's JSON API)")
+        }
+        let filled = releases.reduce(0) { n, r in n + (r.metadataRequiresPython == nil ? 0 : r.upstreamFiles.filter { $0.requiresPython == nil }.count) }
+        if filled > 0 {
+            gaps.append("\(upstream) gives no Requires-Python for \(filled) of \(files.count) files: served from their core metadata")
+        }
+        return gaps
     }
 }

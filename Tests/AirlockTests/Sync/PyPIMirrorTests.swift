@@ -41,6 +41,49 @@ import Testing
         #expect(json.body.contains("\"core-metadata\":{\"sha256\""))
     }
 
+    /// A PEP 503 upstream gives neither `requires-python` nor upload times: airlock serves the core
+    /// metadata's `Requires-Python` and the time it first saw each file (marked in the manifest), says so
+    /// in the sync summary, and `uv pip compile --exclude-newer` resolves against it.
+    @Test func fieldsAPEP503UpstreamLacksAreServedAnyway() throws {
+        let mirror = try MirrorHarness(
+            [PackageSpec("app", "1.0", requires: ["lib>=1"], requiresPython: ">=3.8"), PackageSpec("lib", "1.0", kinds: ["wheel", "sdist"], requiresPython: ">=3.9")],
+            kind: .pypiserver)
+        let before = Date()
+        let r = try mirror.sync(["app"])
+        #expect(r.succeeded, "\(r.output)")
+        #expect(r.stdout.contains("gives no upload time for 2 of 2 files") && r.stdout.contains("gives no Requires-Python for 2 of 2 files: served from their core metadata"), "\(r.stdout)")
+        let server = try mirror.serve()
+        for (project, requires) in [("app", ">=3.8"), ("lib", ">=3.9")] {
+            let page = try httpGet(server.base + "/simple/\(project)/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [String: Any])
+            let files = try #require(json["files"] as? [[String: Any]])
+            #expect(!files.isEmpty)
+            for file in files {
+                #expect(file["requires-python"] as? String == requires, "\(file)")
+                let uploaded = (file["upload-time"] as? String).flatMap(Timestamp.parse)
+                #expect(uploaded.map { $0 >= before.addingTimeInterval(-1) && $0 <= Date() } == true, "the time airlock first saw it: \(file)")
+            }
+            let html = try httpGet(server.base + "/simple/\(project)/").body
+            #expect(html.contains("data-requires-python=\"\(requires.replacingOccurrences(of: ">", with: "&gt;"))\""), "\(html)")
+        }
+        let manifest = try String(contentsOfFile: mirror.data + "/snapshots/pypi-1.json", encoding: .utf8)
+        #expect(manifest.contains(#""upload_time_source" : "mirror""#), "\(manifest)")
+
+        // A second sync keeps the first sighting: the time does not move.
+        let first = try httpGet(server.base + "/simple/app/", headers: ["Accept: application/vnd.pypi.simple.v1+json"]).body
+        try mirror.syncOK(["app"])
+        #expect(try httpGet(server.base + "/simple/app/", headers: ["Accept: application/vnd.pypi.simple.v1+json"]).body == first)
+
+        guard let uv = Subprocess.which("uv") else { throw TestSupportError("uv is not installed") }
+        let input = mirror.dir.path + "/requirements.in"
+        try "app\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let tomorrow = Timestamp.day(Date().addingTimeInterval(86_400))
+        let compiled = try Subprocess.run(
+            uv, ["pip", "compile", input, "--index-url", server.base + "/simple/", "--exclude-newer", tomorrow, "--python-version", MirrorHarness.python],
+            environment: Subprocess.cleanEnvironment())
+        #expect(compiled.succeeded && compiled.stdout.contains("app==1.0") && compiled.stdout.contains("lib==1.0"), "\(compiled.output)")
+    }
+
     @Test func unselectedProjectIsAbsentEverywhere() throws {
         let mirror = try MirrorHarness(MirrorHarness.chain)
         try mirror.syncOK(["alpha"])

@@ -8,7 +8,7 @@ import Testing
         ResolvedRelease(
             project: ProjectName("alpha"), version: PythonVersion(version)!, upstreamFiles: [], selectedBy: "t", requiresDist: [], people: nil,
             history: ProjectHistory(firstUpload: nil, lastUpload: nil, releaseCount: 3), license: nil, declaredLicense: nil,
-            metadataEmails: emails, dependsOn: [])
+            metadataEmails: emails, dependsOn: [], metadataRequiresPython: nil)
     }
 
     @Test func onlyTheNewestReleaseCarriesNewEmails() {
