@@ -72,9 +72,11 @@ public enum PublishRule {
                 extras[need.project, default: []].formUnion(need.extras)
             }
         }
-        let passes: [[TargetEnvironment]] = state.ecosystem == .pypi && targets.count > 1 ? targets.map { [$0] } : [targets]
-        let installable = Dictionary(
-            state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a })
+        let perTarget = state.ecosystem == .pypi && targets.count > 1
+        let passes: [[TargetEnvironment]] = perTarget ? targets.map { [$0] } : [targets]
+        // With one target (or for CRAN) every file the sync kept installs there: nothing to parse.
+        let installable = perTarget
+            ? Dictionary(state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a }) : [:]
         let byProject = Dictionary(grouping: state.releases, by: \.key.project)
         var held: [ReleaseKey: HeldRelease] = [:]
         var changed = true

@@ -211,7 +211,7 @@ extension PostgresCatalog: FeedCatalog {
                 let piece = entries[start..<min(start + 5000, entries.count)]
                 try await s.execute(
                     "INSERT INTO popularity (ecosystem, project, downloads) SELECT $1, * FROM unnest($2::text[], $3::bigint[])",
-                    [ecosystem.rawValue, PostgresTextArray(piece.map(\.key)), PostgresIntArray(piece.map { Int64($0.value) })])
+                    [ecosystem.rawValue, PostgresArray(piece.map(\.key)), PostgresArray(piece.map { Int64($0.value) })])
             }
             try await Self.noteImport(s, "popularity", ecosystem, source, digest, downloads.count, at)
         }

@@ -165,7 +165,7 @@ extension PostgresCatalog: PublishCatalog {
         // A yank reason may be absent: the arrays carry it with a flag (a text[] parameter holds no NULL here).
         try await s.execute(
             "INSERT INTO publishing SELECT id, CASE WHEN yanked THEN reason END FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS u(id, reason, yanked)",
-            [PostgresIntArray(files), PostgresTextArray(files.map { plan.yanking[$0] ?? "" }), PostgresBoolArray(files.map { plan.yanking[$0] != nil })])
+            [PostgresArray(files), PostgresArray(files.map { plan.yanking[$0] ?? "" }), PostgresArray(files.map { plan.yanking[$0] != nil })])
         try await s.execute(
             """
             UPDATE membership SET removed_in = $1
@@ -241,7 +241,7 @@ extension PostgresCatalog: PublishCatalog {
         try await s.execute("DELETE FROM candidate WHERE ecosystem = $1", [ecosystem.rawValue])
         try await s.execute(
             "INSERT INTO candidate (ecosystem, release_id) SELECT $1, * FROM unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-            [ecosystem.rawValue, PostgresIntArray(Array(Set(sync.candidates)).sorted())])
+            [ecosystem.rawValue, PostgresArray(Array(Set(sync.candidates)).sorted())])
     }
 
     static func publishState(_ s: PostgresSession, _ ecosystem: Ecosystem) async throws -> PublishState {
@@ -298,7 +298,7 @@ extension PostgresCatalog: RetentionCatalog {
     public func expire(_ ids: [Int64], actor: String, at: Date) async throws {
         guard !ids.isEmpty else { return }
         try await write { s in
-            try await s.execute("UPDATE snapshot SET expired_at = $1 WHERE id = ANY($2::bigint[]) AND expired_at IS NULL", [Timestamp.format(at), PostgresIntArray(ids)])
+            try await s.execute("UPDATE snapshot SET expired_at = $1 WHERE id = ANY($2::bigint[]) AND expired_at IS NULL", [Timestamp.format(at), PostgresArray(ids)])
             try await Self.appendAudit(
                 s, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","), details: ["count": String(ids.count)], at: at)
         }
@@ -322,7 +322,7 @@ extension PostgresCatalog: RetentionCatalog {
                     SELECT d.sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id
                     UNION
                     SELECT d.metadata_sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id WHERE d.metadata_sha256 IS NOT NULL
-                    """, [PostgresIntArray(expiring.sorted())]))
+                    """, [PostgresArray(expiring.sorted())]))
         }
     }
 }

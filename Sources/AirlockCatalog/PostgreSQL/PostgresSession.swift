@@ -211,23 +211,9 @@ extension PostgresSession {
     }
 }
 
-/// A `text[]` parameter (for `unnest`).
-struct PostgresTextArray: PostgresArgument {
-    let values: [String]
-    init(_ values: [String]) { self.values = values }
-    func bind(to bindings: inout PostgresBindings) throws { bindings.append(values) }
-}
-
-/// A `bigint[]` parameter (for `unnest`).
-struct PostgresIntArray: PostgresArgument {
-    let values: [Int64]
-    init(_ values: [Int64]) { self.values = values }
-    func bind(to bindings: inout PostgresBindings) throws { bindings.append(values) }
-}
-
-/// A `boolean[]` parameter.
-struct PostgresBoolArray: PostgresArgument {
-    let values: [Bool]
-    init(_ values: [Bool]) { self.values = values }
-    func bind(to bindings: inout PostgresBindings) throws { bindings.append(values) }
+/// An array parameter (`text[]`, `bigint[]`, `boolean[]`), for `unnest` and `= ANY`.
+struct PostgresArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable & Sendable>: PostgresArgument {
+    let values: [Element]
+    init(_ values: [Element]) { self.values = values }
+    func bind(to bindings: inout PostgresBindings) { bindings.append(values) }
 }
