@@ -29,8 +29,8 @@ import Testing
             ("[pypi\n", "t.toml:1: TOML syntax error"),
             ("data = \"/d\"\nx = [}\n", "t.toml:2: TOML syntax error: '}' closes nothing that is open here"),
             ("data = \"/d\"\n[\n", "t.toml:2: TOML syntax error: a table header needs a name"),
-            ("data = \"/d\"\ncatalog = \"mysql://x/y\"\n", "t.toml:2: field 'catalog' is not a catalog: a catalog is named sqlite:PATH or postgresql://"),
-            ("catalog = \"postgresql://u@h/db?sslmode=maybe\"\n", "t.toml:1: field 'catalog' is not a catalog: sslmode 'maybe' is not one of"),
+            ("data = \"/d\"\ncatalog = \"mysql://127.0.0.1/y\"\n", "t.toml:2: field 'catalog' is not a catalog: a catalog is named sqlite:PATH or postgresql://"),
+            ("catalog = \"postgresql://u@127.0.0.1/db?sslmode=maybe\"\n", "t.toml:1: field 'catalog' is not a catalog: sslmode 'maybe' is not one of"),
         ]
         for (text, expected) in cases {
             #expect(throws: AirlockError.self, "\(expected)") { try Configuration.parse(text, path: "t.toml") }
@@ -52,20 +52,20 @@ import Testing
     @Test func postgresURLs() throws {
         let dir = try TemporaryDirectory()
         try "s3cret\n".write(toFile: dir.path + "/pw", atomically: true, encoding: .utf8)
-        let fromFile = try PostgresURL("postgresql://app@db.internal:6543/mirror?sslmode=require&passwordfile=\(dir.path)/pw", environment: [:])
-        #expect(fromFile.user == "app" && fromFile.host == "db.internal" && fromFile.port == 6543 && fromFile.database == "mirror" && fromFile.sslMode == .require)
+        let fromFile = try PostgresURL("postgresql://app@127.0.0.1:6543/mirror?sslmode=require&passwordfile=\(dir.path)/pw", environment: [:])
+        #expect(fromFile.user == "app" && fromFile.host == "127.0.0.1" && fromFile.port == 6543 && fromFile.database == "mirror" && fromFile.sslMode == .require)
         #expect(fromFile.password == "s3cret" && !fromFile.redacted.contains("s3cret") && !"\(fromFile)".contains("s3cret"))
-        let inline = try PostgresURL("postgresql://app:hunter2@db/mirror", environment: ["PGPASSWORD": "fromenv"])
+        let inline = try PostgresURL("postgresql://app:hunter2@127.0.0.1/mirror", environment: ["PGPASSWORD": "fromenv"])
         #expect(inline.password == "fromenv" && inline.sslMode == .prefer && inline.port == 5432, "the environment wins over the URL")
-        #expect(try PostgresURL("postgresql://app:hunter2@db/mirror", environment: [:]).password == "hunter2")
-        #expect(try PostgresURL("postgresql://app@db/m?sslrootcert=/ca.pem", environment: [:]).sslMode == .verifyFull, "a CA means verify it")
+        #expect(try PostgresURL("postgresql://app:hunter2@127.0.0.1/mirror", environment: [:]).password == "hunter2")
+        #expect(try PostgresURL("postgresql://app@127.0.0.1/m?sslrootcert=/ca.pem", environment: [:]).sslMode == .verifyFull, "a CA means verify it")
         let socket = try PostgresURL("postgresql://app@:5433/m?host=/run/postgresql", environment: [:])
         #expect(socket.socketDirectory == "/run/postgresql" && socket.sslMode == .disable && socket.redacted == "postgresql://app@/run/postgresql (socket)/m")
-        for bad in ["postgresql://app@db/m?sslmode=sometimes", "postgresql://app@db/m?password=x", "mysql://app@db/m"] {
+        for bad in ["postgresql://app@127.0.0.1/m?sslmode=sometimes", "postgresql://app@127.0.0.1/m?password=x", "mysql://app@127.0.0.1/m"] {
             let error = try #require(throws: AirlockError.self) { try CatalogLocation(bad) }
             #expect(!error.message.contains("hunter2"))
         }
-        let leaked = try #require(throws: AirlockError.self) { try CatalogLocation("pgsql://app:hunter2@db/m") }
+        let leaked = try #require(throws: AirlockError.self) { try CatalogLocation("pgsql://app:hunter2@127.0.0.1/m") }
         #expect(!leaked.message.contains("hunter2"), "\(leaked.message)")
     }
 
