@@ -117,7 +117,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         if let unknown = query.keys.first(where: { !known.contains($0) }) {
             throw AirlockError(.invalidArgument, "unknown catalog URL parameter '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
         }
-        user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["USER"] ?? "airlock"
+        user = components.user ?? environment["USER"] ?? "airlock"  // URLComponents decodes percent-escapes once
         socketDirectory = query["host"].flatMap { $0.hasPrefix("/") ? $0 : nil }
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         port = components.port ?? 5432
@@ -141,7 +141,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         } else if let fromEnvironment = environment["PGPASSWORD"] {
             password = fromEnvironment
         } else {
-            password = components.password.flatMap { $0.removingPercentEncoding }
+            password = components.password
         }
     }
 

@@ -58,6 +58,7 @@ import Testing
         let inline = try PostgresURL("postgresql://app:hunter2@127.0.0.1/mirror", environment: ["PGPASSWORD": "fromenv"])
         #expect(inline.password == "fromenv" && inline.sslMode == .prefer && inline.port == 5432, "the environment wins over the URL")
         #expect(try PostgresURL("postgresql://app:hunter2@127.0.0.1/mirror", environment: [:]).password == "hunter2")
+        #expect(try PostgresURL("postgresql://app:p%2541ss%40@127.0.0.1/mirror", environment: [:]).password == "p%41ss@", "escapes decoded once")
         #expect(try PostgresURL("postgresql://app@127.0.0.1/m?sslrootcert=/ca.pem", environment: [:]).sslMode == .verifyFull, "a CA means verify it")
         let socket = try PostgresURL("postgresql://app@:5433/m?host=/run/postgresql", environment: [:])
         #expect(socket.socketDirectory == "/run/postgresql" && socket.sslMode == .disable && socket.redacted == "postgresql://app@/run/postgresql (socket)/m")
