@@ -108,6 +108,14 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether a distribution file installs here: its `Requires-Python` admits this interpreter, and a
+    /// wheel's tags fit (an sdist builds wherever its `Requires-Python` allows).
+    public func installs(filename: String, requiresPython: String?) -> Bool {
+        guard satisfies(requiresPython: requiresPython) else { return false }
+        guard filename.hasSuffix(".whl") else { return true }
+        return DistributionFilename(filename).map { accepts($0.tags) } ?? false
+    }
+
     /// Whether a distribution's `Requires-Python` admits this environment's interpreter.
     public func satisfies(requiresPython: String?) -> Bool {
         guard let rp = requiresPython?.trimmingWhitespace(), !rp.isEmpty else { return true }

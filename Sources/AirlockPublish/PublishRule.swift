@@ -111,14 +111,7 @@ public enum PublishRule {
     /// known (or a CRAN package) installs everywhere.
     static func installs(_ release: PublishState.Release, on targets: [TargetEnvironment], _ ecosystem: Ecosystem) -> Bool {
         guard ecosystem == .pypi, !release.artifacts.isEmpty else { return true }
-        return release.artifacts.contains { file in
-            let tags = file.filename.hasSuffix(".whl") ? DistributionFilename(file.filename)?.tags : nil
-            return targets.contains { env in
-                guard env.satisfies(requiresPython: file.requiresPython) else { return false }
-                guard file.filename.hasSuffix(".whl") else { return true }
-                return tags.map(env.accepts) ?? false
-            }
-        }
+        return release.artifacts.contains { file in targets.contains { $0.installs(filename: file.filename, requiresPython: file.requiresPython) } }
     }
 
     /// Why no served release meets a dependency, from the newest recorded version that would.

@@ -60,7 +60,7 @@ public final class PostgresServer: Sendable {
         guard initdb.succeeded else { throw TestSupportError("initdb failed: \(initdb.output)") }
         var lastLog = ""
         for _ in 0..<20 {
-            let port = Int.random(in: 20000..<60000)
+            let port = try UpstreamIndex.freePort()
             // The shell stops the server when this process is gone (a killed test run leaves nothing behind).
             let watch = """
                 "$1"/postgres -D "$2"/data -p "$3" -k "$2" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \

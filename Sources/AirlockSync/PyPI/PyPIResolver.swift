@@ -100,11 +100,7 @@ struct PyPIResolver: ResolverAdapter {
     func targets(of c: Candidate) -> Set<String> {
         Set(
             environments.filter { env in
-                c.files.contains { f in
-                    guard env.satisfies(requiresPython: f.requiresPython) else { return false }
-                    guard f.filename.hasSuffix(".whl") else { return true }
-                    return DistributionFilename(f.filename).map { env.accepts($0.tags) } ?? false
-                }
+                c.files.contains { env.installs(filename: $0.filename, requiresPython: $0.requiresPython) }
             }.map(DependencyNeeds.stored))
     }
 
