@@ -31,6 +31,8 @@ public protocol ReleaseCatalog: Sendable {
     func selection(_ ecosystem: Ecosystem) async throws -> [String]
     /// Adds requirements to the selection, or replaces it whole.
     func updateSelection(_ ecosystem: Ecosystem, adding requirements: [String], replace: Bool, at: Date) async throws
+    /// The projects of the last sync's releases (normalized names): what the next sync will likely read again.
+    func candidateProjects(_ ecosystem: Ecosystem) async throws -> [String]
     /// The author and maintainer e-mail fields of every project recorded for an ecosystem.
     func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)]
     /// The policy file the last snapshot with a policy was published under.

@@ -226,13 +226,16 @@ public struct StoredResponse: Sendable {
     public var contentType: String?
     public var finalURL: String
     public var body: [UInt8]
+    /// PyPI's serial of the project the document describes, when known.
+    public var serial: Int?
 
-    public init(etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8]) {
+    public init(etag: String?, lastModified: String?, contentType: String?, finalURL: String, body: [UInt8], serial: Int? = nil) {
         self.etag = etag
         self.lastModified = lastModified
         self.contentType = contentType
         self.finalURL = finalURL
         self.body = body
+        self.serial = serial
     }
 }
 

@@ -30,6 +30,11 @@ enum Relation {
         "m.added_in <= \(snapshot) AND (m.removed_in IS NULL OR m.removed_in > \(snapshot))"
     }
 
+    /// The distinct project names of an ecosystem's candidates (the ecosystem is the one parameter).
+    static func candidateProjects(placeholder: String) -> String {
+        "SELECT DISTINCT p.name FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = \(placeholder) ORDER BY p.name"
+    }
+
     /// Release `r` of project `p` is not revoked (a revocation covers every snapshot, past and future).
     static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
 }

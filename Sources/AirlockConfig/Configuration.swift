@@ -44,6 +44,8 @@ public struct Configuration: Sendable, Equatable {
         public var feeds: Feeds
         /// Redirect hosts, time limits and (PyPI) unhashed files.
         public var limits: UpstreamLimits
+        /// Proxy, CA, client certificate, credentials, headers, request rate.
+        public var access: UpstreamAccess
     }
 
     /// Feed files re-imported before every sync, so the policy decides on current data.
@@ -66,6 +68,8 @@ public struct Configuration: Sendable, Equatable {
         public var feeds: Feeds
         /// Redirect hosts, time limits and (PyPI) unhashed files.
         public var limits: UpstreamLimits
+        /// Proxy, CA, client certificate, credentials, headers, request rate.
+        public var access: UpstreamAccess
     }
 
     /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,

@@ -4,10 +4,36 @@ import AirlockPolicy
 import AirlockPublish
 import Foundation
 
+/// The keys of an upstream section that say how to reach it (see `UpstreamAccess`).
+protocol UpstreamAccessKeys {
+    var upstream: String? { get }
+    var proxy: String? { get }
+    var noProxy: String? { get }
+    var caBundle: String? { get }
+    var clientCertificate: String? { get }
+    var clientKey: String? { get }
+    var username: String? { get }
+    var passwordFile: String? { get }
+    var tokenFile: String? { get }
+    var netrc: Bool? { get }
+    var netrcFile: String? { get }
+    var headers: [String: String]? { get }
+    var maxRequestsPerSecond: ConfigurationFile.Number? { get }
+}
+
 /// The file as written: every key optional but where a section needs it; `Validation` checks values
 /// and fills defaults.
 struct ConfigurationFile: Decodable {
-    struct PyPI: Decodable {
+    /// A number written as an integer (`10`) or with a fraction (`0.5`).
+    struct Number: Decodable {
+        let value: Double
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            value = try (try? c.decode(Int.self)).map(Double.init) ?? c.decode(Double.self)
+        }
+    }
+
+    struct PyPI: Decodable, UpstreamAccessKeys {
         var upstream: String?
         var python: [String]?
         var platform: [String]?
@@ -23,15 +49,30 @@ struct ConfigurationFile: Decodable {
         var transferTimeout: String?
         var syncTimeout: String?
         var allowUnhashed: Bool?
+        var proxy: String?
+        var noProxy: String?
+        var caBundle: String?
+        var clientCertificate: String?
+        var clientKey: String?
+        var username: String?
+        var passwordFile: String?
+        var tokenFile: String?
+        var netrc: Bool?
+        var netrcFile: String?
+        var headers: [String: String]?
+        var maxRequestsPerSecond: Number?
 
         enum CodingKeys: String, CodingKey {
+            case proxy, username, netrc, headers
+            case noProxy = "no_proxy", caBundle = "ca_bundle", clientCertificate = "client_certificate", clientKey = "client_key"
+            case passwordFile = "password_file", tokenFile = "token_file", netrcFile = "netrc_file", maxRequestsPerSecond = "max_requests_per_second"
             case upstream, python, platform, requirements, versions, connections, policy
             case requirementFiles = "requirement_files", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
             case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout", allowUnhashed = "allow_unhashed"
         }
     }
 
-    struct CRAN: Decodable {
+    struct CRAN: Decodable, UpstreamAccessKeys {
         var upstream: String?
         var packages: [String]?
         var versions: Int?
@@ -44,8 +85,23 @@ struct ConfigurationFile: Decodable {
         var redirectHosts: [String]?
         var transferTimeout: String?
         var syncTimeout: String?
+        var proxy: String?
+        var noProxy: String?
+        var caBundle: String?
+        var clientCertificate: String?
+        var clientKey: String?
+        var username: String?
+        var passwordFile: String?
+        var tokenFile: String?
+        var netrc: Bool?
+        var netrcFile: String?
+        var headers: [String: String]?
+        var maxRequestsPerSecond: Number?
 
         enum CodingKeys: String, CodingKey {
+            case proxy, username, netrc, headers
+            case noProxy = "no_proxy", caBundle = "ca_bundle", clientCertificate = "client_certificate", clientKey = "client_key"
+            case passwordFile = "password_file", tokenFile = "token_file", netrcFile = "netrc_file", maxRequestsPerSecond = "max_requests_per_second"
             case upstream, packages, versions, connections, policy
             case withSuggests = "with_suggests", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
             case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout"
@@ -155,6 +211,52 @@ struct ConfigurationFile: Decodable {
             return UpstreamLimits(redirectHosts: hosts ?? [], transferTimeout: transferTimeout, syncTimeout: syncTimeout, allowUnhashed: allowUnhashed ?? false)
         }
 
+        /// The upstream URL (credentials written into it taken out) and how to reach it: every file
+        /// named must be readable, one kind of credentials at most, headers well-formed.
+        private func access(_ section: String, _ keys: some UpstreamAccessKeys, default upstream: String) throws -> (upstream: String, access: UpstreamAccess) {
+            func readable(_ p: String?, _ key: String) throws -> String? {
+                guard let p else { return nil }
+                let file = relative(p)
+                guard FileManager.default.isReadableFile(atPath: file) else { throw fail([section, key], "names \(file), which cannot be read") }
+                return file
+            }
+            let (bare, inURL) = UpstreamAccess.strippingCredentials(from: keys.upstream ?? upstream)
+            var access = UpstreamAccess(
+                noProxy: keys.noProxy, caBundle: try readable(keys.caBundle, "ca_bundle"), clientCertificate: try readable(keys.clientCertificate, "client_certificate"),
+                clientKey: try readable(keys.clientKey, "client_key"), headers: keys.headers ?? [:], maxRequestsPerSecond: keys.maxRequestsPerSecond?.value)
+            if let proxy = keys.proxy {
+                guard let u = URLComponents(string: proxy), ["http", "https", "socks4", "socks5", "socks5h"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false else {
+                    throw fail([section, "proxy"], "must be a proxy URL such as \"http://proxy.example.com:3128\", not '\(UpstreamAccess.redacted(proxy))'")
+                }
+                access.proxy = proxy
+            }
+            var kinds: [String] = inURL == nil ? [] : ["credentials in the upstream URL"]
+            access.credentials = inURL
+            if let username = keys.username {
+                guard let file = try readable(keys.passwordFile, "password_file") else { throw fail([section, "username"], "needs password_file: the file holding the password") }
+                access.credentials = .basic(username: username, password: try UpstreamCredentials.secret(fromFile: file, field: "\(section).password_file"))
+                kinds.append("username")
+            } else if keys.passwordFile != nil {
+                throw fail([section, "password_file"], "needs username")
+            }
+            if let file = try readable(keys.tokenFile, "token_file") {
+                access.credentials = .bearer(token: try UpstreamCredentials.secret(fromFile: file, field: "\(section).token_file"))
+                kinds.append("token_file")
+            }
+            if keys.netrc == true || keys.netrcFile != nil {
+                access.credentials = .netrc(file: try readable(keys.netrcFile, "netrc_file"))
+                kinds.append("netrc")
+            }
+            if kinds.count > 1 { throw fail([section, "username"], "gives credentials more than one way (\(kinds.joined(separator: ", "))); keep one") }
+            for (name, value) in access.headers {
+                let token = name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("()<>@,;:\\\"/[]?={}".utf8).contains($0) }
+                guard token, !name.isEmpty else { throw fail([section, "headers"], "has '\(name)', which is not a header name") }
+                guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw fail([section, "headers"], "has a value for \(name) with a line break") }
+            }
+            if let rate = keys.maxRequestsPerSecond?.value, !(rate > 0) { throw fail([section, "max_requests_per_second"], "must be positive, not \(rate)") }
+            return (try url(bare, [section, "upstream"]), access)
+        }
+
         private func port(_ value: Int?, _ field: [String], default d: Int) throws -> Int {
             let v = value ?? d
             guard (0...65535).contains(v) else { throw fail(field, "must be a port number (0-65535), not \(v)") }
@@ -178,22 +280,25 @@ struct ConfigurationFile: Decodable {
                     throw fail(["pypi", "requirement_files"], "names \(missing), which cannot be read")
                 }
                 if (p.requirements ?? []).isEmpty && files.isEmpty { throw fail(["pypi"], "selects nothing: give requirements or requirement_files") }
+                let (upstream, access) = try access("pypi", p, default: "https://pypi.org/simple/")
                 pypi = Configuration.PyPI(
-                    upstream: try url(p.upstream ?? "https://pypi.org/simple/", ["pypi", "upstream"]), python: python, platform: platform,
+                    upstream: upstream, python: python, platform: platform,
                     requirements: p.requirements ?? [], requirementFiles: files, versions: max(0, p.versions ?? 3),
                     connections: try positive(p.connections, ["pypi", "connections"], default: 8), maxFileSize: p.maxFileSize ?? (4 << 30),
                     policy: try policy(p.policy, ["pypi", "policy"]), feeds: try feeds(popularity: p.popularityFeed, osv: p.osvFeed, "pypi"),
-                    limits: try limits("pypi", hosts: p.redirectHosts, transfer: p.transferTimeout, sync: p.syncTimeout, allowUnhashed: p.allowUnhashed))
+                    limits: try limits("pypi", hosts: p.redirectHosts, transfer: p.transferTimeout, sync: p.syncTimeout, allowUnhashed: p.allowUnhashed),
+                    access: access)
             }
             var cran: Configuration.CRAN?
             if let c = f.cran {
                 guard let packages = c.packages, !packages.isEmpty else { throw fail(["cran", "packages"], "is missing or empty: name the R packages to mirror") }
+                let (upstream, access) = try access("cran", c, default: "https://cloud.r-project.org")
                 cran = Configuration.CRAN(
-                    upstream: try url(c.upstream ?? "https://cloud.r-project.org", ["cran", "upstream"]), packages: packages, versions: max(0, c.versions ?? 3),
+                    upstream: upstream, packages: packages, versions: max(0, c.versions ?? 3),
                     withSuggests: c.withSuggests ?? false, connections: try positive(c.connections, ["cran", "connections"], default: 8),
                     maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]),
                     feeds: try feeds(popularity: c.popularityFeed, osv: c.osvFeed, "cran"),
-                    limits: try limits("cran", hosts: c.redirectHosts, transfer: c.transferTimeout, sync: c.syncTimeout))
+                    limits: try limits("cran", hosts: c.redirectHosts, transfer: c.transferTimeout, sync: c.syncTimeout), access: access)
             }
             let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
             guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }

@@ -17,6 +17,7 @@ public enum ConfigurationSummary {
             ["redirect_hosts = \(list(l.redirectHosts))", "transfer_timeout = \"\(DurationText.format(l.transferTimeout))\"", "sync_timeout = \"\(DurationText.format(l.syncTimeout))\""]
                 + (unhashed ? ["allow_unhashed = \(l.allowUnhashed)"] : [])
         }
+        func access(_ a: UpstreamAccess) -> [String] { a.summary.map { "# upstream access: \($0)" } }
         func feeds(_ f: Configuration.Feeds) -> [String] {
             (f.popularity.map { ["popularity_feed = \"\($0)\""] } ?? []) + (f.osv.map { ["osv_feed = \"\($0)\""] } ?? [])
         }
@@ -27,13 +28,13 @@ public enum ConfigurationSummary {
                 "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
                 "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
                 "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
-            ] + limits(p.limits, unhashed: true) + feeds(p.feeds)
+            ] + limits(p.limits, unhashed: true) + access(p.access) + feeds(p.feeds)
         }
         if let r = c.cran {
             out += [
                 "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
                 "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
-            ] + limits(r.limits, unhashed: false) + feeds(r.feeds)
+            ] + limits(r.limits, unhashed: false) + access(r.access) + feeds(r.feeds)
         }
         out += [
             "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",

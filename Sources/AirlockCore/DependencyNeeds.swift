@@ -46,24 +46,32 @@ public enum DependencyNeeds {
     /// Every line was checked when the release was read, so one that does not parse now is an error
     /// naming it, never a dependency silently dropped.
     public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) throws -> [DependencyNeed] {
+        try needs(declared, ecosystem, perTargets: [targets], extras: extras)[0]
+    }
+
+    /// The needs on each of several sets of targets, the declared lines parsed once for all of them.
+    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, perTargets: [[TargetEnvironment]], extras: Set<String>) throws -> [[DependencyNeed]] {
         switch ecosystem {
         case .pypi:
-            return try declared.compactMap { line in
-                let req: Requirement
+            let requirements = try declared.map { line in
                 do {
-                    req = try Requirement(parsing: line)
+                    return try Requirement(parsing: line)
                 } catch {
                     throw AirlockError(.catalog, "stored dependency '\(line)' does not parse: \(error)")
                 }
-                guard applies(req, on: targets, extras: extras) else { return nil }
-                return DependencyNeed(
-                    project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)", extras: req.extras,
-                    accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
+            }
+            return perTargets.map { targets in
+                requirements.filter { applies($0, on: targets, extras: extras) }.map { req in
+                    DependencyNeed(
+                        project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)", extras: req.extras,
+                        accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
+                }
             }
         case .cran:
-            return try declared.flatMap { try RDependency.parseField($0, source: "stored dependency field") }
+            let needs = try declared.flatMap { try RDependency.parseField($0, source: "stored dependency field") }
                 .filter { !RDependency.shippedWithR.contains($0.name) }
                 .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, extras: [], accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
+            return perTargets.map { _ in needs }
         }
     }
 }

@@ -15,11 +15,12 @@ public struct DistributionFilename: Hashable, Sendable {
     public init?(_ filename: String, project: ProjectName? = nil) {
         if filename.hasSuffix(".whl") {
             let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 5 || parts.count == 6, !ProjectName.normalize(String(parts[0])).isEmpty, let v = PythonVersion(String(parts[1])) else { return nil }
+            let name = ProjectName(String(parts[0]))
+            guard parts.count == 5 || parts.count == 6, !name.normalized.isEmpty, let v = PythonVersion(String(parts[1])) else { return nil }
             let n = parts.count
             guard let tags = WheelTags(python: parts[n - 3], abi: parts[n - 2], platform: parts[n - 1]) else { return nil }
             self.kind = .wheel
-            self.project = ProjectName(String(parts[0]))
+            self.project = name
             self.version = v
             self.tags = tags
             return

@@ -18,6 +18,22 @@ public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomString
 
     public static func normalize(_ raw: String) -> String {
         if isNormalized(raw) { return raw }
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every real name): byte by byte, no grapheme breaking.
+            var out: [UInt8] = []
+            out.reserveCapacity(raw.utf8.count)
+            var pendingSeparator = false
+            for b in raw.utf8 {
+                if b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") {
+                    pendingSeparator = true
+                } else {
+                    if pendingSeparator && !out.isEmpty { out.append(UInt8(ascii: "-")) }
+                    pendingSeparator = false
+                    out.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var out = ""
         out.reserveCapacity(raw.utf8.count)
         var pendingSeparator = false

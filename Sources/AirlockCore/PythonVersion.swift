@@ -190,23 +190,27 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
 }
 
 /// A tiny cursor over ASCII text, for the version and requirement grammars.
+/// Reads a version string byte by byte (UTF-8): every character PEP 440 gives meaning is ASCII, and
+/// any other byte matches nothing, so the parse rejects it where it stands.
 struct Scanner440 {
-    let chars: [Character]
+    let bytes: [UInt8]
     var position = 0
 
-    init(_ text: String) { chars = Array(text) }
+    init(_ text: String) { bytes = Array(text.utf8) }
 
-    var atEnd: Bool { position >= chars.count }
+    var atEnd: Bool { position >= bytes.count }
 
-    func peek(_ c: Character) -> Bool { position < chars.count && chars[position] == c }
+    func peek(_ c: Unicode.Scalar) -> Bool { position < bytes.count && bytes[position] == UInt8(ascii: c) }
 
     func peekDigit(at offset: Int) -> Bool {
         let i = position + offset
-        return i < chars.count && chars[i].isASCII && chars[i].isNumber
+        return i < bytes.count && Self.isDigit(bytes[i])
     }
 
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
     @discardableResult
-    mutating func skip(_ c: Character) -> Bool {
+    mutating func skip(_ c: Unicode.Scalar) -> Bool {
         if peek(c) { position += 1; return true }
         return false
     }
@@ -221,36 +225,44 @@ struct Scanner440 {
     /// The digits at the position, or nil when there are none.
     mutating func number() -> Int? {
         let start = position
-        while position < chars.count, chars[position].isASCII, chars[position].isNumber { position += 1 }
-        guard position > start else { return nil }
-        guard let n = Int(String(chars[start..<position])) else {
-            overflowed = true
-            return 0
+        var value = 0
+        while position < bytes.count, Self.isDigit(bytes[position]) {
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int(bytes[position] - UInt8(ascii: "0")))
+            if o1 || o2 { overflowed = true }
+            value = sum
+            position += 1
         }
-        return n
+        guard position > start else { return nil }
+        return overflowed ? 0 : value
     }
 
-    /// Matches the first of `labels` that the text continues with.
-    mutating func label(_ labels: [String]) -> String? {
+    /// Matches the first of `labels` (ASCII) that the text continues with.
+    mutating func label(_ labels: [StaticString]) -> String? {
         for l in labels {
-            let lc = Array(l)
-            if position + lc.count <= chars.count && Array(chars[position..<position + lc.count]) == lc {
-                position += lc.count
-                return l
+            let n = l.utf8CodeUnitCount
+            guard position + n <= bytes.count else { continue }
+            let matches = l.withUTF8Buffer { label in (0..<n).allSatisfy { bytes[position + $0] == label[$0] } }
+            if matches {
+                position += n
+                return l.description
             }
         }
         return nil
     }
 
     mutating func rest() -> String {
-        defer { position = chars.count }
-        return String(chars[position...])
+        defer { position = bytes.count }
+        return String(decoding: bytes[position...], as: UTF8.self)
     }
 }
 
 extension StringProtocol {
     /// The string without leading and trailing spaces, tabs and newlines.
     public func trimmingWhitespace() -> String {
+        // Most text has no space at either end: answered from the UTF-8 bytes, without grapheme breaking.
+        let bytes = String(self).utf8
+        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 { return String(self) }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

@@ -62,11 +62,56 @@ public enum Timestamp {
     }
 
     public static func parse(_ text: String) -> Date? {
+        if let d = utc(text) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return d }
         if let d = try? Date.ISO8601FormatStyle().parse(text) { return d }
         // Upstreams also write a bare `2024-01-02T03:04:05` (UTC implied) or fractional seconds without zone.
         let trimmed = text.split(separator: ".").first.map(String.init) ?? text
         return try? Date.ISO8601FormatStyle().parse(trimmed.hasSuffix("Z") ? trimmed : trimmed + "Z")
+    }
+
+    /// The shape indexes write by the thousand, `YYYY-MM-DDTHH:MM:SS[.f…]Z`, read without a formatter;
+    /// nil for anything else (then the formatters decide).
+    static func utc(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b.last == UInt8(ascii: "Z"), b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for i in range {
+                guard b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var fraction = 0.0
+        if b.count > 20 {
+            guard b[19] == UInt8(ascii: "."), b.count > 21, b.count <= 30, number(20..<(b.count - 1)) != nil else { return nil }
+            fraction = Double("0." + String(decoding: b[20..<(b.count - 1)], as: UTF8.self)) ?? 0
+        } else {
+            guard b[19] == UInt8(ascii: "Z") else { return nil }
+        }
+        // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        guard day <= daysIn(month, year) else { return nil }
+        return Date(timeIntervalSince1970: Double(days * 86400 + hour * 3600 + minute * 60 + second) + fraction)
+    }
+
+    private static func daysIn(_ month: Int, _ year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// `YYYY-MM-DD` of the UTC day `date` falls in.

@@ -3,6 +3,12 @@
 public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
     public let pythonVersion: PythonVersion
     public let platform: String
+    /// Every platform tag this machine accepts: older manylinux/musllinux/macOS levels included.
+    public let platformTags: Set<String>
+    /// The interpreter version `Requires-Python` is checked against (`3.11` counts as `3.11.0`).
+    private let fullVersion: PythonVersion
+    /// Marker variables for this environment (`extra` is left to the caller).
+    public private(set) var markerEnvironment: [String: String] = [:]
 
     /// `python` is `3.11` or `3.11.7`; `platform` a wheel platform tag such as `manylinux_2_28_x86_64`.
     public init(python: String, platform: String) throws {
@@ -15,16 +21,24 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
         }
         self.pythonVersion = v
         self.platform = platform
+        self.platformTags = Self.platformTags(of: platform)
+        self.fullVersion = v.release.count >= 3 ? v : PythonVersion("\(v.release[0]).\(v.release[1]).0")!
+        self.markerEnvironment = markerVariables()
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.pythonVersion == b.pythonVersion && a.platform == b.platform }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pythonVersion)
+        hasher.combine(platform)
     }
 
     public var description: String { "cp\(minor.0)\(minor.1) on \(platform)" }
 
     var minor: (Int, Int) { (pythonVersion.release[0], pythonVersion.release[1]) }
 
-    /// Marker variables for this environment (`extra` is left to the caller).
-    public var markerEnvironment: [String: String] {
+    private func markerVariables() -> [String: String] {
         let (major, minor) = self.minor
-        let full = pythonVersion.release.count >= 3 ? pythonVersion.description : "\(major).\(minor).0"
+        let full = fullVersion.description
         let (sysPlatform, system, osName) = platformIdentity
         return [
             "python_version": "\(major).\(minor)",
@@ -60,8 +74,7 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
         return ""
     }
 
-    /// Every platform tag this machine accepts: older manylinux/musllinux/macOS levels included.
-    public var platformTags: Set<String> {
+    private static func platformTags(of platform: String) -> Set<String> {
         var tags: Set<String> = [platform]
         let parts = platform.split(separator: "_").map(String.init)
         if (parts.first == "manylinux" || parts.first == "musllinux"), parts.count >= 4,
@@ -120,7 +133,6 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
     public func satisfies(requiresPython: String?) -> Bool {
         guard let rp = requiresPython?.trimmingWhitespace(), !rp.isEmpty else { return true }
         guard let spec = VersionSpecifierSet(rp) else { return true }
-        let full = PythonVersion(markerEnvironment["python_full_version"]!)!
-        return spec.contains(full, prereleases: true)
+        return spec.contains(fullVersion, prereleases: true)
     }
 }

@@ -21,6 +21,7 @@ public enum SyncJob {
             var options = PyPISyncOptions(
                 upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
             options.limits = p.limits
+            options.access = p.access
             return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
@@ -29,6 +30,7 @@ public enum SyncJob {
             var options = CRANSyncOptions(
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             options.limits = c.limits
+            options.access = c.access
             return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         }
     }

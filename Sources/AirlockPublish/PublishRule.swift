@@ -78,15 +78,21 @@ public enum PublishRule {
         let installable = perTarget
             ? Dictionary(state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a }) : [:]
         let byProject = Dictionary(grouping: state.releases, by: \.key.project)
+        // Each served release's needs on each pass, worked out once: the loop below repeats until nothing changes.
+        var needs: [ReleaseKey: [[DependencyNeed]]] = [:]
+        for release in served.values {
+            needs[release.key] = try DependencyNeeds.needs(release.requires, state.ecosystem, perTargets: passes, extras: extras[release.key.project] ?? [])
+        }
         var held: [ReleaseKey: HeldRelease] = [:]
         var changed = true
         while changed {
             changed = false
             releases: for release in served.values.sorted(by: { $0.key < $1.key }) {
                 for (pass, target) in passes.enumerated() where installable[release.key]?[pass] ?? true {
-                    let needs = try DependencyNeeds.needs(release.requires, state.ecosystem, targets: target, extras: extras[release.key.project] ?? [])
-                    for need in needs where need.project != release.key.project {
-                        let fitting = served.values.filter { $0.key.project == need.project && !yanked.contains($0.key) && need.accepts($0.key.version) }
+                    for need in needs[release.key]![pass] where need.project != release.key.project {
+                        let fitting = (byProject[need.project] ?? []).filter { r in
+                            served[r.key] != nil && !yanked.contains(r.key) && need.accepts(r.key.version)
+                        }
                         if fitting.contains(where: { installable[$0.key]?[pass] ?? true }) { continue }
                         served[release.key] = nil
                         let reason: String

@@ -68,8 +68,8 @@ public enum PythonClients {
 }
 
 /// Fetches a URL with curl and returns the status code and body.
-public func httpGet(_ url: String, headers: [String] = []) throws -> (status: Int, body: String) {
-    let r = try Subprocess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+public func httpGet(_ url: String, headers: [String] = [], insecure: Bool = false) throws -> (status: Int, body: String) {
+    let r = try Subprocess.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}"] + (insecure ? ["-k"] : []) + headers.flatMap { ["-H", $0] } + [url])
     guard let last = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).last, let status = Int(last) else {
         throw TestSupportError("curl \(url) failed: \(r.output)")
     }

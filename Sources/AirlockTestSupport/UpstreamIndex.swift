@@ -15,13 +15,17 @@ public final class UpstreamIndex: @unchecked Sendable {
     public let directory: String
     public let port: Int
     private let process: RunningProcess
+    private let scheme: String
 
-    public init(serving directory: String, kind: Kind, logDirectory: String) throws {
+    /// `tls` (certificate and key) serves HTTPS; `basicAuth` (`user:password`) makes it a private index.
+    public init(serving directory: String, kind: Kind, logDirectory: String, tls: (certificate: String, key: String)? = nil, basicAuth: String? = nil) throws {
         self.directory = directory
+        scheme = tls == nil ? "http" : "https"
         switch kind {
         case .json, .html:
+            let options = (tls.map { ["--tls", $0.certificate, $0.key] } ?? []) + (basicAuth.map { ["--basic-auth", $0] } ?? [])
             process = try RunningProcess(
-                FixtureScripts.python, [FixtureScripts.path("upstream"), directory, "--mode", kind == .json ? "json" : "html"],
+                FixtureScripts.python, [FixtureScripts.path("upstream"), directory, "--mode", kind == .json ? "json" : "html"] + options,
                 logPath: logDirectory + "/upstream.log")
             port = Int(try process.waitForLine(matching: #"listening (\d+)"#))!
         case .pypiserver:
@@ -34,16 +38,16 @@ public final class UpstreamIndex: @unchecked Sendable {
         }
     }
 
-    public var simpleURL: String { "http://127.0.0.1:\(port)/simple/" }
+    public var simpleURL: String { "\(scheme)://127.0.0.1:\(port)/simple/" }
 
     /// Replaces the injected faults (see upstream.py).
     public func setFaults(_ json: String) throws {
         try json.write(toFile: directory + "/faults.json", atomically: true, encoding: .utf8)
     }
 
-    /// Requests per path the fixture server has answered.
+    /// Requests per path the fixture server has answered (and `header:X-Name` counts).
     public func requestCounts() throws -> [String: Int] {
-        let stats = try httpGet("http://127.0.0.1:\(port)/_stats")
+        let stats = try httpGet("\(scheme)://127.0.0.1:\(port)/_stats", insecure: scheme == "https")
         return try JSONDecoder().decode([String: Int].self, from: Data(stats.body.utf8))
     }
 
@@ -72,4 +76,22 @@ public final class UpstreamIndex: @unchecked Sendable {
         }
         throw TestSupportError("\(url) did not answer within \(timeout) s; log:\n\(process.log)")
     }
+}
+
+/// An HTTP proxy on 127.0.0.1 (CONNECT tunnels and plain forwarding, to 127.0.0.1 only) that logs
+/// each request it carries (see proxy.py).
+public final class TestProxy: Sendable {
+    public let port: Int
+    private let process: RunningProcess
+
+    public init(logDirectory: String) throws {
+        process = try RunningProcess(FixtureScripts.python, [FixtureScripts.path("proxy")], logPath: logDirectory + "/proxy.log")
+        port = Int(try process.waitForLine(matching: #"listening (\d+)"#))!
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+    /// The requests carried so far, one line each (`CONNECT 127.0.0.1:PORT`, `GET http://…`).
+    public var requests: [String] { process.log.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("listening") } }
+
+    public func stop() { process.stop() }
 }

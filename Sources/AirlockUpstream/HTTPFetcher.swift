@@ -57,14 +57,23 @@ public final class HTTPFetcher: Sendable {
     private let limits: UpstreamLimits
     private let redirectHosts: Set<String>
     private let deadline: ContinuousClock.Instant
+    private let performed = Atomic<Int>(0)
+    private let upstream: String?
+    private let pacer: RequestPacer?
+
+    /// HTTP requests sent so far, each redirect and retry counted.
+    public var requestsPerformed: Int { performed.load(ordering: .relaxed) }
 
     /// `maxConnectionsPerHost` bounds parallelism toward one upstream; `upstream` is its root URL,
-    /// whose host redirects may always lead to.
+    /// whose host redirects may always lead to, and the one origin `access` sends credentials and
+    /// headers to.
     public init(
-        maxConnectionsPerHost: Int = 8, upstream: String? = nil, limits: UpstreamLimits = UpstreamLimits(), retry: RetryPolicy = RetryPolicy(),
-        logger: Logger = Logger(label: "airlock.fetch")
+        maxConnectionsPerHost: Int = 8, upstream: String? = nil, limits: UpstreamLimits = UpstreamLimits(), access: UpstreamAccess = UpstreamAccess(),
+        retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "airlock.fetch")
     ) {
-        self.loop = CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost)
+        self.loop = CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost, access: access)
+        self.upstream = upstream
+        self.pacer = access.maxRequestsPerSecond.map(RequestPacer.init(perSecond:))
         self.retry = retry
         self.logger = logger
         self.limits = limits
@@ -102,10 +111,13 @@ public final class HTTPFetcher: Sendable {
         let askedHost = Self.host(request.url)?.lowercased()
         for _ in 0...limits.maxRedirects {
             try Self.checkScheme(request.url, asked: request.url)
+            try await pacer?.wait()
             let remaining = deadline - .now
             guard remaining > .zero else {
                 throw AirlockError(.deadline, "the sync's time limit (\(limits.syncTimeout)) ran out before \(request.url) could be fetched")
             }
+            performed.add(1, ordering: .relaxed)
+            request.onUpstreamOrigin = upstream.map { UpstreamAccess.sameOrigin(request.url, $0) } ?? false
             let outcome = try await loop.perform(request, timeout: min(limits.transferTimeout, remaining))
             guard [301, 302, 303, 307, 308].contains(outcome.status) else { return outcome }
             guard let location = outcome.redirectURL else { return outcome }
@@ -132,7 +144,12 @@ public final class HTTPFetcher: Sendable {
     static func host(_ url: String) -> String? { URL(string: url)?.host }
 
     private static func statusError(_ url: String, _ outcome: TransferOutcome) -> AirlockError {
-        AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)", underlying: HTTPStatus(code: outcome.status))
+        let hint = switch outcome.status {
+        case 401, 403: " (check the upstream's credentials: username with password_file, token_file or netrc)"
+        case 407: " (the proxy wants credentials: put them in the proxy URL)"
+        default: ""
+        }
+        return AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)\(hint)", underlying: HTTPStatus(code: outcome.status))
     }
 
     private static func isTransient(_ error: AirlockError) -> Bool {
@@ -163,6 +180,26 @@ struct TransferRequest: Sendable {
     /// A file path to stream into; nil keeps the body in memory.
     let destination: String?
     let onBytes: (@Sendable (Int) -> Void)?
+    /// Whether the URL is on the upstream's origin, so the upstream's credentials and headers go with it.
+    var onUpstreamOrigin = false
+}
+
+/// Spaces requests toward an upstream at most `1/perSecond` apart, each waiting its turn without
+/// holding a thread.
+final class RequestPacer: Sendable {
+    private let interval: Duration
+    private let next = Mutex<ContinuousClock.Instant>(.now)
+
+    init(perSecond: Double) { interval = .nanoseconds(Int64(1e9 / max(perSecond, 0.001))) }
+
+    func wait() async throws {
+        let slot = next.withLock { next in
+            let slot = max(next, .now)
+            next = slot + interval
+            return slot
+        }
+        if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
+    }
 }
 
 struct TransferOutcome: Sendable {
@@ -278,8 +315,11 @@ final class CurlMultiLoop: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
 
-    init(maxConnectionsPerHost: Int) {
+    private let access: UpstreamAccess
+
+    init(maxConnectionsPerHost: Int, access: UpstreamAccess) {
         _ = curlGlobalInit
+        self.access = access
         multi = curl_multi_init()
         airlock_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         airlock_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnectionsPerHost * 4)
@@ -325,8 +365,24 @@ final class CurlMultiLoop: @unchecked Sendable {
             // Index pages may be compressed in transit; distribution bytes must arrive as published.
             airlock_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")
         }
-        for (name, value) in r.headers {
+        var headers = r.headers
+        if r.onUpstreamOrigin {
+            headers.merge(access.headers) { mine, _ in mine }
+            if let authorization = access.credentials?.authorization { headers["Authorization"] = authorization }
+        }
+        for (name, value) in headers {
             t.headerList = curl_slist_append(t.headerList, "\(name): \(value)")
+        }
+        if let proxy = access.proxy {
+            airlock_easy_setopt_string(h, CURLOPT_PROXY, proxy)
+            airlock_easy_setopt_string(h, CURLOPT_NOPROXY, access.noProxy ?? "")
+        }
+        if let ca = access.caBundle { airlock_easy_setopt_string(h, CURLOPT_CAINFO, ca) }
+        if let certificate = access.clientCertificate { airlock_easy_setopt_string(h, CURLOPT_SSLCERT, certificate) }
+        if let key = access.clientKey { airlock_easy_setopt_string(h, CURLOPT_SSLKEY, key) }
+        if r.onUpstreamOrigin, case .netrc(let file) = access.credentials {
+            airlock_easy_setopt_long(h, CURLOPT_NETRC, Int(CURL_NETRC_OPTIONAL.rawValue))
+            if let file { airlock_easy_setopt_string(h, CURLOPT_NETRC_FILE, file) }
         }
         if let list = t.headerList { airlock_easy_setopt_slist(h, CURLOPT_HTTPHEADER, list) }
         let me = Unmanaged.passUnretained(t).toOpaque()

@@ -38,4 +38,6 @@ public struct ProjectIndex: Sendable {
     public var files: [UpstreamFile]
     /// Who maintains it, from the PyPI JSON API when offered.
     public var people: ProjectPeople?
+    /// PyPI's serial of the project, when the upstream gives one.
+    public var serial: Int?
 }

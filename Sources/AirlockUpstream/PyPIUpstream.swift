@@ -9,17 +9,22 @@ public struct CachedResponse: Sendable {
     public var contentType: String?
     public var url: String
     public var body: [UInt8]
+    /// PyPI's serial of the project the body describes: while the project's serial is unchanged, so is
+    /// the body, and it is used without asking.
+    public var serial: Int?
 
-    public init(etag: String?, lastModified: String?, contentType: String?, url: String, body: [UInt8]) {
+    public init(etag: String?, lastModified: String?, contentType: String?, url: String, body: [UInt8], serial: Int? = nil) {
         self.etag = etag
         self.lastModified = lastModified
         self.contentType = contentType
         self.url = url
         self.body = body
+        self.serial = serial
     }
 }
 
-/// Remembers index responses between syncs, so an unchanged project costs one 304.
+/// Remembers index responses between syncs, so an unchanged project costs one 304 (or, where the
+/// upstream gives PyPI serials, nothing beyond its project page).
 public protocol ResponseCache: Sendable {
     func cachedResponse(for url: String) async throws -> CachedResponse?
     func storeResponse(_ response: CachedResponse, for url: String) async throws
@@ -43,7 +48,7 @@ public final class PyPIUpstream: PyPIIndexReader {
     private let cache: (any ResponseCache)?
     private let jsonAPIRoot: String?
     private let jsonAPIMissing = Atomic<Bool>(false)
-    private let counters = Mutex<(requests: Int, notModified: Int)>((0, 0))
+    private let counters = Mutex<(requests: Int, notModified: Int, unchangedSerial: Int)>((0, 0, 0))
 
     /// `url` is the simple index root, such as `https://pypi.org/simple/`.
     public init(url: String, fetcher: HTTPFetcher, cache: (any ResponseCache)? = nil) throws {
@@ -57,22 +62,25 @@ public final class PyPIUpstream: PyPIIndexReader {
         self.jsonAPIRoot = root.hasSuffix("/simple/") ? String(root.dropLast("simple/".count)) + "pypi/" : nil
     }
 
-    /// Index requests made and how many of them the upstream answered 304 Not Modified.
-    public var requestCounts: (requests: Int, notModified: Int) { counters.withLock { $0 } }
+    /// Index requests made, how many the upstream answered 304 Not Modified, and how many documents
+    /// were not asked for at all because the project's serial had not changed.
+    public var requestCounts: (requests: Int, notModified: Int, unchangedSerial: Int) { counters.withLock { $0 } }
 
     /// The project's files, or nil when the upstream does not know the project.
     public func project(_ name: ProjectName) async throws -> ProjectIndex? {
         let pageURL = simpleRoot + name.normalized + "/"
-        guard let page = try await conditionalGet(pageURL, accept: SimpleIndexParser.accept) else { return nil }
-        var files = try SimpleIndexParser.parse(page.body, contentType: page.contentType, url: page.url, project: name)
+        guard let response = try await conditionalGet(pageURL, accept: SimpleIndexParser.accept) else { return nil }
+        let page = try SimpleIndexParser.parse(response.body, contentType: response.contentType, url: response.url, project: name)
+        var files = page.files
         var people: ProjectPeople?
-        if let api = try await jsonAPI(name) {
+        let untimed = Set(files.filter { $0.uploadTime == nil }.map(\.filename))
+        if let api = try await jsonAPI(name, serial: response.serial ?? page.serial, timesOf: untimed) {
             people = api.people
             for i in files.indices where files[i].uploadTime == nil {
                 files[i].uploadTime = api.uploadTimes[files[i].filename]
             }
         }
-        return ProjectIndex(name: name, files: files, people: people)
+        return ProjectIndex(name: name, files: files, people: people, serial: response.serial ?? page.serial)
     }
 
     /// Fetches a file's PEP 658 metadata and checks it against the declared digest.
@@ -91,49 +99,92 @@ public final class PyPIUpstream: PyPIIndexReader {
         return response.body
     }
 
-    private struct JSONAPIProject: Decodable {
-        struct Info: Decodable {
-            let author: String?
-            let author_email: String?
-            let maintainer: String?
-            let maintainer_email: String?
+    /// What airlock reads of a PyPI JSON API document: the project's people, each file's upload time,
+    /// and the serial. The cache keeps these alone, in the same shape (a JSON API document can be
+    /// megabytes), so a 304 or an unchanged serial reads back through `init(parsing:url:)`.
+    private struct JSONAPIFacts: Encodable {
+        let info: [String: String]
+        let releases: [String: [[String: String]]]
+        let last_serial: Int?
+
+        init(parsing body: [UInt8], url: String) throws {
+            let document: JSONValue
+            do {
+                document = try JSONValue(parsing: body)
+            } catch {
+                throw AirlockError(.malformedIndex, "malformed PyPI JSON API document at \(url): \(error)")
+            }
+            guard case .object(let info)? = document["info"] else {
+                throw AirlockError(.malformedIndex, "malformed PyPI JSON API document at \(url): expected an object at .info")
+            }
+            var people: [String: String] = [:]
+            for (key, value) in info where ["author", "author_email", "maintainer", "maintainer_email"].contains(key) {
+                if let text = value.string { people[key] = text }
+            }
+            var files: [[String: String]] = []
+            if case .object(let releases)? = document["releases"] {
+                for case (_, .array(let entries)) in releases {
+                    for entry in entries {
+                        guard let filename = entry["filename"]?.string else { continue }
+                        if let time = entry["upload_time_iso_8601"]?.string ?? entry["upload_time"]?.string {
+                            files.append(["filename": filename, "upload_time_iso_8601": time])
+                        }
+                    }
+                }
+            }
+            self.info = people
+            self.releases = ["": files]
+            self.last_serial = document["last_serial"].flatMap(SimpleIndexParser.serial)
         }
-        struct File: Decodable {
-            let filename: String
-            let upload_time_iso_8601: String?
-            let upload_time: String?
+
+        var people: ProjectPeople {
+            func field(_ key: String) -> String? {
+                guard let s = info[key], !s.isEmpty, s != "UNKNOWN" else { return nil }
+                return s
+            }
+            return ProjectPeople(author: field("author"), authorEmail: field("author_email"), maintainer: field("maintainer"), maintainerEmail: field("maintainer_email"))
         }
-        let info: Info
-        let releases: [String: [File]]?
+
+        /// The upload times of the files named (only those: a project can have thousands of files).
+        func uploadTimes(of filenames: Set<String>) -> [String: Date] {
+            guard !filenames.isEmpty else { return [:] }
+            var times: [String: Date] = [:]
+            for file in releases.values.joined() {
+                if let name = file["filename"], filenames.contains(name), let t = file["upload_time_iso_8601"].flatMap(Timestamp.parse) { times[name] = t }
+            }
+            return times
+        }
     }
 
-    private func jsonAPI(_ name: ProjectName) async throws -> (people: ProjectPeople, uploadTimes: [String: Date])? {
+    /// The project's people, and the upload times of `filenames`, from the PyPI JSON API. When the
+    /// project page gave a serial and the cached facts have the same one, they are used without a request.
+    private func jsonAPI(_ name: ProjectName, serial: Int?, timesOf filenames: Set<String>) async throws -> (people: ProjectPeople, uploadTimes: [String: Date])? {
         guard let root = jsonAPIRoot, !jsonAPIMissing.load(ordering: .relaxed) else { return nil }
         let url = root + name.normalized + "/json"
-        guard let page = try await conditionalGet(url, accept: "application/json") else {
+        if let serial, let cached = try await cache?.cachedResponse(for: url), cached.serial == serial,
+            let kept = try? JSONAPIFacts(parsing: cached.body, url: url)
+        {
+            counters.withLock { $0.unchangedSerial += 1 }
+            return (kept.people, kept.uploadTimes(of: filenames))
+        }
+        guard let page = try await conditionalGet(url, accept: "application/json", keep: false) else {
             // An upstream without the JSON API answers 404 for every project: stop asking.
             jsonAPIMissing.store(true, ordering: .relaxed)
             return nil
         }
-        guard let decoded = try? JSONDecoder().decode(JSONAPIProject.self, from: Data(page.body)) else {
-            throw AirlockError(.malformedIndex, "malformed PyPI JSON API document at \(url)")
+        let facts = try JSONAPIFacts(parsing: page.body, url: url)
+        if facts.last_serial != nil || page.etag != nil || page.lastModified != nil {
+            var kept = page
+            kept.body = try Array(JSONEncoder().encode(facts))
+            kept.serial = facts.last_serial
+            try await cache?.storeResponse(kept, for: url)
         }
-        let i = decoded.info
-        let people = ProjectPeople(author: nonEmpty(i.author), authorEmail: nonEmpty(i.author_email), maintainer: nonEmpty(i.maintainer), maintainerEmail: nonEmpty(i.maintainer_email))
-        var times: [String: Date] = [:]
-        for file in (decoded.releases ?? [:]).values.joined() {
-            if let t = (file.upload_time_iso_8601 ?? file.upload_time).flatMap(Timestamp.parse) { times[file.filename] = t }
-        }
-        return (people, times)
+        return (facts.people, facts.uploadTimes(of: filenames))
     }
 
-    private func nonEmpty(_ s: String?) -> String? {
-        guard let s, !s.isEmpty, s != "UNKNOWN" else { return nil }
-        return s
-    }
-
-    /// GET with If-None-Match/If-Modified-Since from the cache; nil on 404/410.
-    private func conditionalGet(_ url: String, accept: String) async throws -> CachedResponse? {
+    /// GET with If-None-Match/If-Modified-Since from the cache; nil on 404/410. A fresh response with
+    /// validators is cached unless `keep` is false (the caller keeps its own form of it).
+    private func conditionalGet(_ url: String, accept: String, keep: Bool = true) async throws -> CachedResponse? {
         var headers = ["Accept": accept]
         let cached = try await cache?.cachedResponse(for: url)
         if let etag = cached?.etag { headers["If-None-Match"] = etag }
@@ -152,8 +203,9 @@ public final class PyPIUpstream: PyPIIndexReader {
         default:
             let fresh = CachedResponse(
                 etag: response.headers["etag"], lastModified: response.headers["last-modified"],
-                contentType: response.headers["content-type"], url: response.url, body: response.body)
-            if fresh.etag != nil || fresh.lastModified != nil { try await cache?.storeResponse(fresh, for: url) }
+                contentType: response.headers["content-type"], url: response.url, body: response.body,
+                serial: response.headers["x-pypi-last-serial"].flatMap { Int($0) })
+            if keep && (fresh.etag != nil || fresh.lastModified != nil) { try await cache?.storeResponse(fresh, for: url) }
             return fresh
         }
     }

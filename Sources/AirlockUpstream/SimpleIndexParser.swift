@@ -1,6 +1,14 @@
 import Foundation
 public import AirlockCore
 
+/// A project page as parsed: its files, and PyPI's serial of the project when the page gives one.
+public struct SimplePage: Sendable {
+    public var files: [UpstreamFile]
+    /// PyPI's `_last-serial` (JSON `meta`, or the HTML `<!--SERIAL n-->` comment): it changes whenever
+    /// anything about the project does, so an unchanged serial means the project's other documents are too.
+    public var serial: Int?
+}
+
 /// Parses a project page of a PEP 503 (HTML) or PEP 691 (JSON) simple repository.
 public enum SimpleIndexParser {
     public static let jsonType = "application/vnd.pypi.simple.v1+json"
@@ -10,13 +18,16 @@ public enum SimpleIndexParser {
 
     /// Parses `body`, choosing the format from `contentType`; `url` is the page's final URL,
     /// against which links resolve, and names the page in errors.
-    public static func parse(_ body: [UInt8], contentType: String?, url: String, project: ProjectName) throws -> [UpstreamFile] {
+    public static func parse(_ body: [UInt8], contentType: String?, url: String, project: ProjectName) throws -> SimplePage {
         let type = (contentType ?? "").split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
         if type == jsonType || type == "application/json" {
-            return distinct(try parseJSON(body, url: url))
+            var page = try parseJSON(body, url: url)
+            page.files = distinct(page.files)
+            return page
         }
         if type == htmlType || type == "text/html" || type.isEmpty {
-            return distinct(try parseHTML(String(decoding: body, as: UTF8.self), url: url))
+            let html = String(decoding: body, as: UTF8.self)
+            return SimplePage(files: distinct(try parseHTML(html, url: url)), serial: htmlSerial(html))
         }
         throw AirlockError(.malformedIndex, "\(url) answered with content type '\(type)', which is neither PEP 691 JSON nor PEP 503 HTML")
     }
@@ -30,84 +41,82 @@ public enum SimpleIndexParser {
 
     // MARK: JSON (PEP 691, 700, 714)
 
-    private struct JSONPage: Decodable {
-        struct File: Decodable {
-            let filename: String
-            let url: String
-            let hashes: [String: String]
-            let requiresPython: String?
-            let yanked: Flag?
-            let coreMetadata: Flag?
-            let distInfoMetadata: Flag?
-            let size: Int64?
-            let uploadTime: String?
-
-            enum CodingKeys: String, CodingKey {
-                case filename, url, hashes, yanked, size
-                case requiresPython = "requires-python"
-                case coreMetadata = "core-metadata"
-                case distInfoMetadata = "dist-info-metadata"
-                case uploadTime = "upload-time"
-            }
+    /// Reads a PEP 691 page. Parsed with `JSONValue` (one pass over the bytes: PyPI's pages for large
+    /// projects run to megabytes); a field of the wrong type is an error naming its place in the page.
+    static func parseJSON(_ body: [UInt8], url: String) throws -> SimplePage {
+        func malformed(_ what: String) -> AirlockError { AirlockError(.malformedIndex, "malformed PEP 691 JSON at \(url): \(what)") }
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: body)
+        } catch {
+            throw malformed("\(error)")
         }
-
-        /// `true`/`false`, a string (yank reason), or a hash dictionary: the shapes these keys take.
-        enum Flag: Decodable {
-            case bool(Bool)
-            case text(String)
-            case hashes([String: String])
-
-            init(from decoder: any Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let b = try? c.decode(Bool.self) {
-                    self = .bool(b)
-                } else if let s = try? c.decode(String.self) {
-                    self = .text(s)
-                } else {
-                    self = .hashes(try c.decode([String: String].self))
+        guard case .object = document else { throw malformed("expected an object, found \(document.kind)") }
+        guard let entries = document["files"]?.array else { throw malformed("expected an array at .files") }
+        var files: [UpstreamFile] = []
+        files.reserveCapacity(entries.count)
+        for (i, entry) in entries.enumerated() {
+            let place = "files[\(i)]"
+            func text(_ key: String, required: Bool = false) throws -> String? {
+                switch entry[key] {
+                case .string(let s): return s
+                case nil, .null?: if required { throw malformed("missing key '\(key)' at \(place)") } else { return nil }
+                case let other?: throw malformed("expected a string, found \(other.kind) at \(place).\(key)")
                 }
             }
-        }
-
-        let files: [File]
-    }
-
-    static func parseJSON(_ body: [UInt8], url: String) throws -> [UpstreamFile] {
-        let page: JSONPage
-        do {
-            page = try JSONDecoder().decode(JSONPage.self, from: Data(body))
-        } catch {
-            throw AirlockError(.malformedIndex, "malformed PEP 691 JSON at \(url): \(describe(error))")
-        }
-        return try page.files.map { f in
-            let metadata = f.coreMetadata ?? f.distInfoMetadata
-            var hasMetadata = false
-            var metadataDigest: Digest?
-            switch metadata {
-            case .bool(let b): hasMetadata = b
-            case .hashes(let h):
-                hasMetadata = true
-                metadataDigest = h["sha256"].flatMap(Digest.init(hex:))
-            case .text, nil: break
+            guard case .object = entry else { throw malformed("expected an object, found \(entry.kind) at \(place)") }
+            let filename = try text("filename", required: true)!
+            var digest: Digest?
+            switch entry["hashes"] {
+            case .object(let hashes)?:
+                if let hex = hashes.first(where: { $0.0 == "sha256" })?.1 {
+                    guard let h = hex.string, let d = Digest(hex: h) else {
+                        throw malformed("file \(filename) has an invalid sha256 at \(place).hashes.sha256")
+                    }
+                    digest = d
+                }
+            case nil: throw malformed("missing key 'hashes' at \(place)")
+            case let other?: throw malformed("expected an object, found \(other.kind) at \(place).hashes")
             }
             var yanked: String?
-            switch f.yanked {
-            case .bool(true): yanked = ""
-            case .text(let reason): yanked = reason
+            switch entry["yanked"] {
+            case .bool(true)?: yanked = ""
+            case .string(let reason)?: yanked = reason
             default: break
             }
-            var digest: Digest?
-            if let hex = f.hashes["sha256"] {
-                guard let d = Digest(hex: hex) else {
-                    throw AirlockError(.malformedIndex, "malformed PEP 691 JSON at \(url): file \(f.filename) has an invalid sha256 '\(hex)'")
-                }
-                digest = d
+            var hasMetadata = false
+            var metadataDigest: Digest?
+            switch entry["core-metadata"] ?? entry["dist-info-metadata"] {
+            case .bool(let b)?: hasMetadata = b
+            case .object(let hashes)?:
+                hasMetadata = true
+                metadataDigest = hashes.first { $0.0 == "sha256" }?.1.string.flatMap(Digest.init(hex:))
+            default: break
             }
-            return UpstreamFile(
-                filename: f.filename, url: try resolve(f.url, against: url), sha256: digest, size: f.size,
-                requiresPython: f.requiresPython, yanked: yanked, uploadTime: f.uploadTime.flatMap(Timestamp.parse),
-                hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest)
+            var size: Int64?
+            if let value = entry["size"], !value.isNull {
+                guard let n = value.int else { throw malformed("expected a whole number, found \(value.kind) at \(place).size") }
+                size = Int64(n)
+            }
+            files.append(
+                UpstreamFile(
+                    filename: filename, url: try resolve(try text("url", required: true)!, against: url), sha256: digest, size: size,
+                    requiresPython: try text("requires-python"), yanked: yanked, uploadTime: try text("upload-time").flatMap(Timestamp.parse),
+                    hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest))
         }
+        return SimplePage(files: files, serial: document["meta"]?["_last-serial"].flatMap(Self.serial))
+    }
+
+    /// PyPI's serial as its documents carry it: a number or (as PyPI has also sent it) a numeric
+    /// string. It is advisory, so anything else reads as no serial rather than failing the document.
+    public static func serial(_ value: JSONValue) -> Int? {
+        value.int ?? value.string.flatMap { Int($0) }
+    }
+
+    /// The `<!--SERIAL n-->` comment PyPI (and mirrors of it) put on HTML project pages.
+    static func htmlSerial(_ html: String) -> Int? {
+        guard let start = html.range(of: "<!--SERIAL ") else { return nil }
+        return Int(html[start.upperBound...].prefix { $0.isASCII && $0.isNumber })
     }
 
     // MARK: HTML (PEP 503, 592, 658)
@@ -250,19 +259,5 @@ public enum SimpleIndexParser {
             throw AirlockError(.malformedIndex, "link '\(link)' on \(base) is not a valid URL")
         }
         return resolved.absoluteString
-    }
-
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let c): return c.debugDescription + path(c.codingPath)
-        case DecodingError.keyNotFound(let k, let c): return "missing key '\(k.stringValue)'" + path(c.codingPath)
-        case DecodingError.typeMismatch(let t, let c): return "expected \(t)" + path(c.codingPath)
-        case DecodingError.valueNotFound(let t, let c): return "missing \(t)" + path(c.codingPath)
-        default: return "\(error)"
-        }
-    }
-
-    private static func path(_ keys: [any CodingKey]) -> String {
-        keys.isEmpty ? "" : " at " + keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
     }
 }

@@ -74,15 +74,18 @@ struct SyncPyPI: AsyncParsableCommand {
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
             let sync = PyPISync(try await common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
+            let (upstreamURL, upstreamAccess) = try access.upstream(upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://pypi.org/simple/")
             var options = PyPISyncOptions(
-                upstreamURL: upstream ?? file?.upstream ?? "https://pypi.org/simple/", environments: environments,
+                upstreamURL: upstreamURL, environments: environments,
                 versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
                 maxConnections: connections ?? file?.connections ?? 8)
             options.limits = try access.limits(file?.limits, allowUnhashed: allowUnhashed)
+            options.access = upstreamAccess
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
-                    + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
+                    + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s; "
+                    + "\(report.upstreamRequests) upstream requests (\(report.indexNotModified) index pages not modified, \(report.indexUnchanged) documents unchanged by serial)"
                     + report.upstreamGaps.map { "\n  upstream: \($0)" }.joined()
             }
         }
@@ -135,11 +138,13 @@ struct SyncCRAN: AsyncParsableCommand {
             let logger = common.logger("airlock.sync")
             let file = try common.configuration()?.cran
             let sync = CRANSync(try await common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
+            let (upstreamURL, upstreamAccess) = try access.upstream(upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://cloud.r-project.org")
             var options = CRANSyncOptions(
-                upstreamURL: upstream ?? file?.upstream ?? "https://cloud.r-project.org", versionsPerPackage: versions ?? file?.versions ?? 3,
+                upstreamURL: upstreamURL, versionsPerPackage: versions ?? file?.versions ?? 3,
                 withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),
                 maxConnections: connections ?? file?.connections ?? 8)
             options.limits = try access.limits(file?.limits, allowUnhashed: false)
+            options.access = upstreamAccess
             let report = try await sync.run(adding: packages + (file?.packages ?? []), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
@@ -159,6 +164,30 @@ struct UpstreamAccessOptions: ParsableArguments {
 
     @Option(help: "Longest the whole sync may spend fetching, such as 6h (default 6h).")
     var syncTimeout: String?
+
+    @Option(help: "Proxy to reach the upstream through, such as http://proxy.example.com:3128 (default: the proxy environment variables).")
+    var proxy: String?
+
+    @Option(help: "PEM file of the CAs trusted for the upstream, in place of the system's.")
+    var caBundle: String?
+
+    /// The upstream URL (credentials written into it taken out into basic auth) and how to reach it:
+    /// flags over the configuration file.
+    func upstream(_ flag: String?, file: (url: String, access: UpstreamAccess)?, default fallback: String) throws -> (url: String, access: UpstreamAccess) {
+        var access = file?.access ?? UpstreamAccess()
+        var url = file?.url ?? fallback
+        if let flag {
+            let (bare, credentials) = UpstreamAccess.strippingCredentials(from: flag)
+            url = bare
+            if let credentials { access.credentials = credentials }
+        }
+        if let proxy { access.proxy = proxy }
+        if let caBundle {
+            guard FileManager.default.isReadableFile(atPath: caBundle) else { throw AirlockError(.invalidArgument, "--ca-bundle names \(caBundle), which cannot be read") }
+            access.caBundle = caBundle
+        }
+        return (url, access)
+    }
 
     /// The limits in force: flags over the configuration file over the defaults.
     func limits(_ file: UpstreamLimits?, allowUnhashed: Bool) throws -> UpstreamLimits {

@@ -71,7 +71,7 @@ enum FuzzTargets {
     /// A page parses or is refused; what it lists names each file and URL once, and every wheel name
     /// it lists parses in bounded time and memory (tag sets are never multiplied out).
     static func simpleIndex(_ bytes: [UInt8], contentType: String) {
-        guard let files = try? SimpleIndexParser.parse(bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz"))
+        guard let files = try? SimpleIndexParser.parse(bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz")).files
         else { return }
         precondition(Set(files.map(\.filename)).count == files.count && Set(files.map(\.url)).count == files.count, "a file is listed twice")
         for file in files { _ = DistributionFilename(file.filename) }

@@ -128,6 +128,12 @@ extension PostgresCatalog: ReleaseCatalog {
         }
     }
 
+    public func candidateProjects(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { s in
+            try await s.query(Relation.candidateProjects(placeholder: "$1"), [ecosystem.rawValue]).map { try $0.get("name", as: String.self) }
+        }
+    }
+
     public func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)] {
         let rows = try await read { s in
             try await s.query("SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = $1 ORDER BY name", [ecosystem.rawValue]).map {
@@ -183,7 +189,8 @@ extension PostgresCatalog: ReleaseCatalog {
             try await s.query("SELECT * FROM response_cache WHERE url = $1", [url]).first.map {
                 StoredResponse(
                     etag: try $0.get("etag"), lastModified: try $0.get("last_modified"), contentType: try $0.get("content_type"),
-                    finalURL: try $0.get("final_url"), body: Array(buffer: try $0.get("body", as: ByteBuffer.self)))
+                    finalURL: try $0.get("final_url"), body: Array(buffer: try $0.get("body", as: ByteBuffer.self)),
+                    serial: try $0.get("serial", as: Int64?.self).map(Int.init))
             }
         }
     }
@@ -192,11 +199,11 @@ extension PostgresCatalog: ReleaseCatalog {
         _ = try await write { s in
             try await s.execute(
                 """
-                INSERT INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO response_cache (url, etag, last_modified, content_type, final_url, body, serial) VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, content_type = excluded.content_type,
-                    final_url = excluded.final_url, body = excluded.body
+                    final_url = excluded.final_url, body = excluded.body, serial = excluded.serial
                 """,
-                [url, r.etag, r.lastModified, r.contentType, r.finalURL, r.body])
+                [url, r.etag, r.lastModified, r.contentType, r.finalURL, r.body, r.serial.map(Int64.init)])
         }
     }
 }

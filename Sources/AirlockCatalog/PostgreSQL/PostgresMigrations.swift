@@ -232,5 +232,6 @@ enum PostgresMigrations {
             """
         ),
         ("v11: upload times the mirror observed", "ALTER TABLE distribution ADD COLUMN upload_time_observed BIGINT NOT NULL DEFAULT 0;"),
+        ("v12: upstream serials", "ALTER TABLE response_cache ADD COLUMN serial BIGINT;"),
     ]
 }

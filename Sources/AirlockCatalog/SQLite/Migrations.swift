@@ -251,6 +251,10 @@ enum Migrations {
             // 1 when the upstream gave no upload time and upload_time is when this mirror first saw the file.
             try db.execute(sql: "ALTER TABLE distribution ADD COLUMN upload_time_observed INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v12: upstream serials") { db in
+            // PyPI's serial of the project a cached document describes: unchanged serial, unchanged document.
+            try db.execute(sql: "ALTER TABLE response_cache ADD COLUMN serial INTEGER")
+        }
         return m
     }
 }

@@ -120,6 +120,12 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
+    public func candidateProjects(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: Relation.candidateProjects(placeholder: "?"), arguments: [ecosystem.rawValue])
+        }
+    }
+
     public func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)] {
         try await read { db in
             try Row.fetchAll(
@@ -165,7 +171,7 @@ extension SQLiteCatalog: ReleaseCatalog {
             try Row.fetchOne(db, sql: "SELECT * FROM response_cache WHERE url = ?", arguments: [url]).map {
                 StoredResponse(
                     etag: $0["etag"], lastModified: $0["last_modified"], contentType: $0["content_type"], finalURL: $0["final_url"],
-                    body: [UInt8]($0["body"] as Data))
+                    body: [UInt8]($0["body"] as Data), serial: $0["serial"])
             }
         }
     }
@@ -173,8 +179,8 @@ extension SQLiteCatalog: ReleaseCatalog {
     public func storeResponse(url: String, _ r: StoredResponse) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [url, r.etag, r.lastModified, r.contentType, r.finalURL, Data(r.body)])
+                sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body, serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [url, r.etag, r.lastModified, r.contentType, r.finalURL, Data(r.body), r.serial])
         }
     }
 }

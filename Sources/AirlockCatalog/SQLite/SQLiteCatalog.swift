@@ -44,7 +44,7 @@ public final class SQLiteCatalog: Sendable {
         } catch let e as AirlockError {
             throw e
         } catch {
-            throw AirlockError(.catalog, "catalog read failed in \(location)", underlying: error)
+            throw AirlockError(.catalog, "catalog read failed in \(location): \(error)", underlying: error)
         }
     }
 
@@ -55,7 +55,7 @@ public final class SQLiteCatalog: Sendable {
         } catch let e as AirlockError {
             throw e
         } catch {
-            throw AirlockError(.catalog, "catalog write failed in \(location)", underlying: error)
+            throw AirlockError(.catalog, "catalog write failed in \(location): \(error)", underlying: error)
         }
     }
 

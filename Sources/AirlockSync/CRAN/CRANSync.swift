@@ -18,6 +18,8 @@ public struct CRANSyncOptions: Sendable {
     public var maxConnections: Int
     /// Redirects, time limits and unhashed files.
     public var limits = UpstreamLimits()
+    /// Proxy, CA, client certificate, credentials, headers, request rate.
+    public var access = UpstreamAccess()
 
     public init(upstreamURL: String, versionsPerPackage: Int = 3, withSuggests: Bool = false, maxFileSize: Int64 = 1 << 30, maxConnections: Int = 8) {
         self.upstreamURL = upstreamURL
@@ -51,7 +53,8 @@ public struct CRANSync: Sendable {
             throw AirlockError(.invalidArgument, "nothing to sync: name R packages (e.g. 'data.table' or 'Rcpp (>= 1.0)'); the stored selection is empty")
         }
 
-        let fetcher = HTTPFetcher(maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, logger: logger)
+        let fetcher = HTTPFetcher(
+            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access, logger: logger)
         let upstream = try CRANUpstream(url: options.upstreamURL, fetcher: fetcher)
         let tarballs = CRANFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog)

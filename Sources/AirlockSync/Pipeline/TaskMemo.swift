@@ -4,9 +4,19 @@ actor TaskMemo<Value: Sendable> {
     private var tasks: [String: Task<Value, any Error>] = [:]
 
     func value(_ key: String, _ make: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        if let task = tasks[key] { return try await task.value }
+        try await task(key, make).value
+    }
+
+    /// Starts the work for `key` if nobody has yet, without waiting for it: a later `value` finds it
+    /// under way or done (its error too, if it failed).
+    func start(_ key: String, _ make: @escaping @Sendable () async throws -> Value) {
+        _ = task(key, make)
+    }
+
+    private func task(_ key: String, _ make: @escaping @Sendable () async throws -> Value) -> Task<Value, any Error> {
+        if let task = tasks[key] { return task }
         let task = Task { try await make() }
         tasks[key] = task
-        return try await task.value
+        return task
     }
 }

@@ -1,6 +1,7 @@
 import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
+import AirlockStore
 import AirlockUpstream
 import Logging
 
@@ -67,8 +68,8 @@ struct PyPIResolver: ResolverAdapter {
     let logger: Logger
     /// Whether the policy would serve a release, judged on what the index says.
     let passesPolicy: @Sendable (ResolvedRelease) -> Bool
-    private let indexes = TaskMemo<ProjectIndex?>()
-    private let metadataFiles = TaskMemo<[UInt8]>()
+    private let indexes = TaskMemo<IndexedProject?>()
+    private let metadata = TaskMemo<CoreMetadata>()
 
     init(
         upstream: any PyPIIndexReader, files: PyPIFileFetcher, environments: [TargetEnvironment], logger: Logger,
@@ -84,7 +85,16 @@ struct PyPIResolver: ResolverAdapter {
     struct Candidate: Sendable {
         let version: PythonVersion
         let files: [UpstreamFile]
+        let project: IndexedProject
+    }
+
+    /// A project's index as resolution reads it, worked out once per sync however many requirements and
+    /// rounds ask: its versions newest first, the files of each that some target installs, its history.
+    struct IndexedProject: Sendable {
         let index: ProjectIndex
+        let versions: [PythonVersion]
+        let installable: [PythonVersion: [UpstreamFile]]
+        let history: ProjectHistory
     }
 
     func key(_ want: Want<Requirement>) -> String {
@@ -112,22 +122,17 @@ struct PyPIResolver: ResolverAdapter {
 
     func candidates(_ want: Want<Requirement>) async throws -> [Candidate] {
         let req = want.requirement
-        guard let index = try await indexes.value(req.name.normalized, { [upstream] in try await upstream.project(req.name) }) else {
+        guard let indexed = try await indexes.value(req.name.normalized, read(req.name)) else {
             throw AirlockError(.resolution, "project '\(req.name.display)' (required by \(want.origin)) does not exist on the upstream \(upstream.simpleRoot)")
         }
-        var byVersion: [PythonVersion: [UpstreamFile]] = [:]
-        for file in index.files {
-            guard let parsed = DistributionFilename(file.filename, project: req.name), parsed.project == req.name else { continue }
-            byVersion[parsed.version, default: []].append(file)
-        }
-        let ordered = byVersion.keys.sorted(by: >)
+        let ordered = indexed.versions
         var matching = ordered.filter { req.specifier.contains($0) }
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
         let exactPin = req.specifier.clauses.contains { $0.op == .equal && !$0.wildcard } || req.specifier.clauses.contains { $0.op == .arbitrary }
         let candidates: [Candidate] = matching.compactMap { v in
-            let files = chooseFiles(byVersion[v, default: []])
+            let files = indexed.installable[v, default: []]
             if files.isEmpty || (!exactPin && files.allSatisfy({ $0.yanked != nil })) { return nil }
-            return Candidate(version: v, files: files, index: index)
+            return Candidate(version: v, files: files, project: indexed)
         }
         guard !candidates.isEmpty else {
             let available = ordered.prefix(10).map(\.description).joined(separator: ", ")
@@ -151,7 +156,7 @@ struct PyPIResolver: ResolverAdapter {
         let release = ResolvedRelease(
             project: ProjectName(normalized: name.normalized, display: metadata.name.isEmpty ? name.display : metadata.name),
             version: c.version, upstreamFiles: c.files, selectedBy: want.selectedBy, requiresDist: metadata.values("Requires-Dist"),
-            people: c.index.people ?? metadata.people, history: Self.history(of: c.index, project: name),
+            people: c.project.index.people ?? metadata.people, history: c.project.history,
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
             metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
@@ -160,35 +165,58 @@ struct PyPIResolver: ResolverAdapter {
     }
 
     /// Core metadata of a release: the upstream's PEP 658 file when offered, else read from a wheel
-    /// (or the sdist) itself, which the fetch phase then reuses.
+    /// (or the sdist) itself, which the fetch phase then reuses. Read and parsed once per sync.
     private func coreMetadata(of files: [UpstreamFile], project: ProjectName) async throws -> CoreMetadata {
         let wheels = files.filter { $0.filename.hasSuffix(".whl") }
-        let bytes: [UInt8]
-        let source: String
         if let wheel = wheels.first(where: \.hasCoreMetadata) {
-            bytes = try await metadataFiles.value(wheel.url) { [upstream] in try await upstream.coreMetadata(for: wheel) }
-            source = wheel.filename + ".metadata"
-        } else {
-            let file = wheels.first ?? files[0]
-            bytes = try await self.files.ensure(file, project: project).metadata ?? []
-            source = file.filename
+            return try await metadata.value(wheel.url) { [upstream, store = self.files.download.store] in
+                // A declared digest already in the store (kept by an earlier sync) needs no request.
+                if let digest = wheel.coreMetadataSHA256, store.contains(digest), let kept = try? store.read(digest), Digest.of(kept) == digest {
+                    return try CoreMetadata(bytes: kept, source: wheel.filename + ".metadata")
+                }
+                let fetched = try await upstream.coreMetadata(for: wheel)
+                if wheel.coreMetadataSHA256 != nil { try store.put(fetched) }
+                return try CoreMetadata(bytes: fetched, source: wheel.filename + ".metadata")
+            }
         }
-        return try CoreMetadata(bytes: bytes, source: source)
+        let file = wheels.first ?? files[0]
+        return try await metadata.value(file.url) { [fetcher = self.files] in
+            try CoreMetadata(bytes: try await fetcher.ensure(file, project: project).metadata ?? [], source: file.filename)
+        }
     }
 
-    /// First and last upload over every version the upstream lists, and how many versions there are.
-    static func history(of index: ProjectIndex, project: ProjectName) -> ProjectHistory {
+    /// Starts reading the pages of projects an earlier sync resolved, all at once, so that resolution,
+    /// which discovers projects level by level, finds them read or under way. A project no longer
+    /// needed costs one request.
+    func prefetch(_ projects: [String]) async {
+        for project in projects {
+            await indexes.start(project, read(ProjectName(project)))
+        }
+    }
+
+    private func read(_ project: ProjectName) -> @Sendable () async throws -> IndexedProject? {
+        { [upstream, self] in try await upstream.project(project).map { self.indexed($0, project: project) } }
+    }
+
+    /// Groups a project's files by version (each file name parsed once) and chooses each version's
+    /// installable files; the history spans every version the upstream lists.
+    private func indexed(_ index: ProjectIndex, project: ProjectName) -> IndexedProject {
+        var byVersion: [PythonVersion: [(UpstreamFile, DistributionFilename)]] = [:]
+        for file in index.files {
+            guard let parsed = DistributionFilename(file.filename, project: project), parsed.project == project else { continue }
+            byVersion[parsed.version, default: []].append((file, parsed))
+        }
         let times = index.files.compactMap(\.uploadTime)
-        let versions = Set(index.files.compactMap { DistributionFilename($0.filename, project: project)?.version })
-        return ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: versions.count)
+        return IndexedProject(
+            index: index, versions: byVersion.keys.sorted(by: >), installable: byVersion.mapValues(chooseFiles),
+            history: ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: byVersion.count))
     }
 
     /// The files of one release that some target environment installs.
-    func chooseFiles(_ files: [UpstreamFile]) -> [UpstreamFile] {
+    private func chooseFiles(_ files: [(UpstreamFile, DistributionFilename)]) -> [UpstreamFile] {
         var wheels: [UpstreamFile] = []
         var coveredEnvironments = Set<TargetEnvironment>()
-        for file in files where file.filename.hasSuffix(".whl") {
-            guard let parsed = DistributionFilename(file.filename) else { continue }
+        for (file, parsed) in files where file.filename.hasSuffix(".whl") {
             let fits = environments.filter { $0.accepts(parsed.tags) && $0.satisfies(requiresPython: file.requiresPython) }
             if !fits.isEmpty {
                 wheels.append(file)
@@ -196,8 +224,8 @@ struct PyPIResolver: ResolverAdapter {
             }
         }
         let uncovered = environments.filter { !coveredEnvironments.contains($0) }
-        let sdists = uncovered.isEmpty ? [] : files.filter { f in
-            !f.filename.hasSuffix(".whl") && DistributionFilename(f.filename) != nil && uncovered.contains { $0.satisfies(requiresPython: f.requiresPython) }
+        let sdists = uncovered.isEmpty ? [] : files.map(\.0).filter { f in
+            !f.filename.hasSuffix(".whl") && uncovered.contains { $0.satisfies(requiresPython: f.requiresPython) }
         }
         return wheels + sdists
     }

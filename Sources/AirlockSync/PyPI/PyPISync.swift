@@ -17,6 +17,8 @@ public struct PyPISyncOptions: Sendable {
     public var maxConnections: Int
     /// Redirects, time limits and unhashed files.
     public var limits = UpstreamLimits()
+    /// Proxy, CA, client certificate, credentials, headers, request rate.
+    public var access = UpstreamAccess()
 
     public init(upstreamURL: String, environments: [TargetEnvironment], versionsPerRequirement: Int = 3, maxFileSize: Int64 = 4 << 30, maxConnections: Int = 8) {
         self.upstreamURL = upstreamURL
@@ -45,6 +47,10 @@ public struct SyncReport: Codable, Sendable {
     public var reused: Int
     public var indexRequests: Int
     public var indexNotModified: Int
+    /// Index documents not requested at all: their project's PyPI serial had not changed.
+    public var indexUnchanged: Int = 0
+    /// Every HTTP request made to the upstream (pages, metadata files, downloads, redirects, retries).
+    public var upstreamRequests: Int = 0
     public var seconds: Double
     /// Facts the upstream's index did not give, and what stands in for them.
     public var upstreamGaps: [String] = []
@@ -103,7 +109,8 @@ public struct PyPISync: Sendable {
             throw AirlockError(.invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
         }
 
-        let fetcher = HTTPFetcher(maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, logger: logger)
+        let fetcher = HTTPFetcher(
+            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access, logger: logger)
         let upstream = try PyPIUpstream(url: options.upstreamURL, fetcher: fetcher, cache: CatalogResponseCache(catalog: catalog))
         let files = PyPIFileFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog,
@@ -115,6 +122,7 @@ public struct PyPISync: Sendable {
             // Judged before download, on what the index says; the recorded decision uses the stored files.
             evaluator.evaluate(release.facts(), at: started).verdict == .approve
         }
+        await adapter.prefetch(try await catalog.candidateProjects(.pypi))
         let pipeline = context.pipeline(.pypi)
         let targets = options.environments.map(DependencyNeeds.stored)
         let extras = Dictionary(selection.map { ($0.name.normalized, $0.extras.sorted()) }, uniquingKeysWith: { Array(Set($0 + $1)).sorted() })
@@ -147,7 +155,10 @@ public struct PyPISync: Sendable {
 
         let publication = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         var report = await pipeline.report(
-            publication, releases, setAside: setAside, files: fileCount, transfers: files.counts, index: upstream.requestCounts, started: started)
+            publication, releases, setAside: setAside, files: fileCount, transfers: files.counts,
+            index: (upstream.requestCounts.requests, upstream.requestCounts.notModified), started: started)
+        report.indexUnchanged = upstream.requestCounts.unchangedSerial
+        report.upstreamRequests = fetcher.requestsPerformed
         report.upstreamGaps = Self.gaps(in: releases, upstream: options.upstreamURL)
         for gap in report.upstreamGaps { logger.warning("upstream index lacks a field", metadata: ["gap": "\(gap)"]) }
         return report

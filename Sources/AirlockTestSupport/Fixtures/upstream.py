@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A package index for airlock's tests, serving a directory of wheels and sdists on 127.0.0.1.
 
-usage: upstream.py DIR [--mode json|html] [--port N]
+usage: upstream.py DIR [--mode json|html] [--port N] [--tls CERT KEY] [--basic-auth USER:PASSWORD]
 
 --mode json: PEP 691 JSON and PEP 503 HTML by Accept negotiation, PEP 658 metadata files, PEP 700
-             fields, the PyPI JSON API at /pypi/<project>/json, ETag/If-None-Match.
+             fields, the PyPI JSON API at /pypi/<project>/json, ETag/If-None-Match, and PyPI's
+             project serial (`_last-serial`, `last_serial`, `<!--SERIAL n-->`), which changes
+             whenever the project's files or their yank state do.
 --mode html: PEP 503 HTML only, no metadata files, no JSON API (like pypiserver or devpi).
 
 Faults are injected through DIR/faults.json, re-read on every request:
@@ -21,13 +23,17 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"no_hash": ["<filename>"]}            list that file without a sha256
   {"phantom": {"<project>": ["<filename>", ...]}}  list files that do not exist (a fake sha256)
   {"drip": {"<project>": BPS}}           send that project's page at BPS bytes per second
-GET /_stats answers the number of requests per path, for tests to count fetches.
+GET /_stats answers the number of requests per path, for tests to count fetches, and of request
+headers seen per name starting with X- ("header:X-Name"). --tls serves HTTPS with that certificate;
+--basic-auth answers 401 to every other request but /_stats (a private index).
 """
 import hashlib
 import html
+import base64
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import time
@@ -38,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = sys.argv[1]
 MODE = "json"
 PORT = 0
+TLS = None
+AUTH = None
 args = sys.argv[2:]
 while args:
     if args[0] == "--mode":
@@ -45,6 +53,12 @@ while args:
         args = args[2:]
     elif args[0] == "--port":
         PORT = int(args[1])
+        args = args[2:]
+    elif args[0] == "--tls":
+        TLS = (args[1], args[2])
+        args = args[3:]
+    elif args[0] == "--basic-auth":
+        AUTH = "Basic " + base64.b64encode(args[1].encode()).decode()
         args = args[2:]
     else:
         sys.exit(f"unknown argument {args[0]}")
@@ -101,6 +115,11 @@ def projects():
     return out
 
 
+def serial(files, f):
+    state = "\n".join(f"{fn} {f.get('yanked', {}).get(fn, '')} {os.path.getmtime(os.path.join(ROOT, fn))}" for fn in sorted(files))
+    return int(hashlib.sha256(state.encode()).hexdigest()[:8], 16)
+
+
 def file_entry(filename, f):
     path = os.path.join(ROOT, filename)
     digest = sha256(path)
@@ -154,9 +173,14 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         with LOCK:
             STATS[path] = STATS.get(path, 0) + 1
+            for name in self.headers.keys():
+                if name.lower().startswith("x-"):
+                    STATS["header:" + name] = STATS.get("header:" + name, 0) + 1
         f = faults()
         if path == "/_stats":
             return self.send_body(200, json.dumps(STATS).encode(), "application/json")
+        if AUTH and self.headers.get("Authorization") != AUTH:
+            return self.send_body(401, b"credentials required\n", "text/plain", {"WWW-Authenticate": 'Basic realm="private"'})
         if f.get("down"):
             return self.send_body(500, b"upstream is down\n", "text/plain")
         if path.startswith("/packages/"):
@@ -196,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.drip(drip)
         accept = self.headers.get("Accept", "")
         if MODE == "json" and "application/vnd.pypi.simple.v1+json" in accept:
-            doc = {"meta": {"api-version": "1.1"}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
+            doc = {"meta": {"api-version": "1.1", "_last-serial": serial(files, f)}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
                    "files": [{k: v for k, v in e.items() if not k.startswith("_") and v is not None} for e in entries]}
             return self.page(json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json")
         links = []
@@ -208,6 +232,8 @@ class Handler(BaseHTTPRequestHandler):
                 attrs += f' data-core-metadata="sha256={e["core-metadata"]["sha256"]}"'
             links.append(f"<a {attrs}>{html.escape(e['filename'])}</a><br/>")
         body = f"<!DOCTYPE html><html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>{''.join(links)}</body></html>"
+        if MODE == "json":
+            body += f"<!--SERIAL {serial(files, f)}-->"
         ctype = "application/vnd.pypi.simple.v1+html" if MODE == "json" else "text/html"
         self.page(body.encode(), ctype)
 
@@ -235,7 +261,7 @@ class Handler(BaseHTTPRequestHandler):
             e = file_entry(fn, f)
             releases.setdefault(project_of(fn)[1], []).append({"filename": fn, "upload_time_iso_8601": e["upload-time"]})
         doc = {"info": {"name": name, "author": "Test Author", "author_email": "author@example.org", "maintainer": "", "maintainer_email": ""},
-               "releases": releases}
+               "releases": releases, "last_serial": serial(files, f)}
         self.page(json.dumps(doc).encode(), "application/json")
 
     def serve_file(self, filename, f):
@@ -282,5 +308,9 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
 server.daemon_threads = True
+if TLS:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*TLS)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(f"listening {server.server_address[1]}", flush=True)
 server.serve_forever()

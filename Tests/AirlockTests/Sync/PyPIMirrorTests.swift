@@ -131,6 +131,30 @@ import Testing
         #expect(diff.stdout.contains("- alpha 1.0"), "\(diff.stdout)")
     }
 
+    /// A resync in which nothing changed upstream asks for each project page once (the closure's
+    /// projects all at once) and for nothing else: the JSON API documents are skipped by the unchanged
+    /// PyPI serial, metadata files come from the store. A changed project has its document read again.
+    @Test func anUnchangedResyncReadsEachProjectPageAndNothingElse() throws {
+        let mirror = try MirrorHarness(MirrorHarness.chain)
+        try mirror.syncOK(["alpha"])
+        let before = try mirror.upstream.requestCounts()
+        let second = try mirror.syncOK([])
+        let after = try mirror.upstream.requestCounts()
+        let asked = Dictionary(uniqueKeysWithValues: after.filter { $0.key != "/_stats" && $0.value != before[$0.key] }.map { ($0.key, $0.value - (before[$0.key] ?? 0)) })
+        let pages = ["/simple/alpha/", "/simple/beta/", "/simple/delta/", "/simple/epsilon/"]
+        #expect(asked == Dictionary(uniqueKeysWithValues: pages.map { ($0, 1) }), "only each project page, once: \(asked)")
+        #expect(second["indexUnchanged"] as? Int == 4, "\(second)")
+        #expect(second["upstreamRequests"] as? Int == 4, "\(second)")
+        #expect(second["published"] as? Bool == false)
+
+        try mirror.add([PackageSpec("alpha", "1.2", requires: ["beta>=1.0"])])
+        let third = try mirror.syncOK([])
+        let changed = try mirror.upstream.requestCounts()
+        #expect(changed["/pypi/alpha/json"] == (after["/pypi/alpha/json"] ?? 0) + 1, "alpha's serial changed: its document is read again")
+        #expect(changed["/pypi/beta/json"] == after["/pypi/beta/json"], "beta's serial did not")
+        #expect(third["published"] as? Bool == true, "\(third)")
+    }
+
     @Test func unknownProjectIsAClearError() throws {
         let mirror = try MirrorHarness(MirrorHarness.chain)
         let r = try mirror.sync(["no-such-project"])

@@ -13,8 +13,11 @@ import Testing
                data-dist-info-metadata="sha256=\(hex)">alpha-1.0-py3-none-any.whl</a><br/>
             <A HREF='https://files.example.invalid/alpha-0.9.tar.gz#md5=00' data-yanked="broken &amp; bad">alpha-0.9.tar.gz</A>
             </body></html>
+            <!--SERIAL 27446843-->
             """
-        let files = try SimpleIndexParser.parse(Array(html.utf8), contentType: "text/html", url: "http://127.0.0.1:1/simple/alpha/", project: project)
+        let page = try SimpleIndexParser.parse(Array(html.utf8), contentType: "text/html", url: "http://127.0.0.1:1/simple/alpha/", project: project)
+        #expect(page.serial == 27446843)
+        let files = try SimpleIndexParser.parse(Array(html.utf8), contentType: "text/html", url: "http://127.0.0.1:1/simple/alpha/", project: project).files
         #expect(files.count == 2)
         #expect(files[0].url == "http://127.0.0.1:1/packages/alpha-1.0-py3-none-any.whl")
         #expect(files[0].sha256?.hex == hex)
@@ -26,13 +29,19 @@ import Testing
 
     @Test func json() throws {
         let json = """
-            {"meta": {"api-version": "1.1"}, "name": "alpha", "versions": ["1.0"], "files": [
+            {"meta": {"api-version": "1.1", "_last-serial": 31415}, "name": "alpha", "versions": ["1.0"], "files": [
               {"filename": "alpha-1.0-py3-none-any.whl", "url": "/p/alpha-1.0-py3-none-any.whl", "hashes": {"sha256": "\(hex)"},
                "requires-python": ">=3.9", "core-metadata": {"sha256": "\(hex)"}, "yanked": "use 1.1", "size": 1234,
                "upload-time": "2024-01-02T03:04:05.123456Z"}]}
             """
-        let files = try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project)
+        let files = try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project).files
         let f = try #require(files.first)
+        #expect(try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/json", url: "http://127.0.0.1:1/simple/alpha/", project: project).serial == 31415)
+        // PyPI has sent the serial as a string too; a value that is no number is ignored, never fatal.
+        for (meta, serial) in [(#"{"_last-serial": "37059094"}"#, 37059094 as Int?), (#"{"_last-serial": [1]}"#, nil), (#"{}"#, nil)] {
+            let page = #"{"meta": \#(meta), "files": []}"#
+            #expect(try SimpleIndexParser.parse(Array(page.utf8), contentType: "application/json", url: "http://127.0.0.1:1/simple/alpha/", project: project).serial == serial)
+        }
         #expect(f.url == "http://127.0.0.1:1/p/alpha-1.0-py3-none-any.whl")
         #expect(f.size == 1234)
         #expect(f.yanked == "use 1.1")
