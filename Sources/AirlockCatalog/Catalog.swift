@@ -39,6 +39,9 @@ public protocol ReleaseCatalog: Sendable {
     func activePolicy(_ ecosystem: Ecosystem) async throws -> PolicySource?
     /// Recorded releases (of one project, optionally one version), each with its latest decision.
     func storedReleases(_ ecosystem: Ecosystem, project: String?, version: String?) async throws -> [StoredRelease]
+    /// What the content scanner found in the file with this digest (`scanner` is its version), if it looked.
+    func contentScan(ofFile digest: Digest) async throws -> (scanner: Int, findings: [ContentFinding])?
+    func storeContentScan(ofFile digest: Digest, scanner: Int, findings: [ContentFinding]) async throws
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?
     func storeResponse(url: String, _ response: StoredResponse) async throws

@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 /// The relations queries share, each written once in SQL both backends read: the release join,
@@ -37,4 +38,21 @@ enum Relation {
 
     /// Release `r` of project `p` is not revoked (a revocation covers every snapshot, past and future).
     static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
+}
+
+/// Content findings as the catalog keeps them: a JSON array per scanned file.
+enum ContentScanRecord {
+    static func encode(_ findings: [ContentFinding]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(findings), as: UTF8.self)
+    }
+
+    static func decode(_ json: String, digest: Digest) throws -> [ContentFinding] {
+        do {
+            return try JSONDecoder().decode([ContentFinding].self, from: Data(json.utf8))
+        } catch {
+            throw AirlockError(.catalog, "the stored content scan of \(digest.hex) does not read back: \(error)")
+        }
+    }
 }

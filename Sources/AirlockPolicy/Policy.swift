@@ -146,6 +146,42 @@ public struct Policy: Sendable, Decodable {
         }
     }
 
+    /// What each content signal does to a release: `deny`, `review`, or `note` (shown, no effect).
+    public struct Content: Sendable, Decodable {
+        public enum Outcome: String, Sendable, Decodable {
+            case deny, review, note
+        }
+
+        public var outcomes: [ContentSignal: Outcome]
+
+        /// Outcomes when the policy names none: execution of hidden code, shell commands at install and
+        /// executing `.pth` files deny; a binary in an sdist is noted (real sdists ship launchers, such as
+        /// setuptools' `cli-64.exe`); every other signal goes to review.
+        public static let defaults: [ContentSignal: Outcome] = Dictionary(
+            uniqueKeysWithValues: ContentSignal.allCases.map { s in
+                (s, [.pthExec, .decodeExec, .installShell].contains(s) ? Outcome.deny : s == .binaryInSdist ? .note : .review)
+            })
+
+        public init(outcomes: [ContentSignal: Outcome] = Content.defaults) { self.outcomes = outcomes }
+
+        public init(from decoder: any Decoder) throws {
+            let table = try decoder.singleValueContainer().decode([String: String].self)
+            var outcomes = Self.defaults
+            for (key, value) in table {
+                guard let signal = ContentSignal(rawValue: key) else {
+                    throw DecodingError.dataCorrupted(.init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "unknown content signal '\(key)'; known: \(ContentSignal.allCases.map(\.rawValue).joined(separator: ", "))"))
+                }
+                guard let outcome = Outcome(rawValue: value) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "content.\(key) must be \"deny\", \"review\" or \"note\", not \"\(value)\""))
+                }
+                outcomes[signal] = outcome
+            }
+            self.outcomes = outcomes
+        }
+    }
+
     public var name: String
     public var thresholds: Thresholds
     public var weights: Weights
@@ -155,6 +191,26 @@ public struct Policy: Sendable, Decodable {
     public var typosquat: Typosquat
     public var popularity: Popularity
     public var vulnerabilities: Vulnerabilities
+    /// Optional in the file (policies written before content scanning load with the defaults).
+    public var content: Content
+
+    enum CodingKeys: String, CodingKey {
+        case name, thresholds, weights, age, rules, licenses, typosquat, popularity, vulnerabilities, content
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        thresholds = try c.decode(Thresholds.self, forKey: .thresholds)
+        weights = try c.decode(Weights.self, forKey: .weights)
+        age = try c.decode(Age.self, forKey: .age)
+        rules = try c.decode(Rules.self, forKey: .rules)
+        licenses = try c.decode(Licenses.self, forKey: .licenses)
+        typosquat = try c.decode(Typosquat.self, forKey: .typosquat)
+        popularity = try c.decode(Popularity.self, forKey: .popularity)
+        vulnerabilities = try c.decode(Vulnerabilities.self, forKey: .vulnerabilities)
+        content = try c.decodeIfPresent(Content.self, forKey: .content) ?? Content()
+    }
 }
 
 /// A TOML number, written as an integer (`7`) or a float (`7.5`): TOMLKit reads an integer as a

@@ -117,10 +117,16 @@ public struct PolicyEngine: ReleaseEvaluator {
         // Feeds and lists are keyed by PEP 503 form; R names (`data.table`) are folded the same way to match.
         let name = ProjectName.normalize(r.project.normalized)
         // A name one slip from a project its own maintainers keep (`httpx2` by httpx's) is a sibling, not an imitation.
+        // Typosquats are young and live on stray installs: a project as old as a mature one only goes to review.
         if let (target, how) = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: target, feeds.downloads),
             !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(target))
         {
-            rule("typosquat", .deny, "'\(r.project.display)' imitates '\(target)' (\(how))")
+            let downloads = feeds.downloads.map { d in
+                " (\(d[name] ?? 0) downloads against \(d[ProjectName.normalize(target)] ?? 0))"
+            } ?? ""
+            let age = projectAge.map { "; first release \(Int($0)) days ago" } ?? ""
+            let established = (projectAge ?? 0) >= p.age.matureAfterDays
+            rule("typosquat", established ? .review : .deny, "'\(r.project.display)' imitates '\(target)' (\(how))\(downloads)\(age)")
         }
         switch r.license?.standing(judgeLicense) {
         case .allowed: break
@@ -153,6 +159,14 @@ public struct PolicyEngine: ReleaseEvaluator {
         } else if let age = releaseAge, age < p.age.cooldownDays {
             let until = r.uploadTime!.addingTimeInterval(p.age.cooldownDays * 86_400)
             rule("cooldown", .review, "released \(String(format: "%.1f", age)) days ago; held back until \(Timestamp.format(until))")
+        }
+        // Content: what the release's install- and import-time code does, with member, line and excerpt.
+        for finding in r.contentFindings {
+            switch p.content.outcomes[finding.signal] ?? .review {
+            case .deny: rule("content:\(finding.signal.rawValue)", .deny, finding.description)
+            case .review: rule("content:\(finding.signal.rawValue)", .review, finding.description)
+            case .note: factors.append(.init(name: "note:content:\(finding.signal.rawValue)", signal: finding.description, points: 0))
+            }
         }
         if allow.contains(name) && !deny.contains(name) {
             factors.append(.init(name: "rule:allow", signal: "'\(name)' is on the policy's allow list → approve", points: 0))

@@ -35,6 +35,8 @@ public struct ReleaseFacts: Sendable {
     public var dependents: Int
     /// Other projects in the mirror that name one of this release's author/maintainer e-mails.
     public var maintainersOtherProjects: [String]
+    /// What the content scan found in the release's files (install- and import-time code).
+    public var contentFindings: [ContentFinding] = []
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,

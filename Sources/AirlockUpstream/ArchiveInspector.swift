@@ -24,6 +24,8 @@ public struct ArchiveReport: Sendable {
     public let metadataMember: String?
     public let entryCount: Int
     public let unpackedBytes: Int64
+    /// What the content scan found (empty when none was asked for).
+    public let findings: [ContentFinding]
 }
 
 /// Looks inside wheels, sdists and R tarballs with libarchive, without unpacking them to disk:
@@ -57,28 +59,33 @@ public struct ArchiveInspector: Sendable {
     }
 
     /// Inspects the archive at `path`; `displayName` (the distribution's filename) names it in errors.
-    public func inspect(path: String, displayName: String, metadata member: MetadataMember) throws -> ArchiveReport {
+    /// With a `scanner`, the members it asks for are scanned in the same pass.
+    public func inspect(path: String, displayName: String, metadata member: MetadataMember, scanner: ContentScanner? = nil) throws -> ArchiveReport {
         var metadata: [UInt8]?
         var metadataName: String?
-        let (count, declared) = try walk(path: path, displayName: displayName) { name in
+        var scanner = scanner
+        let (count, declared) = try walk(path: path, displayName: displayName, scanner: &scanner) { name in
             metadata == nil && member.matches(name)
         } read: { name, bytes in
             metadata = bytes
             metadataName = name
         }
-        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared)
+        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared, findings: scanner?.findings ?? [])
     }
 
     /// Reads every regular member `wanted` selects (each at most `maxMetadataBytes`), with the same checks.
     public func readMembers(path: String, displayName: String, where wanted: (String) -> Bool) throws -> [(name: String, bytes: [UInt8])] {
         var out: [(String, [UInt8])] = []
-        _ = try walk(path: path, displayName: displayName, wants: wanted) { out.append(($0, $1)) }
+        var none: ContentScanner?
+        _ = try walk(path: path, displayName: displayName, scanner: &none, wants: wanted) { out.append(($0, $1)) }
         return out
     }
 
-    /// Visits every member: checks names, links and expansion; reads the regular members `wants` picks.
+    /// Visits every member: checks names, links and expansion; reads the regular members `wants` picks
+    /// and those `scanner` wants to scan (at most `ContentScanner.maxMemberBytes`), and shows it the
+    /// first bytes of the others when it checks for binaries.
     private func walk(
-        path: String, displayName: String, wants: (String) -> Bool, read: (String, [UInt8]) throws -> Void
+        path: String, displayName: String, scanner: inout ContentScanner?, wants: (String) -> Bool, read: (String, [UInt8]) throws -> Void
     ) throws -> (count: Int, declared: Int64) {
         guard let a = archive_read_new() else { throw AirlockError(.storage, "libarchive could not start reading \(displayName)") }
         defer { archive_read_free(a) }
@@ -118,8 +125,19 @@ public struct ArchiveInspector: Sendable {
             // For compressed tar streams, moving past members decompresses them: bound that too.
             let expanded = max(declared, archive_filter_bytes(a, 0))
             try checkExpansion(expanded, packed: packed, in: displayName, member: name)
-            if type == airlock_ae_ifreg, wants(name) {
-                try read(name, try readMember(a, name: name, in: displayName))
+            guard type == airlock_ae_ifreg else { continue }
+            let forMetadata = wants(name)
+            let forScan = scanner?.wantsContent(name) == true
+            if forScan && !forMetadata && archive_entry_size(entry) > ContentScanner.maxMemberBytes {
+                // Install-time code this large is rare: its first part is scanned (payloads start early).
+                scanner?.scan(member: name, bytes: try readPrefix(a, count: ContentScanner.maxMemberBytes))
+            } else if forMetadata || forScan {
+                let bytes = try readMember(a, name: name, in: displayName)
+                if forMetadata { try read(name, bytes) }
+                if forScan { scanner?.scan(member: name, bytes: bytes) }
+                if scanner?.checksMagic == true { scanner?.checkMagic(member: name, prefix: Array(bytes.prefix(512))) }
+            } else if scanner?.checksMagic == true {
+                scanner?.checkMagic(member: name, prefix: try readPrefix(a, count: 512))
             }
         }
         try tree.finish()
@@ -149,6 +167,18 @@ public struct ArchiveInspector: Sendable {
             }
         }
         return out
+    }
+
+    /// Up to `count` first bytes of the current member (libarchive skips the rest at the next header).
+    private func readPrefix(_ a: OpaquePointer, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = buffer.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress! + filled, count - filled) }
+            if n <= 0 { break }
+            filled += n
+        }
+        return Array(buffer[0..<filled])
     }
 
     private func entryName(_ entry: OpaquePointer) -> String {

@@ -8,7 +8,7 @@ import Foundation
 struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "See how a policy decides recorded releases, without syncing or publishing.",
-        subcommands: [Check.self, Test.self])
+        subcommands: [Check.self, Test.self, Eval.self])
 
     typealias Options = EcosystemOptions
 
@@ -68,6 +68,75 @@ struct PolicyCommand: AsyncParsableCommand {
                 if options.json { return try printJSON(changes) }
                 if changes.isEmpty { print("no verdict changes") }
                 for c in changes { print("\(c.project) \(c.version): \(c.from.rawValue) (\(c.fromScore)) → \(c.to.rawValue) (\(c.toScore))") }
+            }
+        }
+    }
+
+    struct Eval: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure a policy on labelled sets of project names or archives, decided as if a release had just been offered.",
+            discussion: """
+                Each --label NAME=PATH is a file of project names (one a line) or a directory of archives (wheels, sdists,
+                R tarballs; scanned for content signals, statically). Prints per label the approve/review/deny counts,
+                what decided them, and every non-approve verdict on a label named legitimate or popular, with its explanation.
+                Example:
+                  airlock policy eval --popularity top.csv --facts fresh --label malicious=names.txt --label popular=top.txt
+                """)
+        @Option(help: "Policy file (default: the built-in policies/default.toml).")
+        var policy: String?
+        @Option(help: "Download counts (JSON rows or CSV project,downloads), as for feeds import.")
+        var popularity: String?
+        @Option(help: "The facts names and archives are decided under: fresh (first release today) or mature (five years old).")
+        var facts: String = "fresh"
+        @Option(name: .customLong("label"), help: "NAME=PATH: a file of project names or a directory of archives (repeatable).")
+        var labels: [String] = []
+        @Flag(help: "Print {\"labels\": {NAME: {total, approve, review, deny, by_rule}}} as JSON.")
+        var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let facts = PolicyEvaluation.Facts(rawValue: facts) else {
+                    throw AirlockError(.invalidArgument, "--facts takes fresh or mature, not '\(facts)'")
+                }
+                guard !labels.isEmpty else { throw AirlockError(.invalidArgument, "give at least one --label NAME=PATH") }
+                let loaded = try policy.map(PolicyFile.load) ?? PolicyFile.shipped()
+                var downloads: [String: Int]?
+                if let popularity {
+                    guard let bytes = FileManager.default.contents(atPath: popularity) else { throw AirlockError(.notFound, "--popularity names \(popularity), which cannot be read") }
+                    downloads = try FeedParsers.popularity(Array(bytes), source: popularity)
+                }
+                let evaluation = PolicyEvaluation(engine: PolicyEngine(loaded, feeds: Feeds(downloads: downloads, advisories: [:])), facts: facts)
+                var results: [(String, PolicyEvaluation.Result)] = []
+                for label in labels {
+                    guard let eq = label.firstIndex(of: "="), eq != label.startIndex else { throw AirlockError(.invalidArgument, "--label takes NAME=PATH, not '\(label)'") }
+                    let name = String(label[..<eq]), path = String(label[label.index(after: eq)...])
+                    var isDirectory: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw AirlockError(.notFound, "--label \(name): \(path) does not exist") }
+                    if isDirectory.boolValue {
+                        let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted().filter { !$0.hasPrefix(".") }.map { path + "/" + $0 }
+                        results.append((name, evaluation.archives(files)))
+                    } else {
+                        let names = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
+                        results.append((name, evaluation.names(names.filter { !$0.isEmpty && !$0.hasPrefix("#") })))
+                    }
+                }
+                if json {
+                    struct Counts: Encodable { let total, approve, review, deny: Int; let by_rule: [String: Int] }
+                    let labels = Dictionary(results.map { ($0.0, Counts(total: $0.1.total, approve: $0.1.approve, review: $0.1.review, deny: $0.1.deny, by_rule: $0.1.by_rule)) },
+                        uniquingKeysWith: { a, _ in a })
+                    return try printJSON(["labels": labels])
+                }
+                for (name, r) in results {
+                    let share = { (n: Int) in r.total == 0 ? "0" : String(format: "%.2f", 100 * Double(n) / Double(r.total)) }
+                    print("\(name): \(r.total) total, \(r.approve) approve (\(share(r.approve)) %), \(r.review) review (\(share(r.review)) %), \(r.deny) deny (\(share(r.deny)) %)")
+                    for (rule, n) in r.by_rule.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) { print("  \(rule): \(n)") }
+                    if name == "legitimate" || name == "popular" {
+                        for f in r.flagged {
+                            print("  \(f.verdict.rawValue): \(f.item) (\(f.decidedBy))")
+                            for line in f.explanation { print("      \(line)") }
+                        }
+                    }
+                }
             }
         }
     }

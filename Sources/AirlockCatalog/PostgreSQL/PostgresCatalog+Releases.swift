@@ -184,6 +184,26 @@ extension PostgresCatalog: ReleaseCatalog {
         }
     }
 
+    public func contentScan(ofFile digest: Digest) async throws -> (scanner: Int, findings: [ContentFinding])? {
+        let row = try await read { s in
+            try await s.query("SELECT scanner, findings FROM content_scan WHERE sha256 = $1", [digest.hex]).first.map {
+                (Int(try $0.get("scanner", as: Int64.self)), try $0.get("findings", as: String.self))
+            }
+        }
+        return try row.map { ($0.0, try ContentScanRecord.decode($0.1, digest: digest)) }
+    }
+
+    public func storeContentScan(ofFile digest: Digest, scanner: Int, findings: [ContentFinding]) async throws {
+        let json = try ContentScanRecord.encode(findings)
+        _ = try await write { s in
+            try await s.execute(
+                """
+                INSERT INTO content_scan (sha256, scanner, findings) VALUES ($1, $2, $3)
+                ON CONFLICT (sha256) DO UPDATE SET scanner = excluded.scanner, findings = excluded.findings
+                """, [digest.hex, Int64(scanner), json])
+        }
+    }
+
     public func cachedResponse(url: String) async throws -> StoredResponse? {
         try await read { s in
             try await s.query("SELECT * FROM response_cache WHERE url = $1", [url]).first.map {

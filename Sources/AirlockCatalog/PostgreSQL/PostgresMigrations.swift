@@ -233,5 +233,6 @@ enum PostgresMigrations {
         ),
         ("v11: upload times the mirror observed", "ALTER TABLE distribution ADD COLUMN upload_time_observed BIGINT NOT NULL DEFAULT 0;"),
         ("v12: upstream serials", "ALTER TABLE response_cache ADD COLUMN serial BIGINT;"),
+        ("v13: content scans", "CREATE TABLE content_scan (sha256 TEXT PRIMARY KEY, scanner BIGINT NOT NULL, findings TEXT NOT NULL);"),
     ]
 }

@@ -255,6 +255,10 @@ enum Migrations {
             // PyPI's serial of the project a cached document describes: unchanged serial, unchanged document.
             try db.execute(sql: "ALTER TABLE response_cache ADD COLUMN serial INTEGER")
         }
+        m.registerMigration("v13: content scans") { db in
+            // What the content scanner (of version `scanner`) found in a file, by content digest: a JSON array.
+            try db.execute(sql: "CREATE TABLE content_scan (sha256 TEXT PRIMARY KEY, scanner INTEGER NOT NULL, findings TEXT NOT NULL)")
+        }
         return m
     }
 }

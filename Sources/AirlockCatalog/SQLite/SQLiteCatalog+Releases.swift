@@ -166,6 +166,20 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
+    public func contentScan(ofFile digest: Digest) async throws -> (scanner: Int, findings: [ContentFinding])? {
+        let row = try await read { db in
+            try Row.fetchOne(db, sql: "SELECT scanner, findings FROM content_scan WHERE sha256 = ?", arguments: [digest.hex]).map { ($0["scanner"] as Int, $0["findings"] as String) }
+        }
+        return try row.map { ($0.0, try ContentScanRecord.decode($0.1, digest: digest)) }
+    }
+
+    public func storeContentScan(ofFile digest: Digest, scanner: Int, findings: [ContentFinding]) async throws {
+        let json = try ContentScanRecord.encode(findings)
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO content_scan (sha256, scanner, findings) VALUES (?, ?, ?)", arguments: [digest.hex, scanner, json])
+        }
+    }
+
     public func cachedResponse(url: String) async throws -> StoredResponse? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM response_cache WHERE url = ?", arguments: [url]).map {

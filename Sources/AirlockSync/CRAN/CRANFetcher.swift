@@ -12,6 +12,8 @@ struct StoredTarball: Sendable {
     let description: DCFRecord
     let packagesRecord: DCFRecord
     let packagesRecordDigest: Digest
+    /// What the content scan found in its install and load code.
+    let findings: [ContentFinding]
 }
 
 /// Brings R tarballs into the blob store once per sync: a `VerifiedDownload` checked against the MD5
@@ -43,7 +45,7 @@ struct CRANFetcher: Sendable {
     private func bring(_ tarball: CRANTarball) async throws -> StoredTarball {
         if let reusable = try await reuse(tarball) {
             await counts.count(downloaded: false)
-            return reusable
+            return try await keepScan(reusable)
         }
         let stored = try await download.fetch(tarball.url) { path, result in
             let md5 = try CRANUpstream.md5(ofFileAt: path)
@@ -53,7 +55,13 @@ struct CRANFetcher: Sendable {
             return try inspect(tarball, path: path, digest: result.digest, size: result.size, md5: md5)
         }
         await counts.count(downloaded: true)
-        return stored
+        return try await keepScan(stored)
+    }
+
+    /// Records the tarball's scan, for decisions made again later (`airlock policy check`).
+    private func keepScan(_ tarball: StoredTarball) async throws -> StoredTarball {
+        try await catalog.storeContentScan(ofFile: tarball.digest, scanner: ContentScanner.version, findings: tarball.findings)
+        return tarball
     }
 
     /// A tarball recorded by an earlier sync from the same URL, still stored, whose MD5 matches what
@@ -69,7 +77,8 @@ struct CRANFetcher: Sendable {
     }
 
     private func inspect(_ tarball: CRANTarball, path: String, digest: Digest, size: Int64, md5: String) throws -> StoredTarball {
-        let report = try inspector.inspect(path: path, displayName: tarball.filename, metadata: .rDescription)
+        let scanner = ContentScanner(kind: .rSource, file: tarball.filename, project: tarball.package)
+        let report = try inspector.inspect(path: path, displayName: tarball.filename, metadata: .rDescription, scanner: scanner)
         guard let bytes = report.metadata else {
             throw AirlockError(.malformedMetadata, "\(tarball.filename) has no \(tarball.package)/DESCRIPTION; it is not an R source package")
         }
@@ -100,6 +109,7 @@ struct CRANFetcher: Sendable {
             if field == "MD5sum" { record.set(field, md5) } else if let value = description[field] { record.set(field, value) }
         }
         let recordDigest = try download.store.put(Array(record.text.utf8))
-        return StoredTarball(digest: digest, size: size, description: description, packagesRecord: record, packagesRecordDigest: recordDigest)
+        return StoredTarball(
+            digest: digest, size: size, description: description, packagesRecord: record, packagesRecordDigest: recordDigest, findings: report.findings)
     }
 }

@@ -38,10 +38,12 @@ extension CRANRelease: SyncedRelease {
     var files: [(distribution: Distribution, upstreamURL: String)] { [(distribution, tarball.url)] }
 
     func facts(newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []) -> ReleaseFacts {
-        ReleaseFacts(
+        var facts = ReleaseFacts(
             ecosystem: .cran, project: project, version: tarball.version.description, files: [distribution], people: people, selectedBy: selectedBy,
             history: history, license: license, declaredLicense: stored.description["License"], newMaintainerEmails: newMaintainerEmails,
             dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
+        facts.contentFindings = stored.findings
+        return facts
     }
 }
 

@@ -36,7 +36,9 @@ public struct PolicyReview: Sendable {
         guard !releases.isEmpty else {
             throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
         }
-        return releases.map { ($0, engine.evaluate(ReleaseFacts($0, ecosystem: ecosystem), at: now)) }
+        var decided: [(release: StoredRelease, decision: Decision)] = []
+        for release in releases { decided.append((release, engine.evaluate(try await facts(release), at: now))) }
+        return decided
     }
 
     /// One release whose verdict a policy change flips.
@@ -52,13 +54,25 @@ public struct PolicyReview: Sendable {
     /// The releases whose verdict differs between `current` and `proposed`, both decided at `now`
     /// so that only the policy change shows, not the passing of time.
     public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) async throws -> [Change] {
-        try await catalog.storedReleases(ecosystem, project: nil, version: nil).compactMap { release in
-            let facts = ReleaseFacts(release, ecosystem: ecosystem)
+        var changes: [Change] = []
+        for release in try await catalog.storedReleases(ecosystem, project: nil, version: nil) {
+            let facts = try await facts(release)
             let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
-            guard before.verdict != after.verdict else { return nil }
-            return Change(
-                project: release.project.normalized, version: release.version, from: before.verdict, to: after.verdict, fromScore: before.score,
-                toScore: after.score)
+            guard before.verdict != after.verdict else { continue }
+            changes.append(
+                Change(
+                    project: release.project.normalized, version: release.version, from: before.verdict, to: after.verdict, fromScore: before.score,
+                    toScore: after.score))
         }
+        return changes
+    }
+
+    /// A recorded release's facts, with the content findings stored for its files.
+    private func facts(_ release: StoredRelease) async throws -> ReleaseFacts {
+        var facts = ReleaseFacts(release, ecosystem: ecosystem)
+        for file in release.files {
+            facts.contentFindings += try await catalog.contentScan(ofFile: file.digest)?.findings ?? []
+        }
+        return facts
     }
 }

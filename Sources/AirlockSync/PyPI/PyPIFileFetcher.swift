@@ -12,11 +12,14 @@ struct StoredFile: Sendable {
     let metadata: [UInt8]?
     /// Where that metadata is stored as its own blob (wheels only: served as PEP 658 `.metadata`).
     let metadataDigest: Digest?
+    /// What the content scan found in it.
+    let findings: [ContentFinding]
 }
 
 /// Brings PyPI files into the blob store exactly once per sync: a `VerifiedDownload` checked against
-/// the index's size and SHA-256, looked inside with libarchive, its metadata naming the project and
-/// version its filename claims. A file whose blob is already stored is not fetched again.
+/// the index's size and SHA-256, looked inside with libarchive (its install- and import-time code
+/// scanned, `ContentScanner`), its metadata naming the project and version its filename claims. A file
+/// whose blob is already stored is not fetched again, nor scanned again while its stored scan is current.
 struct PyPIFileFetcher: Sendable {
     let download: VerifiedDownload
     let catalog: any ReleaseCatalog
@@ -48,13 +51,15 @@ struct PyPIFileFetcher: Sendable {
         }
         if let declared = file.sha256, let size = store.size(of: declared) {
             await counts.count(downloaded: false)
-            if let metadataDigest = try await catalog.metadataDigest(ofFile: declared) {
-                return StoredFile(digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest)
+            if let metadataDigest = try await catalog.metadataDigest(ofFile: declared), let scan = try await catalog.contentScan(ofFile: declared),
+                scan.scanner == ContentScanner.version
+            {
+                return StoredFile(digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest, findings: scan.findings)
             }
             guard let path = store.localPath(for: declared) else {
                 throw AirlockError(.storage, "blob \(declared) for \(file.filename) has no local path to inspect")
             }
-            return try inspect(file, project: project, path: path, digest: declared, size: size, kind: kind)
+            return try await keepScan(try inspect(file, project: project, path: path, digest: declared, size: size, kind: kind))
         }
         let stored = try await download.fetch(file.url) { path, result in
             if let expected = file.size, expected != result.size {
@@ -66,14 +71,21 @@ struct PyPIFileFetcher: Sendable {
             return try inspect(file, project: project, path: path, digest: result.digest, size: result.size, kind: kind)
         }
         await counts.count(downloaded: true)
-        return stored
+        return try await keepScan(stored)
+    }
+
+    /// Records a file's scan, so later syncs reuse it.
+    private func keepScan(_ file: StoredFile) async throws -> StoredFile {
+        try await catalog.storeContentScan(ofFile: file.digest, scanner: ContentScanner.version, findings: file.findings)
+        return file
     }
 
     /// Inspects the archive and checks its metadata names the project and version its filename claims.
     private func inspect(
         _ file: UpstreamFile, project: ProjectName, path: String, digest: Digest, size: Int64, kind: ArchiveInspector.MetadataMember
     ) throws -> StoredFile {
-        let report = try inspector.inspect(path: path, displayName: file.filename, metadata: kind)
+        let scanner = ContentScanner(kind: kind == .wheelMetadata ? .wheel : .sdist, file: file.filename, project: project.normalized)
+        let report = try inspector.inspect(path: path, displayName: file.filename, metadata: kind, scanner: scanner)
         guard let bytes = report.metadata else {
             let member = kind == .wheelMetadata ? "*.dist-info/METADATA" : "PKG-INFO"
             throw AirlockError(.malformedMetadata, "\(file.filename) has no \(member); it is not a valid \(kind == .wheelMetadata ? "wheel" : "sdist")")
@@ -87,6 +99,6 @@ struct PyPIFileFetcher: Sendable {
             throw AirlockError(.malformedMetadata, "\(file.filename): its metadata says version \(metadata.version), the filename \(declared)")
         }
         let metadataDigest = kind == .wheelMetadata ? try download.store.put(bytes) : nil
-        return StoredFile(digest: digest, size: size, metadata: bytes, metadataDigest: metadataDigest)
+        return StoredFile(digest: digest, size: size, metadata: bytes, metadataDigest: metadataDigest, findings: report.findings)
     }
 }

@@ -51,10 +51,12 @@ extension ResolvedRelease: SyncedRelease {
     }
 
     func facts(newMaintainerEmails: [String] = [], dependents: Int = 0, maintainersOtherProjects: [String] = []) -> ReleaseFacts {
-        ReleaseFacts(
+        var facts = ReleaseFacts(
             ecosystem: .pypi, project: project, version: version.description, files: stored.isEmpty ? plannedFiles : files.map(\.distribution),
             people: people, selectedBy: selectedBy, history: history, license: license, declaredLicense: declaredLicense,
             newMaintainerEmails: newMaintainerEmails, dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
+        facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] }
+        return facts
     }
 }
 

@@ -7,7 +7,9 @@ SPEC is a list of packages:
   {"name": "alpha", "version": "1.0", "requires": ["beta>=1"], "requires_python": ">=3.8",
    "extras": {"fast": ["gamma"]}, "kinds": ["wheel", "sdist"], "code": "def hello(): return 'hi'",
    "hostile": "zipbomb" | "traversal" | "no-metadata" | "wrong-name" (optional), "tag": "py3-none-any",
-   "payload_kib": N (optional: N KiB of random bytes, stored uncompressed, to make a large wheel)}
+   "payload_kib": N (optional: N KiB of random bytes, stored uncompressed, to make a large wheel),
+   "extra_files": {"path": "text" or "b64:..."} (optional: more members, relative to the wheel root or
+                  the sdist's directory; "{distinfo}" in a path names the wheel's .dist-info)}
 Wheels follow the wheel spec (dist-info with METADATA, WHEEL, RECORD with sha256 entries), so pip and
 uv install them; sdists carry PKG-INFO and a pyproject.toml.
 """
@@ -50,6 +52,13 @@ def metadata_text(p):
     return "\n".join(lines) + "\n\nA package built by airlock's tests.\n"
 
 
+def extra_files(p, distinfo):
+    out = {}
+    for path, text in p.get("extra_files", {}).items():
+        out[path.replace("{distinfo}", distinfo)] = base64.b64decode(text[4:]) if text.startswith("b64:") else text.encode()
+    return out
+
+
 def record_line(path, data):
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{path},sha256={digest},{len(data)}"
@@ -71,6 +80,7 @@ def build_wheel(p, outdir):
         if p.get("line_endings") == "crlf":
             meta = meta.replace("\n", "\r\n")
         files[f"{distinfo}/METADATA"] = meta.encode()
+    files.update(extra_files(p, distinfo))
     files[f"{distinfo}/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: airlock-tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
     record = [record_line(k, v) for k, v in files.items()] + [f"{distinfo}/RECORD,,"]
     files[f"{distinfo}/RECORD"] = ("\n".join(record) + "\n").encode()
@@ -105,6 +115,7 @@ def build_sdist(p, outdir):
             f"[project]\nname = \"{p['name']}\"\nversion = \"{p['version']}\"\ndependencies = [{deps}]\n"
         ).encode(),
     }
+    files.update({f"{base}/{k}": v for k, v in extra_files(p, "").items()})
     if p.get("hostile") != "no-metadata":
         files[f"{base}/PKG-INFO"] = metadata_text(p).replace("Metadata-Version: 2.1", "Metadata-Version: 2.2").encode()
     path = os.path.join(outdir, filename)
