@@ -35,3 +35,13 @@ public struct Decision: Codable, Sendable, Hashable {
         self.serveYanked = serveYanked
     }
 }
+
+extension Decision {
+    /// What decided the verdict: the first rule whose outcome is the verdict (`rule:cooldown`,
+    /// `rule:content:pth_exec`), else `score` when the score alone decided, or `approve`.
+    public var decidedBy: String {
+        if verdict == .approve { return "approve" }
+        let arrow = "→ \(verdict.rawValue)"
+        return factors.first { $0.name.hasPrefix("rule:") && $0.signal.hasSuffix(arrow) }.map(\.name) ?? "score"
+    }
+}

@@ -45,6 +45,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         return .unknown("\(id) (\(category))")
     }
     public var policyFile: LoadedPolicy? { loaded }
+    public var knowsPopularity: Bool { feeds.downloads != nil }
 
     public func evaluate(_ r: ReleaseFacts, at now: Date) -> Decision {
         let p = loaded.policy

@@ -68,6 +68,8 @@ public protocol ReleaseEvaluator: Sendable {
     var policyDigest: String { get }
     /// The policy file the rules were read from, recorded as the active policy; nil when there is none.
     var policyFile: LoadedPolicy? { get }
+    /// Whether download counts are known to it (else popularity is not scored).
+    var knowsPopularity: Bool { get }
     func evaluate(_ release: ReleaseFacts, at now: Date) -> Decision
 }
 
@@ -78,6 +80,7 @@ public struct SelectionPolicy: ReleaseEvaluator {
 
     public var policyDigest: String { "selection-v1" }
     public var policyFile: LoadedPolicy? { nil }
+    public var knowsPopularity: Bool { true }  // the selection decides; popularity plays no part
 
     public func evaluate(_ release: ReleaseFacts, at now: Date) -> Decision {
         Decision(

@@ -83,10 +83,11 @@ struct SyncPyPI: AsyncParsableCommand {
             options.access = upstreamAccess
             let report = try await sync.run(adding: parsed, replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
-                "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.releases) releases of \(report.projects) projects, \(report.files) files "
+                "\(report.published ? "published" : "nothing changed; still serving") pypi snapshot \(report.snapshot.id): \(report.servedSummary)\n"
+                    + "  this sync: \(report.releases) releases of \(report.projects) projects, \(report.files) files "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s; "
                     + "\(report.upstreamRequests) upstream requests (\(report.indexNotModified) index pages not modified, \(report.indexUnchanged) documents unchanged by serial)"
-                    + report.upstreamGaps.map { "\n  upstream: \($0)" }.joined()
+                    + report.decisionSummary + report.upstreamGaps.map { "\n  upstream: \($0)" }.joined()
             }
         }
     }
@@ -147,8 +148,10 @@ struct SyncCRAN: AsyncParsableCommand {
             options.access = upstreamAccess
             let report = try await sync.run(adding: packages + (file?.packages ?? []), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
-                "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.releases) versions of \(report.projects) packages "
+                "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.servedSummary)\n"
+                    + "  this sync: \(report.releases) versions of \(report.projects) packages "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
+                    + report.decisionSummary
             }
         }
     }
@@ -204,6 +207,21 @@ struct UpstreamAccessOptions: ParsableArguments {
             throw AirlockError(.invalidArgument, "\(flag) takes a duration of at least 1s, such as 90s, 30m or 6h, not '\(text)'")
         }
         return d
+    }
+}
+
+extension SyncReport {
+    /// "serves N releases of M projects (F files)".
+    var servedSummary: String { "serves \(served.releases) releases of \(served.projects) projects (\(served.files) files)" }
+
+    /// The verdicts, the most common reasons for holding, and the facts that were missing, one line each.
+    var decisionSummary: String {
+        var lines = ["\n  decided: \(approved) approved, \(heldForReview) held for review, \(denied) denied"]
+        if !holdReasons.isEmpty {
+            lines.append("\n  held because: " + holdReasons.prefix(5).map { "\($0.reason) (\($0.releases))" }.joined(separator: ", "))
+        }
+        lines += missingFacts.map { "\n  missing: \($0)" }
+        return lines.joined()
     }
 }
 

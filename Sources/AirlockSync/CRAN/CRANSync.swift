@@ -69,7 +69,7 @@ public struct CRANSync: Sendable {
         ) { ($0, []) }
         progress.finish()
 
-        let publication = try await pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
-        return await pipeline.report(publication, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
+        let outcome = try await pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
+        return try await pipeline.report(outcome, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
     }
 }

@@ -86,20 +86,12 @@ public struct PolicyEvaluation: Sendable {
         case .review: result.review += 1
         case .deny: result.deny += 1
         }
-        let decidedBy = Self.decidedBy(decision)
+        let decidedBy = decision.decidedBy
         result.by_rule[decidedBy, default: 0] += 1
         if decision.verdict != .approve {
             let explanation = decision.factors.filter { $0.name.hasPrefix("rule:") || $0.name.hasPrefix("note:") || $0.name == "score" }.map { "\($0.name): \($0.signal)" }
             result.flagged.append(Flagged(item: item, verdict: decision.verdict, decidedBy: decidedBy, explanation: explanation))
         }
-    }
-
-    /// The rule whose outcome is the verdict (the first, in the order the engine applied them), else
-    /// `score` when the score alone decided, or `approve`.
-    static func decidedBy(_ decision: Decision) -> String {
-        if decision.verdict == .approve { return "approve" }
-        let arrow = "→ \(decision.verdict.rawValue)"
-        return decision.factors.first { $0.name.hasPrefix("rule:") && $0.signal.hasSuffix(arrow) }.map(\.name) ?? "score"
     }
 
     private func releaseFacts(project: ProjectName, version: String, filename: String, findings: [ContentFinding]) -> ReleaseFacts {

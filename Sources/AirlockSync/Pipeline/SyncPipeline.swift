@@ -36,7 +36,7 @@ extension SyncedRelease {
 /// the `SnapshotPublisher` with the sync's releases as candidates.
 struct SyncPipeline {
     let ecosystem: Ecosystem
-    let catalog: any ReleaseCatalog
+    let catalog: any ReleaseCatalog & SnapshotCatalog
     let publisher: SnapshotPublisher
     let evaluator: any ReleaseEvaluator
     let logger: Logger
@@ -67,14 +67,16 @@ struct SyncPipeline {
 
     /// What the sync did, logged as one structured line.
     func report<R: SyncedRelease>(
-        _ publication: Publication, _ releases: [R], setAside: [SetAsideRelease], files: Int, transfers: TransferCounts,
+        _ outcome: (publication: Publication, records: [ReleaseRecord]), _ releases: [R], setAside: [SetAsideRelease], files: Int, transfers: TransferCounts,
         index: (requests: Int, notModified: Int) = (0, 0), started: Date
-    ) async -> SyncReport {
-        let report = SyncReport(
+    ) async throws -> SyncReport {
+        let publication = outcome.publication
+        var report = SyncReport(
             snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
             held: Dictionary(publication.held.map { ("\($0.key)", $0.value.reason) }, uniquingKeysWith: { first, _ in first }),
             projects: Set(releases.map(\.project.normalized)).count, releases: releases.count, files: files, downloaded: await transfers.downloaded,
             reused: await transfers.reused, indexRequests: index.requests, indexNotModified: index.notModified, seconds: Date().timeIntervalSince(started))
+        report.summarize(outcome.records, served: try await catalog.servedFiles(in: publication.snapshot), popularityKnown: evaluator.knowsPopularity)
         logger.info(
             publication.isNew ? "snapshot published" : "nothing changed",
             metadata: [
@@ -103,7 +105,7 @@ struct SyncPipeline {
 
     func recordAndPublish<R: SyncedRelease>(
         _ releases: [R], targets: [String], extras: [String: [String]] = [:], setAside: [SetAsideRelease] = [], at now: Date
-    ) async throws -> Publication {
+    ) async throws -> (publication: Publication, records: [ReleaseRecord]) {
         let changes = Self.newMaintainerEmails(releases)
         let byEmail = Self.projectsByEmail(releases, recorded: try await catalog.projectEmails(ecosystem))
         var dependents: [String: Int] = [:]
@@ -118,12 +120,13 @@ struct SyncPipeline {
         }
         let recorded = try await catalog.record(ecosystem, records, at: now)
         let policy = evaluator.policyFile.map { PolicySource(path: $0.path, text: $0.text) }
-        return try await publisher.publish(
+        let publication = try await publisher.publish(
             PublishRequest(
                 ecosystem: ecosystem, actor: "sync", at: now,
                 sync: .init(
                     candidates: recorded.map(\.releaseID), policyDigest: evaluator.policyDigest, policy: policy, targets: targets, extras: extras,
                     setAside: setAside)))
+        return (publication, records)
     }
 
     /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored

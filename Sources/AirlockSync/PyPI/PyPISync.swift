@@ -54,6 +54,48 @@ public struct SyncReport: Codable, Sendable {
     public var seconds: Double
     /// Facts the upstream's index did not give, and what stands in for them.
     public var upstreamGaps: [String] = []
+    /// What the new (or current) snapshot serves, whatever the sync brought in.
+    public var served = ServedCounts()
+    /// This sync's releases by verdict.
+    public var approved = 0, heldForReview = 0, denied = 0
+    /// What decided the releases not approved (`rule:cooldown`, `score`, …), most common first.
+    public var holdReasons: [ReasonCount] = []
+    /// Facts the policy could not use, and what to do about them.
+    public var missingFacts: [String] = []
+
+    public struct ServedCounts: Codable, Sendable {
+        public var releases = 0, projects = 0, files = 0
+    }
+
+    public struct ReasonCount: Codable, Sendable {
+        public let reason: String
+        public let releases: Int
+    }
+
+    /// Fills the served counts, the verdicts and why releases were held, and the facts that were missing.
+    mutating func summarize(_ records: [ReleaseRecord], served: [Distribution], popularityKnown: Bool) {
+        self.served = ServedCounts(
+            releases: Set(served.map { "\($0.project.normalized) \($0.version)" }).count, projects: Set(served.map(\.project.normalized)).count, files: served.count)
+        var reasons: [String: Int] = [:]
+        for r in records {
+            switch r.decision.verdict {
+            case .approve: approved += 1
+            case .review: heldForReview += 1
+            case .deny: denied += 1
+            }
+            if r.decision.verdict != .approve { reasons[r.decision.decidedBy, default: 0] += 1 }
+        }
+        holdReasons = reasons.map { ReasonCount(reason: $0.key, releases: $0.value) }.sorted { ($0.releases, $1.reason) > ($1.releases, $0.reason) }
+        let untimed = records.filter { r in r.files.allSatisfy { $0.distribution.uploadTime == nil || $0.distribution.uploadTimeObserved } }.count
+        if untimed > 0 {
+            missingFacts.append("\(untimed) of \(records.count) releases have no upload time from the upstream: age and cooldown score them as new (mirror from an index that gives upload times, or review them)")
+        }
+        let unnamed = records.filter { r in r.people.map { $0.author == nil && $0.maintainer == nil && $0.authorEmail == nil && $0.maintainerEmail == nil } ?? true }.count
+        if unnamed > 0 { missingFacts.append("\(unnamed) of \(records.count) releases name no author or maintainer: they earn no maintainer points") }
+        if !popularityKnown {
+            missingFacts.append("no popularity feed is imported: popularity is not scored (airlock feeds import popularity FILE, or popularity_feed in airlock.toml)")
+        }
+    }
 }
 
 /// Where a sync works: the data directory (whose sync lock it holds), its catalog and store, and the
@@ -62,13 +104,13 @@ public struct SyncReport: Codable, Sendable {
 public struct SyncContext: Sendable {
     public let lock: DataDirectoryLock
     public let dataDirectory: String
-    public let catalog: any ReleaseCatalog & PublishCatalog
+    public let catalog: any ReleaseCatalog & PublishCatalog & SnapshotCatalog
     public let store: any BlobStore
     public let evaluator: any ReleaseEvaluator
     public let logger: Logger
 
     public init(
-        lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator,
+        lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog & SnapshotCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator,
         logger: Logger
     ) {
         self.lock = lock
@@ -153,9 +195,9 @@ public struct PyPISync: Sendable {
             return (kept, setAside)
         }
 
-        let publication = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
-        var report = await pipeline.report(
-            publication, releases, setAside: setAside, files: fileCount, transfers: files.counts,
+        let outcome = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
+        var report = try await pipeline.report(
+            outcome, releases, setAside: setAside, files: fileCount, transfers: files.counts,
             index: (upstream.requestCounts.requests, upstream.requestCounts.notModified), started: started)
         report.indexUnchanged = upstream.requestCounts.unchangedSerial
         report.upstreamRequests = fetcher.requestsPerformed

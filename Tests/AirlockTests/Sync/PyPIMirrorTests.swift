@@ -84,6 +84,23 @@ import Testing
         #expect(compiled.succeeded && compiled.stdout.contains("app==1.0") && compiled.stdout.contains("lib==1.0"), "\(compiled.output)")
     }
 
+    /// The summary says what is served, not only what was resolved: under the default policy nothing from
+    /// a PEP 503 upstream is served at once, and the summary says why and which facts were missing.
+    @Test func theSummarySaysWhatIsServedAndWhyTheRestIsHeld() throws {
+        let mirror = try MirrorHarness([PackageSpec("app", "1.0", requires: ["lib>=1"]), PackageSpec("lib", "1.0")], kind: .pypiserver)
+        let r = try mirror.sync(["app"], extra: ["--policy", PolicySyncTests.defaultPolicy])
+        #expect(r.succeeded, "\(r.output)")
+        let lines = r.stdout
+        #expect(lines.contains("pypi snapshot 1: serves 0 releases of 0 projects (0 files)"), "\(lines)")
+        #expect(lines.contains("this sync: 1 releases of 1 projects, 1 files"), "lib is not brought in by a release that does not pass: \(lines)")
+        #expect(lines.contains("decided: 0 approved, 0 held for review, 1 denied"), "\(lines)")
+        #expect(lines.contains("held because: score (1)"), "\(lines)")
+        #expect(lines.contains("missing: 1 of 1 releases have no upload time from the upstream"), "\(lines)")
+        #expect(lines.contains("missing: no popularity feed is imported"), "\(lines)")
+        let json = try mirror.syncOK([], extra: ["--policy", PolicySyncTests.defaultPolicy])
+        #expect((json["served"] as? [String: Int])?["releases"] == 0 && json["denied"] as? Int == 1, "\(json)")
+    }
+
     @Test func unselectedProjectIsAbsentEverywhere() throws {
         let mirror = try MirrorHarness(MirrorHarness.chain)
         try mirror.syncOK(["alpha"])
