@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
-            resources: [.copy("Resources/license-categories.json"), .copy("Resources/default-policy.toml")],
+            resources: [.copy("Resources/license-categories.json"), .copy("Resources/default-policy.toml"), .copy("Resources/python-stdlib.txt")],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockConfig",

@@ -105,11 +105,22 @@ public struct Policy: Sendable, Decodable {
         public var maxDistance: Int
         /// How many of the popularity feed's most downloaded names are protected too.
         public var popularTop: Int
+        /// Whether the Python standard library's module names are protected too (PyPI policies).
+        public var standardLibrary: Bool
 
         enum CodingKeys: String, CodingKey {
             case protected
             case maxDistance = "max_distance"
             case popularTop = "popular_top"
+            case standardLibrary = "standard_library"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            protected = try c.decode([String].self, forKey: .protected)
+            maxDistance = try c.decode(Int.self, forKey: .maxDistance)
+            popularTop = try c.decode(Int.self, forKey: .popularTop)
+            standardLibrary = try c.decodeIfPresent(Bool.self, forKey: .standardLibrary) ?? false
         }
     }
 

@@ -22,7 +22,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.loaded = loaded
         self.feeds = feeds
         self.typosquats = TyposquatDetector(
-            protected: p.typosquat.protected + feeds.topProjects(p.typosquat.popularTop), maxDistance: p.typosquat.maxDistance)
+            protected: p.typosquat.protected + feeds.topProjects(p.typosquat.popularTop),
+            closelyGuarded: p.typosquat.protected + feeds.topProjects(min(100, p.typosquat.popularTop)),
+            known: (feeds.downloads.map { Array($0.keys) } ?? []) + (p.typosquat.standardLibrary ? TyposquatDetector.pythonStandardLibrary : []),
+            maxDistance: p.typosquat.maxDistance)
         self.allow = Set(p.rules.allow.map(ProjectName.normalize))
         self.deny = Set(p.rules.deny.map(ProjectName.normalize))
         self.licensesAllowed = Set(p.licenses.allow)
@@ -118,16 +121,21 @@ public struct PolicyEngine: ReleaseEvaluator {
         // Feeds and lists are keyed by PEP 503 form; R names (`data.table`) are folded the same way to match.
         let name = ProjectName.normalize(r.project.normalized)
         // A name one slip from a project its own maintainers keep (`httpx2` by httpx's) is a sibling, not an imitation.
-        // Typosquats are young and live on stray installs: a project as old as a mature one only goes to review.
-        if let (target, how) = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: target, feeds.downloads),
-            !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(target))
+        // Typosquats are young and live on stray installs: an imitation of a protected name by a new
+        // project is denied; one of a merely ranked name, a combination, two slips away, or by a project
+        // as old as a mature one goes to review; a project the feed knows is no weak imitation at all.
+        if let imitation = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: imitation.target, feeds.downloads),
+            !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(imitation.target)),
+            imitation.strong || (feeds.downloads?[name] ?? 0) == 0
         {
             let downloads = feeds.downloads.map { d in
-                " (\(d[name] ?? 0) downloads against \(d[ProjectName.normalize(target)] ?? 0))"
+                " (\(d[name] ?? 0) downloads against \(d[ProjectName.normalize(imitation.target)] ?? 0))"
             } ?? ""
             let age = projectAge.map { "; first release \(Int($0)) days ago" } ?? ""
             let established = (projectAge ?? 0) >= p.age.matureAfterDays
-            rule("typosquat", established ? .review : .deny, "'\(r.project.display)' imitates '\(target)' (\(how))\(downloads)\(age)")
+            rule(
+                imitation.kind == .combo ? "combosquat" : "typosquat", imitation.strong && !established ? .deny : .review,
+                "'\(r.project.display)' imitates '\(imitation.target)' (\(imitation.how))\(downloads)\(age)")
         }
         switch r.license?.standing(judgeLicense) {
         case .allowed: break

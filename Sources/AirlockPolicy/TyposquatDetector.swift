@@ -1,58 +1,137 @@
 public import AirlockCore
+import Foundation
 
-/// Finds names that imitate protected (popular) names: one typing slip away (insertion, deletion,
-/// substitution, transposition), separators moved, or letters that look alike (`rn`/`m`, `vv`/`w`,
-/// `1`/`l`, `0`/`o`). A protected name itself is never flagged, nor is another protected name.
+/// Finds names that imitate protected (popular) names: a typing slip away (insertion, deletion,
+/// substitution, transposition), separators moved, letters that look alike (`rn`/`m`, `vv`/`w`,
+/// `1`/`l`, `0`/`o`), or a popular name with a usual affix (`requests-api`, `python-numpy`, `numpys`).
+/// A protected name itself is never flagged, nor is another protected name.
 ///
-/// Lookups cost a few hash probes, not a scan: every protected name is indexed by its separator-free
-/// form, its look-alike folding, and each one-character deletion of it; two names within one edit
-/// share a deletion (or one is a deletion of the other).
+/// Names come in tiers. `protected` (the policy's list and the feed's most downloaded names) is guarded
+/// closely: one slip (for names of 4 characters or more), two for long names (10 or more), and affixes.
+/// One slip from a protected name of 6 characters or more, or from a `closelyGuarded` one, is `strong`;
+/// the rest is `weak`: likelier a coincidence. `known` (every other name the feed ranks, the standard
+/// library) is guarded against one slip in names of 6 characters or more, weakly.
+///
+/// Lookups cost a few hash probes, not a scan: every name is indexed by its separator-free form, its
+/// look-alike folding, and each one-character deletion of it (long protected names by each
+/// two-character deletion too); two names within one edit share a deletion.
 public struct TyposquatDetector: Sendable {
+    /// How an imitation was found, and how strongly it points at its target.
+    public struct Imitation: Sendable, Equatable {
+        public enum Kind: Sendable {
+            /// A slip, moved separators, or look-alike letters: `rule:typosquat`.
+            case typo
+            /// A popular name with an affix: `rule:combosquat`.
+            case combo
+        }
+
+        public let target: String
+        public let how: String
+        public let kind: Kind
+        /// A protected target and a close imitation; false: a ranked target, two slips, or an affix.
+        public let strong: Bool
+    }
+
     private let protected: Set<String>
+    private let known: Set<String>
     private let byBareForm: [String: String]
     private let byFoldedForm: [String: String]
     private let byDeletion: [String: [String]]
+    private let byDoubleDeletion: [String: [String]]
     private let maxDistance: Int
+    /// Protected names a short slip still counts against as strong: the most popular ones.
+    private let closelyGuarded: Set<String>
 
-    public init(protected names: [String], maxDistance: Int) {
+    /// The top-level modules of Python's standard library (4 characters or more): protected names on PyPI.
+    public static let pythonStandardLibrary: [String] = {
+        guard let url = Bundle.module.url(forResource: "python-stdlib", withExtension: "txt"), let text = try? String(contentsOf: url, encoding: .utf8) else {
+            fatalError("the standard library list is missing from the AirlockPolicy bundle")
+        }
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
+    }()
+
+    static let prefixes = ["python-", "py-"]
+    static let suffixes = ["-py", "-python", "-lib", "-sdk", "-api", "-dev", "-tools", "-utils", "-client", "-cli"]
+
+    /// `closelyGuarded` (a subset of `protected`, say the policy's list and the feed's top 100) keeps
+    /// one slip in a short name (4 or 5 characters) strong; for other protected names it is weak.
+    public init(protected names: [String], closelyGuarded: [String] = [], known others: [String] = [], maxDistance: Int) {
         let normalized = Set(names.map(ProjectName.normalize))
+        self.closelyGuarded = Set(closelyGuarded.map(ProjectName.normalize))
+        let rest = Set(others.map(ProjectName.normalize)).subtracting(normalized)
         self.protected = normalized
+        self.known = rest
         self.maxDistance = maxDistance
-        var bare: [String: String] = [:], folded: [String: String] = [:], deletions: [String: [String]] = [:]
-        for name in normalized.sorted() {
+        var bare: [String: String] = [:], folded: [String: String] = [:], deletions: [String: [String]] = [:], doubles: [String: [String]] = [:]
+        // Protected names first, so a form both share names the protected one.
+        for name in normalized.sorted() + rest.sorted() {
             let b = Self.withoutSeparators(name)
             if bare[b] == nil { bare[b] = name }
             if folded[Self.folded(b)] == nil { folded[Self.folded(b)] = name }
-            for d in Self.deletions(name) + [name] { deletions[d, default: []].append(name) }
+            let minimum = normalized.contains(name) ? 4 : 6
+            if name.utf8.count >= minimum {
+                for d in Self.deletions(name) + [name] { deletions[d, default: []].append(name) }
+            }
+            if maxDistance > 1, normalized.contains(name), name.utf8.count >= 10 {
+                for d in Set(Self.deletions(name).flatMap(Self.deletions)) { doubles[d, default: []].append(name) }
+            }
         }
         self.byBareForm = bare
         self.byFoldedForm = folded
         self.byDeletion = deletions
+        self.byDoubleDeletion = doubles
     }
 
-    /// The protected name `name` imitates, and how; nil when it imitates none.
-    public func imitation(of name: String) -> (target: String, how: String)? {
+    /// The name `name` imitates, and how; nil when it imitates none.
+    public func imitation(of name: String) -> Imitation? {
         let normalized = ProjectName.normalize(name)
-        if protected.contains(normalized) {
+        if protected.contains(normalized) || known.contains(normalized) {
             // The same project, unless the spelling hides it behind stray separators (`requests_`).
             let separators: Set<Character> = ["-", "_", "."]
             if let f = name.first, let l = name.last, separators.contains(f) || separators.contains(l) {
-                return (normalized, "separator confusion")
+                return Imitation(target: normalized, how: "separator confusion", kind: .typo, strong: protected.contains(normalized))
             }
             return nil
         }
         let bare = Self.withoutSeparators(normalized)
-        if let target = byBareForm[bare] { return (target, "separator confusion") }
-        if let target = byFoldedForm[Self.folded(bare)] { return (target, "look-alike letters") }
+        if let target = byBareForm[bare] { return Imitation(target: target, how: "separator confusion", kind: .typo, strong: protected.contains(target)) }
+        if let target = byFoldedForm[Self.folded(bare)] { return Imitation(target: target, how: "look-alike letters", kind: .typo, strong: protected.contains(target)) }
         guard maxDistance > 0 else { return nil }
         var candidates = Set<String>()
         for key in Self.deletions(normalized) + [normalized] { candidates.formUnion(byDeletion[key] ?? []) }
-        if maxDistance > 1 {
-            candidates.formUnion(protected.filter { abs($0.count - normalized.count) <= maxDistance })
+        // Protected before ranked, shorter distances first; ties by name, so the answer is stable.
+        for target in candidates.sorted(by: { (protected.contains($0) ? 0 : 1, $0) < (protected.contains($1) ? 0 : 1, $1) }) {
+            if Self.distance(normalized, target, limit: 1) <= 1 {
+                let strong = protected.contains(target) && (target.utf8.count >= 6 || closelyGuarded.contains(target))
+                return Imitation(target: target, how: "edit distance 1", kind: .typo, strong: strong)
+            }
         }
-        for target in candidates.sorted() {
-            let d = Self.distance(normalized, target, limit: maxDistance)
-            if d <= maxDistance { return (target, "edit distance \(d)") }
+        if maxDistance > 1, normalized.utf8.count >= 9 {
+            var far = Set<String>()
+            let ones = Self.deletions(normalized)
+            for key in Set(ones + ones.flatMap(Self.deletions)) { far.formUnion(byDoubleDeletion[key] ?? []) }
+            for target in far.sorted() where Self.distance(normalized, target, limit: 2) <= 2 {
+                return Imitation(target: target, how: "edit distance 2", kind: .typo, strong: false)
+            }
+        }
+        if let target = combo(normalized) { return Imitation(target: target.name, how: "'\(target.name)' with '\(target.affix)'", kind: .combo, strong: false) }
+        return nil
+    }
+
+    /// A protected name with a usual prefix or suffix, a version digit or a plural `s`.
+    private func combo(_ name: String) -> (name: String, affix: String)? {
+        for prefix in Self.prefixes where name.hasPrefix(prefix) {
+            let rest = String(name.dropFirst(prefix.count))
+            if protected.contains(rest) { return (rest, prefix) }
+        }
+        for suffix in Self.suffixes where name.hasSuffix(suffix) {
+            let rest = String(name.dropLast(suffix.count))
+            if protected.contains(rest) { return (rest, suffix) }
+        }
+        if let last = name.last, last.isNumber || last == "s" {
+            var rest = String(name.dropLast())
+            if rest.hasSuffix("-") { rest.removeLast() }
+            if rest.utf8.count >= 4, protected.contains(rest) { return (rest, String(last)) }
         }
         return nil
     }

@@ -121,8 +121,9 @@ struct PolicyCommand: AsyncParsableCommand {
                     }
                 }
                 if json {
-                    struct Counts: Encodable { let total, approve, review, deny: Int; let by_rule: [String: Int] }
-                    let labels = Dictionary(results.map { ($0.0, Counts(total: $0.1.total, approve: $0.1.approve, review: $0.1.review, deny: $0.1.deny, by_rule: $0.1.by_rule)) },
+                    struct Counts: Encodable { let total, approve, review, deny: Int; let by_rule, fired: [String: Int] }
+                    let labels = Dictionary(
+                        results.map { ($0.0, Counts(total: $0.1.total, approve: $0.1.approve, review: $0.1.review, deny: $0.1.deny, by_rule: $0.1.by_rule, fired: $0.1.fired)) },
                         uniquingKeysWith: { a, _ in a })
                     return try printJSON(["labels": labels])
                 }
@@ -130,6 +131,8 @@ struct PolicyCommand: AsyncParsableCommand {
                     let share = { (n: Int) in r.total == 0 ? "0" : String(format: "%.2f", 100 * Double(n) / Double(r.total)) }
                     print("\(name): \(r.total) total, \(r.approve) approve (\(share(r.approve)) %), \(r.review) review (\(share(r.review)) %), \(r.deny) deny (\(share(r.deny)) %)")
                     for (rule, n) in r.by_rule.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) { print("  \(rule): \(n)") }
+                    let fired = r.fired.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value) (\(share($0.value)) %)" }
+                    if !fired.isEmpty { print("  rules that fired: " + fired.joined(separator: ", ")) }
                     if name == "legitimate" || name == "popular" {
                         for f in r.flagged {
                             print("  \(f.verdict.rawValue): \(f.item) (\(f.decidedBy))")

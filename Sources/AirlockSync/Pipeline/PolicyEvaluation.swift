@@ -23,6 +23,9 @@ public struct PolicyEvaluation: Sendable {
         public var deny = 0
         /// What decided each verdict: a rule (`rule:typosquat`, `rule:content:pth_exec`), `score`, or `approve`.
         public var by_rule: [String: Int] = [:]
+        /// Every rule that fired with review or deny, whatever decided the verdict (under fresh facts the
+        /// score denies everything, and a name rule firing too is what catches the name).
+        public var fired: [String: Int] = [:]
         /// Every verdict other than approve, with its explanation (what and why).
         public var flagged: [Flagged] = []
     }
@@ -88,6 +91,9 @@ public struct PolicyEvaluation: Sendable {
         }
         let decidedBy = decision.decidedBy
         result.by_rule[decidedBy, default: 0] += 1
+        for rule in Set(decision.factors.filter { $0.name.hasPrefix("rule:") && !$0.signal.hasSuffix("→ approve") }.map(\.name)) {
+            result.fired[rule, default: 0] += 1
+        }
         if decision.verdict != .approve {
             let explanation = decision.factors.filter { $0.name.hasPrefix("rule:") || $0.name.hasPrefix("note:") || $0.name == "score" }.map { "\($0.name): \($0.signal)" }
             result.flagged.append(Flagged(item: item, verdict: decision.verdict, decidedBy: decidedBy, explanation: explanation))

@@ -292,6 +292,45 @@ import Testing
     }
 }
 
+@Suite struct NameTierTests {
+    /// 150 ranked names (`name0` most downloaded), plus what a test adds.
+    func engine(_ extra: [String: Int] = [:]) throws -> PolicyEngine {
+        var downloads = Dictionary(uniqueKeysWithValues: (0..<150).map { ("rankedname\($0)", 1_000_000_000 / ($0 + 1)) })
+        downloads.merge(extra) { a, _ in a }
+        return PolicyEngine(try PolicyFile.load(PolicySyncTests.defaultPolicy), feeds: Feeds(downloads: downloads, advisories: [:]))
+    }
+
+    func rule(_ engine: PolicyEngine, _ name: String, firstReleaseDaysAgo days: Double = 0) -> Decision.Factor? {
+        let first = Date().addingTimeInterval(-days * 86_400)
+        let facts = ReleaseFacts(
+            ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t",
+            history: ProjectHistory(firstUpload: first, lastUpload: first, releaseCount: 1))
+        return engine.evaluate(facts, at: Date()).factors.first { $0.name == "rule:typosquat" || $0.name == "rule:combosquat" }
+    }
+
+    @Test func strengthFollowsTheTargetAndTheCandidate() throws {
+        let e = try engine(["lark": 2_000_000, "rankedname-tool": 50])
+        // One slip from a protected name of 6+ characters by a new project: denied, both projects' downloads named.
+        let squat = try #require(rule(e, "rankednane3"))
+        #expect(squat.signal.hasSuffix("→ deny") && squat.signal.contains("0 downloads against 250000000"), "\(squat.signal)")
+        // The same name by a project five years old: review.
+        #expect(rule(e, "rankednane3", firstReleaseDaysAgo: 1800)?.signal.hasSuffix("→ review") == true)
+        // One slip from a short protected name outside the feed's top 100: review (`nark` beside `lark`).
+        #expect(rule(e, "nark")?.signal.hasSuffix("→ review") == true)
+        // A popular name with a usual affix: combosquat, review; a name the feed ranks is no weak imitation.
+        for combo in ["rankedname5-api", "python-rankedname5", "rankedname5-tools"] {
+            let r = try #require(rule(e, combo), "\(combo)")
+            #expect(r.name == "rule:combosquat" && r.signal.hasSuffix("→ review"), "\(combo): \(r.signal)")
+        }
+        #expect(rule(e, "rankedname-tool") == nil)
+        #expect(rule(e, "rankedname5s")?.signal.hasSuffix("→ deny") == true, "a plural is also one slip away")
+        // The standard library's modules are guarded too (weakly): `smtblib` beside `smtplib`.
+        #expect(rule(e, "smtblib")?.signal.contains("'smtplib'") == true)
+        // Two slips from a long protected name: review.
+        #expect(rule(e, "rankednmae14x")?.signal.contains("edit distance 2") == true)
+    }
+}
+
 @Suite struct TyposquatPopularityTests {
     @Test func aPopularProjectIsNoTyposquatOfAnotherPopularOne() {
         let feeds = Feeds(downloads: ["dask": 10_000_000, "dash": 700_000, "requests": 100_000_000], advisories: [:])

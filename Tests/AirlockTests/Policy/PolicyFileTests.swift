@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func syntaxError() throws {
-        let message = try error { $0.replacingOccurrences(of: "max_distance = 1", with: "max_distance = = 1") }
+        let message = try error { $0.replacingOccurrences(of: "max_distance = 2", with: "max_distance = = 2") }
         #expect(message.hasPrefix("policies/broken.toml:\(try lineOf("max_distance")): TOML syntax error"), "\(message)")
     }
 }
