@@ -170,11 +170,19 @@ public struct PolicyEngine: ReleaseEvaluator {
             rule("cooldown", .review, "released \(String(format: "%.1f", age)) days ago; held back until \(Timestamp.format(until))")
         }
         // Content: what the release's install- and import-time code does, with member, line and excerpt.
+        // What a mature project's release adds over its previous approved one is change, and change is
+        // how a takeover shows: a new signal is named as new, and one merely noted goes to review.
         for finding in r.contentFindings {
-            switch p.content.outcomes[finding.signal] ?? .review {
-            case .deny: rule("content:\(finding.signal.rawValue)", .deny, finding.description)
-            case .review: rule("content:\(finding.signal.rawValue)", .review, finding.description)
-            case .note: factors.append(.init(name: "note:content:\(finding.signal.rawValue)", signal: finding.description, points: 0))
+            var outcome = p.content.outcomes[finding.signal] ?? .review
+            var text = finding.description
+            if let previous = r.previousRelease, !previous.signals.contains(finding.signal) {
+                text += " — new since \(previous.version), which had no such code"
+                if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
+            }
+            switch outcome {
+            case .deny: rule("content:\(finding.signal.rawValue)", .deny, text)
+            case .review: rule("content:\(finding.signal.rawValue)", .review, text)
+            case .note: factors.append(.init(name: "note:content:\(finding.signal.rawValue)", signal: text, points: 0))
             }
         }
         if allow.contains(name) && !deny.contains(name) {

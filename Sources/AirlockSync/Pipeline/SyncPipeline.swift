@@ -110,10 +110,12 @@ struct SyncPipeline {
         let byEmail = Self.projectsByEmail(releases, recorded: try await catalog.projectEmails(ecosystem))
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
+        let previous = try await previousReleases(releases)
         let records = releases.map { r in
             let others = Set(r.projectEmails.flatMap { byEmail[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
-            let facts = r.facts(
+            var facts = r.facts(
                 newMaintainerEmails: changes[r.key] ?? [], dependents: dependents[r.project.normalized] ?? 0, maintainersOtherProjects: others)
+            facts.previousRelease = previous[r.key]
             return ReleaseRecord(
                 project: r.project, people: r.people, version: "\(r.version)", requiresDist: r.requiresDist, files: r.files,
                 decision: evaluator.evaluate(facts, at: now), facts: DecisionFacts(facts))
@@ -127,6 +129,24 @@ struct SyncPipeline {
                     candidates: recorded.map(\.releaseID), policyDigest: evaluator.policyDigest, policy: policy, targets: targets, extras: extras,
                     setAside: setAside)))
         return (publication, records)
+    }
+
+    /// For each release, the project's newest older release that was approved (recorded before, or
+    /// passing in this sync) and the content signals its files raised.
+    func previousReleases<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: (version: String, signals: Set<ContentSignal>)] {
+        var out: [ReleaseKey: (version: String, signals: Set<ContentSignal>)] = [:]
+        for (project, versions) in Dictionary(grouping: releases, by: \.project.normalized) {
+            let recorded = try await catalog.storedReleases(ecosystem, project: project, version: nil).filter { $0.decision?.verdict == .approve }
+            for r in versions {
+                let current = "\(r.version)"
+                let older = recorded.filter { VersionOrder.older($0.version, current, ecosystem) }
+                guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { continue }
+                var signals = Set<ContentSignal>()
+                for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
+                out[r.key] = (prior.version, signals)
+            }
+        }
+        return out
     }
 
     /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored

