@@ -16,6 +16,8 @@ public struct PolicyEngine: ReleaseEvaluator {
     private let categoriesDenied: Set<String>
     private let disposableDomains: Set<String>
     private let trusted: Set<String>
+    /// Protected only on PyPI: the standard library's module names the feed and the policy do not name.
+    private let pythonOnlyNames: Set<String>
 
     public init(_ loaded: LoadedPolicy, feeds: Feeds = .none) {
         let p = loaded.policy
@@ -34,6 +36,9 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.categoriesDenied = Set(p.licenses.denyCategories)
         self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
         self.trusted = Set(p.rules.trustedMaintainers.map { $0.lowercased().trimmingPrefix("@") })
+        self.pythonOnlyNames = p.typosquat.standardLibrary
+            ? Set(TyposquatDetector.pythonStandardLibrary).subtracting(p.typosquat.protected.map(ProjectName.normalize)).subtracting(feeds.downloads?.keys.map { $0 } ?? [])
+            : []
     }
 
     public var policyDigest: String { loaded.digest }
@@ -125,6 +130,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         // project is denied; one of a merely ranked name, a combination, two slips away, or by a project
         // as old as a mature one goes to review; a project the feed knows is no weak imitation at all.
         if let imitation = typosquats.imitation(of: r.project.display), !Self.popularInItsOwnRight(name, beside: imitation.target, feeds.downloads),
+            r.ecosystem == .pypi || !pythonOnlyNames.contains(imitation.target),
             !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(imitation.target)),
             imitation.strong || (feeds.downloads?[name] ?? 0) == 0
         {

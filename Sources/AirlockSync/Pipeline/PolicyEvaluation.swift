@@ -51,7 +51,7 @@ public struct PolicyEvaluation: Sendable {
     public func names(_ names: [String]) -> Result {
         var result = Result()
         for name in names where !name.isEmpty {
-            add(name, engine.evaluate(releaseFacts(project: ProjectName(name), version: "1.0", filename: "\(name)-1.0.tar.gz", findings: []), at: now), to: &result)
+            add(name, engine.evaluate(releaseFacts(project: ProjectName(name), version: "1.0", filename: "\(name)-1.0.tar.gz", findings: [], ecosystem: .pypi), at: now), to: &result)
         }
         return result
     }
@@ -70,7 +70,8 @@ public struct PolicyEvaluation: Sendable {
             do {
                 let report = try ArchiveInspector().inspect(
                     path: path, displayName: filename, metadata: member, scanner: ContentScanner(kind: kind, file: filename, project: project.normalized))
-                let facts = releaseFacts(project: project, version: parsed?.version.description ?? "0", filename: filename, findings: report.findings)
+                let version = parsed?.version.description ?? String(filename.dropLast(".tar.gz".count).split(separator: "_").last ?? "0")
+                let facts = releaseFacts(project: project, version: version, filename: filename, findings: report.findings, ecosystem: isR ? .cran : .pypi)
                 add(filename, engine.evaluate(facts, at: now), to: &result)
             } catch {
                 result.total += 1
@@ -100,11 +101,11 @@ public struct PolicyEvaluation: Sendable {
         }
     }
 
-    private func releaseFacts(project: ProjectName, version: String, filename: String, findings: [ContentFinding]) -> ReleaseFacts {
+    private func releaseFacts(project: ProjectName, version: String, filename: String, findings: [ContentFinding], ecosystem: Ecosystem) -> ReleaseFacts {
         let day = 86_400.0
         let uploaded = facts == .fresh ? now.addingTimeInterval(-3600) : now.addingTimeInterval(-90 * day)
         let file = Distribution(
-            ecosystem: .pypi, project: project, version: version, filename: filename, kind: filename.hasSuffix(".whl") ? .wheel : .sdist,
+            ecosystem: ecosystem, project: project, version: version, filename: filename, kind: filename.hasSuffix(".whl") ? .wheel : .sdist,
             digest: Digest.of(Array(filename.utf8)), size: 1, uploadTime: uploaded)
         let people = facts == .fresh
             ? ProjectPeople(author: "New Author", authorEmail: "author@example.org")
@@ -113,7 +114,7 @@ public struct PolicyEvaluation: Sendable {
             ? ProjectHistory(firstUpload: uploaded, lastUpload: uploaded, releaseCount: 1)
             : ProjectHistory(firstUpload: now.addingTimeInterval(-5 * 365 * day), lastUpload: uploaded, releaseCount: 40)
         var release = ReleaseFacts(
-            ecosystem: .pypi, project: project, version: version, files: [file], people: people, selectedBy: project.normalized, history: history,
+            ecosystem: ecosystem, project: project, version: version, files: [file], people: people, selectedBy: project.normalized, history: history,
             license: LicenseExpression.parse("MIT"), declaredLicense: "MIT")
         release.contentFindings = findings
         return release
