@@ -131,13 +131,14 @@ struct SyncPipeline {
         return (publication, records)
     }
 
-    /// For each release, the project's newest older release that was approved (recorded before, or
-    /// passing in this sync) and the content signals its files raised.
+    /// For each project's newest release in the sync (where a takeover shows), the project's newest older
+    /// release a sync approved before, and the content signals its files raised.
     func previousReleases<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: (version: String, signals: Set<ContentSignal>)] {
         var out: [ReleaseKey: (version: String, signals: Set<ContentSignal>)] = [:]
         for (project, versions) in Dictionary(grouping: releases, by: \.project.normalized) {
             let recorded = try await catalog.storedReleases(ecosystem, project: project, version: nil).filter { $0.decision?.verdict == .approve }
-            for r in versions {
+            guard !recorded.isEmpty else { continue }
+            for r in versions.max(by: { $0.version < $1.version }).map({ [$0] }) ?? [] {
                 let current = "\(r.version)"
                 let older = recorded.filter { VersionOrder.older($0.version, current, ecosystem) }
                 guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { continue }

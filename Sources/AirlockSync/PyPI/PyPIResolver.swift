@@ -4,6 +4,7 @@ import AirlockPolicy
 import AirlockStore
 import AirlockUpstream
 import Logging
+import Synchronization
 
 /// A PyPI release the sync will mirror, with the files chosen for the target environments.
 struct ResolvedRelease: Sendable {
@@ -91,12 +92,33 @@ struct PyPIResolver: ResolverAdapter {
     }
 
     /// A project's index as resolution reads it, worked out once per sync however many requirements and
-    /// rounds ask: its versions newest first, the files of each that some target installs, its history.
-    struct IndexedProject: Sendable {
+    /// rounds ask: its versions newest first, its history, and the files of a version that some target
+    /// installs — chosen the first time that version is asked about (a project can list thousands of
+    /// files, and most of its versions no requirement reaches).
+    final class IndexedProject: Sendable {
         let index: ProjectIndex
         let versions: [PythonVersion]
-        let installable: [PythonVersion: [UpstreamFile]]
         let history: ProjectHistory
+        private let files: [PythonVersion: [UpstreamFile]]
+        private let chosen = Mutex<[PythonVersion: [UpstreamFile]]>([:])
+        private let choose: @Sendable ([UpstreamFile]) -> [UpstreamFile]
+
+        init(index: ProjectIndex, files: [PythonVersion: [UpstreamFile]], choose: @escaping @Sendable ([UpstreamFile]) -> [UpstreamFile]) {
+            self.index = index
+            self.files = files
+            self.choose = choose
+            self.versions = files.keys.sorted(by: >)
+            let times = index.files.compactMap(\.uploadTime)
+            self.history = ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: files.count)
+        }
+
+        /// The files of `version` that some target installs.
+        func installable(_ version: PythonVersion) -> [UpstreamFile] {
+            if let known = chosen.withLock({ $0[version] }) { return known }
+            let picked = choose(files[version] ?? [])
+            chosen.withLock { $0[version] = picked }
+            return picked
+        }
     }
 
     func key(_ want: Want<Requirement>) -> String {
@@ -132,7 +154,7 @@ struct PyPIResolver: ResolverAdapter {
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
         let exactPin = req.specifier.clauses.contains { $0.op == .equal && !$0.wildcard } || req.specifier.clauses.contains { $0.op == .arbitrary }
         let candidates: [Candidate] = matching.compactMap { v in
-            let files = indexed.installable[v, default: []]
+            let files = indexed.installable(v)
             if files.isEmpty || (!exactPin && files.allSatisfy({ $0.yanked != nil })) { return nil }
             return Candidate(version: v, files: files, project: indexed)
         }
@@ -200,25 +222,34 @@ struct PyPIResolver: ResolverAdapter {
         { [upstream, self] in try await upstream.project(project).map { self.indexed($0, project: project) } }
     }
 
-    /// Groups a project's files by version (each file name parsed once) and chooses each version's
-    /// installable files; the history spans every version the upstream lists.
+    /// Groups a project's files by version: a wheel's version is its name's second part (each distinct
+    /// spelling parsed once), an sdist's name is parsed whole; tags are read only for versions asked about.
     private func indexed(_ index: ProjectIndex, project: ProjectName) -> IndexedProject {
-        var byVersion: [PythonVersion: [(UpstreamFile, DistributionFilename)]] = [:]
+        var byVersion: [PythonVersion: [UpstreamFile]] = [:]
+        var versions: [Substring: PythonVersion?] = [:], names: [Substring: Bool] = [:]
         for file in index.files {
-            guard let parsed = DistributionFilename(file.filename, project: project), parsed.project == project else { continue }
-            byVersion[parsed.version, default: []].append((file, parsed))
+            let version: PythonVersion?
+            if file.filename.hasSuffix(".whl") {
+                let parts = file.filename.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+                guard parts.count == 3 else { continue }
+                let ours = names[parts[0]] ?? { let v = ProjectName.normalize(String(parts[0])) == project.normalized; names[parts[0]] = v; return v }()
+                guard ours else { continue }
+                version = versions[parts[1]] ?? { let v = PythonVersion(String(parts[1])); versions[parts[1]] = v; return v }()
+            } else {
+                guard let parsed = DistributionFilename(file.filename, project: project), parsed.project == project else { continue }
+                version = parsed.version
+            }
+            if let version { byVersion[version, default: []].append(file) }
         }
-        let times = index.files.compactMap(\.uploadTime)
-        return IndexedProject(
-            index: index, versions: byVersion.keys.sorted(by: >), installable: byVersion.mapValues(chooseFiles),
-            history: ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: byVersion.count))
+        return IndexedProject(index: index, files: byVersion) { [self] in chooseFiles($0) }
     }
 
     /// The files of one release that some target environment installs.
-    private func chooseFiles(_ files: [(UpstreamFile, DistributionFilename)]) -> [UpstreamFile] {
+    private func chooseFiles(_ files: [UpstreamFile]) -> [UpstreamFile] {
         var wheels: [UpstreamFile] = []
         var coveredEnvironments = Set<TargetEnvironment>()
-        for (file, parsed) in files where file.filename.hasSuffix(".whl") {
+        for file in files where file.filename.hasSuffix(".whl") {
+            guard let parsed = DistributionFilename(file.filename) else { continue }
             let fits = environments.filter { $0.accepts(parsed.tags) && $0.satisfies(requiresPython: file.requiresPython) }
             if !fits.isEmpty {
                 wheels.append(file)
@@ -226,7 +257,7 @@ struct PyPIResolver: ResolverAdapter {
             }
         }
         let uncovered = environments.filter { !coveredEnvironments.contains($0) }
-        let sdists = uncovered.isEmpty ? [] : files.map(\.0).filter { f in
+        let sdists = uncovered.isEmpty ? [] : files.filter { f in
             !f.filename.hasSuffix(".whl") && uncovered.contains { $0.satisfies(requiresPython: f.requiresPython) }
         }
         return wheels + sdists
