@@ -47,6 +47,14 @@ import Testing
         #expect(queue.stdout.contains(#""project" : "otherlib""#), "\(queue.stdout)")
         let other = try AirlockCommand.run(["review", "show", "--data", mirror.data, "otherlib"])
         #expect(other.stdout.contains("otherlib 1.0: REVIEW") && other.stdout.contains("otherlib-1.0.dist-info/entry_points.txt:2"), "\(other.stdout)")
+        // The reviewer's page in the web UI shows the same evidence.
+        let token = try AirlockCommand.run(["token", "create", "--data", mirror.data, "--name", "reviewer", "--role", "reviewer"]).stdout.trimmingWhitespace()
+        let jar = mirror.dir.path + "/jar"
+        let form = try Subprocess.run("/usr/bin/curl", ["-s", "-c", jar, server.base + "/ui/login"]).stdout
+        _ = try Subprocess.run(
+            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-b", jar, "-c", jar, "-d", "csrf=\(ReviewHarness.csrf(in: form) ?? "")", "-d", "token=\(token)", server.base + "/ui/login"])
+        let ui = try Subprocess.run("/usr/bin/curl", ["-s", "-b", jar, server.base + "/ui/projects/pypi/otherlib"]).stdout
+        #expect(ui.contains("rule:content:shadowing_entry_point") && ui.contains("otherlib-1.0.dist-info/entry_points.txt:2"), "\(ui)")
         let approved = try AirlockCommand.run(["review", "approve", "--data", mirror.data, "otherlib", "--reason", "our own tool, checked"])
         #expect(approved.succeeded, "\(approved.output)")
         try eventually("otherlib is served once approved") { try httpGet(server.base + "/simple/otherlib/").body.contains("otherlib-1.0") }
