@@ -31,7 +31,7 @@ public struct ContentScanner: Sendable {
     }
 
     /// When Python code runs: at install (build) time, or when the package is imported.
-    enum Phase { case install, pth, importTime }
+    enum Phase { case install, importTime }
 
     /// Whether `member` is read whole and scanned.
     public func wantsContent(_ member: String) -> Bool {
@@ -310,8 +310,8 @@ public struct ContentScanner: Sendable {
     }
 }
 
-/// What a Python file's tokens do, as far as the signals need: calls that execute, decode, run
-/// commands or reach the network, the install commands it overrides, and its string literals.
+/// What a Python file's tokens do, as far as the signals need: calls that execute (and what they
+/// execute), run commands or reach the network, the install commands it overrides, its string literals.
 struct PythonFacts {
     struct Call {
         let what: String
@@ -319,7 +319,6 @@ struct PythonFacts {
     }
 
     var exec: [Call] = []
-    var decode: [Call] = []
     var command: [Call] = []
     var network: [Call] = []
     var strings: [(text: String, line: Int)] = []
@@ -370,7 +369,6 @@ struct PythonFacts {
                         decodedExec = Call(what: "\(inner) with \(dotted)()", line: t.line)
                     }
                 }
-                if Self.decoders.contains(last) || dotted == "marshal.loads" || dotted == "pickle.loads" || dotted == "codecs.decode" { decode.append(call) }
                 if Self.commandCalls.contains(dotted) || Self.commandCalls.contains(last) && dotted.hasPrefix("subprocess.") {
                     command.append(call)
                     if shellCommand == nil, let marker = Self.shellMarker(tokens, openingAt: i + 1) {
