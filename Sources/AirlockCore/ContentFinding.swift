@@ -28,7 +28,8 @@ public struct ContentFinding: Sendable, Hashable, Codable {
     }
 }
 
-/// The content signals, each a rule with an outcome the policy's `[content]` section sets.
+/// The content signals (and the few read from metadata), each a rule with an outcome the policy's
+/// `[content]` section sets.
 public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     /// A `.pth` file whose executed line runs commands, decodes and executes, or reaches the network.
     case pthExec = "pth_exec"
@@ -54,4 +55,9 @@ public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     /// An R package's install or load code (`configure`, `cleanup`, `Makevars`, `.onLoad`) downloading
     /// or running a system command.
     case rInstallCode = "r_install_code"
+    /// Metadata: the project's first and only release is already at a high version (5 or more), as
+    /// imitations bumped to outrank their target often are.
+    case highFirstVersion = "high_first_version"
+    /// Metadata: the release says nothing about itself (no summary).
+    case noSummary = "no_summary"
 }

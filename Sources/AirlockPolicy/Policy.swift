@@ -170,7 +170,7 @@ public struct Policy: Sendable, Decodable {
         /// setuptools' `cli-64.exe`); every other signal goes to review.
         public static let defaults: [ContentSignal: Outcome] = Dictionary(
             uniqueKeysWithValues: ContentSignal.allCases.map { s in
-                (s, [.pthExec, .decodeExec, .installShell].contains(s) ? Outcome.deny : s == .binaryInSdist ? .note : .review)
+                (s, [.pthExec, .decodeExec, .installShell].contains(s) ? Outcome.deny : [.binaryInSdist, .noSummary].contains(s) ? .note : .review)
             })
 
         public init(outcomes: [ContentSignal: Outcome] = Content.defaults) { self.outcomes = outcomes }

@@ -178,7 +178,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         // Content: what the release's install- and import-time code does, with member, line and excerpt.
         // What a mature project's release adds over its previous approved one is change, and change is
         // how a takeover shows: a new signal is named as new, and one merely noted goes to review.
-        for finding in r.contentFindings {
+        for finding in r.contentFindings + metadataFindings(r) {
             var outcome = p.content.outcomes[finding.signal] ?? .review
             var text = finding.description
             if let previous = r.previousRelease, !previous.signals.contains(finding.signal) {
@@ -199,6 +199,23 @@ public struct PolicyEngine: ReleaseEvaluator {
         let yankedReason = verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
             ? "airlock: known vulnerability: " + vulnerabilityDenials.joined(separator: "; ") : nil
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
+    }
+
+    /// Signals read from the release's metadata, shown like content findings: a first and only release
+    /// already at version 5 or more; a release with no summary (when its metadata was read).
+    func metadataFindings(_ r: ReleaseFacts) -> [ContentFinding] {
+        let file = r.files.first?.filename ?? "\(r.project.display) \(r.version)"
+        var out: [ContentFinding] = []
+        let major = r.ecosystem == .pypi ? PythonVersion(r.version).flatMap { $0.epoch == 0 ? $0.release.first : nil } : Int(r.version.prefix { $0.isNumber })
+        if r.history.releaseCount == 1, let major, major >= 5 {
+            out.append(ContentFinding(
+                signal: .highFirstVersion, file: file, member: "metadata", line: nil, excerpt: "Version: \(r.version)",
+                detail: "the project's first and only release is already at version \(r.version)"))
+        }
+        if let summary = r.summary, summary.trimmingWhitespace().isEmpty || summary == "UNKNOWN" {
+            out.append(ContentFinding(signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)", detail: "the release gives no summary"))
+        }
+        return out
     }
 
     /// A name one slip from a popular one is no imitation when it is popular itself (`dash` beside

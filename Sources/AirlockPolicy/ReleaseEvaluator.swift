@@ -37,6 +37,8 @@ public struct ReleaseFacts: Sendable {
     public var maintainersOtherProjects: [String]
     /// What the content scan found in the release's files (install- and import-time code).
     public var contentFindings: [ContentFinding] = []
+    /// The release's one-line summary (`Summary`, R's `Title`), when its metadata was read.
+    public var summary: String?
     /// The project's previous approved release and the content signals its files raised, to weigh what
     /// this release adds (a takeover shows up as change); nil when there is none to compare with.
     public var previousRelease: (version: String, signals: Set<ContentSignal>)?

@@ -43,6 +43,7 @@ extension CRANRelease: SyncedRelease {
             history: history, license: license, declaredLicense: stored.description["License"], newMaintainerEmails: newMaintainerEmails,
             dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
         facts.contentFindings = stored.findings
+        facts.summary = stored.description["Title"] ?? ""
         return facts
     }
 }

@@ -24,6 +24,8 @@ struct ResolvedRelease: Sendable {
     let dependsOn: Set<String>
     /// `Requires-Python` of its core metadata: served for files the index gave none (PEP 503 upstreams).
     let metadataRequiresPython: String?
+    /// `Summary` of its core metadata ("" when it gives none).
+    var summary = ""
     /// Its files once stored (empty until the fetch phase).
     var stored: [String: StoredFile] = [:]
 
@@ -57,6 +59,7 @@ extension ResolvedRelease: SyncedRelease {
             people: people, selectedBy: selectedBy, history: history, license: license, declaredLicense: declaredLicense,
             newMaintainerEmails: newMaintainerEmails, dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
         facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] }
+        facts.summary = summary
         return facts
     }
 }
@@ -184,7 +187,7 @@ struct PyPIResolver: ResolverAdapter {
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
             metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
-            metadataRequiresPython: metadata.requiresPython)
+            metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "")
         return (release, deps.map { Want(requirement: $0, origin: .dependency(of: label), count: 1) })
     }
 

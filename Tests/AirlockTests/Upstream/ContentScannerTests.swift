@@ -127,6 +127,21 @@ import Testing
         #expect(engine.evaluate(same, at: Date()).verdict == .approve, "1.9 shipped a binary too: nothing changed")
     }
 
+    @Test func metadataSignalsAFirstReleaseAtAHighVersionAndNoSummary() {
+        var first = facts([])
+        first.version = "9.79"
+        first.history = ProjectHistory(firstUpload: first.history.firstUpload, lastUpload: first.history.lastUpload, releaseCount: 1)
+        first.summary = ""
+        let decision = engine.evaluate(first, at: Date())
+        #expect(decision.factors.contains { $0.name == "rule:content:high_first_version" && $0.signal.contains("first and only release is already at version 9.79") })
+        #expect(decision.factors.contains { $0.name == "note:content:no_summary" })
+        #expect(decision.verdict == .review, "\(decision.factors)")
+        var later = facts([])
+        later.version = "9.79"
+        later.summary = "A library"
+        #expect(engine.evaluate(later, at: Date()).verdict == .approve, "a project with forty releases may well be at 9.79")
+    }
+
     @Test func anEntryPointNamedPipGoesToReview() throws {
         let entryPoints = "[console_scripts]\nmaturelib = maturelib:main\npip = maturelib:main\n"
         let findings = try scan(PackageSpec("maturelib", "2.0", extraFiles: ["{distinfo}/entry_points.txt": entryPoints]))
