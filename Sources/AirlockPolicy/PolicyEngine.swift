@@ -185,10 +185,10 @@ public struct PolicyEngine: ReleaseEvaluator {
                 text += " — new since \(previous.version), which had no such code"
                 if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
             }
-            switch outcome {
-            case .deny: rule("content:\(finding.signal.rawValue)", .deny, text)
-            case .review: rule("content:\(finding.signal.rawValue)", .review, text)
-            case .note: factors.append(.init(name: "note:content:\(finding.signal.rawValue)", signal: text, points: 0))
+            if outcome == .note {
+                factors.append(.init(name: "note:content:\(finding.signal.rawValue)", signal: text, points: 0))
+            } else {
+                rule("content:\(finding.signal.rawValue)", outcome == .deny ? .deny : .review, text)
             }
         }
         if allow.contains(name) && !deny.contains(name) {

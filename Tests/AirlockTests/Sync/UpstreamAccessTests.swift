@@ -62,7 +62,10 @@ import Testing
         #expect(try filesContaining(secret, under: dir + "/bundle.tar").isEmpty)
 
         // Credentials written into the upstream URL work too, and are kept nowhere either.
-        let inURL = upstream.simpleURL.replacingOccurrences(of: "https://", with: "https://svc-airlock:\(secret)@")
+        var withCredentials = try #require(URLComponents(string: upstream.simpleURL))
+        withCredentials.user = "svc-airlock"
+        withCredentials.password = secret
+        let inURL = try #require(withCredentials.string)
         let urlConfig = try config("in-url", data: dir + "/data-url", upstreamURL: inURL, extra: "")
         let viaURL = try AirlockCommand.run(["sync", "pypi", "--config", urlConfig, "--policy", "none"])
         #expect(viaURL.succeeded, "\(viaURL.output)")

