@@ -1,3 +1,4 @@
+import Synchronization
 /// One dependency a release needs from the same repository: the project and the versions it accepts.
 public struct DependencyNeed: Sendable {
     /// Normalized project name (PEP 503 for PyPI; R package names as written).
@@ -39,6 +40,15 @@ public enum DependencyNeeds {
         }
     }
 
+    /// PyPI needs already worked out: every resolution round and the publish rule ask again for the
+    /// same releases' needs on the same targets. Bounded by the distinct dependency lists of a process's syncs.
+    private static let workedOut = Mutex<[NeedsKey: [[DependencyNeed]]]>([:])
+    private struct NeedsKey: Hashable {
+        let declared: [String]
+        let perTargets: [[TargetEnvironment]]
+        let extras: Set<String>
+    }
+
     /// A target as stored.
     public static func stored(_ target: TargetEnvironment) -> String { "\(target.pythonVersion)|\(target.platform)" }
 
@@ -53,6 +63,8 @@ public enum DependencyNeeds {
     public static func needs(_ declared: [String], _ ecosystem: Ecosystem, perTargets: [[TargetEnvironment]], extras: Set<String>) throws -> [[DependencyNeed]] {
         switch ecosystem {
         case .pypi:
+            let key = NeedsKey(declared: declared, perTargets: perTargets, extras: extras)
+            if let known = workedOut.withLock({ $0[key] }) { return known }
             let requirements = try declared.map { line in
                 do {
                     return try Requirement(parsing: line)
@@ -60,13 +72,15 @@ public enum DependencyNeeds {
                     throw AirlockError(.catalog, "stored dependency '\(line)' does not parse: \(error)")
                 }
             }
-            return perTargets.map { targets in
+            let needs = perTargets.map { targets in
                 requirements.filter { applies($0, on: targets, extras: extras) }.map { req in
                     DependencyNeed(
                         project: req.name.normalized, requirement: "\(req.name.display)\(req.specifier)", extras: req.extras,
                         accepts: { v in PythonVersion(v).map { req.specifier.contains($0, prereleases: true) } ?? false })
                 }
             }
+            workedOut.withLock { $0[key] = needs }
+            return needs
         case .cran:
             let needs = try declared.flatMap { try RDependency.parseField($0, source: "stored dependency field") }
                 .filter { !RDependency.shippedWithR.contains($0.name) }

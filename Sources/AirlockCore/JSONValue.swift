@@ -67,10 +67,100 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
-/// Nesting deeper than this is refused (a hostile document must not exhaust the stack).
-private let maxDepth = 128
+/// Reads a JSON document member by member, for documents too large to build whole (a PyPI project page
+/// lists tens of thousands of files): the caller takes each member's value as a `JSONValue`, or walks
+/// into it. Each closure given a `JSONPull` must take exactly one value from it.
+public struct JSONPull {
+    fileprivate var reader: JSONReader
+    fileprivate var depth = 0
 
-private struct JSONReader {
+    /// Reads `bytes` (UTF-8) with `body`, which must take the one top-level value; throws
+    /// `JSONValue.SyntaxError` for malformed JSON or data after the document.
+    public static func reading<T>(_ bytes: [UInt8], _ body: (inout JSONPull) throws -> T) throws -> T {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var pull = JSONPull(reader: JSONReader(bytes: buffer))
+            let result = try body(&pull)
+            pull.reader.skipSpace()
+            guard pull.reader.position == buffer.count else { throw pull.reader.error("unexpected data after the document") }
+            return result
+        }
+    }
+
+    /// The kind of the next value ("an object", "an array", …), for messages and checks; nil at the end.
+    public mutating func nextKind() -> String? {
+        reader.skipSpace()
+        guard reader.position < reader.bytes.count else { return nil }
+        switch reader.bytes[reader.position] {
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        default: return "a number"
+        }
+    }
+
+    /// The next value, whole.
+    public mutating func value() throws -> JSONValue { try reader.value(depth: depth) }
+
+    /// Walks the next value, an object, calling `each` with every member's name.
+    public mutating func members(_ each: (String, inout JSONPull) throws -> Void) throws {
+        try enter(open: "{", close: "}", what: "object") { pull in
+            guard pull.reader.position < pull.reader.bytes.count, pull.reader.bytes[pull.reader.position] == UInt8(ascii: "\"") else {
+                throw pull.reader.error("expected a member name")
+            }
+            let key = try pull.reader.string()
+            pull.reader.skipSpace()
+            guard pull.reader.position < pull.reader.bytes.count, pull.reader.bytes[pull.reader.position] == UInt8(ascii: ":") else {
+                throw pull.reader.error("expected ':' after member name")
+            }
+            pull.reader.position += 1
+            try each(key, &pull)
+        }
+    }
+
+    /// Walks the next value, an array, calling `each` with every element's place.
+    public mutating func elements(_ each: (Int, inout JSONPull) throws -> Void) throws {
+        var i = 0
+        try enter(open: "[", close: "]", what: "array") { pull in
+            try each(i, &pull)
+            i += 1
+        }
+    }
+
+    private mutating func enter(open: Unicode.Scalar, close: Unicode.Scalar, what: String, _ item: (inout JSONPull) throws -> Void) throws {
+        reader.skipSpace()
+        guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: open) else { throw reader.error("expected an \(what)") }
+        guard depth < maxDepth else { throw reader.error("nesting deeper than \(maxDepth) levels") }
+        depth += 1
+        defer { depth -= 1 }
+        reader.position += 1
+        reader.skipSpace()
+        if reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: close) {
+            reader.position += 1
+            return
+        }
+        while true {
+            reader.skipSpace()
+            try item(&self)
+            reader.skipSpace()
+            guard reader.position < reader.bytes.count else { throw reader.error("unterminated \(what)") }
+            if reader.bytes[reader.position] == UInt8(ascii: ",") {
+                reader.position += 1
+            } else if reader.bytes[reader.position] == UInt8(ascii: close) {
+                reader.position += 1
+                return
+            } else {
+                throw reader.error("expected ',' or '\(close)' in an \(what)")
+            }
+        }
+    }
+}
+
+/// Nesting deeper than this is refused (a hostile document must not exhaust the stack).
+fileprivate let maxDepth = 128
+
+fileprivate struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
 
@@ -166,16 +256,18 @@ private struct JSONReader {
     mutating func string() throws -> String {
         position += 1
         let start = position
-        // The common case: no escapes, copied in one go (validated as UTF-8 by the decoding below).
+        // The common case: no escapes, copied in one go (validated as UTF-8 unless every byte is ASCII).
+        var ascii = true
         while position < bytes.count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
-                let text = try utf8(start..<position)
+                let text = ascii ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) : try utf8(start..<position)
                 position += 1
                 return text
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("control character in a string") }
+            if b >= 0x80 { ascii = false }
             position += 1
         }
         var out = Array(bytes[start..<position])

@@ -67,10 +67,10 @@ public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomString
 
     /// True when `raw` is a valid project name (PEP 508 identifier rules).
     public static func isValid(_ raw: String) -> Bool {
-        guard let first = raw.unicodeScalars.first, let last = raw.unicodeScalars.last else { return false }
-        func alnum(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s)) }
+        guard let first = raw.utf8.first, let last = raw.utf8.last else { return false }
+        func alnum(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
         guard alnum(first), alnum(last) else { return false }
-        return raw.unicodeScalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" || $0 == "." }
+        return raw.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
     public var description: String { normalized }

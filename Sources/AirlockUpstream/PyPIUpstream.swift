@@ -100,12 +100,20 @@ public final class PyPIUpstream: PyPIIndexReader {
     }
 
     /// What airlock reads of a PyPI JSON API document: the project's people, each file's upload time,
-    /// and the serial. The cache keeps these alone, in the same shape (a JSON API document can be
-    /// megabytes), so a 304 or an unchanged serial reads back through `init(parsing:url:)`.
+    /// and the serial. The cache keeps the people and the times the project page lacked, in the same
+    /// shape (a JSON API document can be megabytes), so a 304 or an unchanged serial reads back through
+    /// `init(parsing:url:)`: the same serial means the same page, lacking the same times.
     private struct JSONAPIFacts: Encodable {
         let info: [String: String]
-        let releases: [String: [[String: String]]]
+        var releases: [String: [[String: String]]]
         let last_serial: Int?
+
+        /// These facts with only the upload times of `filenames`.
+        func keeping(_ filenames: Set<String>) -> JSONAPIFacts {
+            var kept = self
+            kept.releases = ["": releases.values.joined().filter { $0["filename"].map(filenames.contains) ?? false }]
+            return kept
+        }
 
         init(parsing body: [UInt8], url: String) throws {
             let document: JSONValue
@@ -175,7 +183,9 @@ public final class PyPIUpstream: PyPIIndexReader {
         let facts = try JSONAPIFacts(parsing: page.body, url: url)
         if facts.last_serial != nil || page.etag != nil || page.lastModified != nil {
             var kept = page
-            kept.body = try Array(JSONEncoder().encode(facts))
+            // Under a serial only the times this page lacks are kept (the same serial, the same page);
+            // without one, a 304 must still answer for a page that may have changed: all are kept.
+            kept.body = try Array(JSONEncoder().encode(serial != nil ? facts.keeping(filenames) : facts))
             kept.serial = facts.last_serial
             try await cache?.storeResponse(kept, for: url)
         }

@@ -35,76 +35,129 @@ public enum SimpleIndexParser {
     /// The files with a file name or URL listed twice merged: the first entry stands. An index may
     /// repeat a link (mirrors concatenating pages do); one file is one file however often it is named.
     static func distinct(_ files: [UpstreamFile]) -> [UpstreamFile] {
-        var names = Set<String>(), urls = Set<String>()
+        var names = Set<String>(minimumCapacity: files.count), urls = Set<String>(minimumCapacity: files.count)
         return files.filter { names.insert($0.filename).inserted && urls.insert($0.url).inserted }
     }
 
     // MARK: JSON (PEP 691, 700, 714)
 
-    /// Reads a PEP 691 page. Parsed with `JSONValue` (one pass over the bytes: PyPI's pages for large
-    /// projects run to megabytes); a field of the wrong type is an error naming its place in the page.
+    /// Reads a PEP 691 page member by member with `JSONPull` (PyPI's pages for large projects run to
+    /// megabytes: each file's members are read straight into its `UpstreamFile`); a field of the wrong
+    /// type is an error naming its place in the page.
     static func parseJSON(_ body: [UInt8], url: String) throws -> SimplePage {
         func malformed(_ what: String) -> AirlockError { AirlockError(.malformedIndex, "malformed PEP 691 JSON at \(url): \(what)") }
-        let document: JSONValue
+        var files: [UpstreamFile]?
+        var serial: Int?
         do {
-            document = try JSONValue(parsing: body)
-        } catch {
-            throw malformed("\(error)")
-        }
-        guard case .object = document else { throw malformed("expected an object, found \(document.kind)") }
-        guard let entries = document["files"]?.array else { throw malformed("expected an array at .files") }
-        var files: [UpstreamFile] = []
-        files.reserveCapacity(entries.count)
-        for (i, entry) in entries.enumerated() {
-            let place = "files[\(i)]"
-            func text(_ key: String, required: Bool = false) throws -> String? {
-                switch entry[key] {
-                case .string(let s): return s
-                case nil, .null?: if required { throw malformed("missing key '\(key)' at \(place)") } else { return nil }
-                case let other?: throw malformed("expected a string, found \(other.kind) at \(place).\(key)")
+            try JSONPull.reading(body) { document in
+                guard let kind = document.nextKind(), kind == "an object" else {
+                    throw malformed("expected an object, found \(document.nextKind() ?? "nothing")")
                 }
-            }
-            guard case .object = entry else { throw malformed("expected an object, found \(entry.kind) at \(place)") }
-            let filename = try text("filename", required: true)!
-            var digest: Digest?
-            switch entry["hashes"] {
-            case .object(let hashes)?:
-                if let hex = hashes.first(where: { $0.0 == "sha256" })?.1 {
-                    guard let h = hex.string, let d = Digest(hex: h) else {
-                        throw malformed("file \(filename) has an invalid sha256 at \(place).hashes.sha256")
+                try document.members { key, value in
+                    switch key {
+                    case "files" where files == nil:
+                        guard value.nextKind() == "an array" else { throw malformed("expected an array at .files") }
+                        var found: [UpstreamFile] = []
+                        try value.elements { i, entry in found.append(try file(&entry, at: i, page: url, malformed: malformed)) }
+                        files = found
+                    case "meta" where serial == nil:
+                        serial = try value.value()["_last-serial"].flatMap(Self.serial)
+                    default:
+                        _ = try value.value()
                     }
-                    digest = d
                 }
-            case nil: throw malformed("missing key 'hashes' at \(place)")
-            case let other?: throw malformed("expected an object, found \(other.kind) at \(place).hashes")
             }
-            var yanked: String?
-            switch entry["yanked"] {
-            case .bool(true)?: yanked = ""
-            case .string(let reason)?: yanked = reason
-            default: break
-            }
-            var hasMetadata = false
-            var metadataDigest: Digest?
-            switch entry["core-metadata"] ?? entry["dist-info-metadata"] {
-            case .bool(let b)?: hasMetadata = b
-            case .object(let hashes)?:
-                hasMetadata = true
-                metadataDigest = hashes.first { $0.0 == "sha256" }?.1.string.flatMap(Digest.init(hex:))
-            default: break
-            }
-            var size: Int64?
-            if let value = entry["size"], !value.isNull {
-                guard let n = value.int else { throw malformed("expected a whole number, found \(value.kind) at \(place).size") }
-                size = Int64(n)
-            }
-            files.append(
-                UpstreamFile(
-                    filename: filename, url: try resolve(try text("url", required: true)!, against: url), sha256: digest, size: size,
-                    requiresPython: try text("requires-python"), yanked: yanked, uploadTime: try text("upload-time").flatMap(Timestamp.parse),
-                    hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest))
+        } catch let e as JSONValue.SyntaxError {
+            throw malformed("\(e)")
         }
-        return SimplePage(files: files, serial: document["meta"]?["_last-serial"].flatMap(Self.serial))
+        guard let files else { throw malformed("expected an array at .files") }
+        return SimplePage(files: files, serial: serial)
+    }
+
+    private struct FileFields {
+        var filename, url, hashes, requiresPython, yanked, uploadTime, coreMetadata, distInfoMetadata, size: JSONValue?
+
+        subscript(key: String) -> JSONValue? {
+            switch key {
+            case "filename": filename
+            case "url": url
+            case "hashes": hashes
+            case "requires-python": requiresPython
+            case "yanked": yanked
+            case "upload-time": uploadTime
+            case "core-metadata": coreMetadata
+            case "dist-info-metadata": distInfoMetadata
+            case "size": size
+            default: nil
+            }
+        }
+    }
+
+    /// One member of a PEP 691 page's `files`.
+    private static func file(_ entry: inout JSONPull, at i: Int, page url: String, malformed: (String) -> AirlockError) throws -> UpstreamFile {
+        var place: String { "files[\(i)]" }
+        guard let kind = entry.nextKind(), kind == "an object" else { throw malformed("expected an object, found \(entry.nextKind() ?? "nothing") at \(place)") }
+        // The members airlock reads, each the first of its name (as `JSONValue`'s subscript has it).
+        var fields = FileFields()
+        try entry.members { key, value in
+            let v = try value.value()
+            switch key {
+            case "filename": fields.filename = fields.filename ?? v
+            case "url": fields.url = fields.url ?? v
+            case "hashes": fields.hashes = fields.hashes ?? v
+            case "requires-python": fields.requiresPython = fields.requiresPython ?? v
+            case "yanked": fields.yanked = fields.yanked ?? v
+            case "upload-time": fields.uploadTime = fields.uploadTime ?? v
+            case "core-metadata": fields.coreMetadata = fields.coreMetadata ?? v
+            case "dist-info-metadata": fields.distInfoMetadata = fields.distInfoMetadata ?? v
+            case "size": fields.size = fields.size ?? v
+            default: break
+            }
+        }
+        func text(_ key: String, required: Bool = false) throws -> String? {
+            switch fields[key] {
+            case .string(let s): return s
+            case nil, .null?: if required { throw malformed("missing key '\(key)' at \(place)") } else { return nil }
+            case let other?: throw malformed("expected a string, found \(other.kind) at \(place).\(key)")
+            }
+        }
+        let filename = try text("filename", required: true)!
+        var digest: Digest?
+        switch fields["hashes"] {
+        case .object(let hashes)?:
+            if let hex = hashes.first(where: { $0.0 == "sha256" })?.1 {
+                guard let h = hex.string, let d = Digest(hex: h) else {
+                    throw malformed("file \(filename) has an invalid sha256 at \(place).hashes.sha256")
+                }
+                digest = d
+            }
+        case nil: throw malformed("missing key 'hashes' at \(place)")
+        case let other?: throw malformed("expected an object, found \(other.kind) at \(place).hashes")
+        }
+        var yanked: String?
+        switch fields["yanked"] {
+        case .bool(true)?: yanked = ""
+        case .string(let reason)?: yanked = reason
+        default: break
+        }
+        var hasMetadata = false
+        var metadataDigest: Digest?
+        switch fields["core-metadata"] ?? fields["dist-info-metadata"] {
+        case .bool(let b)?: hasMetadata = b
+        case .object(let hashes)?:
+            hasMetadata = true
+            metadataDigest = hashes.first { $0.0 == "sha256" }?.1.string.flatMap(Digest.init(hex:))
+        default: break
+        }
+        var size: Int64?
+        if let value = fields["size"], !value.isNull {
+            guard let n = value.int else { throw malformed("expected a whole number, found \(value.kind) at \(place).size") }
+            size = Int64(n)
+        }
+        return UpstreamFile(
+            filename: filename, url: try resolve(try text("url", required: true)!, against: url), sha256: digest, size: size,
+            requiresPython: try text("requires-python"), yanked: yanked, uploadTime: try text("upload-time").flatMap(Timestamp.parse),
+            hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest)
     }
 
     /// PyPI's serial as its documents carry it: a number or (as PyPI has also sent it) a numeric
@@ -255,9 +308,33 @@ public enum SimpleIndexParser {
     }
 
     static func resolve(_ link: String, against base: String) throws -> String {
+        if isPlainAbsolute(link) { return link }
         guard let baseURL = URL(string: base), let resolved = URL(string: link, relativeTo: baseURL) else {
             throw AirlockError(.malformedIndex, "link '\(link)' on \(base) is not a valid URL")
         }
         return resolved.absoluteString
+    }
+
+    /// An absolute http(s) URL that resolving would leave as it is (a host, only URL characters and no `%`, no dot
+    /// segments): the form PyPI gives every file, checked byte by byte rather than parsed.
+    static func isPlainAbsolute(_ link: String) -> Bool {
+        let bytes = Array(link.utf8)
+        let prefix = bytes.starts(with: "https://".utf8) ? 8 : bytes.starts(with: "http://".utf8) ? 7 : 0
+        guard prefix > 0, bytes.count > prefix, bytes[prefix] != UInt8(ascii: "/") else { return false }
+        let allowed = Self.urlBytes
+        guard bytes.allSatisfy({ allowed[Int($0)] }) else { return false }
+        // No dot segment: a `.` or `..` between slashes or at the end.
+        var segmentStart = prefix
+        for i in prefix...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+            let length = i - segmentStart
+            if (length == 1 || length == 2) && bytes[segmentStart..<i].allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
+            segmentStart = i + 1
+        }
+        return true
+    }
+
+    private static let urlBytes: [Bool] = (0..<256).map { b in
+        guard b < 0x80, let s = Unicode.Scalar(b) else { return false }
+        return ("0"..."9").contains(s) || ("a"..."z").contains(s) || ("A"..."Z").contains(s) || "-._~:/?[]@!$&'()*+,;=".unicodeScalars.contains(s)
     }
 }

@@ -22,6 +22,7 @@ protocol ResolverAdapter: Sendable {
     associatedtype Requirement: Sendable & CustomStringConvertible
     associatedtype Candidate: Sendable
     associatedtype Release: SyncedRelease
+    associatedtype Candidates: Sequence<Candidate>
 
     /// Identifies a want, so equal wants are resolved once.
     func key(_ want: Want<Requirement>) -> String
@@ -29,7 +30,7 @@ protocol ResolverAdapter: Sendable {
     func project(_ want: Want<Requirement>) -> String
     /// The versions matching the want that the targets can install, newest first. Throws, naming the
     /// requirement and its requirer, when the upstream has none (an optional want gets an empty list).
-    func candidates(_ want: Want<Requirement>) async throws -> [Candidate]
+    func candidates(_ want: Want<Requirement>) async throws -> Candidates
     /// The release a candidate is, as `project`, `version` and the file that would be read, for what is set aside.
     func describe(_ candidate: Candidate, _ want: Want<Requirement>) -> (version: String, filename: String?)
     /// Reads a candidate: the release as it will be recorded, and the wants it brings in.
@@ -90,7 +91,7 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
 
     /// Picks the versions a requirement keeps and the requirements each of them brings in.
     private func select(_ want: Want<Adapter.Requirement>) async throws -> [(Adapter.Release, [Want<Adapter.Requirement>])] {
-        let candidates: [Adapter.Candidate]
+        let candidates: Adapter.Candidates
         do {
             candidates = try await adapter.candidates(want)
         } catch let e as AirlockError where !want.origin.isSelection && e.code == .resolution {

@@ -132,22 +132,32 @@ struct SyncPipeline {
     }
 
     /// For each project's newest release in the sync (where a takeover shows), the project's newest older
-    /// release a sync approved before, and the content signals its files raised.
+    /// release a sync approved before, and the content signals its files raised. Projects are looked up
+    /// concurrently (a resync asks about every project of the closure).
     func previousReleases<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: (version: String, signals: Set<ContentSignal>)] {
-        var out: [ReleaseKey: (version: String, signals: Set<ContentSignal>)] = [:]
-        for (project, versions) in Dictionary(grouping: releases, by: \.project.normalized) {
-            let recorded = try await catalog.storedReleases(ecosystem, project: project, version: nil).filter { $0.decision?.verdict == .approve }
-            guard !recorded.isEmpty else { continue }
-            for r in versions.max(by: { $0.version < $1.version }).map({ [$0] }) ?? [] {
-                let current = "\(r.version)"
-                let older = recorded.filter { VersionOrder.older($0.version, current, ecosystem) }
-                guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { continue }
-                var signals = Set<ContentSignal>()
-                for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
-                out[r.key] = (prior.version, signals)
+        let newest = Dictionary(grouping: releases, by: \.project.normalized).compactMap { $0.value.max { $0.version < $1.version } }
+        return try await withThrowingTaskGroup(of: (ReleaseKey, String, Set<ContentSignal>)?.self) { group in
+            var pending = newest[...]
+            func startNext() {
+                guard let r = pending.popFirst() else { return }
+                let (key, project, current) = (r.key, r.project.normalized, "\(r.version)")
+                group.addTask { [catalog, ecosystem] in
+                    let older = try await catalog.storedReleases(ecosystem, project: project, version: nil)
+                        .filter { $0.decision?.verdict == .approve && VersionOrder.older($0.version, current, ecosystem) }
+                    guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { return nil }
+                    var signals = Set<ContentSignal>()
+                    for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
+                    return (key, prior.version, signals)
+                }
             }
+            for _ in 0..<8 { startNext() }
+            var out: [ReleaseKey: (version: String, signals: Set<ContentSignal>)] = [:]
+            while let found = try await group.next() {
+                if let (key, version, signals) = found { out[key] = (version, signals) }
+                startNext()
+            }
+            return out
         }
-        return out
     }
 
     /// For each project's newest mirrored release: e-mails its metadata names that no older mirrored

@@ -1,3 +1,4 @@
+import Synchronization
 /// Runs each keyed piece of work once, however many callers ask for it at the same time: later
 /// callers await the first caller's task. Used for index pages, metadata files and downloads.
 actor TaskMemo<Value: Sendable> {
@@ -18,5 +19,17 @@ actor TaskMemo<Value: Sendable> {
         let task = Task { try await make() }
         tasks[key] = task
         return task
+    }
+}
+
+/// A synchronous memo for cheap, repeatable answers asked many times within one sync.
+final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let values = Mutex<[Key: Value]>([:])
+
+    func value(_ key: Key, _ make: () -> Value) -> Value {
+        if let known = values.withLock({ $0[key] }) { return known }
+        let made = make()
+        values.withLock { $0[key] = made }
+        return made
     }
 }

@@ -71,11 +71,16 @@ struct PyPIResolver: ResolverAdapter {
     let upstream: any PyPIIndexReader
     let files: PyPIFileFetcher
     let environments: [TargetEnvironment]
+    /// `environments` as stored (`3.12|manylinux_2_28_x86_64`).
+    private let storedTargets: [String]
     let logger: Logger
     /// Whether the policy would serve a release, judged on what the index says.
     let passesPolicy: @Sendable (ResolvedRelease) -> Bool
     private let indexes = TaskMemo<IndexedProject?>()
     private let metadata = TaskMemo<CoreMetadata>()
+    /// Each release is read once per sync: every resolution round examines most of the same ones again.
+    private let examined = TaskMemo<(ResolvedRelease, [Want<Requirement>])>()
+    private let verdicts = Memo<ReleaseKey, Bool>()
 
     init(
         upstream: any PyPIIndexReader, files: PyPIFileFetcher, environments: [TargetEnvironment], logger: Logger,
@@ -84,6 +89,7 @@ struct PyPIResolver: ResolverAdapter {
         self.upstream = upstream
         self.files = files
         self.environments = environments
+        self.storedTargets = environments.map(DependencyNeeds.stored)
         self.logger = logger
         self.passesPolicy = passes
     }
@@ -91,8 +97,13 @@ struct PyPIResolver: ResolverAdapter {
     struct Candidate: Sendable {
         let version: PythonVersion
         let files: [UpstreamFile]
+        /// The targets with a wheel they accept, or an sdist whose `Requires-Python` they meet.
+        let targets: Set<String>
         let project: IndexedProject
     }
+
+    /// A version's files some target installs, and those targets (as stored).
+    typealias Installable = (files: [UpstreamFile], targets: Set<String>)
 
     /// A project's index as resolution reads it, worked out once per sync however many requirements and
     /// rounds ask: its versions newest first, its history, and the files of a version that some target
@@ -102,11 +113,12 @@ struct PyPIResolver: ResolverAdapter {
         let index: ProjectIndex
         let versions: [PythonVersion]
         let history: ProjectHistory
-        private let files: [PythonVersion: [UpstreamFile]]
-        private let chosen = Mutex<[PythonVersion: [UpstreamFile]]>([:])
-        private let choose: @Sendable ([UpstreamFile]) -> [UpstreamFile]
+        /// Each version's files, as places in `index.files` (not copies: large projects list tens of thousands).
+        private let files: [PythonVersion: [Int]]
+        private let chosen = Mutex<[PythonVersion: Installable]>([:])
+        private let choose: @Sendable ([UpstreamFile]) -> Installable
 
-        init(index: ProjectIndex, files: [PythonVersion: [UpstreamFile]], choose: @escaping @Sendable ([UpstreamFile]) -> [UpstreamFile]) {
+        init(index: ProjectIndex, files: [PythonVersion: [Int]], choose: @escaping @Sendable ([UpstreamFile]) -> Installable) {
             self.index = index
             self.files = files
             self.choose = choose
@@ -115,10 +127,10 @@ struct PyPIResolver: ResolverAdapter {
             self.history = ProjectHistory(firstUpload: times.min(), lastUpload: times.max(), releaseCount: files.count)
         }
 
-        /// The files of `version` that some target installs.
-        func installable(_ version: PythonVersion) -> [UpstreamFile] {
+        /// The files of `version` that some target installs, and those targets.
+        func installable(_ version: PythonVersion) -> Installable {
             if let known = chosen.withLock({ $0[version] }) { return known }
-            let picked = choose(files[version] ?? [])
+            let picked = choose((files[version] ?? []).map { index.files[$0] })
             chosen.withLock { $0[version] = picked }
             return picked
         }
@@ -131,23 +143,22 @@ struct PyPIResolver: ResolverAdapter {
 
     func project(_ want: Want<Requirement>) -> String { want.requirement.name.normalized }
 
-    var allTargets: Set<String> { Set(environments.map(DependencyNeeds.stored)) }
+    var allTargets: Set<String> { Set(storedTargets) }
 
-    /// The targets with a wheel they accept, or an sdist whose `Requires-Python` they meet.
-    func targets(of c: Candidate) -> Set<String> {
-        Set(
-            environments.filter { env in
-                c.files.contains { env.installs(filename: $0.filename, requiresPython: $0.requiresPython) }
-            }.map(DependencyNeeds.stored))
-    }
+    func targets(of c: Candidate) -> Set<String> { c.targets }
 
     func describe(_ c: Candidate, _ want: Want<Requirement>) -> (version: String, filename: String?) {
         (c.version.description, c.files.first { $0.hasCoreMetadata }?.filename ?? c.files.first?.filename)
     }
 
-    func passes(_ release: ResolvedRelease) -> Bool { passesPolicy(release) }
+    /// Whether the policy passes the release, asked once per release and sync (facts from the index do not change).
+    func passes(_ release: ResolvedRelease) -> Bool {
+        verdicts.value(release.key) { passesPolicy(release) }
+    }
 
-    func candidates(_ want: Want<Requirement>) async throws -> [Candidate] {
+    /// The matching versions newest first, each one's files chosen only when the resolver reaches it
+    /// (with `--versions 1` that is the newest one or two of a project listing hundreds).
+    func candidates(_ want: Want<Requirement>) async throws -> LazyFilterSequence<LazyMapSequence<[PythonVersion], Candidate>> {
         let req = want.requirement
         guard let indexed = try await indexes.value(req.name.normalized, read(req.name)) else {
             throw AirlockError(.resolution, "project '\(req.name.display)' (required by \(want.origin)) does not exist on the upstream \(upstream.simpleRoot)")
@@ -156,12 +167,13 @@ struct PyPIResolver: ResolverAdapter {
         var matching = ordered.filter { req.specifier.contains($0) }
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
         let exactPin = req.specifier.clauses.contains { $0.op == .equal && !$0.wildcard } || req.specifier.clauses.contains { $0.op == .arbitrary }
-        let candidates: [Candidate] = matching.compactMap { v in
-            let files = indexed.installable(v)
-            if files.isEmpty || (!exactPin && files.allSatisfy({ $0.yanked != nil })) { return nil }
-            return Candidate(version: v, files: files, project: indexed)
-        }
-        guard !candidates.isEmpty else {
+        let candidates = matching.lazy
+            .map { v in
+                let (files, targets) = indexed.installable(v)
+                return Candidate(version: v, files: files, targets: targets, project: indexed)
+            }
+            .filter { c in !c.files.isEmpty && (exactPin || c.files.contains { $0.yanked == nil }) }
+        guard candidates.first(where: { _ in true }) != nil else {
             let available = ordered.prefix(10).map(\.description).joined(separator: ", ")
             let targets = environments.map(\.description).joined(separator: ", ")
             throw AirlockError(
@@ -172,6 +184,11 @@ struct PyPIResolver: ResolverAdapter {
     }
 
     func examine(_ c: Candidate, _ want: Want<Requirement>) async throws -> (ResolvedRelease, [Want<Requirement>]) {
+        let key = "\(want.requirement.name.normalized)==\(c.version)|\(want.requirement.extras.sorted())|\(want.selectedBy)"
+        return try await examined.value(key) { try await readRelease(c, want) }
+    }
+
+    private func readRelease(_ c: Candidate, _ want: Want<Requirement>) async throws -> (ResolvedRelease, [Want<Requirement>]) {
         let name = want.requirement.name
         let label = "\(name.display)==\(c.version)"
         let metadata = try await coreMetadata(of: c.files, project: name)
@@ -228,9 +245,9 @@ struct PyPIResolver: ResolverAdapter {
     /// Groups a project's files by version: a wheel's version is its name's second part (each distinct
     /// spelling parsed once), an sdist's name is parsed whole; tags are read only for versions asked about.
     private func indexed(_ index: ProjectIndex, project: ProjectName) -> IndexedProject {
-        var byVersion: [PythonVersion: [UpstreamFile]] = [:]
+        var byVersion: [PythonVersion: [Int]] = [:]
         var versions: [Substring: PythonVersion?] = [:], names: [Substring: Bool] = [:]
-        for file in index.files {
+        for (place, file) in index.files.enumerated() {
             let version: PythonVersion?
             if file.filename.hasSuffix(".whl") {
                 let parts = file.filename.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
@@ -242,27 +259,44 @@ struct PyPIResolver: ResolverAdapter {
                 guard let parsed = DistributionFilename(file.filename, project: project), parsed.project == project else { continue }
                 version = parsed.version
             }
-            if let version { byVersion[version, default: []].append(file) }
+            if let version { byVersion[version, default: []].append(place) }
         }
         return IndexedProject(index: index, files: byVersion) { [self] in chooseFiles($0) }
     }
 
-    /// The files of one release that some target environment installs.
-    private func chooseFiles(_ files: [UpstreamFile]) -> [UpstreamFile] {
+    /// The files of one release that some target environment installs: the wheels some target accepts,
+    /// and the sdists when a target has no wheel; and the targets those files install on. Each distinct
+    /// `Requires-Python` is read once.
+    private func chooseFiles(_ files: [UpstreamFile]) -> Installable {
+        var admitted: [String?: [Bool]] = [:]
+        func admits(_ requiresPython: String?) -> [Bool] {
+            if let known = admitted[requiresPython] { return known }
+            let each = environments.map { $0.satisfies(requiresPython: requiresPython) }
+            admitted[requiresPython] = each
+            return each
+        }
         var wheels: [UpstreamFile] = []
-        var coveredEnvironments = Set<TargetEnvironment>()
+        var covered = [Bool](repeating: false, count: environments.count)
         for file in files where file.filename.hasSuffix(".whl") {
             guard let parsed = DistributionFilename(file.filename) else { continue }
-            let fits = environments.filter { $0.accepts(parsed.tags) && $0.satisfies(requiresPython: file.requiresPython) }
-            if !fits.isEmpty {
-                wheels.append(file)
-                coveredEnvironments.formUnion(fits)
+            let admits = admits(file.requiresPython)
+            var fits = false
+            for (i, env) in environments.enumerated() where admits[i] && env.accepts(parsed.tags) {
+                covered[i] = true
+                fits = true
+            }
+            if fits { wheels.append(file) }
+        }
+        var installs = covered
+        var sdists: [UpstreamFile] = []
+        if covered.contains(false) {
+            for file in files where !file.filename.hasSuffix(".whl") {
+                let admits = admits(file.requiresPython)
+                guard environments.indices.contains(where: { !covered[$0] && admits[$0] }) else { continue }
+                sdists.append(file)
+                for i in environments.indices where admits[i] { installs[i] = true }
             }
         }
-        let uncovered = environments.filter { !coveredEnvironments.contains($0) }
-        let sdists = uncovered.isEmpty ? [] : files.filter { f in
-            !f.filename.hasSuffix(".whl") && uncovered.contains { $0.satisfies(requiresPython: f.requiresPython) }
-        }
-        return wheels + sdists
+        return (wheels + sdists, Set(environments.indices.filter { installs[$0] }.map { storedTargets[$0] }))
     }
 }

@@ -1,5 +1,5 @@
 import AirlockCore
-import AirlockUpstream
+@testable import AirlockUpstream
 import Testing
 
 @Suite struct SimpleIndexParserTests {
@@ -55,6 +55,41 @@ import Testing
         } throws: { error in
             let message = (error as? AirlockError)?.message ?? ""
             return message.contains("http://127.0.0.1:1/simple/alpha/") && message.contains("files[0]")
+        }
+    }
+
+    /// Members airlock does not read (nested or not) are stepped over; a repeated member counts once,
+    /// the first; `dist-info-metadata` stands in for `core-metadata`; a page that is not an object, or
+    /// has no `files` array, or breaks off, is an error naming the page.
+    @Test func jsonMembersReadOneByOne() throws {
+        let json = """
+            {"name": "alpha", "files": [
+              {"provenance": {"a": [1, {"b": null}], "c": "}"}, "filename": "alpha-1.0.tar.gz", "filename": "other-9.tar.gz",
+               "url": "https://files.example.invalid/alpha-1.0.tar.gz", "hashes": {}, "dist-info-metadata": true, "size": null},
+              {"filename": "alpha-1.1.tar.gz", "url": "../../p/./alpha-1.1.tar.gz", "hashes": {"md5": "00"}}],
+             "files": [], "versions": ["1.0"], "meta": {"_last-serial": 7}}
+            """
+        let page = try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project)
+        #expect(page.serial == 7)
+        #expect(page.files.map(\.filename) == ["alpha-1.0.tar.gz", "alpha-1.1.tar.gz"])
+        #expect(page.files[0].url == "https://files.example.invalid/alpha-1.0.tar.gz" && page.files[0].hasCoreMetadata && page.files[0].size == nil)
+        #expect(page.files[1].url == "http://127.0.0.1:1/p/alpha-1.1.tar.gz", "a relative link with a dot segment is resolved, not passed through")
+        for broken in [#"[]"#, #"{"meta": {}}"#, #"{"files": {}}"#, #"{"files": [{"filename": "a-1.tar.gz", "url": "/a", "hashes": {}}"#, #"{"files": []} x"#] {
+            #expect(throws: AirlockError.self, "\(broken)") {
+                try SimpleIndexParser.parse(Array(broken.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project)
+            }
+        }
+    }
+
+    /// Absolute links are taken as they are only when resolving could not change them.
+    @Test func absoluteLinksPassThroughOnlyWhenPlain() throws {
+        let base = "http://127.0.0.1:1/simple/alpha/"
+        for plain in ["https://files.example.invalid/packages/ab/cd/alpha-1.0-py3-none-any.whl", "http://127.0.0.1:1/p/a.b/alpha-1.0.tar.gz?x=1"] {
+            #expect(SimpleIndexParser.isPlainAbsolute(plain), "\(plain)")
+            #expect(try SimpleIndexParser.resolve(plain, against: base) == plain)
+        }
+        for other in ["https://h/a/../b.whl", "https://h/a/./b.whl", "https://h/a/..", "https:///x", "HTTPS://h/x", "https://h/a b", "https://h/%41", "/p/x.whl", "x.whl"] {
+            #expect(!SimpleIndexParser.isPlainAbsolute(other), "\(other)")
         }
     }
 
