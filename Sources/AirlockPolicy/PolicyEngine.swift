@@ -140,8 +140,10 @@ public struct PolicyEngine: ReleaseEvaluator {
             let age = projectAge.map { "; first release \(Int($0)) days ago" } ?? ""
             let established = (projectAge ?? 0) >= p.age.matureAfterDays
             rule(
-                imitation.kind == .combo ? "combosquat" : "typosquat", imitation.strong && !established ? .deny : .review,
-                "'\(r.project.display)' imitates '\(imitation.target)' (\(imitation.how))\(downloads)\(age)")
+                imitation.kind == .combo ? "combosquat" : imitation.kind == .system ? "system_name" : "typosquat", imitation.strong && !established ? .deny : .review,
+                imitation.kind == .system
+                    ? "'\(r.project.display)' is \(imitation.how) (dependency confusion)\(age)"
+                    : "'\(r.project.display)' imitates '\(imitation.target)' (\(imitation.how))\(downloads)\(age)")
         }
         switch r.license?.standing(judgeLicense) {
         case .allowed: break

@@ -10,7 +10,10 @@ import Foundation
 /// closely: one slip (for names of 4 characters or more), two for long names (10 or more), and affixes.
 /// One slip from a protected name of 6 characters or more, or from a `closelyGuarded` one, is `strong`;
 /// the rest is `weak`: likelier a coincidence. `known` (every other name the feed ranks, the standard
-/// library) is guarded against one slip in names of 6 characters or more, weakly.
+/// library) is guarded against one slip in names of 5 characters or more, and against affixes, weakly.
+/// Weakly too: a protected name cut short by up to three letters (`reques`), the most popular names
+/// with up to four letters glued on (`easyrequests`), and names shaped like an operating system's
+/// development packages (`liblapack-dev`: dependency confusion with apt or yum).
 ///
 /// Lookups cost a few hash probes, not a scan: every name is indexed by its separator-free form, its
 /// look-alike folding, and each one-character deletion of it (long protected names by each
@@ -23,6 +26,8 @@ public struct TyposquatDetector: Sendable {
             case typo
             /// A popular name with an affix: `rule:combosquat`.
             case combo
+            /// Shaped like an operating system's package (`libfoo-dev`): `rule:system_name`.
+            case system
         }
 
         public let target: String
@@ -38,6 +43,7 @@ public struct TyposquatDetector: Sendable {
     private let byFoldedForm: [String: String]
     private let byDeletion: [String: [String]]
     private let byDoubleDeletion: [String: [String]]
+    private let byTruncation: [String: String]
     private let maxDistance: Int
     /// Protected names a short slip still counts against as strong: the most popular ones.
     private let closelyGuarded: Set<String>
@@ -63,19 +69,27 @@ public struct TyposquatDetector: Sendable {
         self.known = rest
         self.maxDistance = maxDistance
         var bare: [String: String] = [:], folded: [String: String] = [:], deletions: [String: [String]] = [:], doubles: [String: [String]] = [:]
+        var truncations: [String: String] = [:]
         // Protected names first, so a form both share names the protected one.
         for name in normalized.sorted() + rest.sorted() {
             let b = Self.withoutSeparators(name)
             if bare[b] == nil { bare[b] = name }
             if folded[Self.folded(b)] == nil { folded[Self.folded(b)] = name }
-            let minimum = normalized.contains(name) ? 4 : 6
+            let minimum = normalized.contains(name) ? 4 : 5
             if name.utf8.count >= minimum {
                 for d in Self.deletions(name) + [name] { deletions[d, default: []].append(name) }
             }
             if maxDistance > 1, normalized.contains(name), name.utf8.count >= 10 {
                 for d in Set(Self.deletions(name).flatMap(Self.deletions)) { doubles[d, default: []].append(name) }
             }
+            if normalized.contains(name) {
+                for cut in 1...3 where name.utf8.count - cut >= 5 {
+                    let prefix = String(name.dropLast(cut))
+                    if !prefix.hasSuffix("-"), truncations[prefix] == nil { truncations[prefix] = name }
+                }
+            }
         }
+        self.byTruncation = truncations
         self.byBareForm = bare
         self.byFoldedForm = folded
         self.byDeletion = deletions
@@ -114,19 +128,42 @@ public struct TyposquatDetector: Sendable {
                 return Imitation(target: target, how: "edit distance 2", kind: .typo, strong: false)
             }
         }
+        if let target = byTruncation[normalized] { return Imitation(target: target, how: "'\(target)' cut short", kind: .typo, strong: false) }
         if let target = combo(normalized) { return Imitation(target: target.name, how: "'\(target.name)' with '\(target.affix)'", kind: .combo, strong: false) }
+        if Self.looksLikeSystemPackage(normalized) {
+            return Imitation(target: normalized, how: "named like an operating system's development package", kind: .system, strong: false)
+        }
         return nil
     }
 
-    /// A protected name with a usual prefix or suffix, a version digit or a plural `s`.
+    /// `lib…-dev` and its siblings: Debian's and Red Hat's names for C libraries' packages, which a
+    /// build script may try to pip-install by mistake (dependency confusion). No PyPI project needs one.
+    static func looksLikeSystemPackage(_ name: String) -> Bool {
+        guard name.hasPrefix("lib"), name.utf8.count > 7 else { return false }
+        return ["-dev", "-devel", "-extra", "-common", "-bin", "-data"].contains { name.hasSuffix($0) }
+    }
+
+    /// A protected or ranked name with a usual prefix or suffix; a protected one with a version digit
+    /// or a plural `s`; one of the most popular names with up to four letters glued on.
     private func combo(_ name: String) -> (name: String, affix: String)? {
         for prefix in Self.prefixes where name.hasPrefix(prefix) {
             let rest = String(name.dropFirst(prefix.count))
-            if protected.contains(rest) { return (rest, prefix) }
+            if protected.contains(rest) || known.contains(rest) { return (rest, prefix) }
         }
         for suffix in Self.suffixes where name.hasSuffix(suffix) {
             let rest = String(name.dropLast(suffix.count))
-            if protected.contains(rest) { return (rest, suffix) }
+            if protected.contains(rest) || known.contains(rest) { return (rest, suffix) }
+        }
+        let bytes = Array(name.utf8)
+        for glued in 1...4 where bytes.count - glued >= 6 {
+            let head = bytes.prefix(glued), tail = bytes.suffix(glued)
+            let isLetters = { (part: ArraySlice<UInt8>) in part.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } }
+            if isLetters(head), case let rest = String(decoding: bytes.dropFirst(glued), as: UTF8.self), closelyGuarded.contains(rest) {
+                return (rest, String(decoding: head, as: UTF8.self))
+            }
+            if isLetters(tail), case let rest = String(decoding: bytes.dropLast(glued), as: UTF8.self), closelyGuarded.contains(rest) {
+                return (rest, String(decoding: tail, as: UTF8.self))
+            }
         }
         if let last = name.last, last.isNumber || last == "s" {
             var rest = String(name.dropLast())

@@ -305,7 +305,37 @@ import Testing
         let facts = ReleaseFacts(
             ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t",
             history: ProjectHistory(firstUpload: first, lastUpload: first, releaseCount: 1))
-        return engine.evaluate(facts, at: Date()).factors.first { $0.name == "rule:typosquat" || $0.name == "rule:combosquat" }
+        return engine.evaluate(facts, at: Date()).factors.first { ["rule:typosquat", "rule:combosquat", "rule:system_name"].contains($0.name) }
+    }
+
+    /// The weak forms (review, never deny): a protected name cut short, one of the top names with a few
+    /// letters glued on, a ranked name (5+ characters) one slip away or with a usual affix, the standard
+    /// library's modules with an affix, and C-library package names (dependency confusion).
+    @Test func weakFormsGoToReview() throws {
+        // 1,000 more-downloaded names push `ranked` and `lower-ranked` out of the protected top 1,000.
+        var feed = Dictionary(uniqueKeysWithValues: (0..<1_000).map { ("filler\($0)", 1_000_000 + $0) })
+        feed["ranked"] = 5_000
+        feed["lower-ranked"] = 4_000
+        let e = try engine(feed)
+        let cases: [(String, String, String)] = [
+            ("rankedna", "'rankedname0' cut short", "rule:typosquat"),
+            ("easyrankedname4", "'rankedname4' with 'easy'", "rule:combosquat"),
+            ("rankedname4xyz", "'rankedname4' with 'xyz'", "rule:combosquat"),
+            ("rankee", "'ranked' (edit distance 1)", "rule:typosquat"),
+            ("lower-ranked-utils", "'lower-ranked' with '-utils'", "rule:combosquat"),
+            ("logging-python", "'logging' with '-python'", "rule:combosquat"),
+            ("liblapack-dev", "operating system's development package", "rule:system_name"),
+        ]
+        for (name, says, rule) in cases {
+            let r = try #require(self.rule(e, name), "\(name)")
+            #expect(r.name == rule, "\(name): \(r.name)")
+            #expect(r.signal.contains(says) && r.signal.hasSuffix("→ review"), "\(name): \(r.signal)")
+        }
+        // Not flagged: a short glued word on a name outside the top 100, digits glued on,
+        // a `-dev` name that is no C library's, a library's own name.
+        for name in ["superrankedname140", "rankedname41234", "textx-dev", "libfoo", "rankedx9z"] {
+            #expect(rule(e, name) == nil, "\(name): \(String(describing: rule(e, name)?.signal))")
+        }
     }
 
     @Test func strengthFollowsTheTargetAndTheCandidate() throws {
