@@ -63,4 +63,6 @@ public struct StoredRelease: Sendable {
     public var files: [Distribution]
     public var facts: DecisionFacts
     public var decision: Decision?
+    /// Its declared dependencies as recorded (`Requires-Dist` lines, R's dependency fields).
+    public var requiresDist: [String] = []
 }

@@ -60,4 +60,10 @@ public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     case highFirstVersion = "high_first_version"
     /// Metadata: the release says nothing about itself (no summary).
     case noSummary = "no_summary"
+    /// Metadata: a dependency the project's previous approved release did not have, on a project whose
+    /// first release is younger than the policy's `settled_after_days` (how a takeover pulls its payload in).
+    case newFreshDependency = "new_fresh_dependency"
+    /// Metadata: an sdist whose `Requires-Dist` is static (core metadata 2.2 or later, not `Dynamic`)
+    /// yet differs from its wheels' (PEP 643 says they must agree; a doctored wheel or sdist does not).
+    case dependencyMismatch = "dependency_mismatch"
 }

@@ -180,10 +180,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         // Content: what the release's install- and import-time code does, with member, line and excerpt.
         // What a mature project's release adds over its previous approved one is change, and change is
         // how a takeover shows: a new signal is named as new, and one merely noted goes to review.
-        for finding in r.contentFindings + metadataFindings(r) {
+        for finding in r.contentFindings + metadataFindings(r, at: now) {
             var outcome = p.content.outcomes[finding.signal] ?? .review
             var text = finding.description
-            if let previous = r.previousRelease, !previous.signals.contains(finding.signal) {
+            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), finding.signal != .newFreshDependency {
                 text += " — new since \(previous.version), which had no such code"
                 if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
             }
@@ -204,8 +204,9 @@ public struct PolicyEngine: ReleaseEvaluator {
     }
 
     /// Signals read from the release's metadata, shown like content findings: a first and only release
-    /// already at version 5 or more; a release with no summary (when its metadata was read).
-    func metadataFindings(_ r: ReleaseFacts) -> [ContentFinding] {
+    /// already at version 5 or more; a release with no summary (when its metadata was read); a new
+    /// dependency, since the previous approved release, on a project younger than `settled_after_days`.
+    func metadataFindings(_ r: ReleaseFacts, at now: Date) -> [ContentFinding] {
         let file = r.files.first?.filename ?? "\(r.project.display) \(r.version)"
         var out: [ContentFinding] = []
         let major = r.ecosystem == .pypi ? PythonVersion(r.version).flatMap { $0.epoch == 0 ? $0.release.first : nil } : Int(r.version.prefix { $0.isNumber })
@@ -216,6 +217,15 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         if let summary = r.summary, summary.trimmingWhitespace().isEmpty || summary == "UNKNOWN" {
             out.append(ContentFinding(signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)", detail: "the release gives no summary"))
+        }
+        if let previous = r.previousRelease {
+            for (dependency, firstUpload) in r.newDependencies.sorted(by: { $0.project < $1.project }) {
+                guard let firstUpload, now.timeIntervalSince(firstUpload) < loaded.policy.age.settledAfterDays * 86_400 else { continue }
+                let days = Int(now.timeIntervalSince(firstUpload) / 86_400)
+                out.append(ContentFinding(
+                    signal: .newFreshDependency, file: file, member: "metadata", line: nil, excerpt: "Requires: \(dependency)",
+                    detail: "depends on '\(dependency)', which \(previous.version) did not, a project first released \(days) days ago"))
+            }
         }
         return out
     }

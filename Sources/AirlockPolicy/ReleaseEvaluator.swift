@@ -14,6 +14,21 @@ public struct ProjectHistory: Sendable, Hashable {
     }
 }
 
+/// A project's previous approved release, as a newer one is compared with it.
+public struct PreviousRelease: Sendable {
+    public var version: String
+    /// The content signals its files raised.
+    public var signals: Set<ContentSignal>
+    /// The projects it depended on (normalized).
+    public var dependencies: Set<String>
+
+    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = []) {
+        self.version = version
+        self.signals = signals
+        self.dependencies = dependencies
+    }
+}
+
 /// What the evaluator knows about one release when it decides.
 public struct ReleaseFacts: Sendable {
     public var ecosystem: Ecosystem
@@ -39,9 +54,12 @@ public struct ReleaseFacts: Sendable {
     public var contentFindings: [ContentFinding] = []
     /// The release's one-line summary (`Summary`, R's `Title`), when its metadata was read.
     public var summary: String?
-    /// The project's previous approved release and the content signals its files raised, to weigh what
-    /// this release adds (a takeover shows up as change); nil when there is none to compare with.
-    public var previousRelease: (version: String, signals: Set<ContentSignal>)?
+    /// The project's previous approved release, to weigh what this release adds (a takeover shows up
+    /// as change); nil when there is none to compare with.
+    public var previousRelease: PreviousRelease?
+    /// Dependencies this release has that the previous approved release did not, with the first upload
+    /// of each one's project where known (set only when there is a previous release).
+    public var newDependencies: [(project: String, firstUpload: Date?)] = []
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,

@@ -214,6 +214,10 @@ struct StoredReleaseRow: CatalogRow {
     var newEmails: String?
     var dependents: Int?
     var maintainerProjects: String?
+    var requiresDist: String?
+
+    /// The release's declared dependencies (`Requires-Dist`, R's dependency fields), as recorded.
+    func dependencies() throws -> [String] { try decodeJSON([String].self, requiresDist, table: "release", key: id) ?? [] }
 
     func facts() throws -> DecisionFacts {
         DecisionFacts(

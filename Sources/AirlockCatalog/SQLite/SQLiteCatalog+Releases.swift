@@ -148,7 +148,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                 sql: """
                     SELECT r.id, p.name, p.display_name, r.version, p.author, p.author_email, p.maintainer, p.maintainer_email,
                            p.first_upload, p.last_upload, p.release_count, r.license_expression, r.license_declared, r.selected_by,
-                           r.new_emails, r.dependents, r.maintainer_projects
+                           r.new_emails, r.dependents, r.maintainer_projects, r.requires_dist
                     FROM \(Relation.releases)
                     WHERE p.ecosystem = ? AND (?2 IS NULL OR p.name = ?2) AND (?3 IS NULL OR r.version = ?3)
                     ORDER BY p.name, r.id
@@ -161,7 +161,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                 return StoredRelease(
                     project: ProjectName(normalized: row.name, display: row.displayName), version: row.version,
                     people: ProjectPeople(author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
-                    files: files, facts: try row.facts(), decision: try decision?.decision())
+                    files: files, facts: try row.facts(), decision: try decision?.decision(), requiresDist: try row.dependencies())
             }
         }
     }

@@ -15,6 +15,8 @@ protocol SyncedRelease: Sendable {
     var metadataEmails: Set<String> { get }
     /// Projects it depends on in the target environments.
     var dependsOn: Set<String> { get }
+    /// When its project released, over every version upstream.
+    var history: ProjectHistory { get }
     /// Declared dependencies as recorded (`Requires-Dist` lines, or R dependency entries).
     var requiresDist: [String]? { get }
     /// Its stored files, each with the upstream URL it came from.
@@ -111,11 +113,15 @@ struct SyncPipeline {
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
         let previous = try await previousReleases(releases)
+        let firstUploads = Dictionary(releases.map { ($0.project.normalized, $0.history.firstUpload) }, uniquingKeysWith: { a, b in a ?? b })
         let records = releases.map { r in
             let others = Set(r.projectEmails.flatMap { byEmail[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
             var facts = r.facts(
                 newMaintainerEmails: changes[r.key] ?? [], dependents: dependents[r.project.normalized] ?? 0, maintainersOtherProjects: others)
-            facts.previousRelease = previous[r.key]
+            if let prior = previous[r.key] {
+                facts.previousRelease = prior
+                facts.newDependencies = r.dependsOn.subtracting(prior.dependencies).subtracting([r.project.normalized]).sorted().map { ($0, firstUploads[$0] ?? nil) }
+            }
             return ReleaseRecord(
                 project: r.project, people: r.people, version: "\(r.version)", requiresDist: r.requiresDist, files: r.files,
                 decision: evaluator.evaluate(facts, at: now), facts: DecisionFacts(facts))
@@ -132,11 +138,11 @@ struct SyncPipeline {
     }
 
     /// For each project's newest release in the sync (where a takeover shows), the project's newest older
-    /// release a sync approved before, and the content signals its files raised. Projects are looked up
-    /// concurrently (a resync asks about every project of the closure).
-    func previousReleases<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: (version: String, signals: Set<ContentSignal>)] {
+    /// release a sync approved before: its version, the content signals its files raised and the projects
+    /// it depended on. Projects are looked up concurrently (a resync asks about every project of the closure).
+    func previousReleases<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: PreviousRelease] {
         let newest = Dictionary(grouping: releases, by: \.project.normalized).compactMap { $0.value.max { $0.version < $1.version } }
-        return try await withThrowingTaskGroup(of: (ReleaseKey, String, Set<ContentSignal>)?.self) { group in
+        return try await withThrowingTaskGroup(of: (ReleaseKey, PreviousRelease)?.self) { group in
             var pending = newest[...]
             func startNext() {
                 guard let r = pending.popFirst() else { return }
@@ -147,16 +153,25 @@ struct SyncPipeline {
                     guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { return nil }
                     var signals = Set<ContentSignal>()
                     for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
-                    return (key, prior.version, signals)
+                    return (key, PreviousRelease(version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem)))
                 }
             }
             for _ in 0..<8 { startNext() }
-            var out: [ReleaseKey: (version: String, signals: Set<ContentSignal>)] = [:]
+            var out: [ReleaseKey: PreviousRelease] = [:]
             while let found = try await group.next() {
-                if let (key, version, signals) = found { out[key] = (version, signals) }
+                if let (key, previous) = found { out[key] = previous }
                 startNext()
             }
             return out
+        }
+    }
+
+    /// The projects declared dependency lines name (normalized), whatever their markers; lines that do
+    /// not parse name nothing (they were checked when recorded).
+    static func dependencyNames(_ declared: [String], _ ecosystem: Ecosystem) -> Set<String> {
+        switch ecosystem {
+        case .pypi: Set(declared.compactMap { try? Requirement(parsing: $0).name.normalized })
+        case .cran: Set(declared.flatMap { (try? RDependency.parseField($0, source: "stored dependency field")) ?? [] }.map(\.name))
         }
     }
 

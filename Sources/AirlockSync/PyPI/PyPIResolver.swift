@@ -58,9 +58,33 @@ extension ResolvedRelease: SyncedRelease {
             ecosystem: .pypi, project: project, version: version.description, files: stored.isEmpty ? plannedFiles : files.map(\.distribution),
             people: people, selectedBy: selectedBy, history: history, license: license, declaredLicense: declaredLicense,
             newMaintainerEmails: newMaintainerEmails, dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
-        facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] }
+        facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] } + dependencyMismatch()
         facts.summary = summary
         return facts
+    }
+
+    /// PEP 643: an sdist whose core metadata (2.2 or later) does not mark `Requires-Dist` as `Dynamic`
+    /// declares the same dependencies as every wheel of the release. A wheel that disagrees is named.
+    func dependencyMismatch() -> [ContentFinding] {
+        let read = upstreamFiles.compactMap { f in
+            stored[f.url]?.metadata.flatMap { try? CoreMetadata(bytes: $0, source: f.filename) }.map { (filename: f.filename, metadata: $0) }
+        }
+        guard let sdist = read.first(where: { !$0.filename.hasSuffix(".whl") }),
+            let version = sdist.metadata.value("Metadata-Version").flatMap(PythonVersion.init), version >= PythonVersion("2.2")!,
+            !sdist.metadata.values("Dynamic").contains(where: { $0.trimmingWhitespace().lowercased() == "requires-dist" })
+        else { return [] }
+        func canonical(_ line: String) -> String { (try? Requirement(parsing: line)).map { "\($0)" } ?? line.trimmingWhitespace() }
+        let declared = Set(sdist.metadata.values("Requires-Dist").map(canonical))
+        for wheel in read where wheel.filename.hasSuffix(".whl") {
+            let theirs = Set(wheel.metadata.values("Requires-Dist").map(canonical))
+            guard theirs != declared else { continue }
+            let added = theirs.subtracting(declared).sorted(), dropped = declared.subtracting(theirs).sorted()
+            let change = (added.map { "+\($0)" } + dropped.map { "-\($0)" }).joined(separator: ", ")
+            return [ContentFinding(
+                signal: .dependencyMismatch, file: wheel.filename, member: "METADATA", line: nil, excerpt: change,
+                detail: "its Requires-Dist differs from the static one (metadata \(version)) of \(sdist.filename)")]
+        }
+        return []
     }
 }
 

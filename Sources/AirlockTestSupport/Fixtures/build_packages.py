@@ -115,9 +115,9 @@ def build_sdist(p, outdir):
             f"[project]\nname = \"{p['name']}\"\nversion = \"{p['version']}\"\ndependencies = [{deps}]\n"
         ).encode(),
     }
-    files.update({f"{base}/{k}": v for k, v in extra_files(p, "").items()})
     if p.get("hostile") != "no-metadata":
         files[f"{base}/PKG-INFO"] = metadata_text(p).replace("Metadata-Version: 2.1", "Metadata-Version: 2.2").encode()
+    files.update({f"{base}/{k}": v for k, v in extra_files(p, "").items()})  # may replace PKG-INFO
     path = os.path.join(outdir, filename)
     with tarfile.open(path, "w:gz") as t:
         for name, data in files.items():

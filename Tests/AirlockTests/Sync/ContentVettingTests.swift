@@ -59,4 +59,35 @@ import Testing
         #expect(approved.succeeded, "\(approved.output)")
         try eventually("otherlib is served once approved") { try httpGet(server.base + "/simple/otherlib/").body.contains("otherlib-1.0") }
     }
+
+    /// Change a takeover shows in metadata: 2.0 of a mature project depends on a project first released
+    /// today, which 1.0 did not (held even once that dependency is approved); and a wheel whose
+    /// Requires-Dist differs from its sdist's static one (PEP 643) is held, naming both.
+    @Test func aNewFreshDependencyAndADoctoredWheelAreHeld() throws {
+        let mirror = try MirrorHarness([
+            PackageSpec("maturelib", "1.0"),
+            // The sdist's PKG-INFO (metadata 2.2, Requires-Dist static) declares nothing; the cp312 wheel adds a dependency.
+            PackageSpec(
+                "splitlib", "1.0", requires: ["maturelib"], kinds: ["wheel", "sdist"], tag: "cp312-cp312-manylinux_2_28_x86_64",
+                extraFiles: ["PKG-INFO": "Metadata-Version: 2.2\nName: splitlib\nVersion: 1.0\nSummary: splitlib\nAuthor: A\nAuthor-email: a@example.org\n"]),
+        ])
+        try mirror.backdate(days: 400)
+        let policy = ["--policy", PolicySyncTests.defaultPolicy, "--versions", "2"]
+        // The cp312 wheel serves 3.12; the other target installs the sdist, so both are mirrored and compared.
+        #expect(try mirror.sync(["maturelib", "splitlib"], extra: policy + ["--python", "3.12"]).succeeded)
+        let split = try AirlockCommand.run(["review", "show", "--data", mirror.data, "splitlib"])
+        #expect(split.stdout.contains("splitlib 1.0: REVIEW") && split.stdout.contains("rule:content:dependency_mismatch"), "\(split.stdout)")
+        #expect(split.stdout.contains("splitlib-1.0-cp312-cp312-manylinux_2_28_x86_64.whl: METADATA: its Requires-Dist differs from the static one (metadata 2.2) of splitlib-1.0.tar.gz: `+maturelib`"), "\(split.stdout)")
+
+        try mirror.add([PackageSpec("maturelib", "2.0", requires: ["freshdep"]), PackageSpec("freshdep", "0.1")])
+        try mirror.backdate(days: 400, except: "freshdep")
+        #expect(try mirror.sync([], extra: policy).succeeded)
+        #expect(try AirlockCommand.run(["review", "approve", "--data", mirror.data, "freshdep", "--reason", "checked"]).succeeded)
+        let show = try AirlockCommand.run(["review", "show", "--data", mirror.data, "maturelib"])
+        #expect(show.stdout.contains("maturelib 2.0: REVIEW") && show.stdout.contains("maturelib 1.0: APPROVE"), "\(show.stdout)")
+        #expect(show.stdout.contains("rule:content:new_fresh_dependency: maturelib-2.0-py3-none-any.whl: metadata: depends on 'freshdep', which 1.0 did not, a project first released 0 days ago"), "\(show.stdout)")
+        let server = try mirror.serve()
+        let page = try httpGet(server.base + "/simple/maturelib/").body
+        #expect(page.contains("maturelib-1.0") && !page.contains("maturelib-2.0"), "1.0 stays served: \(page)")
+    }
 }

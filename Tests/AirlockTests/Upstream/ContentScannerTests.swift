@@ -118,12 +118,12 @@ import Testing
         let elf = Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 120)).base64EncodedString()
         let findings = try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["maturelib/_speedups.so": "b64:" + elf]))
         var changed = facts(findings)
-        changed.previousRelease = (version: "1.9", signals: [])
+        changed.previousRelease = PreviousRelease(version: "1.9", signals: [])
         let decision = engine.evaluate(changed, at: Date())
         #expect(decision.verdict == .review, "\(decision.factors)")
         #expect(decision.factors.contains { $0.name == "rule:content:binary_in_sdist" && $0.signal.contains("new since 1.9, which had no such code") })
         var same = facts(findings)
-        same.previousRelease = (version: "1.9", signals: [.binaryInSdist])
+        same.previousRelease = PreviousRelease(version: "1.9", signals: [.binaryInSdist])
         #expect(engine.evaluate(same, at: Date()).verdict == .approve, "1.9 shipped a binary too: nothing changed")
     }
 
