@@ -84,10 +84,13 @@ struct PolicyCommand: AsyncParsableCommand {
                 """)
         @Option(help: "Policy file (default: the built-in policies/default.toml).")
         var policy: String?
-        @Option(help: "Download counts (JSON rows or CSV project,downloads), as for feeds import.")
+        @Option(help: "Download counts (JSON rows or CSV project,downloads), as for feeds import (default: the feed imported into --data, if given).")
         var popularity: String?
         @Option(help: "The facts names and archives are decided under: fresh (first release today) or mature (five years old).")
         var facts: String = "fresh"
+        @Option(
+            help: "Data directory whose catalog gives the real facts (people, history, licence, content) of the projects it knows, and whose imported feeds are used.")
+        var data: String?
         @Option(name: .customLong("label"), help: "NAME=PATH: a file of project names or a directory of archives (repeatable).")
         var labels: [String] = []
         @Flag(help: "Print {\"labels\": {NAME: {total, approve, review, deny, by_rule}}} as JSON.")
@@ -100,12 +103,21 @@ struct PolicyCommand: AsyncParsableCommand {
                 }
                 guard !labels.isEmpty else { throw AirlockError(.invalidArgument, "give at least one --label NAME=PATH") }
                 let loaded = try policy.map(PolicyFile.load) ?? PolicyFile.shipped()
-                var downloads: [String: Int]?
+                var feeds = Feeds(downloads: nil, advisories: [:])
+                var known: [Ecosystem: [String: ReleaseFacts]] = [:]
+                if let data {
+                    guard FileManager.default.fileExists(atPath: data + "/catalog.sqlite") else {
+                        throw AirlockError(.notFound, "--data \(data) holds no airlock catalog (catalog.sqlite); name the data directory a sync wrote")
+                    }
+                    let (catalog, _) = try await DataDirectory(data, catalog: nil).open()
+                    for ecosystem in Ecosystem.allCases { known[ecosystem] = try await PolicyReview(catalog: catalog, ecosystem: ecosystem).newestFacts() }
+                    feeds = try await FeedImporter.load(from: catalog, ecosystem: .pypi)
+                }
                 if let popularity {
                     guard let bytes = FileManager.default.contents(atPath: popularity) else { throw AirlockError(.notFound, "--popularity names \(popularity), which cannot be read") }
-                    downloads = try FeedParsers.popularity(Array(bytes), source: popularity)
+                    feeds.downloads = try FeedParsers.popularity(Array(bytes), source: popularity)
                 }
-                let evaluation = PolicyEvaluation(engine: PolicyEngine(loaded, feeds: Feeds(downloads: downloads, advisories: [:])), facts: facts)
+                let evaluation = PolicyEvaluation(engine: PolicyEngine(loaded, feeds: feeds), facts: facts, known: known)
                 var results: [(String, PolicyEvaluation.Result)] = []
                 for label in labels {
                     guard let eq = label.firstIndex(of: "="), eq != label.startIndex else { throw AirlockError(.invalidArgument, "--label takes NAME=PATH, not '\(label)'") }

@@ -279,8 +279,11 @@ struct ReviewUI {
     }
 
     private func setup(_ req: Request) -> String {
-        let host = req.head.authority ?? "airlock.internal:8080"
-        let base = "http://\(host)"
+        // The Host header is the client's to write: only a host[:port] is used, and escaped like all text.
+        let authority = req.head.authority ?? ""
+        let isHost = !authority.isEmpty && authority.utf8.count <= 255
+            && authority.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:[]".unicodeScalars.contains($0)) }
+        let base = esc("http://\(isHost ? authority : "airlock.internal:8080")")
         return """
             <p>Point your tools at this server; nothing else on your machine changes. Pin a date (or a snapshot id) for the same bytes forever.</p>
             <h2>pip</h2><pre>[global]\nindex-url = \(base)/simple/</pre><p>in <code>~/.config/pip/pip.conf</code>; for a pinned snapshot use <code>\(base)/pypi/\(Timestamp.day(Date()))/simple/</code>.</p>

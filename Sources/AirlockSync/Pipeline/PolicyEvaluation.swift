@@ -39,19 +39,25 @@ public struct PolicyEvaluation: Sendable {
 
     let engine: PolicyEngine
     let facts: Facts
+    /// Real facts of the projects a catalog knows (its newest recorded release), by ecosystem and normalized name.
+    let known: [Ecosystem: [String: ReleaseFacts]]
     let now: Date
 
-    public init(engine: PolicyEngine, facts: Facts, at now: Date = Date()) {
+    public init(engine: PolicyEngine, facts: Facts, known: [Ecosystem: [String: ReleaseFacts]] = [:], at now: Date = Date()) {
         self.engine = engine
         self.facts = facts
+        self.known = known
         self.now = now
     }
 
-    /// Decides each project name as a new release of it.
+    /// Decides each project name as a new release of it; a name the catalog knows is decided on the
+    /// facts of its newest recorded release.
     public func names(_ names: [String]) -> Result {
         var result = Result()
         for name in names where !name.isEmpty {
-            add(name, engine.evaluate(releaseFacts(project: ProjectName(name), version: "1.0", filename: "\(name)-1.0.tar.gz", findings: [], ecosystem: .pypi), at: now), to: &result)
+            let release = known[.pypi]?[ProjectName.normalize(name)]
+                ?? releaseFacts(project: ProjectName(name), version: "1.0", filename: "\(name)-1.0.tar.gz", findings: [], ecosystem: .pypi)
+            add(name, engine.evaluate(release, at: now), to: &result)
         }
         return result
     }
@@ -71,7 +77,13 @@ public struct PolicyEvaluation: Sendable {
                 let report = try ArchiveInspector().inspect(
                     path: path, displayName: filename, metadata: member, scanner: ContentScanner(kind: kind, file: filename, project: project.normalized))
                 let version = parsed?.version.description ?? String(filename.dropLast(".tar.gz".count).split(separator: "_").last ?? "0")
-                let facts = releaseFacts(project: project, version: version, filename: filename, findings: report.findings, ecosystem: isR ? .cran : .pypi)
+                let ecosystem: Ecosystem = isR ? .cran : .pypi
+                var facts = releaseFacts(project: project, version: version, filename: filename, findings: report.findings, ecosystem: ecosystem)
+                if var real = known[ecosystem]?[project.normalized] {
+                    // The project as the catalog knows it; the release and its content are this archive's.
+                    (real.version, real.files, real.contentFindings) = (version, facts.files, report.findings)
+                    facts = real
+                }
                 add(filename, engine.evaluate(facts, at: now), to: &result)
             } catch {
                 result.total += 1

@@ -41,6 +41,20 @@ public struct PolicyReview: Sendable {
         return decided
     }
 
+    /// The facts of each recorded project's newest release (by normalized name), with its stored content
+    /// findings: what `policy eval --data` decides a known name under instead of assumed facts.
+    public func newestFacts() async throws -> [String: ReleaseFacts] {
+        var newest: [String: StoredRelease] = [:]
+        for release in try await catalog.storedReleases(ecosystem, project: nil, version: nil) {
+            let name = release.project.normalized
+            if let kept = newest[name], !VersionOrder.older(kept.version, release.version, ecosystem) { continue }
+            newest[name] = release
+        }
+        var out: [String: ReleaseFacts] = [:]
+        for (name, release) in newest { out[name] = try await facts(release) }
+        return out
+    }
+
     /// One release whose verdict a policy change flips.
     public struct Change: Codable, Sendable, Hashable {
         public var project: String
