@@ -58,8 +58,10 @@ struct CommonOptions: ParsableArguments {
 /// Options of the read commands: the data, which ecosystem, and whether to print JSON.
 struct EcosystemOptions: ParsableArguments {
     @OptionGroup var common: CommonOptions
-    @Option(help: "Ecosystem: pypi or cran.")
-    var ecosystem: Ecosystem = .pypi
+    @Option(name: .customLong("ecosystem"), help: "Ecosystem: pypi or cran (default: pypi; for snapshots, the only one that has any).")
+    var chosenEcosystem: Ecosystem?
+    /// The ecosystem named, else PyPI.
+    var ecosystem: Ecosystem { chosenEcosystem ?? .pypi }
     @Flag(help: "Print JSON.")
     var json = false
 }

@@ -12,16 +12,34 @@ struct SnapshotCommand: AsyncParsableCommand {
 }
 
 extension EcosystemOptions {
-    /// The snapshot `text` names, with the files it serves.
-    func snapshot(_ text: String) async throws -> (Snapshot, [Distribution]) {
+    /// The ecosystem whose snapshots are meant: the one named, else PyPI, unless only one other
+    /// ecosystem has snapshots (a CRAN-only data directory needs no `--ecosystem cran`).
+    func snapshotEcosystem(_ catalog: any Catalog) async throws -> Ecosystem {
+        if let chosenEcosystem { return chosenEcosystem }
+        var published: [Ecosystem] = []
+        for e in Ecosystem.allCases where !(try await catalog.snapshots(e)).isEmpty { published.append(e) }
+        return published.count == 1 ? published[0] : .pypi
+    }
+
+    /// The snapshot `text` names, with its ecosystem and the files it serves.
+    func snapshot(_ text: String) async throws -> (Snapshot, [Distribution], Ecosystem) {
         let (catalog, _) = try await common.open()
         guard let selector = SnapshotSelector(text) else {
             throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
         }
+        let ecosystem = try await snapshotEcosystem(catalog)
         guard let s = try await catalog.snapshot(ecosystem, selector) else {
-            throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(text)' in \((try? common.dataDirectory()) ?? "")")
+            var others: [String] = []
+            for e in Ecosystem.allCases where e != ecosystem {
+                let n = try await catalog.snapshots(e).count
+                if n > 0 { others.append("\(e.rawValue) has \(n) (--ecosystem \(e.rawValue))") }
+            }
+            throw AirlockError(
+                .notFound,
+                "no \(ecosystem.rawValue) snapshot matches '\(text)' in \((try? common.dataDirectory()) ?? "")"
+                    + (others.isEmpty ? "" : "; " + others.joined(separator: ", ")))
         }
-        return (s, try await catalog.servedFiles(in: s))
+        return (s, try await catalog.servedFiles(in: s), ecosystem)
     }
 }
 
@@ -32,7 +50,7 @@ extension SnapshotCommand {
         func run() async throws {
             try await reportingErrors {
                 let (catalog, _) = try await options.common.open()
-                let all = try await catalog.snapshots(options.ecosystem)
+                let all = try await catalog.snapshots(try await options.snapshotEcosystem(catalog))
                 if options.json { return try printJSON(all) }
                 print("ID\tPUBLISHED\t\t\tFILES\tPOLICY")
                 for s in all { print("\(s.id)\t\(Timestamp.format(s.publishedAt))\t\(s.distributionCount)\t\(s.policyDigest)") }
@@ -47,7 +65,7 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (s, files) = try await options.snapshot(snapshot)
+                let (s, files, ecosystem) = try await options.snapshot(snapshot)
                 if options.json {
                     struct Shown: Encodable {
                         let snapshot: Snapshot
@@ -55,7 +73,7 @@ extension SnapshotCommand {
                     }
                     return try printJSON(Shown(snapshot: s, files: files))
                 }
-                print("\(options.ecosystem.rawValue) snapshot \(s.id), published \(Timestamp.format(s.publishedAt)), policy \(s.policyDigest)")
+                print("\(ecosystem.rawValue) snapshot \(s.id), published \(Timestamp.format(s.publishedAt)), policy \(s.policyDigest)")
                 for f in files { print("  \(f.project.normalized) \(f.version)\t\(f.filename)\tsha256:\(f.digest.hex)") }
             }
         }
@@ -71,11 +89,11 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (a, af) = try await options.snapshot(from)
-                let (b, bf) = try await options.snapshot(to)
+                let (a, af, ecosystem) = try await options.snapshot(from)
+                let (b, bf, _) = try await options.snapshot(to)
                 let diff = SnapshotDiff(from: a, fromFiles: af, to: b, toFiles: bf)
                 if options.json { return try printJSON(diff) }
-                print("\(options.ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
+                print("\(ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
                 for c in diff.added { print("+ \(c.project) \(c.version)") }
                 for c in diff.removed { print("- \(c.project) \(c.version)") }
                 for c in diff.changed { print("~ \(c.project) \(c.version): \(c.files.joined(separator: ", "))") }

@@ -125,6 +125,11 @@ final class CRANHarness: @unchecked Sendable {
         #expect(r.stdout.contains("held: \(held)"), "\(held) is held back: \(r.stdout)")
         let shown = try AirlockCommand.run(["snapshot", "show", "latest", "--ecosystem", "cran", "--data", cran.data, "--json"])
         #expect(shown.succeeded && !shown.stdout.contains("\"\(held.split(separator: "=")[0])\""), "the held package is not served: \(shown.stdout)")
+        // Only CRAN has snapshots here: the ecosystem is inferred; naming PyPI says where the snapshots are.
+        let inferred = try AirlockCommand.run(["snapshot", "show", "--data", cran.data])
+        #expect(inferred.succeeded && inferred.stdout.hasPrefix("cran snapshot "), "\(inferred.output)")
+        let pypi = try AirlockCommand.run(["snapshot", "show", "--ecosystem", "pypi", "--data", cran.data])
+        #expect(!pypi.succeeded && pypi.stderr.contains("no pypi snapshot matches 'latest'") && pypi.stderr.contains("cran has 1 (--ecosystem cran)"), "\(pypi.output)")
         #expect(cran.stagingFiles().isEmpty)
     }
 
