@@ -66,4 +66,7 @@ public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     /// Metadata: an sdist whose `Requires-Dist` is static (core metadata 2.2 or later, not `Dynamic`)
     /// yet differs from its wheels' (PEP 643 says they must agree; a doctored wheel or sdist does not).
     case dependencyMismatch = "dependency_mismatch"
+    /// Metadata: the project's source or home URL points somewhere else than in its previous approved
+    /// release (another host, organisation or repository).
+    case homepageChanged = "homepage_changed"
 }

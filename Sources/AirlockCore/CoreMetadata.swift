@@ -63,6 +63,32 @@ public struct CoreMetadata: Sendable, Hashable {
     public var requiresPython: String? { value("Requires-Python") }
 
     /// `Requires-Dist` entries, parsed; the error names the metadata source and the entry.
+    /// Where the project says its code lives: a `Project-URL` labelled as its source or repository
+    /// (else homepage), else `Home-page`; nil when it names none.
+    public var projectURL: String? {
+        var labelled: [String: String] = [:]
+        for entry in values("Project-URL") {
+            guard let comma = entry.firstIndex(of: ",") else { continue }
+            let label = entry[..<comma].lowercased().filter { $0.isLetter }
+            let url = entry[entry.index(after: comma)...].trimmingWhitespace()
+            if labelled[label] == nil, !url.isEmpty { labelled[label] = url }
+        }
+        for label in ["source", "sourcecode", "repository", "code", "github", "homepage", "home"] {
+            if let url = labelled[label] { return url }
+        }
+        return value("Home-page").map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty || $0 == "UNKNOWN" ? nil : $0 }
+    }
+
+    /// A project URL reduced to what identifies it: host (without `www.`) and the first two path
+    /// segments (`github.com/org/repo`), lowercased, without scheme, `.git` or trailing slash.
+    public static func projectLocation(_ url: String) -> String {
+        var rest = Substring(url.lowercased().trimmingWhitespace())
+        if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") { rest = rest[rest.index(colon, offsetBy: 3)...] }
+        rest = rest.prefix { $0 != "?" && $0 != "#" }
+        if rest.hasPrefix("www.") { rest = rest.dropFirst(4) }
+        return rest.split(separator: "/").prefix(3).map { $0.hasSuffix(".git") ? String($0.dropLast(4)) : String($0) }.joined(separator: "/")
+    }
+
     public func requirements(source: String) throws -> [Requirement] {
         try values("Requires-Dist").map { entry in
             do {

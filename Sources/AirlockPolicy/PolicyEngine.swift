@@ -183,7 +183,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         for finding in r.contentFindings + metadataFindings(r, at: now) {
             var outcome = p.content.outcomes[finding.signal] ?? .review
             var text = finding.description
-            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), finding.signal != .newFreshDependency {
+            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), ![.newFreshDependency, .homepageChanged].contains(finding.signal) {
                 text += " — new since \(previous.version), which had no such code"
                 if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
             }
@@ -217,6 +217,13 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         if let summary = r.summary, summary.trimmingWhitespace().isEmpty || summary == "UNKNOWN" {
             out.append(ContentFinding(signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)", detail: "the release gives no summary"))
+        }
+        if let previous = r.previousRelease, let before = previous.projectURL, let current = r.projectURL,
+            CoreMetadata.projectLocation(before) != CoreMetadata.projectLocation(current)
+        {
+            out.append(ContentFinding(
+                signal: .homepageChanged, file: file, member: "metadata", line: nil, excerpt: current,
+                detail: "the project's URL was \(before) in \(previous.version)"))
         }
         if let previous = r.previousRelease {
             for (dependency, firstUpload) in r.newDependencies.sorted(by: { $0.project < $1.project }) {

@@ -42,12 +42,16 @@ public struct PackageSpec: Encodable, Sendable {
     public var requires_python: String?
     /// More members (path → text, or `b64:` and base64 bytes); `{distinfo}` names the wheel's .dist-info.
     public var extra_files: [String: String]?
+    /// `Project-URL: Source, …` in the core metadata.
+    public var source_url: String?
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
         code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil, licenseExpression: String? = nil,
-        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil, requiresPython: String? = nil, extraFiles: [String: String]? = nil
+        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil, requiresPython: String? = nil, extraFiles: [String: String]? = nil,
+        sourceURL: String? = nil
     ) {
+        self.source_url = sourceURL
         self.extra_files = extraFiles
         self.tag = tag
         self.requires_python = requiresPython

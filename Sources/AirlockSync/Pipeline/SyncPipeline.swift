@@ -2,6 +2,7 @@ import AirlockCatalog
 import AirlockCore
 import AirlockPolicy
 import AirlockPublish
+import AirlockStore
 import Foundation
 import Logging
 
@@ -39,6 +40,8 @@ extension SyncedRelease {
 struct SyncPipeline {
     let ecosystem: Ecosystem
     let catalog: any ReleaseCatalog & SnapshotCatalog
+    /// Where earlier releases' metadata is read from (a previous release's project URL).
+    let store: any BlobStore
     let publisher: SnapshotPublisher
     let evaluator: any ReleaseEvaluator
     let logger: Logger
@@ -153,7 +156,11 @@ struct SyncPipeline {
                     guard let prior = older.max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) else { return nil }
                     var signals = Set<ContentSignal>()
                     for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
-                    return (key, PreviousRelease(version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem)))
+                    // A wheel's core metadata is stored as its own blob; an unreadable one only means no URL to compare.
+                    let url = prior.files.lazy.compactMap(\.metadataDigest).first.flatMap { [store] digest in
+                        (try? store.read(digest)).flatMap { try? CoreMetadata(bytes: $0, source: digest.hex) }?.projectURL
+                    }
+                    return (key, PreviousRelease(version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem), projectURL: url))
                 }
             }
             for _ in 0..<8 { startNext() }

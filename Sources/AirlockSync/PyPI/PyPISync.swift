@@ -123,8 +123,8 @@ public struct SyncContext: Sendable {
 
     func pipeline(_ ecosystem: Ecosystem) -> SyncPipeline {
         SyncPipeline(
-            ecosystem: ecosystem, catalog: catalog, publisher: SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory), evaluator: evaluator,
-            logger: logger)
+            ecosystem: ecosystem, catalog: catalog, store: store, publisher: SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory),
+            evaluator: evaluator, logger: logger)
     }
 }
 

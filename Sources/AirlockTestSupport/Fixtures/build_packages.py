@@ -43,6 +43,8 @@ def metadata_text(p):
         lines.append(f"Classifier: {c}")
     if p.get("requires_python"):
         lines.append(f"Requires-Python: {p['requires_python']}")
+    if p.get("source_url"):
+        lines.append(f"Project-URL: Source, {p['source_url']}")
     for r in p.get("requires", []):
         lines.append(f"Requires-Dist: {r}")
     for extra, reqs in p.get("extras", {}).items():

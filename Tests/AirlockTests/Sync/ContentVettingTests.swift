@@ -61,11 +61,12 @@ import Testing
     }
 
     /// Change a takeover shows in metadata: 2.0 of a mature project depends on a project first released
-    /// today, which 1.0 did not (held even once that dependency is approved); and a wheel whose
+    /// today, which 1.0 did not (held even once that dependency is approved), and moves its source URL to
+    /// another organisation; and a wheel whose
     /// Requires-Dist differs from its sdist's static one (PEP 643) is held, naming both.
     @Test func aNewFreshDependencyAndADoctoredWheelAreHeld() throws {
         let mirror = try MirrorHarness([
-            PackageSpec("maturelib", "1.0"),
+            PackageSpec("maturelib", "1.0", sourceURL: "https://github.com/maturelib/maturelib"),
             // The sdist's PKG-INFO (metadata 2.2, Requires-Dist static) declares nothing; the cp312 wheel adds a dependency.
             PackageSpec(
                 "splitlib", "1.0", requires: ["maturelib"], kinds: ["wheel", "sdist"], tag: "cp312-cp312-manylinux_2_28_x86_64",
@@ -79,13 +80,15 @@ import Testing
         #expect(split.stdout.contains("splitlib 1.0: REVIEW") && split.stdout.contains("rule:content:dependency_mismatch"), "\(split.stdout)")
         #expect(split.stdout.contains("splitlib-1.0-cp312-cp312-manylinux_2_28_x86_64.whl: METADATA: its Requires-Dist differs from the static one (metadata 2.2) of splitlib-1.0.tar.gz: `+maturelib`"), "\(split.stdout)")
 
-        try mirror.add([PackageSpec("maturelib", "2.0", requires: ["freshdep"]), PackageSpec("freshdep", "0.1")])
+        // 2.0 also points its source somewhere else.
+        try mirror.add([PackageSpec("maturelib", "2.0", requires: ["freshdep"], sourceURL: "https://github.com/someone-else/maturelib.git"), PackageSpec("freshdep", "0.1")])
         try mirror.backdate(days: 400, except: "freshdep")
         #expect(try mirror.sync([], extra: policy).succeeded)
         #expect(try AirlockCommand.run(["review", "approve", "--data", mirror.data, "freshdep", "--reason", "checked"]).succeeded)
         let show = try AirlockCommand.run(["review", "show", "--data", mirror.data, "maturelib"])
         #expect(show.stdout.contains("maturelib 2.0: REVIEW") && show.stdout.contains("maturelib 1.0: APPROVE"), "\(show.stdout)")
         #expect(show.stdout.contains("rule:content:new_fresh_dependency: maturelib-2.0-py3-none-any.whl: metadata: depends on 'freshdep', which 1.0 did not, a project first released 0 days ago"), "\(show.stdout)")
+        #expect(show.stdout.contains("rule:content:homepage_changed: maturelib-2.0-py3-none-any.whl: metadata: the project's URL was https://github.com/maturelib/maturelib in 1.0: `https://github.com/someone-else/maturelib.git`"), "\(show.stdout)")
         let server = try mirror.serve()
         let page = try httpGet(server.base + "/simple/maturelib/").body
         #expect(page.contains("maturelib-1.0") && !page.contains("maturelib-2.0"), "1.0 stays served: \(page)")
