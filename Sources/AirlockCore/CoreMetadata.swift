@@ -63,21 +63,27 @@ public struct CoreMetadata: Sendable, Hashable {
     public var requiresPython: String? { value("Requires-Python") }
 
     /// `Requires-Dist` entries, parsed; the error names the metadata source and the entry.
-    /// Where the project says its code lives: a `Project-URL` labelled as its source or repository
-    /// (else homepage), else `Home-page`; nil when it names none.
-    public var projectURL: String? {
-        var labelled: [String: String] = [:]
+    /// Where the project says it lives, by kind: `source` (a `Project-URL` labelled Source, Source Code,
+    /// Repository, Code or GitHub, else a homepage on a code host such as github.com) and `home`
+    /// (labelled Homepage or Home, else the `Home-page` field).
+    public var projectURLs: [String: String] {
+        var out: [String: String] = [:]
         for entry in values("Project-URL") {
             guard let comma = entry.firstIndex(of: ",") else { continue }
             let label = entry[..<comma].lowercased().filter { $0.isLetter }
             let url = entry[entry.index(after: comma)...].trimmingWhitespace()
-            if labelled[label] == nil, !url.isEmpty { labelled[label] = url }
+            let kind = ["source", "sourcecode", "repository", "code", "github"].contains(label) ? "source" : ["homepage", "home"].contains(label) ? "home" : nil
+            if let kind, !url.isEmpty, out[kind] == nil { out[kind] = url }
         }
-        for label in ["source", "sourcecode", "repository", "code", "github", "homepage", "home"] {
-            if let url = labelled[label] { return url }
+        if out["home"] == nil, let home = value("Home-page")?.trimmingWhitespace(), !home.isEmpty, home != "UNKNOWN" { out["home"] = home }
+        // A homepage on a code host is where the source is, when nothing else says.
+        if out["source"] == nil, let home = out["home"], Self.codeHosts.contains(String(Self.projectLocation(home).prefix { $0 != "/" })) {
+            out["source"] = home
         }
-        return value("Home-page").map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty || $0 == "UNKNOWN" ? nil : $0 }
+        return out
     }
+
+    static let codeHosts: Set<String> = ["github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.ht", "git.sr.ht", "sourceforge.net"]
 
     /// A project URL reduced to what identifies it: host (without `www.`) and the first two path
     /// segments (`github.com/org/repo`), lowercased, without scheme, `.git` or trailing slash.

@@ -218,12 +218,14 @@ public struct PolicyEngine: ReleaseEvaluator {
         if let summary = r.summary, summary.trimmingWhitespace().isEmpty || summary == "UNKNOWN" {
             out.append(ContentFinding(signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)", detail: "the release gives no summary"))
         }
-        if let previous = r.previousRelease, let before = previous.projectURL, let current = r.projectURL,
+        // Source repositories only, like with like: homepages move between domains in the ordinary course
+        // (pillow's did), and a source URL added where there was only a homepage is no move.
+        if let previous = r.previousRelease, let before = previous.projectURLs["source"], let current = r.projectURLs["source"],
             CoreMetadata.projectLocation(before) != CoreMetadata.projectLocation(current)
         {
             out.append(ContentFinding(
                 signal: .homepageChanged, file: file, member: "metadata", line: nil, excerpt: current,
-                detail: "the project's URL was \(before) in \(previous.version)"))
+                detail: "the project's source URL was \(before) in \(previous.version)"))
         }
         if let previous = r.previousRelease {
             for (dependency, firstUpload) in r.newDependencies.sorted(by: { $0.project < $1.project }) {

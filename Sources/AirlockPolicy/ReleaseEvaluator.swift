@@ -21,14 +21,14 @@ public struct PreviousRelease: Sendable {
     public var signals: Set<ContentSignal>
     /// The projects it depended on (normalized).
     public var dependencies: Set<String>
-    /// Where its metadata said the project's code lives (`CoreMetadata.projectURL`), when read.
-    public var projectURL: String?
+    /// Where its metadata said the project lives, by kind (`CoreMetadata.projectURLs`), when read.
+    public var projectURLs: [String: String]
 
-    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURL: String? = nil) {
+    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURLs: [String: String] = [:]) {
         self.version = version
         self.signals = signals
         self.dependencies = dependencies
-        self.projectURL = projectURL
+        self.projectURLs = projectURLs
     }
 }
 
@@ -57,8 +57,8 @@ public struct ReleaseFacts: Sendable {
     public var contentFindings: [ContentFinding] = []
     /// The release's one-line summary (`Summary`, R's `Title`), when its metadata was read.
     public var summary: String?
-    /// Where its metadata says the project's code lives (`CoreMetadata.projectURL`).
-    public var projectURL: String?
+    /// Where its metadata says the project lives, by kind (`CoreMetadata.projectURLs`).
+    public var projectURLs: [String: String] = [:]
     /// The project's previous approved release, to weigh what this release adds (a takeover shows up
     /// as change); nil when there is none to compare with.
     public var previousRelease: PreviousRelease?

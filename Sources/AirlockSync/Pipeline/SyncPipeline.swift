@@ -157,10 +157,14 @@ struct SyncPipeline {
                     var signals = Set<ContentSignal>()
                     for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
                     // A wheel's core metadata is stored as its own blob; an unreadable one only means no URL to compare.
-                    let url = prior.files.lazy.compactMap(\.metadataDigest).first.flatMap { [store] digest in
-                        (try? store.read(digest)).flatMap { try? CoreMetadata(bytes: $0, source: digest.hex) }?.projectURL
+                    let urls = prior.files.lazy.compactMap(\.metadataDigest).first.flatMap { [store] digest in
+                        (try? store.read(digest)).flatMap { try? CoreMetadata(bytes: $0, source: digest.hex) }?.projectURLs
                     }
-                    return (key, PreviousRelease(version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem), projectURL: url))
+                    return (
+                        key,
+                        PreviousRelease(
+                            version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem), projectURLs: urls ?? [:])
+                    )
                 }
             }
             for _ in 0..<8 { startNext() }

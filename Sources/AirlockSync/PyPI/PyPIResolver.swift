@@ -26,8 +26,8 @@ struct ResolvedRelease: Sendable {
     let metadataRequiresPython: String?
     /// `Summary` of its core metadata ("" when it gives none).
     var summary = ""
-    /// Where its core metadata says the project's code lives.
-    var projectURL: String?
+    /// Where its core metadata says the project lives, by kind (source, home).
+    var projectURLs: [String: String] = [:]
     /// Its files once stored (empty until the fetch phase).
     var stored: [String: StoredFile] = [:]
 
@@ -62,7 +62,7 @@ extension ResolvedRelease: SyncedRelease {
             newMaintainerEmails: newMaintainerEmails, dependents: dependents, maintainersOtherProjects: maintainersOtherProjects)
         facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] } + dependencyMismatch()
         facts.summary = summary
-        facts.projectURL = projectURL
+        facts.projectURLs = projectURLs
         return facts
     }
 
@@ -231,7 +231,7 @@ struct PyPIResolver: ResolverAdapter {
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
             metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
-            metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "", projectURL: metadata.projectURL)
+            metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "", projectURLs: metadata.projectURLs)
         return (release, deps.map { Want(requirement: $0, origin: .dependency(of: label), count: 1) })
     }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// Where a release says its code lives, and when two such URLs name the same place.
 @Suite struct ProjectURLTests {
-    @Test func sourceBeforeHomepageBeforeHomePageField() throws {
+    @Test func sourceAndHomeByLabelHomePageFieldAsFallback() throws {
         let text = """
             Metadata-Version: 2.4
             Name: x
@@ -14,11 +14,13 @@ import Testing
             Project-URL: Source Code, https://github.com/org/x
 
             """
-        #expect(try CoreMetadata(bytes: Array(text.utf8), source: "t").projectURL == "https://github.com/org/x")
+        #expect(try CoreMetadata(bytes: Array(text.utf8), source: "t").projectURLs == ["source": "https://github.com/org/x", "home": "https://example.org/x"])
         let homeOnly = "Metadata-Version: 2.1\nName: x\nVersion: 1\nHome-page: https://x.example.org\n\n"
-        #expect(try CoreMetadata(bytes: Array(homeOnly.utf8), source: "t").projectURL == "https://x.example.org")
+        #expect(try CoreMetadata(bytes: Array(homeOnly.utf8), source: "t").projectURLs == ["home": "https://x.example.org"])
+        let onGitHub = "Metadata-Version: 2.1\nName: x\nVersion: 1\nHome-page: https://github.com/org/x\n\n"
+        #expect(try CoreMetadata(bytes: Array(onGitHub.utf8), source: "t").projectURLs == ["home": "https://github.com/org/x", "source": "https://github.com/org/x"])
         let none = "Metadata-Version: 2.1\nName: x\nVersion: 1\nHome-page: UNKNOWN\nProject-URL: Docs, https://d.example.org\n\n"
-        #expect(try CoreMetadata(bytes: Array(none.utf8), source: "t").projectURL == nil)
+        #expect(try CoreMetadata(bytes: Array(none.utf8), source: "t").projectURLs.isEmpty)
     }
 
     @Test func locationsCompareHostOrganisationAndRepository() {
