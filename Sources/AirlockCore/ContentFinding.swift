@@ -69,4 +69,7 @@ public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     /// Metadata: the project's source or home URL points somewhere else than in its previous approved
     /// release (another host, organisation or repository).
     case homepageChanged = "homepage_changed"
+    /// Metadata: an author or maintainer e-mail at a domain no e-mail of the project's previous approved
+    /// release used (a new address at the same domain is the takeover rule's, weaker, concern).
+    case maintainerDomainNew = "maintainer_domain_new"
 }

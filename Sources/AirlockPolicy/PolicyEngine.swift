@@ -183,7 +183,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         for finding in r.contentFindings + metadataFindings(r, at: now) {
             var outcome = p.content.outcomes[finding.signal] ?? .review
             var text = finding.description
-            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), ![.newFreshDependency, .homepageChanged].contains(finding.signal) {
+            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), ![.newFreshDependency, .homepageChanged, .maintainerDomainNew].contains(finding.signal) {
                 text += " — new since \(previous.version), which had no such code"
                 if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
             }
@@ -226,6 +226,15 @@ public struct PolicyEngine: ReleaseEvaluator {
             out.append(ContentFinding(
                 signal: .homepageChanged, file: file, member: "metadata", line: nil, excerpt: current,
                 detail: "the project's source URL was \(before) in \(previous.version)"))
+        }
+        if let previous = r.previousRelease, !previous.emails.isEmpty {
+            let known = Set(previous.emails.map(Self.domain))
+            let fresh = Set((r.people.map(Self.emails) ?? []) + r.metadataEmails).filter { !known.contains(Self.domain($0)) }.sorted()
+            if let first = fresh.first {
+                out.append(ContentFinding(
+                    signal: .maintainerDomainNew, file: file, member: "metadata", line: nil, excerpt: first,
+                    detail: "names an e-mail at \(Self.domain(first)), a domain \(previous.version)'s people (\(previous.emails.sorted().joined(separator: ", "))) did not use"))
+            }
         }
         if let previous = r.previousRelease {
             for (dependency, firstUpload) in r.newDependencies.sorted(by: { $0.project < $1.project }) {

@@ -23,12 +23,15 @@ public struct PreviousRelease: Sendable {
     public var dependencies: Set<String>
     /// Where its metadata said the project lives, by kind (`CoreMetadata.projectURLs`), when read.
     public var projectURLs: [String: String]
+    /// The author and maintainer e-mails the project had then (lowercased).
+    public var emails: Set<String>
 
-    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURLs: [String: String] = [:]) {
+    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURLs: [String: String] = [:], emails: Set<String> = []) {
         self.version = version
         self.signals = signals
         self.dependencies = dependencies
         self.projectURLs = projectURLs
+        self.emails = emails
     }
 }
 
@@ -59,6 +62,8 @@ public struct ReleaseFacts: Sendable {
     public var summary: String?
     /// Where its metadata says the project lives, by kind (`CoreMetadata.projectURLs`).
     public var projectURLs: [String: String] = [:]
+    /// The author and maintainer e-mails the release's own metadata names (lowercased).
+    public var metadataEmails: Set<String> = []
     /// The project's previous approved release, to weigh what this release adds (a takeover shows up
     /// as change); nil when there is none to compare with.
     public var previousRelease: PreviousRelease?

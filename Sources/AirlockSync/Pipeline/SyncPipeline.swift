@@ -157,13 +157,15 @@ struct SyncPipeline {
                     var signals = Set<ContentSignal>()
                     for file in prior.files { signals.formUnion(try await catalog.contentScan(ofFile: file.digest)?.findings.map(\.signal) ?? []) }
                     // A wheel's core metadata is stored as its own blob; an unreadable one only means no URL to compare.
-                    let urls = prior.files.lazy.compactMap(\.metadataDigest).first.flatMap { [store] digest in
-                        (try? store.read(digest)).flatMap { try? CoreMetadata(bytes: $0, source: digest.hex) }?.projectURLs
+                    let metadata = prior.files.lazy.compactMap(\.metadataDigest).first.flatMap { [store] digest in
+                        (try? store.read(digest)).flatMap { try? CoreMetadata(bytes: $0, source: digest.hex) }
                     }
+                    let emails = [prior.people, metadata?.people].compactMap { $0 }.flatMap(PolicyEngine.emails)
                     return (
                         key,
                         PreviousRelease(
-                            version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem), projectURLs: urls ?? [:])
+                            version: prior.version, signals: signals, dependencies: Self.dependencyNames(prior.requiresDist, ecosystem),
+                            projectURLs: metadata?.projectURLs ?? [:], emails: Set(emails))
                     )
                 }
             }

@@ -63,6 +63,7 @@ extension ResolvedRelease: SyncedRelease {
         facts.contentFindings = upstreamFiles.flatMap { stored[$0.url]?.findings ?? [] } + dependencyMismatch()
         facts.summary = summary
         facts.projectURLs = projectURLs
+        facts.metadataEmails = metadataEmails
         return facts
     }
 
