@@ -106,10 +106,13 @@ struct PolicyCommand: AsyncParsableCommand {
                 var feeds = Feeds(downloads: nil, advisories: [:])
                 var known: [Ecosystem: [String: ReleaseFacts]] = [:]
                 if let data {
-                    guard FileManager.default.fileExists(atPath: data + "/catalog.sqlite") else {
-                        throw AirlockError(.notFound, "--data \(data) holds no airlock catalog (catalog.sqlite); name the data directory a sync wrote")
+                    // The catalog as every command finds it ($AIRLOCK_CATALOG, else the directory's SQLite file),
+                    // never created here: an evaluation reads what a sync wrote.
+                    let directory = try DataDirectory(data)
+                    if case .sqlite(let file) = directory.catalog, !FileManager.default.fileExists(atPath: file) {
+                        throw AirlockError(.notFound, "--data \(data) holds no airlock catalog (\(file)); name the data directory a sync wrote")
                     }
-                    let (catalog, _) = try await DataDirectory(data, catalog: nil).open()
+                    let (catalog, _) = try await directory.open()
                     for ecosystem in Ecosystem.allCases { known[ecosystem] = try await PolicyReview(catalog: catalog, ecosystem: ecosystem).newestFacts() }
                     feeds = try await FeedImporter.load(from: catalog, ecosystem: .pypi)
                 }

@@ -51,7 +51,9 @@ import Testing
         #expect(real.stdout.contains("legitimate: 2 total, 1 approve"), "\(real.stdout)")
         #expect(!real.stdout.contains(": oldlib (") && real.stdout.contains(": newlib ("), "only the unknown name is held: \(real.stdout)")
 
-        let missing = try AirlockCommand.run(["policy", "eval", "--data", mirror.dir.path + "/nowhere", "--label", "x=\(names)"])
-        #expect(!missing.succeeded && missing.stderr.contains("nowhere holds no airlock catalog"), "\(missing.output)")
+        if TestCatalog.backend == .sqlite {
+            let missing = try AirlockCommand.run(["policy", "eval", "--data", mirror.dir.path + "/nowhere", "--label", "x=\(names)"])
+            #expect(!missing.succeeded && missing.stderr.contains("nowhere holds no airlock catalog"), "\(missing.output)")
+        }
     }
 }
