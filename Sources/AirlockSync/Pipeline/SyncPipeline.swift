@@ -47,8 +47,9 @@ struct SyncPipeline {
     let logger: Logger
 
     /// Resolves the closure, fetches it (`fetch` returns what it stored and what it set aside), and
-    /// resolves again without the releases that were set aside or could not be installed from what
-    /// the policy passes, so the newest installable version of each requirement is the one kept.
+    /// resolves again without the releases that were set aside, refused once their files were read, or
+    /// could not be installed from what the policy passes, so the newest installable version of each
+    /// requirement is the one kept.
     func resolveInstallable<A: ResolverAdapter>(
         _ adapter: A, _ top: [Want<A.Requirement>], targets: [String], extras: [String: [String]],
         fetch: ([A.Release]) async throws -> (releases: [A.Release], setAside: [SetAsideRelease])
@@ -57,12 +58,17 @@ struct SyncPipeline {
         var setAside = Set<SetAsideRelease>()
         for round in 1... {
             let resolver = ClosureResolver(adapter: adapter, logger: logger, excluded: excluded)
-            let (releases, failed) = try await fetch(try await resolver.resolve(top))
+            let resolved = try await resolver.resolve(top)
+            let passedBeforeFetch = Set(resolved.filter { adapter.passes($0) }.map(\.key))
+            let (releases, failed) = try await fetch(resolved)
             setAside.formUnion(await resolver.setAside.entries + failed)
             let failedKeys = Set(failed.map { ReleaseKey($0.project, $0.version) })
             let passing = Set(releases.filter { adapter.passes($0) }.map(\.key)).subtracting(excluded).subtracting(failedKeys)
+            // A release the policy passed on the index but refuses once its files are read (a content
+            // signal) counted as passing while resolving: the next round looks past it.
+            let refusedOnContent = passedBeforeFetch.subtracting(passing).subtracting(excluded)
             let held = try Self.uninstallable(releases, passing: passing, ecosystem: ecosystem, targets: targets, extras: extras)
-            let newly = held.union(failedKeys).subtracting(excluded)
+            let newly = held.union(failedKeys).union(refusedOnContent).subtracting(excluded)
             if newly.isEmpty || round == 4 { return (releases, setAside.sorted { ($0.project, $0.version) < ($1.project, $1.version) }) }
             logger.info("resolving again without releases that cannot be installed", metadata: ["round": "\(round + 1)", "held": "\(newly.count)"])
             excluded.formUnion(newly)

@@ -108,7 +108,8 @@ struct PyPIResolver: ResolverAdapter {
     private let metadata = TaskMemo<CoreMetadata>()
     /// Each release is read once per sync: every resolution round examines most of the same ones again.
     private let examined = TaskMemo<(ResolvedRelease, [Want<Requirement>])>()
-    private let verdicts = Memo<ReleaseKey, Bool>()
+    /// Verdicts by release, judged on the index alone (before download) or with the stored files' content.
+    private let verdicts = Memo<String, Bool>()
 
     init(
         upstream: any PyPIIndexReader, files: PyPIFileFetcher, environments: [TargetEnvironment], logger: Logger,
@@ -179,9 +180,10 @@ struct PyPIResolver: ResolverAdapter {
         (c.version.description, c.files.first { $0.hasCoreMetadata }?.filename ?? c.files.first?.filename)
     }
 
-    /// Whether the policy passes the release, asked once per release and sync (facts from the index do not change).
+    /// Whether the policy passes the release, asked once per release and sync for what is known of it:
+    /// the index's facts while resolving, those and the stored files' content once fetched.
     func passes(_ release: ResolvedRelease) -> Bool {
-        verdicts.value(release.key) { passesPolicy(release) }
+        verdicts.value("\(release.key)|\(release.stored.isEmpty ? "index" : "stored")") { passesPolicy(release) }
     }
 
     /// The matching versions newest first, each one's files chosen only when the resolver reaches it

