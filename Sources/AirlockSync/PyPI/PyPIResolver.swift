@@ -70,23 +70,23 @@ extension ResolvedRelease: SyncedRelease {
     /// PEP 643: an sdist whose core metadata (2.2 or later) does not mark `Requires-Dist` as `Dynamic`
     /// declares the same dependencies as every wheel of the release. A wheel that disagrees is named.
     func dependencyMismatch() -> [ContentFinding] {
-        let read = upstreamFiles.compactMap { f in
-            stored[f.url]?.metadata.flatMap { try? CoreMetadata(bytes: $0, source: f.filename) }.map { (filename: f.filename, metadata: $0) }
-        }
-        guard let sdist = read.first(where: { !$0.filename.hasSuffix(".whl") }),
-            let version = sdist.metadata.value("Metadata-Version").flatMap(PythonVersion.init), version >= PythonVersion("2.2")!,
-            !sdist.metadata.values("Dynamic").contains(where: { $0.trimmingWhitespace().lowercased() == "requires-dist" })
+        // Most releases mirror wheels only: nothing is parsed unless both kinds are stored.
+        func metadata(_ f: UpstreamFile) -> CoreMetadata? { stored[f.url]?.metadata.flatMap { try? CoreMetadata(bytes: $0, source: f.filename) } }
+        let wheels = upstreamFiles.filter { $0.filename.hasSuffix(".whl") }
+        guard !wheels.isEmpty, let sdistFile = upstreamFiles.first(where: { !$0.filename.hasSuffix(".whl") }), let sdist = metadata(sdistFile),
+            let version = sdist.value("Metadata-Version").flatMap(PythonVersion.init), version >= PythonVersion("2.2")!,
+            !sdist.values("Dynamic").contains(where: { $0.trimmingWhitespace().lowercased() == "requires-dist" })
         else { return [] }
         func canonical(_ line: String) -> String { (try? Requirement(parsing: line)).map { "\($0)" } ?? line.trimmingWhitespace() }
-        let declared = Set(sdist.metadata.values("Requires-Dist").map(canonical))
-        for wheel in read where wheel.filename.hasSuffix(".whl") {
+        let declared = Set(sdist.values("Requires-Dist").map(canonical))
+        for wheel in wheels.compactMap({ f in metadata(f).map { (filename: f.filename, metadata: $0) } }) {
             let theirs = Set(wheel.metadata.values("Requires-Dist").map(canonical))
             guard theirs != declared else { continue }
             let added = theirs.subtracting(declared).sorted(), dropped = declared.subtracting(theirs).sorted()
             let change = (added.map { "+\($0)" } + dropped.map { "-\($0)" }).joined(separator: ", ")
             return [ContentFinding(
                 signal: .dependencyMismatch, file: wheel.filename, member: "METADATA", line: nil, excerpt: change,
-                detail: "its Requires-Dist differs from the static one (metadata \(version)) of \(sdist.filename)")]
+                detail: "its Requires-Dist differs from the static one (metadata \(version)) of \(sdistFile.filename)")]
         }
         return []
     }
