@@ -72,4 +72,7 @@ public enum ContentSignal: String, Sendable, Hashable, Codable, CaseIterable {
     /// Metadata: an author or maintainer e-mail at a domain no e-mail of the project's previous approved
     /// release used (a new address at the same domain is the takeover rule's, weaker, concern).
     case maintainerDomainNew = "maintainer_domain_new"
+
+    /// Signals that are themselves a comparison with the previous approved release (never "new since").
+    public var isChangeSincePrevious: Bool { [.newFreshDependency, .homepageChanged, .maintainerDomainNew].contains(self) }
 }

@@ -183,7 +183,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         for finding in r.contentFindings + metadataFindings(r, at: now) {
             var outcome = p.content.outcomes[finding.signal] ?? .review
             var text = finding.description
-            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), ![.newFreshDependency, .homepageChanged, .maintainerDomainNew].contains(finding.signal) {
+            if let previous = r.previousRelease, !previous.signals.contains(finding.signal), !finding.signal.isChangeSincePrevious {
                 text += " — new since \(previous.version), which had no such code"
                 if outcome == .note, let age = projectAge, age >= p.age.matureAfterDays { outcome = .review }
             }
