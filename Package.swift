@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(
@@ -69,6 +71,14 @@ let package = Package(
             name: "AirlockPolicy",
             dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
             resources: [.copy("Resources/license-categories.json"), .copy("Resources/default-policy.toml"), .copy("Resources/python-stdlib.txt")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "AirlockProvenance",
+            dependencies: [
+                "AirlockCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            resources: [.copy("Resources/sigstore-trusted-root.json"), .copy("Resources/SOURCE.md")],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockConfig",
@@ -155,6 +165,7 @@ let package = Package(
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
                 "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer", "AirlockTestSupport", "airlock",
+                "AirlockProvenance",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings),
