@@ -157,7 +157,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockTestSupport",
-            dependencies: ["AirlockCore", "AirlockUpstream", "CChildProcess"],
+            dependencies: [
+                "AirlockCore", "AirlockUpstream", "CChildProcess", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
