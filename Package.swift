@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "AirlockSync",
             dependencies: [
-                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish",
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish", "AirlockProvenance",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

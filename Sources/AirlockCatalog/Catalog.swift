@@ -42,6 +42,9 @@ public protocol ReleaseCatalog: Sendable {
     /// What the content scanner found in the file with this digest (`scanner` is its version), if it looked.
     func contentScan(ofFile digest: Digest) async throws -> (scanner: Int, findings: [ContentFinding])?
     func storeContentScan(ofFile digest: Digest, scanner: Int, findings: [ContentFinding]) async throws
+    /// The verified PEP 740 provenance of the file with this digest, if it came with one.
+    func provenance(ofFile digest: Digest) async throws -> FileProvenance?
+    func storeProvenance(_ provenance: FileProvenance, ofFile digest: Digest) async throws
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?
     func storeResponse(url: String, _ response: StoredResponse) async throws
@@ -57,6 +60,10 @@ public protocol FeedCatalog: Sendable {
     func storeAdvisories(_ ecosystem: Ecosystem, _ advisories: [StoredAdvisory], source: String, digest: Digest, at: Date) async throws
     /// Every stored advisory document of an ecosystem, in a stable order.
     func advisoryDocuments(_ ecosystem: Ecosystem) async throws -> [String]
+    /// Replaces the Sigstore trusted root that provenance is verified against.
+    func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws
+    /// The imported Sigstore trusted root; nil when none was imported (the shipped public-good root applies).
+    func trustedRoot() async throws -> [UInt8]?
 }
 
 /// What reviewers and the endpoint's access control read and write: the audit log, tokens, demand,

@@ -40,6 +40,37 @@ enum Relation {
     static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
 }
 
+extension Relation {
+    /// Columns `provenance_document`, `provenance_publisher`, `provenance_signed_at`: the provenance of
+    /// release `r`'s first attested file (by filename), or NULLs.
+    static let releaseProvenance = ["document", "publisher", "signed_at"].map {
+        "(SELECT fp.\($0) FROM distribution d JOIN file_provenance fp ON fp.sha256 = d.sha256 WHERE d.release_id = r.id ORDER BY d.filename LIMIT 1) AS provenance_\($0)"
+    }.joined(separator: ", ")
+}
+
+/// A file's publisher as the catalog keeps it: JSON.
+enum PublisherRecord {
+    static func encode(_ publisher: Publisher) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(publisher), as: UTF8.self)
+    }
+
+    static func decode(_ document: String, publisher json: String, signedAt: String, file: Digest) throws -> FileProvenance {
+        guard let doc = Digest(hex: document), let at = Timestamp.parse(signedAt),
+            let publisher = try? JSONDecoder().decode(Publisher.self, from: Data(json.utf8))
+        else { throw AirlockError(.catalog, "the stored provenance of \(file.hex) does not read back") }
+        return FileProvenance(document: doc, publisher: publisher, signedAt: at)
+    }
+
+    /// The release's provenance from the `Relation.releaseProvenance` columns; nil when it has none.
+    static func decode(document: String?, publisher: String?, signedAt: String?, release: String) throws -> FileProvenance? {
+        guard let document, let publisher, let signedAt else { return nil }
+        guard let file = Digest(hex: document) else { throw AirlockError(.catalog, "the stored provenance of \(release) does not read back") }
+        return try decode(document, publisher: publisher, signedAt: signedAt, file: file)
+    }
+}
+
 /// Content findings as the catalog keeps them: a JSON array per scanned file.
 enum ContentScanRecord {
     static func encode(_ findings: [ContentFinding]) throws -> String {

@@ -181,10 +181,14 @@ public struct ReleaseReview: Codable, Sendable {
     public let served: Bool
     public let revocation: Revocation?
     public let dependencies: [String]
+    /// Who published it, from its files' verified PEP 740 provenance; nil when it had none.
+    public let provenance: FileProvenance?
 
     public init(
-        ecosystem: Ecosystem, project: String, version: String, decision: Decision?, served: Bool, revocation: Revocation?, dependencies: [String]
+        ecosystem: Ecosystem, project: String, version: String, decision: Decision?, served: Bool, revocation: Revocation?, dependencies: [String],
+        provenance: FileProvenance? = nil
     ) {
+        self.provenance = provenance
         self.ecosystem = ecosystem
         self.project = project
         self.version = version

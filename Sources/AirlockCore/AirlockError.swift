@@ -29,6 +29,8 @@ public struct AirlockError: Error, CustomStringConvertible, Sendable {
         public static let timeLimit = Code("time-limit")
         /// The upstream gives no hash to check a file against.
         public static let unverifiable = Code("unverifiable")
+        /// A file's PEP 740 provenance failed verification (the message names the check).
+        public static let provenance = Code("provenance")
     }
 
     public let code: Code

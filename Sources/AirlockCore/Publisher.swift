@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Who published a file, as its verified PEP 740 attestation's Fulcio certificate proves it: the
 /// OIDC issuer and the identity the issuer vouched for (for GitHub Actions: repository, workflow and
 /// ref). `identity` is the stable form a policy pins and compares (`github:psf/requests`,
@@ -38,3 +40,19 @@ public struct Publisher: Sendable, Equatable, Codable {
     }
 }
 
+
+/// A file's verified PEP 740 provenance as the catalog keeps it: the provenance document (a blob,
+/// served beside the file) and what its attestations proved.
+public struct FileProvenance: Sendable, Equatable, Codable {
+    /// The stored provenance document, exactly as the upstream served it.
+    public let document: Digest
+    public let publisher: Publisher
+    /// When the transparency log recorded the signature.
+    public let signedAt: Date
+
+    public init(document: Digest, publisher: Publisher, signedAt: Date) {
+        self.document = document
+        self.publisher = publisher
+        self.signedAt = signedAt
+    }
+}

@@ -85,9 +85,9 @@ public struct TrustedRoot: Sendable {
 
     private static func validity(_ v: JSONValue?, _ where_: String) throws -> Validity {
         guard let start = v?["start"]?.string else { return Validity(start: .distantPast, end: nil) }
-        guard let s = parseTimestamp(start) else { throw ProvenanceError.trustedRoot("\(where_): validFor.start is not a timestamp: \(start)") }
+        guard let s = Timestamp.parse(start) else { throw ProvenanceError.trustedRoot("\(where_): validFor.start is not a timestamp: \(start)") }
         let end = try v?["end"]?.string.map { e -> Date in
-            guard let d = parseTimestamp(e) else { throw ProvenanceError.trustedRoot("\(where_): validFor.end is not a timestamp: \(e)") }
+            guard let d = Timestamp.parse(e) else { throw ProvenanceError.trustedRoot("\(where_): validFor.end is not a timestamp: \(e)") }
             return d
         }
         return Validity(start: s, end: end)
@@ -95,15 +95,6 @@ public struct TrustedRoot: Sendable {
 
     /// The transparency log whose key id is `id`.
     func transparencyLog(id: [UInt8]) -> LogKey? { transparencyLogs.first { $0.keyID == id } }
-}
-
-/// RFC 3339 timestamps, with or without fractional seconds.
-func parseTimestamp(_ s: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    if let d = plain.date(from: s) { return d }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: s)
 }
 
 func base64Bytes(_ s: String) -> [UInt8]? { Data(base64Encoded: s).map(Array.init) }

@@ -15,10 +15,12 @@ public struct UpstreamFile: Sendable, Hashable {
     /// Whether the upstream serves PEP 658 metadata at `url + ".metadata"`, and its digest if declared.
     public var hasCoreMetadata: Bool
     public var coreMetadataSHA256: Digest?
+    /// Where the upstream serves the file's PEP 740 provenance object, if it has one.
+    public var provenanceURL: String?
 
     public init(
         filename: String, url: String, sha256: Digest? = nil, size: Int64? = nil, requiresPython: String? = nil,
-        yanked: String? = nil, uploadTime: Date? = nil, hasCoreMetadata: Bool = false, coreMetadataSHA256: Digest? = nil
+        yanked: String? = nil, uploadTime: Date? = nil, hasCoreMetadata: Bool = false, coreMetadataSHA256: Digest? = nil, provenanceURL: String? = nil
     ) {
         self.filename = filename
         self.url = url
@@ -29,6 +31,7 @@ public struct UpstreamFile: Sendable, Hashable {
         self.uploadTime = uploadTime
         self.hasCoreMetadata = hasCoreMetadata
         self.coreMetadataSHA256 = coreMetadataSHA256
+        self.provenanceURL = provenanceURL
     }
 }
 

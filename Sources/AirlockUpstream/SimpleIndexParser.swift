@@ -75,7 +75,7 @@ public enum SimpleIndexParser {
     }
 
     private struct FileFields {
-        var filename, url, hashes, requiresPython, yanked, uploadTime, coreMetadata, distInfoMetadata, size: JSONValue?
+        var filename, url, hashes, requiresPython, yanked, uploadTime, coreMetadata, distInfoMetadata, size, provenance: JSONValue?
 
         subscript(key: String) -> JSONValue? {
             switch key {
@@ -88,6 +88,7 @@ public enum SimpleIndexParser {
             case "core-metadata": coreMetadata
             case "dist-info-metadata": distInfoMetadata
             case "size": size
+            case "provenance": provenance
             default: nil
             }
         }
@@ -111,6 +112,7 @@ public enum SimpleIndexParser {
             case "core-metadata": fields.coreMetadata = fields.coreMetadata ?? v
             case "dist-info-metadata": fields.distInfoMetadata = fields.distInfoMetadata ?? v
             case "size": fields.size = fields.size ?? v
+            case "provenance": fields.provenance = fields.provenance ?? v
             default: break
             }
         }
@@ -157,7 +159,7 @@ public enum SimpleIndexParser {
         return UpstreamFile(
             filename: filename, url: try resolve(try text("url", required: true)!, against: url), sha256: digest, size: size,
             requiresPython: try text("requires-python"), yanked: yanked, uploadTime: try text("upload-time").flatMap(Timestamp.parse),
-            hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest)
+            hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest, provenanceURL: try text("provenance").map { try resolve($0, against: url) })
     }
 
     /// PyPI's serial as its documents carry it: a number or (as PyPI has also sent it) a numeric
@@ -210,7 +212,8 @@ public enum SimpleIndexParser {
                     filename: filename, url: try resolve(link, against: url), sha256: digest,
                     requiresPython: attributes["data-requires-python"], yanked: attributes["data-yanked"],
                     hasCoreMetadata: metadataAttribute != nil && metadataAttribute != "false",
-                    coreMetadataSHA256: metadataAttribute.flatMap { $0.hasPrefix("sha256=") ? Digest(hex: String($0.dropFirst(7))) : nil }))
+                    coreMetadataSHA256: metadataAttribute.flatMap { $0.hasPrefix("sha256=") ? Digest(hex: String($0.dropFirst(7))) : nil },
+                    provenanceURL: try attributes["data-provenance"].map { try resolve($0, against: url) }))
         }
         return files
     }

@@ -45,6 +45,7 @@ struct Review: AsyncParsableCommand {
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
                     print("\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)")
+                    print("    published by: " + (r.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt))" } ?? "no attestation"))
                     for f in r.decision?.factors ?? [] { print("    \(f.name): \(f.signal) (\(String(format: "%+.1f", f.points)))") }
                 }
                 print("dependency closure of \(newest.version):")

@@ -204,6 +204,40 @@ extension PostgresCatalog: ReleaseCatalog {
         }
     }
 
+    public func provenance(ofFile digest: Digest) async throws -> FileProvenance? {
+        let row = try await read { s in
+            try await s.query("SELECT document, publisher, signed_at FROM file_provenance WHERE sha256 = $1", [digest.hex]).first.map {
+                (try $0.get("document", as: String.self), try $0.get("publisher", as: String.self), try $0.get("signed_at", as: String.self))
+            }
+        }
+        return try row.map { try PublisherRecord.decode($0.0, publisher: $0.1, signedAt: $0.2, file: digest) }
+    }
+
+    public func storeProvenance(_ provenance: FileProvenance, ofFile digest: Digest) async throws {
+        let json = try PublisherRecord.encode(provenance.publisher)
+        _ = try await write { s in
+            try await s.execute(
+                """
+                INSERT INTO file_provenance (sha256, document, identity, publisher, signed_at) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (sha256) DO UPDATE SET document = excluded.document, identity = excluded.identity, publisher = excluded.publisher,
+                    signed_at = excluded.signed_at
+                """, [digest.hex, provenance.document.hex, provenance.publisher.identity, json, Timestamp.format(provenance.signedAt)])
+        }
+    }
+
+    public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
+        try await write { s in
+            try await s.execute(
+                "INSERT INTO trusted_root (id, document) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET document = excluded.document",
+                [String(decoding: document, as: UTF8.self)])
+            try await Self.noteImport(s, "sigstore-root", .pypi, source, digest, 1, at)
+        }
+    }
+
+    public func trustedRoot() async throws -> [UInt8]? {
+        try await read { s in try await s.value(String.self, "SELECT document FROM trusted_root WHERE id = 1", []).map { Array($0.utf8) } }
+    }
+
     public func cachedResponse(url: String) async throws -> StoredResponse? {
         try await read { s in
             try await s.query("SELECT * FROM response_cache WHERE url = $1", [url]).first.map {

@@ -177,7 +177,7 @@ extension PostgresCatalog: ReviewCatalog {
             }
             let rows = try await s.query(
                 """
-                SELECT r.id, r.version, r.requires_dist,
+                SELECT r.id, r.version, r.requires_dist, \(Relation.releaseProvenance),
                        EXISTS (SELECT 1 FROM distribution d JOIN membership m ON m.distribution_id = d.id
                                WHERE d.release_id = r.id AND m.removed_in IS NULL) AS served
                 FROM \(Relation.releases)
@@ -192,7 +192,10 @@ extension PostgresCatalog: ReviewCatalog {
                     ReleaseReview(
                         ecosystem: ecosystem, project: project, version: version, decision: try decision?.decision(),
                         served: try r.get("served", as: Bool.self) && revoked[version] == nil, revocation: revoked[version],
-                        dependencies: try decodeJSON([String].self, try r.get("requires_dist", as: String?.self), table: "release", key: id) ?? []))
+                        dependencies: try decodeJSON([String].self, try r.get("requires_dist", as: String?.self), table: "release", key: id) ?? [],
+                        provenance: try PublisherRecord.decode(
+                            document: try r.get("provenance_document", as: String?.self), publisher: try r.get("provenance_publisher", as: String?.self),
+                            signedAt: try r.get("provenance_signed_at", as: String?.self), release: "\(project) \(version)")))
             }
             return reviews.sorted { VersionOrder.older($0.version, $1.version, ecosystem) }
         }

@@ -234,5 +234,21 @@ enum PostgresMigrations {
         ("v11: upload times the mirror observed", "ALTER TABLE distribution ADD COLUMN upload_time_observed BIGINT NOT NULL DEFAULT 0;"),
         ("v12: upstream serials", "ALTER TABLE response_cache ADD COLUMN serial BIGINT;"),
         ("v13: content scans", "CREATE TABLE content_scan (sha256 TEXT PRIMARY KEY, scanner BIGINT NOT NULL, findings TEXT NOT NULL);"),
+        (
+            "v14: provenance",
+            """
+            CREATE TABLE file_provenance (
+                sha256 TEXT PRIMARY KEY,
+                document TEXT NOT NULL,
+                identity TEXT NOT NULL,
+                publisher TEXT NOT NULL,
+                signed_at TEXT NOT NULL
+            );
+            CREATE TABLE trusted_root (
+                id BIGINT PRIMARY KEY CHECK (id = 1),
+                document TEXT NOT NULL
+            );
+            """
+        ),
     ]
 }

@@ -259,6 +259,25 @@ enum Migrations {
             // What the content scanner (of version `scanner`) found in a file, by content digest: a JSON array.
             try db.execute(sql: "CREATE TABLE content_scan (sha256 TEXT PRIMARY KEY, scanner INTEGER NOT NULL, findings TEXT NOT NULL)")
         }
+        m.registerMigration("v14: provenance") { db in
+            try db.execute(
+                sql: """
+                -- The verified PEP 740 provenance of a file (by content digest): the document's blob and its
+                -- publisher (JSON; `identity` on its own for lookups).
+                CREATE TABLE file_provenance (
+                    sha256 TEXT PRIMARY KEY,
+                    document TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    publisher TEXT NOT NULL,
+                    signed_at TEXT NOT NULL
+                );
+                -- The imported Sigstore trusted root (absent: the shipped public-good root).
+                CREATE TABLE trusted_root (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    document TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

@@ -180,6 +180,35 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
+    public func provenance(ofFile digest: Digest) async throws -> FileProvenance? {
+        let row = try await read { db in
+            try Row.fetchOne(db, sql: "SELECT document, publisher, signed_at FROM file_provenance WHERE sha256 = ?", arguments: [digest.hex]).map {
+                ($0["document"] as String, $0["publisher"] as String, $0["signed_at"] as String)
+            }
+        }
+        return try row.map { try PublisherRecord.decode($0.0, publisher: $0.1, signedAt: $0.2, file: digest) }
+    }
+
+    public func storeProvenance(_ provenance: FileProvenance, ofFile digest: Digest) async throws {
+        let json = try PublisherRecord.encode(provenance.publisher)
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO file_provenance (sha256, document, identity, publisher, signed_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [digest.hex, provenance.document.hex, provenance.publisher.identity, json, Timestamp.format(provenance.signedAt)])
+        }
+    }
+
+    public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO trusted_root (id, document) VALUES (1, ?)", arguments: [String(decoding: document, as: UTF8.self)])
+            try Self.noteImport(db, "sigstore-root", .pypi, source, digest, 1, at)
+        }
+    }
+
+    public func trustedRoot() async throws -> [UInt8]? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT document FROM trusted_root WHERE id = 1").map { Array($0.utf8) } }
+    }
+
     public func cachedResponse(url: String) async throws -> StoredResponse? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM response_cache WHERE url = ?", arguments: [url]).map {

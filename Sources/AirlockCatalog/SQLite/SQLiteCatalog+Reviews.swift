@@ -171,7 +171,7 @@ extension SQLiteCatalog: ReviewCatalog {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.id, r.version, r.requires_dist,
+                    SELECT r.id, r.version, r.requires_dist, \(Relation.releaseProvenance),
                            EXISTS (SELECT 1 FROM distribution d JOIN membership m ON m.distribution_id = d.id
                                    WHERE d.release_id = r.id AND m.removed_in IS NULL) AS served
                     FROM \(Relation.releases)
@@ -184,7 +184,9 @@ extension SQLiteCatalog: ReviewCatalog {
                 return ReleaseReview(
                     ecosystem: ecosystem, project: project, version: version, decision: try decision?.decision(),
                     served: r["served"] && revoked[version] == nil, revocation: revoked[version],
-                    dependencies: try decodeJSON([String].self, r["requires_dist"], table: "release", key: id) ?? [])
+                    dependencies: try decodeJSON([String].self, r["requires_dist"], table: "release", key: id) ?? [],
+                    provenance: try PublisherRecord.decode(
+                        document: r["provenance_document"], publisher: r["provenance_publisher"], signedAt: r["provenance_signed_at"], release: "\(project) \(version)"))
             }.sorted { VersionOrder.older($0.version, $1.version, ecosystem) }
         }
     }

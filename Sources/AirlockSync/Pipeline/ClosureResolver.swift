@@ -155,7 +155,7 @@ extension AirlockError {
     /// sync's own time limit: a sync that cannot reach its upstream fails whole and publishes nothing.
     var setsAsideRelease: Bool {
         switch code {
-        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit: return true
+        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit, .provenance: return true
         // A link or redirect to another scheme or host: that file's fault, never followed.
         case .forbidden: return true
         case .upstreamStatus: return (underlying as? HTTPStatus)?.isTransient == false

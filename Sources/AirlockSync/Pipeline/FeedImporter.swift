@@ -1,6 +1,7 @@
 public import AirlockCatalog
 public import AirlockCore
 public import AirlockPolicy
+import AirlockProvenance
 import AirlockUpstream
 public import Foundation
 
@@ -59,6 +60,20 @@ public struct FeedImporter: Sendable {
         let feedDigest = Digest.of(digest)
         try await catalog.storeAdvisories(ecosystem, advisories, source: path, digest: feedDigest, at: Date())
         return Summary(kind: "osv", source: path, entries: advisories.count, sha256: feedDigest.hex)
+    }
+
+    /// Reads a Sigstore `trusted_root.json` and makes it the root provenance is verified against; a root
+    /// that does not parse (or names no CA or log key) is refused and the previous one stays.
+    public func importSigstoreRoot(_ path: String) async throws -> Summary {
+        let bytes = try Self.read(path)
+        let root: TrustedRoot
+        do { root = try TrustedRoot(json: bytes) } catch { throw AirlockError(.invalidArgument, "\(path): \(error)") }
+        guard !root.authorities.isEmpty, !root.transparencyLogs.isEmpty else {
+            throw AirlockError(.invalidArgument, "\(path): the trusted root names no certificate authority or no transparency log; nothing could verify against it")
+        }
+        let digest = Digest.of(bytes)
+        try await catalog.storeTrustedRoot(bytes, source: path, digest: digest, at: Date())
+        return Summary(kind: "sigstore-root", source: path, entries: root.authorities.count + root.transparencyLogs.count + root.certificateLogs.count, sha256: digest.hex)
     }
 
     /// The feeds imported so far, as the policy engine takes them.

@@ -24,6 +24,8 @@ extension SyncContext {
             try await catalog.audit(actor: "sync", action: "policy.none", object: ecosystem.rawValue, details: ["note": "synced without a policy: every selected release is approved"], at: Date())
             evaluator = SelectionPolicy()
         }
-        return SyncContext(lock: lock, dataDirectory: data.path, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+        var context = SyncContext(lock: lock, dataDirectory: data.path, catalog: catalog, store: store, evaluator: evaluator, logger: logger)
+        context.importedTrustedRoot = try await catalog.trustedRoot()
+        return context
     }
 }

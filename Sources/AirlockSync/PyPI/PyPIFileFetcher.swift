@@ -14,6 +14,8 @@ struct StoredFile: Sendable {
     let metadataDigest: Digest?
     /// What the content scan found in it.
     let findings: [ContentFinding]
+    /// Its verified PEP 740 provenance, when it was published with one.
+    var provenance: FileProvenance? = nil
 }
 
 /// Brings PyPI files into the blob store exactly once per sync: a `VerifiedDownload` checked against
@@ -24,15 +26,17 @@ struct PyPIFileFetcher: Sendable {
     let download: VerifiedDownload
     let catalog: any ReleaseCatalog
     let inspector: ArchiveInspector
+    let provenance: ProvenanceCheck
     /// Fetch files the index gives no SHA-256 for (verified by nothing but their size).
     let allowUnhashed: Bool
     let counts = TransferCounts()
     private let memo = TaskMemo<StoredFile>()
 
-    init(download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector, allowUnhashed: Bool = false) {
+    init(download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector, provenance: ProvenanceCheck, allowUnhashed: Bool = false) {
         self.download = download
         self.catalog = catalog
         self.inspector = inspector
+        self.provenance = provenance
         self.allowUnhashed = allowUnhashed
     }
 
@@ -51,15 +55,20 @@ struct PyPIFileFetcher: Sendable {
         }
         if let declared = file.sha256, let size = store.size(of: declared) {
             await counts.count(downloaded: false)
+            let attested = try await provenance.ensure(file, digest: declared)
             if let metadataDigest = try await catalog.metadataDigest(ofFile: declared), let scan = try await catalog.contentScan(ofFile: declared),
                 scan.scanner == ContentScanner.version
             {
-                return StoredFile(digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest, findings: scan.findings)
+                return StoredFile(
+                    digest: declared, size: size, metadata: try store.read(metadataDigest), metadataDigest: metadataDigest, findings: scan.findings,
+                    provenance: attested)
             }
             guard let path = store.localPath(for: declared) else {
                 throw AirlockError(.storage, "blob \(declared) for \(file.filename) has no local path to inspect")
             }
-            return try await keepScan(try inspect(file, project: project, path: path, digest: declared, size: size, kind: kind))
+            var inspected = try inspect(file, project: project, path: path, digest: declared, size: size, kind: kind)
+            inspected.provenance = attested
+            return try await keepScan(inspected)
         }
         let stored = try await download.fetch(file.url) { path, result in
             if let expected = file.size, expected != result.size {
@@ -68,7 +77,10 @@ struct PyPIFileFetcher: Sendable {
             if let expected = file.sha256, expected != result.digest {
                 throw AirlockError(.hashMismatch, "sha256 mismatch for \(file.filename) from \(file.url): expected \(expected.hex), got \(result.digest.hex)")
             }
-            return try inspect(file, project: project, path: path, digest: result.digest, size: result.size, kind: kind)
+            var inspected = try inspect(file, project: project, path: path, digest: result.digest, size: result.size, kind: kind)
+            // Verified before the file is committed: a file whose provenance fails is never stored.
+            inspected.provenance = try await provenance.ensure(file, digest: result.digest)
+            return inspected
         }
         await counts.count(downloaded: true)
         return try await keepScan(stored)

@@ -1,6 +1,7 @@
 import AirlockCatalog
 public import AirlockCore
 public import AirlockPolicy
+import AirlockProvenance
 import AirlockPublish
 public import AirlockStore
 import AirlockUpstream
@@ -108,6 +109,8 @@ public struct SyncContext: Sendable {
     public let store: any BlobStore
     public let evaluator: any ReleaseEvaluator
     public let logger: Logger
+    /// The imported Sigstore trusted root (nil: none imported, the shipped public-good root applies).
+    public var importedTrustedRoot: [UInt8]?
 
     public init(
         lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog & SnapshotCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator,
@@ -119,6 +122,11 @@ public struct SyncContext: Sendable {
         self.store = store
         self.evaluator = evaluator
         self.logger = logger
+    }
+
+    func trustedRoot() async throws -> TrustedRoot {
+        guard let importedTrustedRoot else { return try TrustedRoot.publicGood() }
+        do { return try TrustedRoot(json: importedTrustedRoot) } catch { throw AirlockError(.catalog, "the imported Sigstore trusted root does not read back: \(error)") }
     }
 
     func pipeline(_ ecosystem: Ecosystem) -> SyncPipeline {
@@ -156,7 +164,9 @@ public struct PyPISync: Sendable {
         let upstream = try PyPIUpstream(url: options.upstreamURL, fetcher: fetcher, cache: CatalogResponseCache(catalog: catalog))
         let files = PyPIFileFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog,
-            inspector: ArchiveInspector(), allowUnhashed: options.limits.allowUnhashed)
+            inspector: ArchiveInspector(),
+            provenance: ProvenanceCheck(verifier: AttestationVerifier(root: try await context.trustedRoot()), fetcher: fetcher, store: store, catalog: catalog),
+            allowUnhashed: options.limits.allowUnhashed)
 
         progress.phase("resolving")
         let evaluator = context.evaluator

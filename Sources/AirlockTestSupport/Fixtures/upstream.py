@@ -23,6 +23,8 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"no_hash": ["<filename>"]}            list that file without a sha256
   {"phantom": {"<project>": ["<filename>", ...]}}  list files that do not exist (a fake sha256)
   {"drip": {"<project>": BPS}}           send that project's page at BPS bytes per second
+A file FILE with a FILE.provenance beside it is listed with its PEP 740 provenance (api-version 1.3:
+`provenance` in JSON, `data-provenance` in HTML), served at /integrity/FILE/provenance.
 GET /_stats answers the number of requests per path, for tests to count fetches, and of request
 headers seen per name starting with X- ("header:X-Name"). --tls serves HTTPS with that certificate;
 --basic-auth answers 401 to every other request but /_stats (a private index).
@@ -136,6 +138,7 @@ def file_entry(filename, f):
         "upload-time": upload,
         "yanked": f.get("yanked", {}).get(filename, False),
         "core-metadata": {"sha256": hashlib.sha256(meta).hexdigest()} if meta and MODE == "json" else False,
+        "provenance": f"/integrity/{filename}/provenance" if os.path.isfile(path + ".provenance") else None,
         "_meta": meta,
     }
 
@@ -185,6 +188,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(500, b"upstream is down\n", "text/plain")
         if path.startswith("/packages/"):
             return self.serve_file(path[len("/packages/"):], f)
+        m = re.fullmatch(r"/integrity/([^/]+)/provenance", path)
+        if m and os.path.isfile(os.path.join(ROOT, m.group(1) + ".provenance")):
+            with open(os.path.join(ROOT, m.group(1) + ".provenance"), "rb") as fh:
+                return self.send_body(200, fh.read(), "application/json")
         m = re.fullmatch(r"/pypi/([^/]+)/json", path)
         if m and MODE == "json":
             return self.json_api(m.group(1), f)
@@ -220,7 +227,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.drip(drip)
         accept = self.headers.get("Accept", "")
         if MODE == "json" and "application/vnd.pypi.simple.v1+json" in accept:
-            doc = {"meta": {"api-version": "1.1", "_last-serial": serial(files, f)}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
+            version = "1.3" if any(e.get("provenance") for e in entries) else "1.1"
+            doc = {"meta": {"api-version": version, "_last-serial": serial(files, f)}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
                    "files": [{k: v for k, v in e.items() if not k.startswith("_") and v is not None} for e in entries]}
             return self.page(json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json")
         links = []
@@ -230,6 +238,8 @@ class Handler(BaseHTTPRequestHandler):
                 attrs += f' data-yanked="{html.escape(e["yanked"])}"'
             if e["core-metadata"]:
                 attrs += f' data-core-metadata="sha256={e["core-metadata"]["sha256"]}"'
+            if e.get("provenance"):
+                attrs += f' data-provenance="{e["provenance"]}"'
             links.append(f"<a {attrs}>{html.escape(e['filename'])}</a><br/>")
         body = f"<!DOCTYPE html><html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>{''.join(links)}</body></html>"
         if MODE == "json":

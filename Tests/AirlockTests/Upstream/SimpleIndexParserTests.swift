@@ -64,7 +64,7 @@ import Testing
     @Test func jsonMembersReadOneByOne() throws {
         let json = """
             {"name": "alpha", "files": [
-              {"provenance": {"a": [1, {"b": null}], "c": "}"}, "filename": "alpha-1.0.tar.gz", "filename": "other-9.tar.gz",
+              {"x-nested": {"a": [1, {"b": null}], "c": "}"}, "filename": "alpha-1.0.tar.gz", "filename": "other-9.tar.gz",
                "url": "https://files.example.invalid/alpha-1.0.tar.gz", "hashes": {}, "dist-info-metadata": true, "size": null},
               {"filename": "alpha-1.1.tar.gz", "url": "../../p/./alpha-1.1.tar.gz", "hashes": {"md5": "00"}}],
              "files": [], "versions": ["1.0"], "meta": {"_last-serial": 7}}
@@ -74,10 +74,26 @@ import Testing
         #expect(page.files.map(\.filename) == ["alpha-1.0.tar.gz", "alpha-1.1.tar.gz"])
         #expect(page.files[0].url == "https://files.example.invalid/alpha-1.0.tar.gz" && page.files[0].hasCoreMetadata && page.files[0].size == nil)
         #expect(page.files[1].url == "http://127.0.0.1:1/p/alpha-1.1.tar.gz", "a relative link with a dot segment is resolved, not passed through")
+        #expect(page.files.allSatisfy { $0.provenanceURL == nil })
         for broken in [#"[]"#, #"{"meta": {}}"#, #"{"files": {}}"#, #"{"files": [{"filename": "a-1.tar.gz", "url": "/a", "hashes": {}}"#, #"{"files": []} x"#] {
             #expect(throws: AirlockError.self, "\(broken)") {
                 try SimpleIndexParser.parse(Array(broken.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: "http://127.0.0.1:1/simple/alpha/", project: project)
             }
+        }
+    }
+
+    /// PEP 740: the provenance link of a file, resolved against the page, in JSON and in HTML.
+    @Test func provenanceLinksAreRead() throws {
+        let base = "http://127.0.0.1:1/simple/alpha/"
+        let json = #"{"meta": {"api-version": "1.3"}, "files": [{"filename": "alpha-1.0.tar.gz", "url": "/p/alpha-1.0.tar.gz", "hashes": {}, "provenance": "/integrity/alpha/1.0/alpha-1.0.tar.gz/provenance"}, {"filename": "alpha-1.1.tar.gz", "url": "/p/alpha-1.1.tar.gz", "hashes": {}, "provenance": null}]}"#
+        let page = try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: base, project: project)
+        #expect(page.files.map(\.provenanceURL) == ["http://127.0.0.1:1/integrity/alpha/1.0/alpha-1.0.tar.gz/provenance", nil])
+        let html = #"<a href="/p/alpha-1.0.tar.gz" data-provenance="../../integrity/alpha-1.0.tar.gz/provenance">alpha-1.0.tar.gz</a><a href="/p/alpha-1.1.tar.gz">alpha-1.1.tar.gz</a>"#
+        let links = try SimpleIndexParser.parse(Array(html.utf8), contentType: "text/html", url: base, project: project)
+        #expect(links.files.map(\.provenanceURL) == ["http://127.0.0.1:1/integrity/alpha-1.0.tar.gz/provenance", nil])
+        let wrong = #"{"files": [{"filename": "alpha-1.0.tar.gz", "url": "/p/alpha-1.0.tar.gz", "hashes": {}, "provenance": {"url": "/x"}}]}"#
+        #expect { try SimpleIndexParser.parse(Array(wrong.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: base, project: project) } throws: { error in
+            (error as? AirlockError)?.message.contains("files[0].provenance") == true
         }
     }
 
