@@ -45,6 +45,9 @@ public protocol ReleaseCatalog: Sendable {
     /// The verified PEP 740 provenance of the file with this digest, if it came with one.
     func provenance(ofFile digest: Digest) async throws -> FileProvenance?
     func storeProvenance(_ provenance: FileProvenance, ofFile digest: Digest) async throws
+    /// Every release of an ecosystem that some snapshot has served and whose files came with verified
+    /// provenance: the identities a project's publishing is compared with.
+    func servedAttestations(_ ecosystem: Ecosystem) async throws -> [(project: String, version: String, provenance: FileProvenance)]
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?
     func storeResponse(url: String, _ response: StoredResponse) async throws

@@ -41,6 +41,16 @@ enum Relation {
 }
 
 extension Relation {
+    /// Project, version and provenance columns of every attested release some snapshot served (ecosystem: the one parameter).
+    static func servedAttestations(placeholder: String) -> String {
+        """
+        SELECT p.name, r.version, fp.document, fp.publisher, fp.signed_at
+        FROM file_provenance fp JOIN distribution d ON d.sha256 = fp.sha256 JOIN release r ON r.id = d.release_id JOIN project p ON p.id = r.project_id
+        WHERE p.ecosystem = \(placeholder) AND EXISTS (SELECT 1 FROM membership m WHERE m.distribution_id = d.id)
+        ORDER BY p.name, r.version, d.filename
+        """
+    }
+
     /// Columns `provenance_document`, `provenance_publisher`, `provenance_signed_at`: the provenance of
     /// release `r`'s first attested file (by filename), or NULLs.
     static let releaseProvenance = ["document", "publisher", "signed_at"].map {

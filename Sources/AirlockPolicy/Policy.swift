@@ -193,6 +193,52 @@ public struct Policy: Sendable, Decodable {
         }
     }
 
+    /// Who published a release, from its verified PEP 740 attestations.
+    public struct Provenance: Sendable, Decodable {
+        /// The factor weight a release earns when a verified attestation names its publisher; a release
+        /// without one leaves the factor out (no penalty: most projects do not attest yet).
+        @TOMLNumber public var trustedPublisher: Double
+        /// A release whose publisher is not the one the project's earlier attested releases had.
+        public var publisherChanged: Content.Outcome
+        /// A release without attestations after the project had them.
+        public var attestationsDropped: Content.Outcome
+        /// A pinned project's release whose publisher is not the pinned identity (or that has none).
+        public var pinMismatch: Content.Outcome
+        /// Project (any spelling) → the identity its releases must be published by (`github:psf/requests`).
+        public var pin: [String: String]
+
+        enum CodingKeys: String, CodingKey {
+            case pin
+            case trustedPublisher = "trusted_publisher"
+            case publisherChanged = "publisher_changed"
+            case attestationsDropped = "attestations_dropped"
+            case pinMismatch = "pin_mismatch"
+        }
+
+        public init() {
+            trustedPublisher = 10
+            publisherChanged = .review
+            attestationsDropped = .review
+            pinMismatch = .deny
+            pin = [:]
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Provenance()
+            trustedPublisher = try c.decodeIfPresent(TOMLNumber.self, forKey: .trustedPublisher)?.wrappedValue ?? d.trustedPublisher
+            publisherChanged = try c.decodeIfPresent(Content.Outcome.self, forKey: .publisherChanged) ?? d.publisherChanged
+            attestationsDropped = try c.decodeIfPresent(Content.Outcome.self, forKey: .attestationsDropped) ?? d.attestationsDropped
+            pinMismatch = try c.decodeIfPresent(Content.Outcome.self, forKey: .pinMismatch) ?? d.pinMismatch
+            pin = try c.decodeIfPresent([String: String].self, forKey: .pin) ?? [:]
+            for (project, identity) in pin where !identity.contains(":") {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath + [CodingKeys.pin],
+                    debugDescription: "provenance.pin.\(project) = \"\(identity)\" is not an identity: write kind:name, such as \"github:psf/requests\""))
+            }
+        }
+    }
+
     public var name: String
     public var thresholds: Thresholds
     public var weights: Weights
@@ -204,9 +250,11 @@ public struct Policy: Sendable, Decodable {
     public var vulnerabilities: Vulnerabilities
     /// Optional in the file (policies written before content scanning load with the defaults).
     public var content: Content
+    /// Optional in the file (policies written before provenance load with the defaults).
+    public var provenance: Provenance
 
     enum CodingKeys: String, CodingKey {
-        case name, thresholds, weights, age, rules, licenses, typosquat, popularity, vulnerabilities, content
+        case name, thresholds, weights, age, rules, licenses, typosquat, popularity, vulnerabilities, content, provenance
     }
 
     public init(from decoder: any Decoder) throws {
@@ -221,6 +269,7 @@ public struct Policy: Sendable, Decodable {
         popularity = try c.decode(Popularity.self, forKey: .popularity)
         vulnerabilities = try c.decode(Vulnerabilities.self, forKey: .vulnerabilities)
         content = try c.decodeIfPresent(Content.self, forKey: .content) ?? Content()
+        provenance = try c.decodeIfPresent(Provenance.self, forKey: .provenance) ?? Provenance()
     }
 }
 

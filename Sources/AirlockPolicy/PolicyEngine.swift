@@ -18,6 +18,8 @@ public struct PolicyEngine: ReleaseEvaluator {
     private let trusted: Set<String>
     /// Protected only on PyPI: the standard library's module names the feed and the policy do not name.
     private let pythonOnlyNames: Set<String>
+    /// `[provenance] pin`, keyed by normalized project name.
+    private let pins: [String: String]
 
     public init(_ loaded: LoadedPolicy, feeds: Feeds = .none) {
         let p = loaded.policy
@@ -36,6 +38,7 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.categoriesDenied = Set(p.licenses.denyCategories)
         self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
         self.trusted = Set(p.rules.trustedMaintainers.map { $0.lowercased().trimmingPrefix("@") })
+        self.pins = Dictionary(p.provenance.pin.map { (ProjectName.normalize($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
         self.pythonOnlyNames = p.typosquat.standardLibrary
             ? Set(TyposquatDetector.pythonStandardLibrary).subtracting(p.typosquat.protected.map(ProjectName.normalize)).subtracting(feeds.downloads?.keys.map { $0 } ?? [])
             : []
@@ -111,6 +114,10 @@ public struct PolicyEngine: ReleaseEvaluator {
             score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported; \(r.dependents) dependents in the mirror")
         }
 
+        // Left out when there is no attestation: most projects do not publish through a trusted publisher yet.
+        score(
+            "publisher", weight: p.provenance.trustedPublisher, fraction: r.attestation == nil ? nil : 1,
+            signal: r.attestation.map { "verified trusted publisher \($0.described)" } ?? "no verified attestation")
         let total = possible > 0 ? (earned / possible * 1000).rounded() / 10 : 0
         var verdict: Verdict = total >= p.thresholds.approveAt ? .approve : total < p.thresholds.denyBelow ? .deny : .review
         factors.append(.init(name: "score", signal: "\(total) of 100: approve at \(p.thresholds.approveAt), deny below \(p.thresholds.denyBelow)", points: total))
@@ -193,6 +200,7 @@ public struct PolicyEngine: ReleaseEvaluator {
                 rule("content:\(finding.signal.rawValue)", outcome == .deny ? .deny : .review, text)
             }
         }
+        publisherRules(r, name: name, rule: { rule($0, $1, $2) }, note: { factors.append(.init(name: "note:\($0)", signal: $1, points: 0)) })
         if allow.contains(name) && !deny.contains(name) {
             factors.append(.init(name: "rule:allow", signal: "'\(name)' is on the policy's allow list → approve", points: 0))
             verdict = .approve
@@ -201,6 +209,35 @@ public struct PolicyEngine: ReleaseEvaluator {
         let yankedReason = verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
             ? "airlock: known vulnerability: " + vulnerabilityDenials.joined(separator: "; ") : nil
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
+    }
+
+    /// Who published the release against who published the project before, and against a pin: a stolen
+    /// upload token cannot forge a trusted publisher's identity, so a change of identity is the strongest
+    /// takeover signal there is.
+    private func publisherRules(_ r: ReleaseFacts, name: String, rule: (String, Verdict, String) -> Void, note: (String, String) -> Void) {
+        let p = loaded.policy.provenance
+        func apply(_ outcome: Policy.Content.Outcome, _ rule_: String, _ text: String) {
+            switch outcome {
+            case .deny: rule(rule_, .deny, text)
+            case .review: rule(rule_, .review, text)
+            case .note: note(rule_, text)
+            }
+        }
+        if let pin = pins[name] {
+            if let a = r.attestation, !a.publisher.matches(pin: pin) {
+                apply(p.pinMismatch, "publisher_pin", "'\(name)' is pinned to \(pin); this release was published by \(a.described)")
+            } else if r.attestation == nil {
+                apply(p.pinMismatch, "publisher_pin", "'\(name)' is pinned to \(pin); this release has no verified attestation")
+            }
+        }
+        guard let before = r.attestedBefore else { return }
+        if let a = r.attestation {
+            if a.publisher.identity.lowercased() != before.publisher.identity.lowercased() {
+                apply(p.publisherChanged, "publisher_changed", "published by \(a.described); \(before.version) was published by \(before.described)")
+            }
+        } else {
+            apply(p.attestationsDropped, "attestations_dropped", "no verified attestation; \(before.version) was attested by \(before.described)")
+        }
     }
 
     /// Signals read from the release's metadata, shown like content findings: a first and only release

@@ -35,6 +35,23 @@ public struct PreviousRelease: Sendable {
     }
 }
 
+/// A release whose files a verified PEP 740 attestation ties to a publisher.
+public struct AttestedRelease: Sendable, Equatable {
+    public var version: String
+    public var publisher: Publisher
+    /// When the transparency log recorded the signature.
+    public var signedAt: Date
+
+    public init(version: String, publisher: Publisher, signedAt: Date) {
+        self.version = version
+        self.publisher = publisher
+        self.signedAt = signedAt
+    }
+
+    /// `github:org/a (workflow release.yml) on 2026-12-05`, for explanations.
+    public var described: String { "\(publisher.summary) on \(Timestamp.format(signedAt).prefix(10))" }
+}
+
 /// What the evaluator knows about one release when it decides.
 public struct ReleaseFacts: Sendable {
     public var ecosystem: Ecosystem
@@ -70,6 +87,11 @@ public struct ReleaseFacts: Sendable {
     /// Dependencies this release has that the previous approved release did not, with the first upload
     /// of each one's project where known (set only when there is a previous release).
     public var newDependencies: [(project: String, firstUpload: Date?)] = []
+    /// This release's verified publisher (PEP 740); nil when no file came with a verified attestation.
+    public var attestation: AttestedRelease?
+    /// The publisher the project's earlier releases established: the newest earlier attested release
+    /// served before, else the first attested one of this sync; nil when none was attested.
+    public var attestedBefore: AttestedRelease?
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, files: [Distribution], people: ProjectPeople?, selectedBy: String,

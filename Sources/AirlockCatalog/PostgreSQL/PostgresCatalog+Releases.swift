@@ -225,6 +225,18 @@ extension PostgresCatalog: ReleaseCatalog {
         }
     }
 
+    public func servedAttestations(_ ecosystem: Ecosystem) async throws -> [(project: String, version: String, provenance: FileProvenance)] {
+        let rows = try await read { s in
+            try await s.query(Relation.servedAttestations(placeholder: "$1"), [ecosystem.rawValue]).map {
+                (
+                    try $0.get("name", as: String.self), try $0.get("version", as: String.self), try $0.get("document", as: String.self),
+                    try $0.get("publisher", as: String.self), try $0.get("signed_at", as: String.self)
+                )
+            }
+        }
+        return try rows.map { ($0.0, $0.1, try PublisherRecord.decode(document: $0.2, publisher: $0.3, signedAt: $0.4, release: "\($0.0) \($0.1)")!) }
+    }
+
     public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
         try await write { s in
             try await s.execute(

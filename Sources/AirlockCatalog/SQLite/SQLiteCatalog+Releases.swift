@@ -198,6 +198,15 @@ extension SQLiteCatalog: ReleaseCatalog {
         }
     }
 
+    public func servedAttestations(_ ecosystem: Ecosystem) async throws -> [(project: String, version: String, provenance: FileProvenance)] {
+        let rows = try await read { db in
+            try Row.fetchAll(db, sql: Relation.servedAttestations(placeholder: "?"), arguments: [ecosystem.rawValue]).map {
+                ($0["name"] as String, $0["version"] as String, $0["document"] as String, $0["publisher"] as String, $0["signed_at"] as String)
+            }
+        }
+        return try rows.map { ($0.0, $0.1, try PublisherRecord.decode(document: $0.2, publisher: $0.3, signedAt: $0.4, release: "\($0.0) \($0.1)")!) }
+    }
+
     public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
         try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO trusted_root (id, document) VALUES (1, ?)", arguments: [String(decoding: document, as: UTF8.self)])

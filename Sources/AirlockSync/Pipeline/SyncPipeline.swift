@@ -26,10 +26,14 @@ protocol SyncedRelease: Sendable {
     var artifacts: [PublishState.Artifact] { get }
     /// What the policy decides it on, given the signals computed over the whole sync.
     func facts(newMaintainerEmails: [String], dependents: Int, maintainersOtherProjects: [String]) -> ReleaseFacts
+    /// Its verified publisher (PEP 740), when its files came with attestations.
+    var attestation: AttestedRelease? { get }
 }
 
 extension SyncedRelease {
     var key: ReleaseKey { ReleaseKey(project.normalized, "\(version)") }
+    /// CRAN publishes no attestations.
+    var attestation: AttestedRelease? { nil }
     /// Every e-mail naming the project: this release's metadata and the upstream's project record.
     var projectEmails: Set<String> { metadataEmails.union(people.map(PolicyEngine.emails) ?? []) }
 }
@@ -122,11 +126,13 @@ struct SyncPipeline {
         var dependents: [String: Int] = [:]
         for r in releases { for d in r.dependsOn where d != r.project.normalized { dependents[d, default: 0] += 1 } }
         let previous = try await previousReleases(releases)
+        let publishedBefore = try await publisherBaselines(releases)
         let firstUploads = Dictionary(releases.map { ($0.project.normalized, $0.history.firstUpload) }, uniquingKeysWith: { a, b in a ?? b })
         let records = releases.map { r in
             let others = Set(r.projectEmails.flatMap { byEmail[$0] ?? [] }).subtracting([r.project.normalized]).sorted()
             var facts = r.facts(
                 newMaintainerEmails: changes[r.key] ?? [], dependents: dependents[r.project.normalized] ?? 0, maintainersOtherProjects: others)
+            facts.attestedBefore = publishedBefore[r.key]
             if let prior = previous[r.key] {
                 facts.previousRelease = prior
                 facts.newDependencies = r.dependsOn.subtracting(prior.dependencies).subtracting([r.project.normalized]).sorted().map { ($0, firstUploads[$0] ?? nil) }
@@ -183,6 +189,29 @@ struct SyncPipeline {
             }
             return out
         }
+    }
+
+    /// For each release, the publisher its project's earlier releases established: the newest earlier
+    /// attested release a snapshot served, else (a project new to the mirror) the oldest attested
+    /// release of this sync older than it. Never a release that was only held or denied: an identity
+    /// a reviewer has not let through sets no baseline.
+    func publisherBaselines<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: AttestedRelease] {
+        var served: [String: [AttestedRelease]] = [:]
+        for row in try await catalog.servedAttestations(ecosystem) {
+            served[row.project, default: []].append(AttestedRelease(version: row.version, publisher: row.provenance.publisher, signedAt: row.provenance.signedAt))
+        }
+        let inSync = Dictionary(grouping: releases.compactMap { r in r.attestation.map { (r.project.normalized, $0) } }, by: \.0).mapValues { $0.map(\.1) }
+        var out: [ReleaseKey: AttestedRelease] = [:]
+        for r in releases {
+            let project = r.project.normalized, version = "\(r.version)"
+            let older = { (a: AttestedRelease) in VersionOrder.older(a.version, version, self.ecosystem) }
+            if let newest = (served[project] ?? []).filter(older).max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) {
+                out[r.key] = newest
+            } else if let first = (inSync[project] ?? []).filter(older).min(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) {
+                out[r.key] = first
+            }
+        }
+        return out
     }
 
     /// The projects declared dependency lines name (normalized), whatever their markers; lines that do

@@ -64,7 +64,14 @@ extension ResolvedRelease: SyncedRelease {
         facts.summary = summary
         facts.projectURLs = projectURLs
         facts.metadataEmails = metadataEmails
+        facts.attestation = attestation
         return facts
+    }
+
+    var attestation: AttestedRelease? {
+        upstreamFiles.lazy.compactMap { self.stored[$0.url]?.provenance }.first.map {
+            AttestedRelease(version: version.description, publisher: $0.publisher, signedAt: $0.signedAt)
+        }
     }
 
     /// PEP 643: an sdist whose core metadata (2.2 or later) does not mark `Requires-Dist` as `Dynamic`

@@ -61,3 +61,103 @@ import Testing
         #expect(r.status != 0 && r.stdout.contains("set aside: good 1.0") && r.stdout.contains("log_key"), "\(r.output)")
     }
 }
+
+/// The publisher in the policy: identities from a Sigstore made in the test, decided under the
+/// shipped policy's `[provenance]` rules (thresholds and cooldown opened so nothing else holds these
+/// just-built packages).
+@Suite struct PublisherPolicyTests {
+    let h: MirrorHarness
+    let sigstore: TestSigstore
+
+    init() throws {
+        let spec = { (name: String, version: String) -> PackageSpec in
+            var s = PackageSpec(name, version, kinds: ["sdist"])
+            s.license_expression = "MIT"
+            s.author = "Ada Lovelace"
+            s.author_email = "ada@example.org"
+            return s
+        }
+        h = try MirrorHarness([
+            spec("orgtool", "1.0"), spec("orgtool", "1.1"), spec("pinnedtool", "1.0"), spec("droptool", "1.0"), spec("droptool", "1.1"),
+        ])
+        sigstore = try TestSigstore()
+        try Data(try sigstore.trustedRoot()).write(to: URL(fileURLWithPath: h.dir.path + "/root.json"))
+        let imported = try AirlockCommand.run(["feeds", "import", "sigstore-root", h.dir.path + "/root.json", "--data", h.data])
+        #expect(imported.succeeded, "\(imported.output)")
+        for (file, repository) in [
+            ("orgtool-1.0.tar.gz", "org/orgtool"), ("orgtool-1.1.tar.gz", "mallory/orgtool"), ("pinnedtool-1.0.tar.gz", "someone/pinnedtool"),
+            ("droptool-1.0.tar.gz", "org/droptool"),
+        ] {
+            try Data(try sigstore.provenance(filename: file, sha256: try h.digest(of: file), repository: repository))
+                .write(to: URL(fileURLWithPath: h.packages + "/" + file + ".provenance"))
+        }
+    }
+
+    func policy(pin: String = "{}") throws -> String {
+        let path = h.dir.path + "/policy-\(UUID().uuidString).toml"
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
+        try String(contentsOfFile: shipped, encoding: .utf8)
+            .replacingOccurrences(of: "approve_at = 70", with: "approve_at = 0")
+            .replacingOccurrences(of: "deny_below = 30", with: "deny_below = 0")
+            .replacingOccurrences(of: "cooldown_days = 7", with: "cooldown_days = 0")
+            .replacingOccurrences(of: "pin = {}", with: "pin = \(pin)")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Each version's verdict and explanation lines, from `review show --json`.
+    func decisions(_ project: String) throws -> [String: (verdict: String, served: Bool, explanation: String)] {
+        let r = try AirlockCommand.run(["review", "show", project, "--data", h.data, "--json"])
+        #expect(r.succeeded, "\(r.output)")
+        let releases = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["releases"] as? [[String: Any]] ?? []
+        var out: [String: (String, Bool, String)] = [:]
+        for release in releases {
+            let decision = release["decision"] as? [String: Any]
+            let factors = (decision?["factors"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? ""): \($0["signal"] ?? "")" }
+            out[release["version"] as? String ?? ""] = (decision?["verdict"] as? String ?? "", release["served"] as? Bool ?? false, factors.joined(separator: "\n"))
+        }
+        return out
+    }
+
+    @Test func anotherPublisherIsHeldWithBothIdentities() throws {
+        let policy = try policy()
+        let first = try h.sync(["orgtool==1.0"], extra: ["--policy", policy])
+        #expect(first.succeeded, "\(first.output)")
+        #expect(try decisions("orgtool")["1.0"]?.served == true)
+        let second = try h.sync(["orgtool"], extra: ["--policy", policy, "--versions", "2"])
+        #expect(second.succeeded, "\(second.output)")
+        let d = try decisions("orgtool")
+        #expect(d["1.0"]?.verdict == "approve" && d["1.0"]?.served == true, "\(d)")
+        #expect(d["1.1"]?.verdict == "review" && d["1.1"]?.served == false, "\(d)")
+        let why = d["1.1"]?.explanation ?? ""
+        #expect(why.contains("rule:publisher_changed: published by github:mallory/orgtool (workflow release.yml) on "), "\(why)")
+        #expect(why.contains("1.0 was published by github:org/orgtool (workflow release.yml) on "), "\(why)")
+        #expect(d["1.0"]?.explanation.contains("publisher: verified trusted publisher github:org/orgtool") == true)
+    }
+
+    @Test func aProjectNewToTheMirrorIsComparedWithinTheSync() throws {
+        let r = try h.sync(["orgtool"], extra: ["--policy", try policy(), "--versions", "2"])
+        #expect(r.succeeded, "\(r.output)")
+        let d = try decisions("orgtool")
+        #expect(d["1.0"]?.verdict == "approve" && d["1.1"]?.verdict == "review", "\(d)")
+    }
+
+    @Test func aPinnedProjectRefusesAnotherIdentity() throws {
+        let r = try h.sync(["pinnedtool", "orgtool==1.0"], extra: ["--policy", try policy(pin: #"{ "PinnedTool" = "github:owner/pinnedtool", "orgtool" = "github:Org/OrgTool" }"#)])
+        #expect(r.succeeded, "\(r.output)")
+        let pinned = try decisions("pinnedtool")["1.0"]
+        #expect(pinned?.verdict == "deny", "\(String(describing: pinned))")
+        #expect(pinned?.explanation.contains("'pinnedtool' is pinned to github:owner/pinnedtool; this release was published by github:someone/pinnedtool") == true)
+        #expect(try decisions("orgtool")["1.0"]?.verdict == "approve", "the pin matches whatever the case")
+    }
+
+    @Test func aReleaseWithoutAttestationsAfterAttestedOnesIsHeld() throws {
+        let r = try h.sync(["droptool"], extra: ["--policy", try policy(), "--versions", "2"])
+        #expect(r.succeeded, "\(r.output)")
+        let d = try decisions("droptool")
+        #expect(d["1.0"]?.verdict == "approve", "\(d)")
+        #expect(d["1.1"]?.verdict == "review", "\(d)")
+        #expect(d["1.1"]?.explanation.contains("rule:attestations_dropped: no verified attestation; 1.0 was attested by github:org/droptool") == true, "\(d)")
+    }
+}
