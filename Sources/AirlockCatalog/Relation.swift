@@ -7,7 +7,9 @@ enum Relation {
     /// The distribution columns every file query selects (as `DistributionRow`).
     static let distributionColumns = """
         SELECT d.id, p.ecosystem, p.name, p.display_name, r.version, d.filename, d.kind, d.sha256, d.size, d.upload_time,
-               d.requires_python, d.yanked, d.metadata_sha256, d.upload_time_observed
+               d.requires_python, d.yanked, d.metadata_sha256, d.upload_time_observed,
+               (SELECT fp.document FROM file_provenance fp WHERE fp.sha256 = d.sha256) AS provenance_sha256,
+               (SELECT fp.identity FROM file_provenance fp WHERE fp.sha256 = d.sha256) AS publisher_identity
         FROM \(files)
         """
 

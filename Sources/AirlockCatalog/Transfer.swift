@@ -84,6 +84,9 @@ public struct TransferRows: Codable, Sendable {
     public var candidates: [[String]]
     /// Oldest first.
     public var snapshots: [TransferredSnapshot]
+    /// The verified PEP 740 provenance of the distributions (`file_provenance` rows); absent in
+    /// bundles written before provenance was recorded.
+    public var provenance: [TransferRow]?
 
     public init(
         ecosystem: Ecosystem, projects: [TransferRow] = [], releases: [TransferRow] = [], distributions: [TransferRow] = [], decisions: [TransferRow] = [],
@@ -106,11 +109,15 @@ public struct TransferRows: Codable, Sendable {
 }
 
 extension TransferRows {
-    /// The core-metadata blob (PEP 658) of each distribution that has one, by the distribution's digest.
-    public var coreMetadataDigests: [String: String] {
-        var out: [String: String] = [:]
+    /// The blobs that travel with each distribution besides its own, by the distribution's digest: its
+    /// core metadata (PEP 658) and its provenance document (PEP 740).
+    public var companionDigests: [String: [String]] {
+        var out: [String: [String]] = [:]
         for d in distributions {
-            if case .text(let sha) = d["sha256"], case .text(let meta) = d["metadata_sha256"] { out[sha] = meta }
+            if case .text(let sha) = d["sha256"], case .text(let meta) = d["metadata_sha256"] { out[sha, default: []].append(meta) }
+        }
+        for p in provenance ?? [] {
+            if case .text(let sha) = p["sha256"], case .text(let document) = p["document"] { out[sha, default: []].append(document) }
         }
         return out
     }

@@ -26,12 +26,18 @@ public struct Distribution: Codable, Sendable, Hashable {
     /// The upstream gave no upload time (PEP 503 indexes such as pypiserver, devpi, Artifactory):
     /// `uploadTime` is when this mirror first saw the file.
     public var uploadTimeObserved: Bool
+    /// The digest of the file's verified PEP 740 provenance document, stored as its own blob.
+    public var provenanceDigest: Digest?
+    /// The identity that published the file, as its verified provenance proves (`github:org/repo`).
+    public var publisherIdentity: String?
 
     public init(
         ecosystem: Ecosystem, project: ProjectName, version: String, filename: String, kind: DistributionKind,
         digest: Digest, size: Int64, uploadTime: Date? = nil, requiresPython: String? = nil, yanked: String? = nil,
-        metadataDigest: Digest? = nil, uploadTimeObserved: Bool = false
+        metadataDigest: Digest? = nil, uploadTimeObserved: Bool = false, provenanceDigest: Digest? = nil, publisherIdentity: String? = nil
     ) {
+        self.provenanceDigest = provenanceDigest
+        self.publisherIdentity = publisherIdentity
         self.ecosystem = ecosystem
         self.project = project
         self.version = version

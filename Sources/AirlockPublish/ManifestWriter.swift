@@ -24,6 +24,9 @@ public struct ManifestWriter: Sendable {
             let yanked: String?
             let decision: Verdict
             let score: Double
+            /// The identity its verified PEP 740 provenance names, and that provenance document's digest.
+            let publisher: String?
+            let provenance_sha256: String?
         }
         let schema = "airlock-snapshot-manifest/1"
         let ecosystem: Ecosystem
@@ -48,7 +51,8 @@ public struct ManifestWriter: Sendable {
                     project: f.project.normalized, version: f.version, filename: f.filename, sha256: f.digest.hex, size: f.size,
                     upload_time: f.uploadTime.map(Timestamp.format), upload_time_source: f.uploadTime == nil ? nil : f.uploadTimeObserved ? "mirror" : "upstream",
                     requires_python: f.requiresPython, yanked: f.yanked,
-                    decision: decision?.verdict ?? .approve, score: decision?.score ?? 0)
+                    decision: decision?.verdict ?? .approve, score: decision?.score ?? 0, publisher: f.publisherIdentity,
+                    provenance_sha256: f.provenanceDigest?.hex)
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -55,6 +55,7 @@ public struct BundleExporter: Sendable {
             for f in try await catalog.servedFiles(in: baseSnapshot) {
                 baseDigests.insert(f.digest.hex)
                 if let m = f.metadataDigest { baseDigests.insert(m.hex) }
+                if let d = f.provenanceDigest { baseDigests.insert(d.hex) }
             }
         }
         let rows = try await catalog.transferRows(ecosystem, snapshots: ids)
@@ -64,11 +65,11 @@ public struct BundleExporter: Sendable {
             let manifest = try manifestBytes(ecosystem, id)
             members.append(try inline(BundleManifest.snapshotPath(ecosystem, id), manifest.bytes))
         }
-        let metadata = rows.coreMetadataDigests
+        let companions = rows.companionDigests
         var blobs = Set<String>()
         for file in rows.snapshots.flatMap(\.files) {
             blobs.insert(file.sha256)
-            if let meta = metadata[file.sha256] { blobs.insert(meta) }
+            blobs.formUnion(companions[file.sha256] ?? [])
         }
         var blobBytes: Int64 = 0
         let shipped = blobs.subtracting(baseDigests).sorted()

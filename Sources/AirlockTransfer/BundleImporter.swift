@@ -177,12 +177,12 @@ public struct BundleImporter: Sendable {
         return (manifest, Digest.of(bytes).hex)
     }
 
-    /// Every file the snapshots serve (and its metadata file) must be in the bundle or already stored.
+    /// Every file the snapshots serve (and its metadata and provenance) must be in the bundle or already stored.
     private func checkEveryBlobIsAtHand(_ rows: TransferRows, staged: [String: String]) throws {
-        let metadata = rows.coreMetadataDigests
+        let companions = rows.companionDigests
         for s in rows.snapshots {
             for f in s.files {
-                for hex in [f.sha256, metadata[f.sha256]].compactMap({ $0 }) where staged[hex] == nil {
+                for hex in [f.sha256] + (companions[f.sha256] ?? []) where staged[hex] == nil {
                     guard let d = Digest(hex: hex), store.contains(d) else {
                         throw AirlockError(
                             .notFound, "snapshot \(s.snapshot.id) serves \(f.filename), whose blob \(hex) is neither in the bundle nor here: import its base first")

@@ -40,6 +40,8 @@ extension PostgresCatalog: TransferCatalog {
             rows.distributions = try await Self.transferRows(
                 s, "SELECT p.name AS project, r.version AS version, d.* FROM \(Relation.files) WHERE r.id IN (\(releases))", args,
                 dropping: ["id", "release_id"])
+            rows.provenance = try await Self.transferRows(
+                s, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args, dropping: [])
             rows.decisions = try await Self.transferRows(
                 s,
                 "SELECT p.name AS project, r.version AS version, c.* FROM decision c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))",
@@ -117,6 +119,7 @@ extension PostgresCatalog: TransferCatalog {
             try await writer.upsert("distribution", row, parent: .release(ecosystem: e), conflict: ["release_id", "filename", "sha256"])
         }
         for row in rows.decisions { try await writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"]) }
+        for row in rows.provenance ?? [] { try await writer.upsert("file_provenance", row, conflict: ["sha256"]) }
         for row in rows.policies {
             guard case .text(let digest)? = row["digest"] else { throw AirlockError(.malformedIndex, "a bundle's policy row has no digest") }
             let known = try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = $1 AND digest = $2)", [e, digest]) ?? false

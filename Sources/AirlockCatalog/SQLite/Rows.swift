@@ -72,13 +72,16 @@ struct DistributionRow: CatalogRow {
     var yanked: String?
     var metadataSha256: String?
     var uploadTimeObserved: Int
+    var provenanceSha256: String?
+    var publisherIdentity: String?
 
     func distribution() throws -> Distribution {
         Distribution(
             ecosystem: ecosystem, project: ProjectName(normalized: name, display: displayName), version: version, filename: filename, kind: kind,
             digest: try parseDigest(sha256, table: "distribution", key: id), size: size,
             uploadTime: try parseTime(uploadTime, table: "distribution", key: id), requiresPython: requiresPython, yanked: yanked,
-            metadataDigest: try parseDigest(metadataSha256, table: "distribution", key: id), uploadTimeObserved: uploadTimeObserved != 0)
+            metadataDigest: try parseDigest(metadataSha256, table: "distribution", key: id), uploadTimeObserved: uploadTimeObserved != 0,
+            provenanceDigest: try parseDigest(provenanceSha256, table: "file_provenance", key: id), publisherIdentity: publisherIdentity)
     }
 }
 

@@ -40,6 +40,8 @@ extension SQLiteCatalog: TransferCatalog {
                 db,
                 "SELECT p.name AS project, r.version AS version, d.* FROM \(Relation.files) WHERE r.id IN (\(releases))",
                 args, dropping: ["id", "release_id"])
+            rows.provenance = try Self.transferRows(
+                db, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args, dropping: [])
             rows.decisions = try Self.transferRows(
                 db,
                 "SELECT p.name AS project, r.version AS version, c.* FROM decision c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))",
@@ -126,6 +128,7 @@ extension SQLiteCatalog: TransferCatalog {
         for row in rows.decisions {
             try writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"])
         }
+        for row in rows.provenance ?? [] { try writer.upsert("file_provenance", row, conflict: ["sha256"]) }
         for row in rows.policies {
             let known = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)", arguments: [e, row["digest"]?.databaseValue ?? .null])

@@ -64,19 +64,22 @@ enum RepositoryRoute: Equatable {
 }
 
 /// A file URL's parts, read once: the digest (nil unless lowercase SHA-256 hex), the file name as
-/// sent (percent-decoded), and the distribution it names (without `.metadata`).
+/// sent (percent-decoded), what is asked for (the file, its PEP 658 `.metadata` or its PEP 740
+/// `.provenance`), and the distribution it names (without that suffix).
 struct FileURL: Equatable {
+    enum Part: String { case file, metadata, provenance }
+
     let hex: Substring
     let digest: Digest?
     let filename: String
-    let isMetadata: Bool
-    var distributionName: String { isMetadata ? String(filename.dropLast(".metadata".count)) : filename }
+    let part: Part
+    var distributionName: String { part == .file ? filename : String(filename.dropLast(part.rawValue.count + 1)) }
 
     init(hex: Substring, filename raw: Substring) {
         self.hex = hex
         digest = Digest(hex: String(hex)).flatMap { $0.hex == hex ? $0 : nil }
         filename = raw.utf8.contains(UInt8(ascii: "%")) ? (raw.removingPercentEncoding ?? String(raw)) : String(raw)
-        isMetadata = filename.hasSuffix(".metadata")
+        part = filename.hasSuffix(".metadata") ? .metadata : filename.hasSuffix(".provenance") ? .provenance : .file
     }
 }
 
@@ -170,11 +173,19 @@ extension Endpoint {
             return .other(Responses.text(.notFound, "airlock: \(url.hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
         }
         guard let served else { return .notServedFile(digest, filename: filename) }
-        guard url.isMetadata else { return .blob(digest, filename: filename) }
-        guard served.kind == .wheel, let metadata = served.metadataDigest else {
-            return .other(Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)"))
+        switch url.part {
+        case .file: return .blob(digest, filename: filename)
+        case .metadata:
+            guard served.kind == .wheel, let metadata = served.metadataDigest else {
+                return .other(Responses.text(.notFound, "airlock: no core metadata is served for \(distributionName)"))
+            }
+            return .blob(metadata, filename: filename)
+        case .provenance:
+            guard let provenance = served.provenanceDigest else {
+                return .other(Responses.text(.notFound, "airlock: \(distributionName) was published without a PEP 740 provenance"))
+            }
+            return .blob(provenance, filename: filename)
         }
-        return .blob(metadata, filename: filename)
     }
 }
 

@@ -1,14 +1,19 @@
 import AirlockCore
 import Foundation
 
-/// Renders a snapshot as a PEP 503/691 simple repository (API version 1.1: PEP 592 yanked,
-/// PEP 658/714 core metadata, PEP 700 versions, size and upload-time).
+/// Renders a snapshot as a PEP 503/691 simple repository (API version 1.3: PEP 592 yanked,
+/// PEP 658/714 core metadata, PEP 700 versions, size and upload-time, PEP 740 provenance).
 enum SimpleRepositoryRenderer {
-    static let apiVersion = "1.1"
+    static let apiVersion = "1.3"
 
     /// The URL of a file's bytes: immutable, named by digest.
     static func fileURL(_ f: Distribution) -> String {
         "/files/sha256/\(f.digest.hex)/\(percentEncode(f.filename))"
+    }
+
+    /// The URL of a file's PEP 740 provenance, beside the file, when it has one.
+    static func provenanceURL(_ f: Distribution) -> String? {
+        f.provenanceDigest == nil ? nil : fileURL(f) + ".provenance"
     }
 
     static func index(_ view: SnapshotView, format: SimpleFormat) -> [UInt8] {
@@ -38,6 +43,7 @@ enum SimpleRepositoryRenderer {
                 let metadata: Any = f.metadataDigest.map { ["sha256": $0.hex] as Any } ?? false
                 entry["core-metadata"] = metadata
                 entry["dist-info-metadata"] = metadata
+                entry["provenance"] = provenanceURL(f) ?? NSNull()
                 return entry
             }
             return json([
@@ -53,6 +59,7 @@ enum SimpleRepositoryRenderer {
                     attributes += " data-dist-info-metadata=\"sha256=\(m.hex)\" data-core-metadata=\"sha256=\(m.hex)\""
                 }
                 if let y = f.yanked { attributes += " data-yanked=\"\(escape(y))\"" }
+                if let p = provenanceURL(f) { attributes += " data-provenance=\"\(p)\"" }
                 html += "<a \(attributes)>\(escape(f.filename))</a><br/>\n"
             }
             return Array((html + "</body>\n</html>\n").utf8)

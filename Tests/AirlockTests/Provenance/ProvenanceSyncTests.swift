@@ -161,3 +161,51 @@ import Testing
         #expect(d["1.1"]?.explanation.contains("rule:attestations_dropped: no verified attestation; 1.0 was attested by github:org/droptool") == true, "\(d)")
     }
 }
+
+/// Provenance on the air-gapped side: the endpoint serves each served file's provenance beside it
+/// (PEP 740 at api-version 1.3), pip and uv still install, and a bundle carries the documents across.
+@Suite struct ProvenanceServingTests {
+    @Test func servedBesideTheFileAndCarriedAcrossTheGap() throws {
+        let h = try MirrorHarness([PackageSpec("good", "1.0", kinds: ["wheel", "sdist"]), PackageSpec("plain", "1.0")])
+        let sigstore = try TestSigstore()
+        try Data(try sigstore.trustedRoot()).write(to: URL(fileURLWithPath: h.dir.path + "/root.json"))
+        #expect(try AirlockCommand.run(["feeds", "import", "sigstore-root", h.dir.path + "/root.json", "--data", h.data]).succeeded)
+        let wheel = "good-1.0-py3-none-any.whl"
+        let document = try sigstore.provenance(filename: wheel, sha256: try h.digest(of: wheel), repository: "org/good")
+        try Data(document).write(to: URL(fileURLWithPath: h.packages + "/" + wheel + ".provenance"))
+        let synced = try h.sync(["good", "plain"])
+        #expect(synced.succeeded, "\(synced.output)")
+
+        func check(_ server: AirlockCommand.Server) throws {
+            let page = try httpGet(server.base + "/simple/good/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [String: Any])
+            #expect((doc["meta"] as? [String: Any])?["api-version"] as? String == "1.3")
+            let files = Dictionary(uniqueKeysWithValues: (doc["files"] as? [[String: Any]] ?? []).map { ($0["filename"] as? String ?? "", $0) })
+            let link = try #require(files[wheel]?["provenance"] as? String)
+            let fetched = try Subprocess.run("/usr/bin/curl", ["-sf", server.base + link])
+            #expect(fetched.succeeded && Array(fetched.stdout.utf8) == document, "the provenance is served as the upstream served it")
+            let html = try httpGet(server.base + "/simple/good/")
+            #expect(html.body.contains("data-provenance=\"\(link)\""), "\(html.body)")
+            let plainPage = try httpGet(server.base + "/simple/plain/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
+            let plain = try #require((try JSONSerialization.jsonObject(with: Data(plainPage.body.utf8)) as? [String: Any])?["files"] as? [[String: Any]])
+            #expect(plain.allSatisfy { $0["provenance"] is NSNull })
+            let missing = try httpGet(server.base + (plain.first?["url"] as? String ?? "") + ".provenance")
+            #expect(missing.status == 404 && missing.body.contains("published without a PEP 740 provenance"), "\(missing)")
+        }
+        let server = try h.serve()
+        try check(server)
+        let (pip, _) = try PythonClients.pipInstall(["good", "plain"], index: server.base + "/simple/", in: h.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        let (uv, _) = try PythonClients.uvInstall(["good", "plain"], index: server.base + "/simple/", in: h.dir.path)
+        #expect(uv.succeeded, "\(uv.output)")
+        let manifest = try AirlockCommand.run(["snapshot", "show", "--data", h.data, "--json"])
+        #expect(manifest.stdout.contains("github:org/good"), "the manifest names the publisher: \(manifest.output)")
+
+        let gap = try AirGap(h.dir, a: h.data)
+        try gap.export("bundle.tar")
+        try gap.importOK("bundle.tar")
+        try check(try AirlockCommand.serve(data: gap.b, logDirectory: h.dir.path))
+        let show = try AirlockCommand.run(["review", "show", "good", "--data", gap.b])
+        #expect(show.stdout.contains("published by: github:org/good (workflow release.yml)"), "\(show.output)")
+    }
+}
