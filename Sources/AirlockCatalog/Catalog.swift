@@ -14,6 +14,9 @@ public protocol SnapshotCatalog: Sendable {
     func servedFile(digest: Digest, filename: String) async throws -> Distribution?
     /// Changes whenever a release is revoked or a snapshot expires: cached views must then be rebuilt.
     func withdrawalStamp() async throws -> Int64
+    /// The upstream project pages syncs read, by project: what each mirrored project tracks (PEP 708)
+    /// and its status (PEP 792).
+    func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject]
     /// The revocation covering the file with this digest, if it was revoked.
     func revocation(ofFile digest: Digest) async throws -> Revocation?
 }
@@ -48,6 +51,8 @@ public protocol ReleaseCatalog: Sendable {
     /// Every release of an ecosystem that some snapshot has served and whose files came with verified
     /// provenance: the identities a project's publishing is compared with.
     func servedAttestations(_ ecosystem: Ecosystem) async throws -> [(project: String, version: String, provenance: FileProvenance)]
+    /// Records the upstream project pages a sync read (replacing what an earlier sync recorded of them).
+    func recordUpstreamProjects(_ ecosystem: Ecosystem, _ projects: [UpstreamProject], at: Date) async throws
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?
     func storeResponse(url: String, _ response: StoredResponse) async throws

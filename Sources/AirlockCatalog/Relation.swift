@@ -38,8 +38,20 @@ enum Relation {
         "SELECT DISTINCT p.name FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = \(placeholder) ORDER BY p.name"
     }
 
-    /// Release `r` of project `p` is not revoked (a revocation covers every snapshot, past and future).
-    static let notRevoked = "NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)"
+    /// A number that moves whenever what `notRevoked` withdraws does: revocations and expiries only grow;
+    /// quarantines are counted with the time of the last sync that read one (a lifted quarantine moves it too).
+    static let withdrawalStamp = """
+        SELECT (SELECT coalesce(max(id), 0) FROM revocation) + (SELECT count(*) FROM snapshot WHERE expired_at IS NOT NULL)
+             + (SELECT count(*) FROM upstream_project WHERE status = 'quarantined') AS stamp,
+               (SELECT max(observed_at) FROM upstream_project WHERE status = 'quarantined') AS quarantine_seen
+        """
+
+    /// Release `r` of project `p` is not withdrawn: not revoked, and its project not quarantined upstream
+    /// (PEP 792). Both cover every snapshot, past and future.
+    static let notRevoked = """
+        NOT EXISTS (SELECT 1 FROM revocation v WHERE v.ecosystem = p.ecosystem AND v.project = p.name AND v.version = r.version)
+        AND NOT EXISTS (SELECT 1 FROM upstream_project u WHERE u.ecosystem = p.ecosystem AND u.name = p.name AND u.status = 'quarantined')
+        """
 }
 
 extension Relation {

@@ -87,6 +87,8 @@ public struct TransferRows: Codable, Sendable {
     /// The verified PEP 740 provenance of the distributions (`file_provenance` rows); absent in
     /// bundles written before provenance was recorded.
     public var provenance: [TransferRow]?
+    /// The upstream project pages (tracks, PEP 792 status); absent in older bundles.
+    public var upstreamProjects: [TransferRow]?
 
     public init(
         ecosystem: Ecosystem, projects: [TransferRow] = [], releases: [TransferRow] = [], distributions: [TransferRow] = [], decisions: [TransferRow] = [],

@@ -31,6 +31,8 @@ public struct AirlockError: Error, CustomStringConvertible, Sendable {
         public static let unverifiable = Code("unverifiable")
         /// A file's PEP 740 provenance failed verification (the message names the check).
         public static let provenance = Code("provenance")
+        /// The upstream marks the project quarantined (PEP 792): none of its files are mirrored.
+        public static let quarantined = Code("quarantined")
     }
 
     public let code: Code

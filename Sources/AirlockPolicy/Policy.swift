@@ -239,6 +239,20 @@ public struct Policy: Sendable, Decodable {
         }
     }
 
+    /// What the upstream's status marker for a project (PEP 792) does to its releases. A quarantined
+    /// project is always denied (the index itself says its files are unsafe).
+    public struct ProjectStatusRules: Sendable, Decodable {
+        /// The project expects no more updates.
+        public var archived: Content.Outcome
+        /// The project is obsolete, perhaps superseded by another.
+        public var deprecated: Content.Outcome
+
+        public init(archived: Content.Outcome = .note, deprecated: Content.Outcome = .note) {
+            self.archived = archived
+            self.deprecated = deprecated
+        }
+    }
+
     public var name: String
     public var thresholds: Thresholds
     public var weights: Weights
@@ -252,9 +266,12 @@ public struct Policy: Sendable, Decodable {
     public var content: Content
     /// Optional in the file (policies written before provenance load with the defaults).
     public var provenance: Provenance
+    /// Optional in the file, as `provenance` is.
+    public var projectStatus: ProjectStatusRules
 
     enum CodingKeys: String, CodingKey {
         case name, thresholds, weights, age, rules, licenses, typosquat, popularity, vulnerabilities, content, provenance
+        case projectStatus = "project_status"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -270,6 +287,7 @@ public struct Policy: Sendable, Decodable {
         vulnerabilities = try c.decode(Vulnerabilities.self, forKey: .vulnerabilities)
         content = try c.decodeIfPresent(Content.self, forKey: .content) ?? Content()
         provenance = try c.decodeIfPresent(Provenance.self, forKey: .provenance) ?? Provenance()
+        projectStatus = try c.decodeIfPresent(ProjectStatusRules.self, forKey: .projectStatus) ?? ProjectStatusRules()
     }
 }
 

@@ -200,7 +200,14 @@ public struct PolicyEngine: ReleaseEvaluator {
                 rule("content:\(finding.signal.rawValue)", outcome == .deny ? .deny : .review, text)
             }
         }
-        publisherRules(r, name: name, rule: { rule($0, $1, $2) }, note: { factors.append(.init(name: "note:\($0)", signal: $1, points: 0)) })
+        let note = { (name: String, text: String) in factors.append(.init(name: "note:\(name)", signal: text, points: 0)) }
+        publisherRules(r, name: name, rule: { rule($0, $1, $2) }, note: note)
+        switch r.projectStatus.status {
+        case "quarantined": rule("project_status", .deny, "the upstream marks the project \(r.projectStatus.described)")
+        case "archived": Self.apply(p.projectStatus.archived, "project_status", "the upstream marks the project \(r.projectStatus.described)", rule: { rule($0, $1, $2) }, note: note)
+        case "deprecated": Self.apply(p.projectStatus.deprecated, "project_status", "the upstream marks the project \(r.projectStatus.described)", rule: { rule($0, $1, $2) }, note: note)
+        default: break
+        }
         if allow.contains(name) && !deny.contains(name) {
             factors.append(.init(name: "rule:allow", signal: "'\(name)' is on the policy's allow list → approve", points: 0))
             verdict = .approve
@@ -216,13 +223,7 @@ public struct PolicyEngine: ReleaseEvaluator {
     /// takeover signal there is.
     private func publisherRules(_ r: ReleaseFacts, name: String, rule: (String, Verdict, String) -> Void, note: (String, String) -> Void) {
         let p = loaded.policy.provenance
-        func apply(_ outcome: Policy.Content.Outcome, _ rule_: String, _ text: String) {
-            switch outcome {
-            case .deny: rule(rule_, .deny, text)
-            case .review: rule(rule_, .review, text)
-            case .note: note(rule_, text)
-            }
-        }
+        func apply(_ outcome: Policy.Content.Outcome, _ name: String, _ text: String) { Self.apply(outcome, name, text, rule: rule, note: note) }
         if let pin = pins[name] {
             if let a = r.attestation, !a.publisher.matches(pin: pin) {
                 apply(p.pinMismatch, "publisher_pin", "'\(name)' is pinned to \(pin); this release was published by \(a.described)")
@@ -237,6 +238,17 @@ public struct PolicyEngine: ReleaseEvaluator {
             }
         } else {
             apply(p.attestationsDropped, "attestations_dropped", "no verified attestation; \(before.version) was attested by \(before.described)")
+        }
+    }
+
+    /// A configurable outcome as a rule (deny, review) or a note.
+    private static func apply(
+        _ outcome: Policy.Content.Outcome, _ name: String, _ text: String, rule: (String, Verdict, String) -> Void, note: (String, String) -> Void
+    ) {
+        switch outcome {
+        case .deny: rule(name, .deny, text)
+        case .review: rule(name, .review, text)
+        case .note: note(name, text)
         }
     }
 

@@ -87,6 +87,8 @@ public struct ReleaseFacts: Sendable {
     /// Dependencies this release has that the previous approved release did not, with the first upload
     /// of each one's project where known (set only when there is a previous release).
     public var newDependencies: [(project: String, firstUpload: Date?)] = []
+    /// The project's status as the upstream marks it (PEP 792).
+    public var projectStatus = ProjectStatus.active
     /// This release's verified publisher (PEP 740); nil when no file came with a verified attestation.
     public var attestation: AttestedRelease?
     /// The publisher the project's earlier releases established: the newest earlier attested release

@@ -43,4 +43,6 @@ public struct ProjectIndex: Sendable {
     public var people: ProjectPeople?
     /// PyPI's serial of the project, when the upstream gives one.
     public var serial: Int?
+    /// The project page it was read from (PEP 708 `tracks`), credentials removed, and its PEP 792 status.
+    public var upstream: UpstreamProject? = nil
 }

@@ -80,7 +80,9 @@ public final class PyPIUpstream: PyPIIndexReader {
                 files[i].uploadTime = api.uploadTimes[files[i].filename]
             }
         }
-        return ProjectIndex(name: name, files: files, people: people, serial: response.serial ?? page.serial)
+        return ProjectIndex(
+            name: name, files: files, people: people, serial: response.serial ?? page.serial,
+            upstream: UpstreamProject(name: name.normalized, pageURL: UpstreamAccess.strippingCredentials(from: pageURL).url, status: page.status ?? .active))
     }
 
     /// Fetches a file's PEP 658 metadata and checks it against the declared digest.

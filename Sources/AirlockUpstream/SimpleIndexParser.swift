@@ -7,6 +7,8 @@ public struct SimplePage: Sendable {
     /// PyPI's `_last-serial` (JSON `meta`, or the HTML `<!--SERIAL n-->` comment): it changes whenever
     /// anything about the project does, so an unchanged serial means the project's other documents are too.
     public var serial: Int?
+    /// The project's PEP 792 status marker, when the page carries one.
+    public var status: ProjectStatus?
 }
 
 /// Parses a project page of a PEP 503 (HTML) or PEP 691 (JSON) simple repository.
@@ -27,7 +29,7 @@ public enum SimpleIndexParser {
         }
         if type == htmlType || type == "text/html" || type.isEmpty {
             let html = String(decoding: body, as: UTF8.self)
-            return SimplePage(files: distinct(try parseHTML(html, url: url)), serial: htmlSerial(html))
+            return SimplePage(files: distinct(try parseHTML(html, url: url)), serial: htmlSerial(html), status: htmlStatus(html))
         }
         throw AirlockError(.malformedIndex, "\(url) answered with content type '\(type)', which is neither PEP 691 JSON nor PEP 503 HTML")
     }
@@ -48,6 +50,7 @@ public enum SimpleIndexParser {
         func malformed(_ what: String) -> AirlockError { AirlockError(.malformedIndex, "malformed PEP 691 JSON at \(url): \(what)") }
         var files: [UpstreamFile]?
         var serial: Int?
+        var status: ProjectStatus?
         do {
             try JSONPull.reading(body) { document in
                 guard let kind = document.nextKind(), kind == "an object" else {
@@ -62,6 +65,10 @@ public enum SimpleIndexParser {
                         files = found
                     case "meta" where serial == nil:
                         serial = try value.value()["_last-serial"].flatMap(Self.serial)
+                    case "project-status" where status == nil:
+                        let marker = try value.value()
+                        guard let s = marker["status"]?.string else { throw malformed("expected a string at .project-status.status") }
+                        status = ProjectStatus(status: s, reason: marker["reason"]?.string)
                     default:
                         _ = try value.value()
                     }
@@ -71,7 +78,7 @@ public enum SimpleIndexParser {
             throw malformed("\(e)")
         }
         guard let files else { throw malformed("expected an array at .files") }
-        return SimplePage(files: files, serial: serial)
+        return SimplePage(files: files, serial: serial, status: status)
     }
 
     private struct FileFields {
@@ -172,6 +179,17 @@ public enum SimpleIndexParser {
     static func htmlSerial(_ html: String) -> Int? {
         guard let start = html.range(of: "<!--SERIAL ") else { return nil }
         return Int(html[start.upperBound...].prefix { $0.isASCII && $0.isNumber })
+    }
+
+    /// PEP 792 in HTML: `<meta name="pypi:project-status" content="…">` and its `-reason` companion.
+    static func htmlStatus(_ html: String) -> ProjectStatus? {
+        func meta(_ name: String) -> String? {
+            guard let tag = html.range(of: "<meta name=\"\(name)\"") else { return nil }
+            let rest = html[tag.upperBound...].prefix { $0 != ">" }
+            guard let open = rest.range(of: "content=\"") else { return nil }
+            return unescape(String(rest[open.upperBound...].prefix { $0 != "\"" }))
+        }
+        return meta("pypi:project-status").map { ProjectStatus(status: $0, reason: meta("pypi:project-status-reason")) }
     }
 
     // MARK: HTML (PEP 503, 592, 658)

@@ -237,6 +237,23 @@ extension PostgresCatalog: ReleaseCatalog {
         return try rows.map { ($0.0, $0.1, try PublisherRecord.decode(document: $0.2, publisher: $0.3, signedAt: $0.4, release: "\($0.0) \($0.1)")!) }
     }
 
+    public func recordUpstreamProjects(_ ecosystem: Ecosystem, _ projects: [UpstreamProject], at: Date) async throws {
+        guard !projects.isEmpty else { return }
+        try await write { s in
+            try await s.execute(
+                """
+                INSERT INTO upstream_project (ecosystem, name, page_url, status, reason, observed_at)
+                SELECT $1, n, u, st, NULLIF(r, ''), t FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(n, u, st, r, t)
+                ON CONFLICT (ecosystem, name) DO UPDATE SET page_url = excluded.page_url, status = excluded.status, reason = excluded.reason,
+                    observed_at = excluded.observed_at
+                """,
+                [
+                    ecosystem.rawValue, PostgresArray(projects.map(\.name)), PostgresArray(projects.map(\.pageURL)), PostgresArray(projects.map(\.status.status)),
+                    PostgresArray(projects.map { $0.status.reason ?? "" }), PostgresArray(projects.map { _ in Timestamp.format(at) }),
+                ])
+        }
+    }
+
     public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
         try await write { s in
             try await s.execute(

@@ -51,9 +51,24 @@ extension PostgresCatalog: SnapshotCatalog {
         }
     }
 
+    public func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject] {
+        try await read { s in
+            var out: [String: UpstreamProject] = [:]
+            for row in try await s.query("SELECT name, page_url, status, reason FROM upstream_project WHERE ecosystem = $1", [ecosystem.rawValue]) {
+                let name = try row.get("name", as: String.self)
+                out[name] = UpstreamProject(
+                    name: name, pageURL: try row.get("page_url", as: String.self),
+                    status: ProjectStatus(status: try row.get("status", as: String.self), reason: try row.get("reason", as: String?.self)))
+            }
+            return out
+        }
+    }
+
     public func withdrawalStamp() async throws -> Int64 {
         try await read { s in
-            try await s.value(Int64.self, "SELECT (SELECT coalesce(max(id), 0) FROM revocation) + (SELECT count(*) FROM snapshot WHERE expired_at IS NOT NULL)") ?? 0
+            guard let row = try await s.query(Relation.withdrawalStamp).first else { return 0 }
+            let seen = try row.get("quarantine_seen", as: String?.self).flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970 * 1000) } ?? 0
+            return try row.get("stamp", as: Int64.self) &+ seen
         }
     }
 

@@ -250,5 +250,19 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            "v15: upstream project pages",
+            """
+            CREATE TABLE upstream_project (
+                ecosystem TEXT NOT NULL,
+                name TEXT NOT NULL,
+                page_url TEXT NOT NULL,
+                status TEXT NOT NULL,
+                reason TEXT,
+                observed_at TEXT NOT NULL,
+                PRIMARY KEY (ecosystem, name)
+            );
+            """
+        ),
     ]
 }

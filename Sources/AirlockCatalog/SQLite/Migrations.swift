@@ -278,6 +278,21 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v15: upstream project pages") { db in
+            try db.execute(
+                sql: """
+                -- The upstream page a sync last read for a project (PEP 708 tracks) and the status it marked (PEP 792).
+                CREATE TABLE upstream_project (
+                    ecosystem TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    page_url TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    reason TEXT,
+                    observed_at TEXT NOT NULL,
+                    PRIMARY KEY (ecosystem, name)
+                );
+                """)
+        }
         return m
     }
 }

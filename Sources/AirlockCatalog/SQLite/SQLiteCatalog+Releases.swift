@@ -207,6 +207,16 @@ extension SQLiteCatalog: ReleaseCatalog {
         return try rows.map { ($0.0, $0.1, try PublisherRecord.decode(document: $0.2, publisher: $0.3, signedAt: $0.4, release: "\($0.0) \($0.1)")!) }
     }
 
+    public func recordUpstreamProjects(_ ecosystem: Ecosystem, _ projects: [UpstreamProject], at: Date) async throws {
+        try await write { db in
+            for p in projects {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO upstream_project (ecosystem, name, page_url, status, reason, observed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [ecosystem.rawValue, p.name, p.pageURL, p.status.status, p.status.reason, Timestamp.format(at)])
+            }
+        }
+    }
+
     public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
         try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO trusted_root (id, document) VALUES (1, ?)", arguments: [String(decoding: document, as: UTF8.self)])

@@ -53,11 +53,22 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    public func withdrawalStamp() async throws -> Int64 {
-        // Both terms only grow (revocations are never deleted, expiry is never undone), so the sum moves
-        // whenever either does.
+    public func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject] {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT (SELECT coalesce(max(id), 0) FROM revocation) + (SELECT count(*) FROM snapshot WHERE expired_at IS NOT NULL)") ?? 0
+            var out: [String: UpstreamProject] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, page_url, status, reason FROM upstream_project WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
+                let name: String = row["name"]
+                out[name] = UpstreamProject(name: name, pageURL: row["page_url"], status: ProjectStatus(status: row["status"], reason: row["reason"]))
+            }
+            return out
+        }
+    }
+
+    public func withdrawalStamp() async throws -> Int64 {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: Relation.withdrawalStamp)
+            let seen = (row?["quarantine_seen"] as String?).flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970 * 1000) } ?? 0
+            return (row?["stamp"] as Int64? ?? 0) &+ seen
         }
     }
 

@@ -60,6 +60,7 @@ extension SQLiteCatalog: TransferCatalog {
             rows.overrides = try Self.transferRows(db, "SELECT * FROM override WHERE ecosystem = ? ORDER BY id", [e], dropping: [])
             rows.revocations = try Self.transferRows(db, "SELECT * FROM revocation WHERE ecosystem = ? ORDER BY id", [e], dropping: ["id"])
             rows.held = try Self.transferRows(db, "SELECT * FROM held WHERE ecosystem = ?", [e], dropping: [])
+            rows.upstreamProjects = try Self.transferRows(db, "SELECT * FROM upstream_project WHERE ecosystem = ?", [e], dropping: ["ecosystem"])
             return rows
         }
     }
@@ -129,6 +130,7 @@ extension SQLiteCatalog: TransferCatalog {
             try writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"])
         }
         for row in rows.provenance ?? [] { try writer.upsert("file_provenance", row, conflict: ["sha256"]) }
+        for row in rows.upstreamProjects ?? [] { try writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
         for row in rows.policies {
             let known = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)", arguments: [e, row["digest"]?.databaseValue ?? .null])

@@ -153,11 +153,14 @@ extension Endpoint {
         }
         guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
         guard let view else { return .other(Responses.unknownSnapshot(.pypi, snapshot)) }
-        guard let entry = view.projects[normalized] else {
+        let upstream = view.upstream[normalized]
+        guard let entry = view.projects[normalized] ?? upstream.flatMap({ $0.status.isQuarantined ? SnapshotView.Project(name: ProjectName(normalized), files: [], versions: []) : nil })
+        else {
             return .miss(.pypi, project: normalized, version: "", Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot))
         }
+        // A quarantined project's page lists no files and says why (PEP 792), as the upstream's does.
         return .page(pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
-            SimpleRepositoryRenderer.project(entry, snapshot: view.snapshot, format: format)
+            SimpleRepositoryRenderer.project(entry, upstream: upstream, snapshot: view.snapshot, format: format)
         })
     }
 

@@ -1,10 +1,11 @@
 import AirlockCore
 import Foundation
 
-/// Renders a snapshot as a PEP 503/691 simple repository (API version 1.3: PEP 592 yanked,
-/// PEP 658/714 core metadata, PEP 700 versions, size and upload-time, PEP 740 provenance).
+/// Renders a snapshot as a PEP 503/691 simple repository (API version 1.4: PEP 592 yanked,
+/// PEP 658/714 core metadata, PEP 700 versions, size and upload-time, PEP 708 tracks, PEP 740
+/// provenance, PEP 792 project status).
 enum SimpleRepositoryRenderer {
-    static let apiVersion = "1.3"
+    static let apiVersion = "1.4"
 
     /// The URL of a file's bytes: immutable, named by digest.
     static func fileURL(_ f: Distribution) -> String {
@@ -30,7 +31,9 @@ enum SimpleRepositoryRenderer {
         }
     }
 
-    static func project(_ project: SnapshotView.Project, snapshot: Snapshot, format: SimpleFormat) -> [UInt8] {
+    /// A project's page: its served files, the upstream project it tracks, and its status when not active.
+    static func project(_ project: SnapshotView.Project, upstream: UpstreamProject?, snapshot: Snapshot, format: SimpleFormat) -> [UInt8] {
+        let status = upstream.flatMap { $0.status.isActive ? nil : $0.status }
         switch format {
         case .json:
             let files: [[String: Any]] = project.files.map { f in
@@ -46,12 +49,20 @@ enum SimpleRepositoryRenderer {
                 entry["provenance"] = provenanceURL(f) ?? NSNull()
                 return entry
             }
-            return json([
+            var page: [String: Any] = [
                 "meta": ["api-version": apiVersion, "_last-serial": snapshot.id] as [String: Any], "name": project.name.normalized,
                 "versions": project.versions, "files": files,
-            ])
+            ]
+            if let upstream { page["tracks"] = [upstream.pageURL] }
+            if let status { page["project-status"] = status.reason.map { ["status": status.status, "reason": $0] } ?? ["status": status.status] }
+            return json(page)
         case .html, .legacyHTML:
-            var html = head(title: "Links for \(escape(project.name.display))")
+            var meta = upstream.map { "<meta name=\"pypi:tracks\" content=\"\(escape($0.pageURL))\">\n" } ?? ""
+            if let status {
+                meta += "<meta name=\"pypi:project-status\" content=\"\(escape(status.status))\">\n"
+                if let reason = status.reason { meta += "<meta name=\"pypi:project-status-reason\" content=\"\(escape(reason))\">\n" }
+            }
+            var html = head(title: "Links for \(escape(project.name.display))", meta: meta)
             for f in project.files {
                 var attributes = "href=\"\(fileURL(f))#sha256=\(f.digest.hex)\""
                 if let rp = f.requiresPython { attributes += " data-requires-python=\"\(escape(rp))\"" }
@@ -66,13 +77,13 @@ enum SimpleRepositoryRenderer {
         }
     }
 
-    private static func head(title: String) -> String {
+    private static func head(title: String, meta: String = "") -> String {
         """
         <!DOCTYPE html>
         <html>
         <head>
         <meta name="pypi:repository-version" content="\(apiVersion)">
-        <title>\(title)</title>
+        \(meta)<title>\(title)</title>
         </head>
         <body>
         <h1>\(title)</h1>

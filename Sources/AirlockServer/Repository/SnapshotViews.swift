@@ -17,12 +17,15 @@ final class SnapshotView: Sendable {
     let snapshot: Snapshot
     let projects: [String: Project]
     let projectNames: [ProjectName]
+    /// Each project's upstream page and status, as the syncs last read them (PEP 708, PEP 792).
+    let upstream: [String: UpstreamProject]
     /// The revocation stamp the view was built under; pages rendered from it carry it in their keys.
     let generation: Int64
 
-    init(snapshot: Snapshot, files: [Distribution], generation: Int64 = 0) {
+    init(snapshot: Snapshot, files: [Distribution], upstream: [String: UpstreamProject] = [:], generation: Int64 = 0) {
         self.snapshot = snapshot
         self.generation = generation
+        self.upstream = upstream
         var grouped: [String: [Distribution]] = [:]
         for f in files { grouped[f.project.normalized, default: []].append(f) }
         var projects: [String: Project] = [:]
@@ -145,7 +148,9 @@ final class SnapshotViews: Sendable {
         if let known = views.withLock({ $0[snapshot.id] }) {
             view = known
         } else {
-            view = SnapshotView(snapshot: snapshot, files: try await catalog.servedFiles(in: snapshot), generation: generation)
+            view = SnapshotView(
+                snapshot: snapshot, files: try await catalog.servedFiles(in: snapshot), upstream: try await catalog.upstreamProjects(key.ecosystem),
+                generation: generation)
         }
         views.withLock { Self.insert(view, at: snapshot.id, into: &$0, limit: Self.maxViews) }
         selectors.withLock { Self.insert(Resolution(view: view, resolvedAt: now), at: key, into: &$0, limit: Self.maxSelectors) }

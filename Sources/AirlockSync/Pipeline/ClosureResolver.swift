@@ -94,7 +94,7 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
         let candidates: Adapter.Candidates
         do {
             candidates = try await adapter.candidates(want)
-        } catch let e as AirlockError where !want.origin.isSelection && e.code == .resolution {
+        } catch let e as AirlockError where e.code == .quarantined || (!want.origin.isSelection && e.code == .resolution) {
             await setAside(SetAsideRelease(project: adapter.project(want), version: "", filename: nil, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
             return []
         }
@@ -155,7 +155,7 @@ extension AirlockError {
     /// sync's own time limit: a sync that cannot reach its upstream fails whole and publishes nothing.
     var setsAsideRelease: Bool {
         switch code {
-        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit, .provenance: return true
+        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit, .provenance, .quarantined: return true
         // A link or redirect to another scheme or host: that file's fault, never followed.
         case .forbidden: return true
         case .upstreamStatus: return (underlying as? HTTPStatus)?.isTransient == false

@@ -28,6 +28,8 @@ struct ResolvedRelease: Sendable {
     var summary = ""
     /// Where its core metadata says the project lives, by kind (source, home).
     var projectURLs: [String: String] = [:]
+    /// The project's status as the upstream marks it (PEP 792).
+    var projectStatus = ProjectStatus.active
     /// Its files once stored (empty until the fetch phase).
     var stored: [String: StoredFile] = [:]
 
@@ -65,6 +67,7 @@ extension ResolvedRelease: SyncedRelease {
         facts.projectURLs = projectURLs
         facts.metadataEmails = metadataEmails
         facts.attestation = attestation
+        facts.projectStatus = projectStatus
         return facts
     }
 
@@ -112,6 +115,7 @@ struct PyPIResolver: ResolverAdapter {
     /// Whether the policy would serve a release, judged on what the index says.
     let passesPolicy: @Sendable (ResolvedRelease) -> Bool
     private let indexes = TaskMemo<IndexedProject?>()
+    private let pagesRead = PagesRead()
     private let metadata = TaskMemo<CoreMetadata>()
     /// Each release is read once per sync: every resolution round examines most of the same ones again.
     private let examined = TaskMemo<(ResolvedRelease, [Want<Requirement>])>()
@@ -200,6 +204,11 @@ struct PyPIResolver: ResolverAdapter {
         guard let indexed = try await indexes.value(req.name.normalized, read(req.name)) else {
             throw AirlockError(.resolution, "project '\(req.name.display)' (required by \(want.origin)) does not exist on the upstream \(upstream.simpleRoot)")
         }
+        if let status = indexed.index.upstream?.status, status.isQuarantined {
+            throw AirlockError(
+                .quarantined,
+                "project '\(req.name.display)' (required by \(want.origin)) is quarantined on the upstream\(status.reason.map { ": \($0)" } ?? ""); none of its files are mirrored")
+        }
         let ordered = indexed.versions
         var matching = ordered.filter { req.specifier.contains($0) }
         if matching.isEmpty { matching = ordered.filter { req.specifier.contains($0, prereleases: true) } }
@@ -241,7 +250,8 @@ struct PyPIResolver: ResolverAdapter {
             license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
             metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
-            metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "", projectURLs: metadata.projectURLs)
+            metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "", projectURLs: metadata.projectURLs,
+            projectStatus: c.project.index.upstream?.status ?? .active)
         return (release, deps.map { Want(requirement: $0, origin: .dependency(of: label), count: 1) })
     }
 
@@ -276,7 +286,19 @@ struct PyPIResolver: ResolverAdapter {
     }
 
     private func read(_ project: ProjectName) -> @Sendable () async throws -> IndexedProject? {
-        { [upstream, self] in try await upstream.project(project).map { self.indexed($0, project: project) } }
+        { [upstream, self] in
+            let index = try await upstream.project(project)
+            if let found = index?.upstream { self.pagesRead.pages.withLock { $0[found.name] = found } }
+            return index.map { self.indexed($0, project: project) }
+        }
+    }
+
+    /// The project pages this sync read: where each is and the status it marks (recorded for serving).
+    var upstreamProjects: [UpstreamProject] { pagesRead.pages.withLock { $0.values.sorted { $0.name < $1.name } } }
+
+    /// The project pages read so far, by name.
+    final class PagesRead: Sendable {
+        let pages = Mutex<[String: UpstreamProject]>([:])
     }
 
     /// Groups a project's files by version: a wheel's version is its name's second part (each distinct

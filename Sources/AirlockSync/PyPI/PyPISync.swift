@@ -205,6 +205,7 @@ public struct PyPISync: Sendable {
             return (kept, setAside)
         }
 
+        try await catalog.recordUpstreamProjects(.pypi, adapter.upstreamProjects, at: Date())
         let outcome = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         var report = try await pipeline.report(
             outcome, releases, setAside: setAside, files: fileCount, transfers: files.counts,

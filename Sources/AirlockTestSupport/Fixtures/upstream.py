@@ -23,6 +23,8 @@ Faults are injected through DIR/faults.json, re-read on every request:
   {"no_hash": ["<filename>"]}            list that file without a sha256
   {"phantom": {"<project>": ["<filename>", ...]}}  list files that do not exist (a fake sha256)
   {"drip": {"<project>": BPS}}           send that project's page at BPS bytes per second
+  {"status": {"<project>": ["quarantined", "reason"]}}  mark the project's status (PEP 792, api-version 1.4;
+                                        its files stay listed, as an index that ignores the marker would)
 A file FILE with a FILE.provenance beside it is listed with its PEP 740 provenance (api-version 1.3:
 `provenance` in JSON, `data-provenance` in HTML), served at /integrity/FILE/provenance.
 GET /_stats answers the number of requests per path, for tests to count fetches, and of request
@@ -227,9 +229,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.drip(drip)
         accept = self.headers.get("Accept", "")
         if MODE == "json" and "application/vnd.pypi.simple.v1+json" in accept:
-            version = "1.3" if any(e.get("provenance") for e in entries) else "1.1"
+            status = f.get("status", {}).get(name)
+            version = "1.4" if status else "1.3" if any(e.get("provenance") for e in entries) else "1.1"
             doc = {"meta": {"api-version": version, "_last-serial": serial(files, f)}, "name": name, "versions": sorted({project_of(e["filename"])[1] for e in entries}),
                    "files": [{k: v for k, v in e.items() if not k.startswith("_") and v is not None} for e in entries]}
+            if status:
+                doc["project-status"] = {"status": status[0], "reason": status[1]}
             return self.page(json.dumps(doc).encode(), "application/vnd.pypi.simple.v1+json")
         links = []
         for e in entries:
@@ -241,7 +246,10 @@ class Handler(BaseHTTPRequestHandler):
             if e.get("provenance"):
                 attrs += f' data-provenance="{e["provenance"]}"'
             links.append(f"<a {attrs}>{html.escape(e['filename'])}</a><br/>")
-        body = f"<!DOCTYPE html><html><head><title>Links for {name}</title></head><body><h1>Links for {name}</h1>{''.join(links)}</body></html>"
+        status = f.get("status", {}).get(name)
+        meta = (f'<meta name="pypi:project-status" content="{html.escape(status[0])}"><meta name="pypi:project-status-reason" content="{html.escape(status[1])}">'
+                if status else "")
+        body = f"<!DOCTYPE html><html><head>{meta}<title>Links for {name}</title></head><body><h1>Links for {name}</h1>{''.join(links)}</body></html>"
         if MODE == "json":
             body += f"<!--SERIAL {serial(files, f)}-->"
         ctype = "application/vnd.pypi.simple.v1+html" if MODE == "json" else "text/html"

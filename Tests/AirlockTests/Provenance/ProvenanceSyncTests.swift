@@ -93,18 +93,7 @@ import Testing
         }
     }
 
-    func policy(pin: String = "{}") throws -> String {
-        let path = h.dir.path + "/policy-\(UUID().uuidString).toml"
-        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
-        try String(contentsOfFile: shipped, encoding: .utf8)
-            .replacingOccurrences(of: "approve_at = 70", with: "approve_at = 0")
-            .replacingOccurrences(of: "deny_below = 30", with: "deny_below = 0")
-            .replacingOccurrences(of: "cooldown_days = 7", with: "cooldown_days = 0")
-            .replacingOccurrences(of: "pin = {}", with: "pin = \(pin)")
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func policy(pin: String = "{}") throws -> String { try h.openPolicy([("pin = {}", "pin = \(pin)")]) }
 
     /// Each version's verdict and explanation lines, from `review show --json`.
     func decisions(_ project: String) throws -> [String: (verdict: String, served: Bool, explanation: String)] {
@@ -163,7 +152,7 @@ import Testing
 }
 
 /// Provenance on the air-gapped side: the endpoint serves each served file's provenance beside it
-/// (PEP 740 at api-version 1.3), pip and uv still install, and a bundle carries the documents across.
+/// (PEP 740; the pages speak api-version 1.4), pip and uv still install, and a bundle carries the documents across.
 @Suite struct ProvenanceServingTests {
     @Test func servedBesideTheFileAndCarriedAcrossTheGap() throws {
         let h = try MirrorHarness([PackageSpec("good", "1.0", kinds: ["wheel", "sdist"]), PackageSpec("plain", "1.0")])
@@ -179,7 +168,7 @@ import Testing
         func check(_ server: AirlockCommand.Server) throws {
             let page = try httpGet(server.base + "/simple/good/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [String: Any])
-            #expect((doc["meta"] as? [String: Any])?["api-version"] as? String == "1.3")
+            #expect((doc["meta"] as? [String: Any])?["api-version"] as? String == "1.4")
             let files = Dictionary(uniqueKeysWithValues: (doc["files"] as? [[String: Any]] ?? []).map { ($0["filename"] as? String ?? "", $0) })
             let link = try #require(files[wheel]?["provenance"] as? String)
             let fetched = try Subprocess.run("/usr/bin/curl", ["-sf", server.base + link])

@@ -27,7 +27,7 @@ import Testing
         let json = try httpGet(url, headers: ["Accept: application/vnd.pypi.simple.v1+json"]).body
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(doc["versions"] as? [String] == ["1.0", "1.1"])
-        #expect((doc["meta"] as? [String: Any])?["api-version"] as? String == "1.3")
+        #expect((doc["meta"] as? [String: Any])?["api-version"] as? String == "1.4")
         #expect((doc["files"] as? [[String: Any]])?.allSatisfy { $0["provenance"] is NSNull } == true, "no file came with provenance")
         let file = try #require((doc["files"] as? [[String: Any]])?.first)
         #expect(file["upload-time"] is String && file["size"] is Int && file["yanked"] as? Bool == false)

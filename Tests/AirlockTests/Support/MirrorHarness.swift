@@ -62,6 +62,21 @@ final class MirrorHarness: @unchecked Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
+    /// The shipped policy with its thresholds and cooldown opened (packages just built are new and
+    /// unknown), and `changes` (text → replacement) applied; returns its path.
+    func openPolicy(_ changes: [(String, String)] = []) throws -> String {
+        let path = dir.path + "/policy-\(UUID().uuidString.prefix(8)).toml"
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
+        var text = try String(contentsOfFile: shipped, encoding: .utf8)
+        for (from, to) in [("approve_at = 70", "approve_at = 0"), ("deny_below = 30", "deny_below = 0"), ("cooldown_days = 7", "cooldown_days = 0")] + changes {
+            guard text.contains(from) else { throw TestSupportError("the shipped policy has no '\(from)' to change") }
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func serve() throws -> AirlockCommand.Server {
         try AirlockCommand.serve(data: data, logDirectory: dir.path)
     }

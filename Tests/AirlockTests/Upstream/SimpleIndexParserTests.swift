@@ -97,6 +97,19 @@ import Testing
         }
     }
 
+    /// PEP 792: a project's status marker, in JSON and in HTML; none means active.
+    @Test func projectStatusIsRead() throws {
+        let base = "http://127.0.0.1:1/simple/alpha/"
+        let json = #"{"meta": {"api-version": "1.4"}, "project-status": {"status": "quarantined", "reason": "malware"}, "files": []}"#
+        #expect(try SimpleIndexParser.parse(Array(json.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: base, project: project).status == ProjectStatus(status: "quarantined", reason: "malware"))
+        let html = #"<html><head><meta name="pypi:project-status" content="archived"><meta name="pypi:project-status-reason" content="moved &amp; done"></head><body></body></html>"#
+        #expect(try SimpleIndexParser.parse(Array(html.utf8), contentType: "text/html", url: base, project: project).status == ProjectStatus(status: "archived", reason: "moved & done"))
+        #expect(try SimpleIndexParser.parse(Array(#"{"files": []}"#.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: base, project: project).status == nil)
+        #expect(throws: AirlockError.self) {
+            try SimpleIndexParser.parse(Array(#"{"project-status": {"reason": "x"}, "files": []}"#.utf8), contentType: "application/vnd.pypi.simple.v1+json", url: base, project: project)
+        }
+    }
+
     /// Absolute links are taken as they are only when resolving could not change them.
     @Test func absoluteLinksPassThroughOnlyWhenPlain() throws {
         let base = "http://127.0.0.1:1/simple/alpha/"
