@@ -41,7 +41,9 @@ struct Review: AsyncParsableCommand {
                 let releases = try await catalog.releaseReviews(options.ecosystem, project: name)
                 guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
                 let closure = try await ReviewQueue(catalog: catalog).closure(options.ecosystem, project: name, version: newest.version)
-                if options.json { return try printJSON(["releases": releases, "closure": closure]) }
+                let upstream = try await catalog.upstreamProjects(options.ecosystem)[name]
+                if options.json { return try printJSON(ShowReport(releases: releases, closure: closure, upstream: upstream)) }
+                if let upstream { print("\(name) mirrors \(upstream.pageURL); the upstream marks it \(upstream.status.described)") }
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
                     print("\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)")
@@ -55,6 +57,13 @@ struct Review: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// `review show --json`: the releases, the newest one's closure, and the upstream page and status.
+    struct ShowReport: Encodable {
+        let releases: [ReleaseReview]
+        let closure: [ReleaseReview]
+        let upstream: UpstreamProject?
     }
 
     struct DecisionOptions: ParsableArguments {

@@ -178,14 +178,17 @@ struct ProjectReport: Encodable {
     let overrides: [Override]
     let closure: [ReleaseReview]
     let demand: Int
+    /// The upstream page the project was last read from and the status it marked (PEP 708, PEP 792).
+    let upstream: UpstreamProject?
 
-    static func load(_ catalog: any ReviewCatalog, _ ecosystem: Ecosystem, _ raw: String) async throws -> ProjectReport {
+    static func load(_ catalog: any ReviewCatalog & SnapshotCatalog, _ ecosystem: Ecosystem, _ raw: String) async throws -> ProjectReport {
         let project = ecosystem == .pypi ? ProjectName.normalize(raw) : raw
         let releases = try await catalog.releaseReviews(ecosystem, project: project)
         guard let newest = releases.last else { throw AirlockError(.notFound, "\(ecosystem.rawValue) project '\(project)' is not in the catalog") }
         return ProjectReport(
             ecosystem: ecosystem, project: project, releases: releases, overrides: try await catalog.overrides(ecosystem, project: project),
             closure: try await ReviewQueue(catalog: catalog).closure(ecosystem, project: project, version: newest.version),
-            demand: try await catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count })
+            demand: try await catalog.misses(ecosystem).filter { $0.project == project }.reduce(0) { $0 + $1.count },
+            upstream: try await catalog.upstreamProjects(ecosystem)[project])
     }
 }

@@ -209,11 +209,18 @@ struct ReviewUI {
 
     private func projectPage(_ r: ProjectReport, _ s: Session) -> String {
         let eco = r.ecosystem.rawValue
-        var html = "<p>\(r.demand) install request(s) this endpoint could not serve.</p><h2>Versions</h2>"
+        var html = "<p>\(r.demand) install request(s) this endpoint could not serve.</p>"
+        if let upstream = r.upstream {
+            html += "<p id=upstream>Mirrors <code>\(esc(upstream.pageURL))</code>; the upstream marks it <strong>\(esc(upstream.status.described))</strong>.</p>"
+        }
+        html += "<h2>Versions</h2>"
         for release in r.releases.reversed() {
             let verdict = release.decision?.verdict.rawValue ?? "undecided"
             let state = release.revocation.map { "<span class=revoked>revoked: \(esc($0.reason))</span>" } ?? (release.served ? "served" : "not served")
             html += "<h3>\(esc(release.version)) — <span class=\(verdict)>\(verdict)</span>, score \(Int(release.decision?.score ?? 0)) — \(state)</h3>"
+            html += "<p class=publisher>Published by: " + (release.provenance.map {
+                "\(esc($0.publisher.summary)), attested \(Timestamp.format($0.signedAt)) (Sigstore, verified offline)"
+            } ?? "no verified attestation") + "</p>"
             if let d = release.decision {
                 html += "<table class=factors><tr><th>Factor or rule</th><th>What it saw</th><th>Points</th></tr>"
                     + d.factors.map { "<tr><td>\(esc($0.name))</td><td>\(esc($0.signal))</td><td>\(String(format: "%.1f", $0.points))</td></tr>" }.joined() + "</table>"

@@ -49,6 +49,8 @@ import Testing
         #expect(alpha["project-status"] == nil && (alpha["tracks"] as? [String]) == [h.upstream.simpleURL + "alpha/"], "\(alpha)")
         #expect(try httpGet(server.base + "/simple/alpha/").body.contains("<meta name=\"pypi:tracks\" content=\"\(h.upstream.simpleURL)alpha/\">"))
 
+        let quarantined = try AirlockCommand.run(["review", "show", "unrelated", "--data", h.data])
+        #expect(quarantined.stdout.contains("unrelated mirrors \(h.upstream.simpleURL)unrelated/; the upstream marks it quarantined (reason: malware found in 1.0)"), "\(quarantined.output)")
         let show = try AirlockCommand.run(["review", "show", "beta", "--data", h.data])
         #expect(show.stdout.contains("note:project_status: the upstream marks the project deprecated (reason: use gamma)"), "\(show.output)")
 
