@@ -45,7 +45,9 @@ struct PolicyCommand: AsyncParsableCommand {
                 }
                 for (release, d) in results {
                     print("\(release.project.normalized) \(release.version): \(d.verdict.rawValue.uppercased()) (score \(d.score)) under \(engine.loaded.path)")
-                    for f in d.factors { print("  \(f.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%5.1f", f.points))  \(f.signal)") }
+                    // Names are padded to the longest, never cut: a rule's name says what fired.
+                    let width = max(18, d.factors.map(\.name.count).max() ?? 0)
+                    for f in d.factors { print("  \(f.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(String(format: "%5.1f", f.points))  \(f.signal)") }
                 }
             }
         }

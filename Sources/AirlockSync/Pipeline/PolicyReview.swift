@@ -37,7 +37,8 @@ public struct PolicyReview: Sendable {
             throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
         }
         var decided: [(release: StoredRelease, decision: Decision)] = []
-        for release in releases { decided.append((release, engine.evaluate(try await facts(release), at: now))) }
+        let served = try await servedAttestations()
+        for release in releases { decided.append((release, engine.evaluate(try await facts(release, served: served), at: now))) }
         return decided
     }
 
@@ -51,7 +52,8 @@ public struct PolicyReview: Sendable {
             newest[name] = release
         }
         var out: [String: ReleaseFacts] = [:]
-        for (name, release) in newest { out[name] = try await facts(release) }
+        let served = try await servedAttestations()
+        for (name, release) in newest { out[name] = try await facts(release, served: served) }
         return out
     }
 
@@ -69,8 +71,9 @@ public struct PolicyReview: Sendable {
     /// so that only the policy change shows, not the passing of time.
     public func changes(from current: PolicyEngine, to proposed: PolicyEngine, at now: Date) async throws -> [Change] {
         var changes: [Change] = []
+        let served = try await servedAttestations()
         for release in try await catalog.storedReleases(ecosystem, project: nil, version: nil) {
-            let facts = try await facts(release)
+            let facts = try await facts(release, served: served)
             let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
             guard before.verdict != after.verdict else { continue }
             changes.append(
@@ -81,12 +84,31 @@ public struct PolicyReview: Sendable {
         return changes
     }
 
-    /// A recorded release's facts, with the content findings stored for its files.
-    private func facts(_ release: StoredRelease) async throws -> ReleaseFacts {
+    /// A recorded release's facts, with the content findings stored for its files, its verified publisher
+    /// and the publisher the project's earlier served releases established (as a sync would decide it).
+    private func facts(_ release: StoredRelease, served: [String: [AttestedRelease]]) async throws -> ReleaseFacts {
         var facts = ReleaseFacts(release, ecosystem: ecosystem)
         for file in release.files {
             facts.contentFindings += try await catalog.contentScan(ofFile: file.digest)?.findings ?? []
+            if facts.attestation == nil, let p = try await catalog.provenance(ofFile: file.digest) {
+                facts.attestation = AttestedRelease(version: release.version, publisher: p.publisher, signedAt: p.signedAt)
+            }
         }
+        facts.attestedBefore = (served[release.project.normalized] ?? []).filter { VersionOrder.older($0.version, release.version, ecosystem) }
+            .max { VersionOrder.older($0.version, $1.version, ecosystem) }
         return facts
+    }
+
+    private func servedAttestations() async throws -> [String: [AttestedRelease]] { try await catalog.attestedReleasesServed(ecosystem) }
+}
+
+extension ReleaseCatalog {
+    /// The attested releases some snapshot served, by project: the identities publishing is compared with.
+    func attestedReleasesServed(_ ecosystem: Ecosystem) async throws -> [String: [AttestedRelease]] {
+        var out: [String: [AttestedRelease]] = [:]
+        for row in try await servedAttestations(ecosystem) {
+            out[row.project, default: []].append(AttestedRelease(version: row.version, publisher: row.provenance.publisher, signedAt: row.provenance.signedAt))
+        }
+        return out
     }
 }

@@ -196,10 +196,7 @@ struct SyncPipeline {
     /// release of this sync older than it. Never a release that was only held or denied: an identity
     /// a reviewer has not let through sets no baseline.
     func publisherBaselines<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: AttestedRelease] {
-        var served: [String: [AttestedRelease]] = [:]
-        for row in try await catalog.servedAttestations(ecosystem) {
-            served[row.project, default: []].append(AttestedRelease(version: row.version, publisher: row.provenance.publisher, signedAt: row.provenance.signedAt))
-        }
+        let served = try await catalog.attestedReleasesServed(ecosystem)
         let inSync = Dictionary(grouping: releases.compactMap { r in r.attestation.map { (r.project.normalized, $0) } }, by: \.0).mapValues { $0.map(\.1) }
         var out: [ReleaseKey: AttestedRelease] = [:]
         for r in releases {

@@ -123,6 +123,9 @@ import Testing
         #expect(why.contains("rule:publisher_changed: published by github:mallory/orgtool (workflow release.yml) on "), "\(why)")
         #expect(why.contains("1.0 was published by github:org/orgtool (workflow release.yml) on "), "\(why)")
         #expect(d["1.0"]?.explanation.contains("publisher: verified trusted publisher github:org/orgtool") == true)
+        // Decided again from the catalog, as `policy check` does, the same facts hold it.
+        let check = try AirlockCommand.run(["policy", "check", "orgtool==1.1", "--data", h.data, "--policy", policy])
+        #expect(check.stdout.contains("publisher_changed") && check.stdout.contains("github:mallory/orgtool"), "\(check.output)")
     }
 
     @Test func aProjectNewToTheMirrorIsComparedWithinTheSync() throws {
