@@ -148,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "AirlockFuzz",
             dependencies: [
-                "AirlockCore", "AirlockPolicy", "AirlockUpstream", "AirlockServer",
+                "AirlockCore", "AirlockPolicy", "AirlockUpstream", "AirlockServer", "AirlockProvenance",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import AirlockCore
 import AirlockPolicy
+import AirlockProvenance
 import AirlockServer
 import AirlockUpstream
 import Foundation
@@ -29,6 +30,8 @@ enum FuzzTargets {
         "wire-request": wireRequest,
         "request-path": requestPath,
         "archive-links": archiveLinks,
+        "provenance": provenance,
+        "trusted-root": trustedRoot,
     ]
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -75,6 +78,38 @@ enum FuzzTargets {
         else { return }
         precondition(Set(files.map(\.filename)).count == files.count && Set(files.map(\.url)).count == files.count, "a file is listed twice")
         for file in files { _ = DistributionFilename(file.filename) }
+    }
+
+    static let shippedRoot = try! TrustedRoot.publicGood()
+
+    /// A PEP 740 provenance object parses or is refused; one that parses goes through every check
+    /// (DER, JSON, Merkle proof, signatures) against the shipped root for a file it cannot attest (its
+    /// own digest): the verdict must be a refusal, never a crash.
+    static func provenance(_ bytes: [UInt8]) {
+        guard let document = try? Provenance(json: bytes) else { return }
+        let verified = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let v = try? await AttestationVerifier(root: shippedRoot).verify(document, filename: "fuzz-1.0.tar.gz", sha256: Digest.of(bytes))
+            verified.set(v != nil)
+            done.signal()
+        }
+        done.wait()
+        precondition(!verified.value, "a provenance object verified for a file it does not name")
+    }
+
+    /// A trusted root parses or is refused; one that parses names only keys and certificates that parsed.
+    static func trustedRoot(_ bytes: [UInt8]) {
+        guard let root = try? TrustedRoot(json: bytes) else { return }
+        precondition(root.authorities.allSatisfy { !$0.chain.isEmpty }, "a certificate authority without certificates")
+    }
+
+    /// A flag set from a task and read after it.
+    final class Outcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var flag = false
+        func set(_ v: Bool) { lock.withLock { flag = v } }
+        var value: Bool { lock.withLock { flag } }
     }
 
     static func coreMetadata(_ bytes: [UInt8]) {
