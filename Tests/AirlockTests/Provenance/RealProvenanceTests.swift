@@ -24,17 +24,6 @@ import Testing
         return try await AttestationVerifier(root: root ?? self.root).verify(doc, filename: name ?? file, sha256: digest)
     }
 
-    func failedCheck(_ body: () async throws -> AttestationVerifier.Verified) async -> String? {
-        do {
-            _ = try await body()
-            return nil
-        } catch ProvenanceError.failed(let check, _) {
-            return check
-        } catch {
-            return "other: \(error)"
-        }
-    }
-
     @Test func githubPublishedSdistVerifies() async throws {
         let v = try await verify("pypi_attestations-0.0.19.tar.gz")
         #expect(v.publisher.kind == "github")
@@ -69,33 +58,33 @@ import Testing
             envelope["statement"] = Data(statement).base64EncodedString()
             attestation["envelope"] = envelope
         }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: changed) } == "envelope_signature")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: changed) } == "envelope_signature")
     }
 
     @Test func aSubjectDigestForAnotherFileIsRefused() async throws {
         // The attestation of 0.0.19 offered for the bytes of another file under 0.0.19's name.
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", digestOf: "gitlab_oidc_project-0.0.3.tar.gz") } == "statement_subject")
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", as: "pypi_attestations-0.0.20.tar.gz") } == "statement_subject")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", digestOf: "gitlab_oidc_project-0.0.3.tar.gz") } == "statement_subject")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", as: "pypi_attestations-0.0.20.tar.gz") } == "statement_subject")
     }
 
     @Test func aLogKeyTheRootDoesNotHoldIsRefused() async throws {
         let json = try rootJSON { $0["tlogs"] = [] }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "log_key")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "log_key")
     }
 
     @Test func aRootThatLacksTheCAIsRefused() async throws {
         let json = try rootJSON { $0["certificateAuthorities"] = [] }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_chain")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_chain")
     }
 
     @Test func aRootWithoutTheCTLogIsRefused() async throws {
         let json = try rootJSON { $0["ctlogs"] = [] }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_timestamp")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_timestamp")
     }
 
     @Test func aForgedSignedEntryTimestampIsRefused() async throws {
         let changed = try editedLogEntry { $0["integratedTime"] = "1733354042" }  // one second later: the log never signed this
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: changed) } == "signed_entry_timestamp")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: changed) } == "signed_entry_timestamp")
     }
 
     @Test func aBrokenInclusionProofOrCheckpointIsRefused() async throws {
@@ -106,7 +95,7 @@ import Testing
             proof["hashes"] = hashes
             entry["inclusionProof"] = proof
         }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: wrongHash) } == "inclusion_proof")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: wrongHash) } == "inclusion_proof")
         let forgedCheckpoint = try editedLogEntry { entry in
             var proof = entry["inclusionProof"] as! [String: Any]
             var checkpoint = proof["checkpoint"] as! [String: Any]
@@ -114,7 +103,7 @@ import Testing
             proof["checkpoint"] = checkpoint
             entry["inclusionProof"] = proof
         }
-        #expect(await failedCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: forgedCheckpoint) } == "checkpoint")
+        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", provenance: forgedCheckpoint) } == "checkpoint")
     }
 
     /// The 0.0.19 provenance with its first attestation changed by `edit`.

@@ -19,14 +19,7 @@ import Testing
     }
 
     func failedCheck(_ provenance: [UInt8], root: [UInt8]? = nil) async -> String? {
-        do {
-            _ = try await verify(provenance, root: root)
-            return nil
-        } catch ProvenanceError.failed(let check, _) {
-            return check
-        } catch {
-            return "other: \(error)"
-        }
+        await failedProvenanceCheck { try await verify(provenance, root: root) }
     }
 
     @Test func whatTheTestInstanceSignsVerifies() async throws {
