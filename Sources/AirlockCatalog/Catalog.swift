@@ -81,8 +81,8 @@ public protocol ReviewCatalog: Sendable {
     func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws
     /// Events, newest first.
     func auditEvents(limit: Int) async throws -> [AuditEvent]
-    /// Walks the whole chain of the audit log.
-    func verifyAudit() async throws -> AuditVerification
+    /// Walks the whole chain of the audit log; each anchor (a head a signed manifest recorded) must be in it.
+    func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification
 
     /// Creates a token and returns its secret, shown once; only its SHA-256 is stored.
     func createToken(name: String, role: Role, expiresAt: Date?, actor: String, at: Date) async throws -> (token: APIToken, secret: String)
@@ -123,12 +123,12 @@ public protocol ReviewCatalog: Sendable {
 public protocol PublishCatalog: Sendable {
     /// Publishes one snapshot: applies `request` (a sync's candidates and policy, if any), reads the
     /// state, asks `rule` what to serve and, when that differs from what the latest snapshot serves
-    /// (files or yank reasons), stores a new snapshot and calls `beforeCommit` with it and its files
-    /// (to write its manifest). Otherwise it only records that the state was checked, and returns the
+    /// (files or yank reasons), stores a new snapshot and calls `beforeCommit` with it, its files and the
+    /// audit chain's head (to write its manifest). Otherwise it only records that the state was checked, and returns the
     /// latest snapshot with `isNew` false. If anything throws, nothing is published.
     func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan) throws -> Void
+        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool)
     /// When the ecosystem's state was last checked by a publication, new snapshot or not.
     func lastChecked(_ ecosystem: Ecosystem) async throws -> Date?

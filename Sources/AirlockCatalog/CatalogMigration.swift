@@ -75,7 +75,7 @@ public enum CatalogMigration {
         let sourceSnapshots = try await from.retainedSnapshots().map { "\($0.id) \($0.ecosystem.rawValue) \(Timestamp.format($0.publishedAt))" }
         let targetSnapshots = try await to.retainedSnapshots().map { "\($0.id) \($0.ecosystem.rawValue) \(Timestamp.format($0.publishedAt))" }
         guard sourceSnapshots == targetSnapshots else { throw AirlockError(.catalog, "the target's snapshots differ from the source's after the copy") }
-        return Report(rows: counts, audit: try await to.verifyAudit(), snapshots: targetSnapshots.count)
+        return Report(rows: counts, audit: try await to.verifyAudit(anchors: []), snapshots: targetSnapshots.count)
     }
 
     /// SQLite's online backup: a consistent copy even while other processes write.

@@ -221,7 +221,9 @@ public struct AuditEvent: Codable, Sendable {
 
     /// Walks a whole log, oldest first: every event must carry the hash of the one before it and its
     /// own recomputed hash, with ids following one another.
-    static func verify(_ events: [AuditEvent]) -> AuditVerification {
+    /// Walks the chain; each of `anchors` (heads recorded elsewhere, such as in signed manifests) must
+    /// still be in it, with the same hash.
+    static func verify(_ events: [AuditEvent], anchors: [AuditHead] = []) -> AuditVerification {
         var problems: [String] = []
         var previous = genesis
         var expectedID: Int64 = 1
@@ -233,7 +235,29 @@ public struct AuditEvent: Codable, Sendable {
             previous = e.hash
             expectedID = e.id + 1
         }
+        let hashes = Dictionary(events.map { ($0.id, $0.hash) }, uniquingKeysWith: { a, _ in a })
+        for anchor in anchors {
+            switch hashes[anchor.sequence] {
+            case nil:
+                problems.append("event \(anchor.sequence), recorded as the chain's head in a signed manifest, is gone: events \((events.last?.id ?? 0) + 1)…\(anchor.sequence) were dropped from the tail")
+            case let hash? where hash != anchor.sha256:
+                problems.append("event \(anchor.sequence) is not the one a signed manifest recorded (hash \(hash.prefix(16))…, recorded \(anchor.sha256.prefix(16))…): the chain was rewritten")
+            default: break
+            }
+        }
         return AuditVerification(events: events.count, problems: problems)
+    }
+}
+
+/// The newest event of the audit chain at some moment: a signed snapshot manifest records it, so a
+/// chain later cut short (events dropped from its tail) no longer reaches it.
+public struct AuditHead: Codable, Sendable, Hashable {
+    public let sequence: Int64
+    public let sha256: String
+
+    public init(sequence: Int64, sha256: String) {
+        self.sequence = sequence
+        self.sha256 = sha256
     }
 }
 

@@ -1,14 +1,30 @@
+public import AirlockCatalog
 public import AirlockCore
 import AirlockStore
 import Foundation
 
 /// Writes a snapshot's manifest: one JSON document listing every served file with its digest,
-/// size, upload time and decision (schema: `snapshots/manifest.schema.json`). Written to a
-/// temporary name, fsynced and renamed, so a reader never sees half a manifest.
+/// size, upload time and decision, and the audit chain's head at publication (schema:
+/// `snapshots/manifest.schema.json`). Written to a temporary name, fsynced and renamed, so a reader
+/// never sees half a manifest. With a signing key, each manifest gets a detached Ed25519 signature
+/// beside it (`<manifest>.sig`: `KEYID BASE64`), written first.
 public struct ManifestWriter: Sendable {
     public let directory: String
+    let signer: SigningKey?
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String, signer: SigningKey? = nil) {
+        self.directory = directory
+        self.signer = signer
+    }
+
+    /// Where a data directory's manifest signing key is, by convention: `airlock keys generate --out DATA/keys`.
+    public static func signingKeyPath(dataDirectory: String) -> String { dataDirectory + "/keys/airlock.key" }
+
+    /// The data directory's manifest signing key, when there is one (a key others may read is refused).
+    public static func signingKey(dataDirectory: String) throws -> SigningKey? {
+        let path = signingKeyPath(dataDirectory: dataDirectory)
+        return FileManager.default.fileExists(atPath: path) ? try SigningKey(file: path) : nil
+    }
 
     struct Manifest: Encodable {
         struct File: Encodable {
@@ -33,18 +49,23 @@ public struct ManifestWriter: Sendable {
         let snapshot: Int64
         let published_at: String
         let policy_digest: String
+        /// The audit chain's newest event when the snapshot was published (its own `snapshot.published`).
+        let audit_head: AuditHead
         let files: [File]
     }
 
     /// Where a snapshot's manifest is.
     public func path(of snapshot: Snapshot) -> String { "\(directory)/\(snapshot.ecosystem.rawValue)-\(snapshot.id).json" }
 
-    /// Writes `<ecosystem>-<id>.json` and returns its path.
+    /// Where its detached signature is.
+    public func signaturePath(of snapshot: Snapshot) -> String { path(of: snapshot) + ".sig" }
+
+    /// Writes `<ecosystem>-<id>.json` (and its signature, with a key) and returns its path.
     @discardableResult
-    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [ReleaseKey: Decision]) throws -> String {
+    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [ReleaseKey: Decision], auditHead: AuditHead) throws -> String {
         let manifest = Manifest(
             ecosystem: snapshot.ecosystem, snapshot: snapshot.id, published_at: Timestamp.format(snapshot.publishedAt),
-            policy_digest: snapshot.policyDigest,
+            policy_digest: snapshot.policyDigest, audit_head: auditHead,
             files: files.map { f in
                 let decision = decisions[ReleaseKey(f.project.normalized, f.version)]
                 return Manifest.File(
@@ -59,6 +80,11 @@ public struct ManifestWriter: Sendable {
         let data = try encoder.encode(manifest)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = path(of: snapshot)
+        if let signer {
+            try DurableFile.write(Array(try signer.detachedSignature(of: [UInt8](data)).utf8), to: signaturePath(of: snapshot))
+        } else {
+            try? FileManager.default.removeItem(atPath: signaturePath(of: snapshot))  // never a stale signature beside a new manifest
+        }
         try DurableFile.write([UInt8](data), to: path)
         return path
     }

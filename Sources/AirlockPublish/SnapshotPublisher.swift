@@ -31,14 +31,14 @@ public struct SnapshotPublisher: Sendable {
     public func publish(_ request: PublishRequest) async throws -> Publication {
         let lock = try await DataDirectoryLock.acquire(.publish, dataDirectory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
-        let manifests = ManifestWriter(directory: dataDirectory + "/snapshots")
+        let manifests = ManifestWriter(directory: dataDirectory + "/snapshots", signer: try ManifestWriter.signingKey(dataDirectory: dataDirectory))
         let held = Mutex<[ReleaseKey: HeldRelease]>([:])
         let (snapshot, isNew) = try await catalog.publish(request) { state in
             let plan = try PublishRule.plan(state, at: request.at)
             held.withLock { $0 = plan.held }
             return plan
-        } beforeCommit: { snapshot, files, plan in
-            _ = try manifests.write(snapshot, files: files, decisions: plan.decisions)
+        } beforeCommit: { snapshot, files, plan, auditHead in
+            _ = try manifests.write(snapshot, files: files, decisions: plan.decisions, auditHead: auditHead)
         }
         return Publication(snapshot: snapshot, isNew: isNew, manifest: manifests.path(of: snapshot), held: held.withLock { $0 })
     }

@@ -73,7 +73,7 @@ public struct Endpoint: Sendable {
     let blobHead: HTTPHeaders
     /// Reads blob pieces off the event loop where sendfile cannot be used (TLS).
     let fileIO = NonBlockingFileIO(threadPool: .singleton)
-    private let routerFileIO = FileIO()
+    let routerFileIO = FileIO()
 
     public init(catalog: any EndpointCatalog, store: any BlobStore, logger: Logger, options: EndpointOptions) {
         self.views = SnapshotViews(catalog: catalog)
@@ -109,6 +109,7 @@ public struct Endpoint: Sendable {
         for pattern in RepositoryRoute.patterns {
             router.get(RouterPath(pattern)) { req, ctx in try await repository(req, ctx) }
         }
+        router.get("/snapshots/{ecosystem}/{snapshot}/{file}") { req, ctx in try await manifest(req, ctx) }
         ReviewAPI(endpoint: self).register(on: router)
         ReviewUI(endpoint: self).register(on: router)
         router.get("**") { req, _ in Responses.notServed(req.uri.path) }

@@ -9,11 +9,11 @@ public struct BundleExporter: Sendable {
     let catalog: any TransferCatalog & SnapshotCatalog
     let store: any BlobStore
     let dataDirectory: String
-    let signer: BundleSigner
+    let signer: SigningKey
     /// The connected side's name, carried in every bundle and shown by the replica.
     let origin: String
 
-    public init(catalog: any TransferCatalog & SnapshotCatalog, store: any BlobStore, dataDirectory: String, signer: BundleSigner, origin: String) {
+    public init(catalog: any TransferCatalog & SnapshotCatalog, store: any BlobStore, dataDirectory: String, signer: SigningKey, origin: String) {
         self.catalog = catalog
         self.store = store
         self.dataDirectory = dataDirectory
@@ -115,7 +115,7 @@ public struct BundleExporter: Sendable {
         let manifestBytes = try manifest.encoded()
         let writer = try BundleWriter(path: path, partSize: partSize)
         try writer.add(BundleManifest.manifestPath, bytes: manifestBytes)
-        try writer.add(BundleManifest.signaturePath, bytes: Array("\(signer.keyID) \(Data(try signer.sign(manifestBytes)).base64EncodedString())\n".utf8))
+        try writer.add(BundleManifest.signaturePath, bytes: Array(try signer.detachedSignature(of: manifestBytes).utf8))
         for (member, source) in members {
             switch source {
             case .bytes(let bytes): try writer.add(member.path, bytes: bytes)

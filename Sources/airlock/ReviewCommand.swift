@@ -154,16 +154,34 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain: fails on any edited, deleted or reordered event.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain: fails on any edited, deleted or reordered event, or on events dropped from its tail.",
+            discussion: """
+                Every snapshot manifest records the chain's head when it was published; the chain must still hold each \
+                one (the data directory's manifests, and any --manifest copy kept elsewhere, checked with --pub first).
+                """)
         @OptionGroup var common: CommonOptions
+        @Option(help: "A manifest kept elsewhere whose recorded audit head the chain must still hold (repeatable).") var manifest: [String] = []
+        @Option(help: "The public key (airlock.pub) a --manifest copy's signature (FILE.sig) must verify with.") var pub: String?
 
         func run() async throws {
             try await reportingErrors {
-                let result = try await common.open().catalog.verifyAudit()
+                var anchors = try PublishedManifests.auditHeads(in: try common.dataDirectory() + "/snapshots")
+                for path in manifest {
+                    let bytes = try SnapshotCommand.read(path)
+                    if let pub {
+                        _ = try TrustedKeys(files: [pub]).verify(detached: String(decoding: try SnapshotCommand.read(path + ".sig"), as: UTF8.self), of: bytes, what: path)
+                    }
+                    guard let head = try PublishedManifests.auditHead(of: bytes, source: path) else {
+                        throw AirlockError(.invalidArgument, "\(path) records no audit head (it was written before manifests did)")
+                    }
+                    anchors.append(head)
+                }
+                let result = try await common.open().catalog.verifyAudit(anchors: anchors)
                 guard result.intact else {
                     throw AirlockError(.catalog, "the audit log has been tampered with:\n  " + result.problems.joined(separator: "\n  "))
                 }
-                print("audit log intact: \(result.events) events, each chained to the one before")
+                print("audit log intact: \(result.events) events, each chained to the one before; it holds the head each of \(anchors.count) manifest(s) recorded")
             }
         }
     }

@@ -1,14 +1,22 @@
 import AirlockCatalog
 import AirlockCore
+import AirlockPublish
+import AirlockUpstream
 import ArgumentParser
 import Foundation
 
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "snapshot", abstract: "List, show and compare published snapshots.",
-        subcommands: [List.self, Show.self, Diff.self])
+        commandName: "snapshot", abstract: "List, show, compare and verify published snapshots.",
+        subcommands: [List.self, Show.self, Diff.self, Verify.self])
 
     typealias Options = EcosystemOptions
+
+    /// A local file's bytes, or an error naming it.
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw AirlockError(.notFound, "cannot read \(path)") }
+        return [UInt8](data)
+    }
 }
 
 extension EcosystemOptions {
@@ -80,12 +88,15 @@ extension SnapshotCommand {
     }
 
     struct Diff: AsyncParsableCommand {
+        enum Format: String, ExpressibleByArgument { case text, markdown }
+
         static let configuration = CommandConfiguration(abstract: "Releases added, removed and changed between two snapshots.")
         @OptionGroup var options: Options
         @Argument(help: "The older snapshot.")
         var from: String
         @Argument(help: "The newer snapshot.")
         var to = "latest"
+        @Option(help: "text, or markdown (a table for a pull request or a code review).") var format: Format = .text
 
         func run() async throws {
             try await reportingErrors {
@@ -93,12 +104,94 @@ extension SnapshotCommand {
                 let (b, bf, _) = try await options.snapshot(to)
                 let diff = SnapshotDiff(from: a, fromFiles: af, to: b, toFiles: bf)
                 if options.json { return try printJSON(diff) }
+                if format == .markdown {
+                    print("### \(ecosystem.rawValue) snapshot \(a.id) → \(b.id)\n")
+                    print("\(diff.added.count) added, \(diff.removed.count) removed, \(diff.changed.count) changed\n")
+                    guard !(diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty) else { return }
+                    print("| | project | version | files |\n| --- | --- | --- | --- |")
+                    func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+                    for c in diff.added { print("| added | \(cell(c.project)) | \(cell(c.version)) | |") }
+                    for c in diff.removed { print("| removed | \(cell(c.project)) | \(cell(c.version)) | |") }
+                    for c in diff.changed { print("| changed | \(cell(c.project)) | \(cell(c.version)) | \(cell(c.files.joined(separator: ", "))) |") }
+                    return
+                }
                 print("\(ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
                 for c in diff.added { print("+ \(c.project) \(c.version)") }
                 for c in diff.removed { print("- \(c.project) \(c.version)") }
                 for c in diff.changed { print("~ \(c.project) \(c.version): \(c.files.joined(separator: ", "))") }
                 if diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty { print("  (no changes)") }
             }
+        }
+    }
+}
+
+extension SnapshotCommand {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a snapshot manifest's signature: from the data directory, or from a running endpoint with --server.",
+            discussion: """
+                Manifests are signed when the data directory has a key at keys/airlock.key (airlock keys generate --out DATA/keys); \
+                --pub is that key's airlock.pub. Exits non-zero if the manifest or its signature was changed, or the key differs.
+                """)
+        @OptionGroup var options: Options
+        @Option(help: "The public key (airlock.pub) the manifest must be signed with.") var pub: String
+        @Option(help: "An airlock endpoint (https://host:port) to fetch the manifest and signature from, instead of --data.") var server: String?
+        @Argument(help: "latest, a date YYYY-MM-DD, or an id.") var snapshot = "latest"
+
+        struct Verified: Encodable {
+            let ecosystem: Ecosystem
+            let snapshot: Int64
+            let signer: String
+            let files: Int
+            let auditHead: AuditHead?
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let (manifest, signature, source) = try await fetch()
+                let signer = try TrustedKeys(files: [pub]).verify(detached: String(decoding: signature, as: UTF8.self), of: manifest, what: source)
+                struct Header: Decodable {
+                    let ecosystem: Ecosystem
+                    let snapshot: Int64
+                    let files: [AnyFile]
+                    struct AnyFile: Decodable {}
+                }
+                let header = try JSONDecoder().decode(Header.self, from: Data(manifest))
+                if let id = Int64(snapshot), id != header.snapshot {
+                    throw AirlockError(.hashMismatch, "\(source) is the manifest of snapshot \(header.snapshot), not \(id)")
+                }
+                let verified = Verified(
+                    ecosystem: header.ecosystem, snapshot: header.snapshot, signer: signer, files: header.files.count,
+                    auditHead: try PublishedManifests.auditHead(of: manifest, source: source))
+                if options.json { return try printJSON(verified) }
+                print("verified: \(header.ecosystem.rawValue) snapshot \(header.snapshot) (\(header.files.count) files) is signed by key \(signer)"
+                    + (verified.auditHead.map { "; audit chain head #\($0.sequence) at publication" } ?? ""))
+            }
+        }
+
+        /// The manifest bytes, the signature and a name for them in messages.
+        private func fetch() async throws -> ([UInt8], [UInt8], String) {
+            let ecosystem = options.chosenEcosystem ?? .pypi
+            if let server {
+                let base = (server.hasSuffix("/") ? String(server.dropLast()) : server) + "/snapshots/\(ecosystem.rawValue)/\(snapshot)/manifest.json"
+                let fetcher = HTTPFetcher(maxConnectionsPerHost: 2, upstream: server)
+                var out: [[UInt8]] = []
+                for url in [base, base + ".sig"] {
+                    let response = try await fetcher.get(url, maxSize: 512 << 20)
+                    guard response.status == 200 else {
+                        throw AirlockError(.notFound, "\(url) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                    }
+                    out.append(response.body)
+                }
+                return (out[0], out[1], base)
+            }
+            let (s, _, _) = try await options.snapshot(snapshot)
+            let manifests = ManifestWriter(directory: try options.common.dataDirectory() + "/snapshots")
+            let path = manifests.path(of: s)
+            guard FileManager.default.fileExists(atPath: manifests.signaturePath(of: s)) else {
+                throw AirlockError(.notFound, "\(path) has no signature beside it: snapshot \(s.id) was published without a key at keys/airlock.key")
+            }
+            return (try SnapshotCommand.read(path), try SnapshotCommand.read(manifests.signaturePath(of: s)), path)
         }
     }
 }

@@ -17,7 +17,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let id = try BundleKeys.generate(into: out)
+                let id = try SigningKeys.generate(into: out)
                 print("key \(id): private \(out)/airlock.key (keep it on the connected side), public \(out)/airlock.pub (copy it to the air-gapped side)")
             }
         }
@@ -50,7 +50,7 @@ struct Export: AsyncParsableCommand {
         try await reportingErrors {
             let (catalog, store) = try await common.open()
             let exporter = BundleExporter(
-                catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), signer: try BundleSigner(file: key), origin: origin)
+                catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), signer: try SigningKey(file: key), origin: origin)
             let validFor = try Self.duration(expiresIn)
             let report: BundleExporter.Report
             if revocationsOnly {

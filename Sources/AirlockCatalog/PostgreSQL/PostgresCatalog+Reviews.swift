@@ -6,7 +6,8 @@ extension PostgresCatalog: ReviewCatalog {
 
     /// Appends an event inside the caller's write transaction, chained to the last one. Writers hold
     /// the write lock, so no other event can be appended between reading the last and writing this.
-    static func appendAudit(_ s: PostgresSession, actor: String, action: String, object: String, details: [String: String], at: Date) async throws {
+    @discardableResult
+    static func appendAudit(_ s: PostgresSession, actor: String, action: String, object: String, details: [String: String], at: Date) async throws -> AuditHead {
         let detailText = try encodeJSON(details)
         let last = try await s.fetchOne(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT 1")
         let id = (last?.id ?? 0) + 1
@@ -16,6 +17,7 @@ extension PostgresCatalog: ReviewCatalog {
         try await s.execute(
             "INSERT INTO audit (id, at, actor, action, object, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             [id, stamp, actor, action, object, detailText, prev, hash])
+        return AuditHead(sequence: id, sha256: hash)
     }
 
     public func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws {
@@ -26,8 +28,8 @@ extension PostgresCatalog: ReviewCatalog {
         try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT $1", [limit]).map(\.event) }
     }
 
-    public func verifyAudit() async throws -> AuditVerification {
-        AuditEvent.verify(try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id").map(\.event) })
+    public func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification {
+        AuditEvent.verify(try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id").map(\.event) }, anchors: anchors)
     }
 
     // MARK: Tokens

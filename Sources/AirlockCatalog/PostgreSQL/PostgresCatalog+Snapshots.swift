@@ -101,7 +101,7 @@ extension PostgresCatalog: SnapshotCatalog {
 extension PostgresCatalog: PublishCatalog {
     public func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan) throws -> Void
+        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try await write { s in
@@ -119,10 +119,10 @@ extension PostgresCatalog: PublishCatalog {
             try await s.execute("UPDATE ecosystem_state SET checked_at = $1 WHERE ecosystem = $2", [Timestamp.format(at), ecosystem.rawValue])
             if let latest = try await Self.snapshot(s, ecosystem, .latest), try await Self.servesExactly(s, ecosystem, plan) { return (latest, false) }
             let snapshot = try await Self.storeSnapshot(s, ecosystem, id: nil, at: at, policyDigest: state.policyDigest, plan: plan)
-            try await Self.appendAudit(
+            let head = try await Self.appendAudit(
                 s, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(snapshot.id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
-            try beforeCommit(snapshot, try await Self.files(s, in: snapshot), plan)
+            try beforeCommit(snapshot, try await Self.files(s, in: snapshot), plan, head)
             return (snapshot, true)
         }
     }
@@ -130,7 +130,7 @@ extension PostgresCatalog: PublishCatalog {
     /// Publishes a bundle's snapshots, oldest first, with their original ids and dates (see `SQLiteCatalog`).
     private static func publishImported(
         _ s: PostgresSession, _ bundle: PublishRequest.ImportedBundle, actor: String, at: Date, rule: (PublishState) throws -> PublishPlan,
-        beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
+        beforeCommit: (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = bundle.rows.ecosystem
         try await applyImport(s, bundle, at: at)
@@ -152,10 +152,10 @@ extension PostgresCatalog: PublishCatalog {
             let snapshot = try await storeSnapshot(
                 s, ecosystem, id: id, at: transferred.snapshot.publishedAt, policyDigest: transferred.snapshot.policyDigest, plan: plan)
             try await s.execute("INSERT INTO imported_snapshot (id, manifest_sha256) VALUES ($1, $2)", [id, manifestDigest])
-            try await appendAudit(
+            let head = try await appendAudit(
                 s, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
                 details: ["files": String(plan.files.count), "policy": snapshot.policyDigest, "bundle": String(bundle.record.sequence)], at: at)
-            try beforeCommit(snapshot, try await files(s, in: snapshot), plan)
+            try beforeCommit(snapshot, try await files(s, in: snapshot), plan, head)
             last = snapshot
         }
         try await recordImport(s, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])

@@ -6,7 +6,8 @@ extension SQLiteCatalog: ReviewCatalog {
     // MARK: Audit log
 
     /// Appends an event inside the caller's transaction, chained to the last one.
-    static func appendAudit(_ db: Database, actor: String, action: String, object: String, details: [String: String], at: Date) throws {
+    @discardableResult
+    static func appendAudit(_ db: Database, actor: String, action: String, object: String, details: [String: String], at: Date) throws -> AuditHead {
         let detailText = try encodeJSON(details)
         let last = try AuditRow.fetchOne(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT 1")
         let id = (last?.id ?? 0) + 1
@@ -16,6 +17,7 @@ extension SQLiteCatalog: ReviewCatalog {
         try db.execute(
             sql: "INSERT INTO audit (id, at, actor, action, object, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [id, stamp, actor, action, object, detailText, prev, hash])
+        return AuditHead(sequence: id, sha256: hash)
     }
 
     public func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws {
@@ -26,8 +28,8 @@ extension SQLiteCatalog: ReviewCatalog {
         try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
     }
 
-    public func verifyAudit() async throws -> AuditVerification {
-        AuditEvent.verify(try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) })
+    public func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification {
+        AuditEvent.verify(try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id").map(\.event) }, anchors: anchors)
     }
 
     // MARK: Tokens

@@ -102,7 +102,7 @@ extension SQLiteCatalog: SnapshotCatalog {
 extension SQLiteCatalog: PublishCatalog {
     public func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan) throws -> Void
+        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try await write { db in
@@ -118,10 +118,10 @@ extension SQLiteCatalog: PublishCatalog {
             try db.execute(sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
             if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan) { return (latest, false) }
             let snapshot = try Self.storeSnapshot(db, ecosystem, id: nil, at: at, policyDigest: state.policyDigest, plan: plan)
-            try Self.appendAudit(
+            let head = try Self.appendAudit(
                 db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(snapshot.id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
-            try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan)
+            try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan, head)
             return (snapshot, true)
         }
     }
@@ -130,7 +130,7 @@ extension SQLiteCatalog: PublishCatalog {
     /// as the connected side served it (minus local revocations), all in the caller's transaction.
     private static func publishImported(
         _ db: Database, _ bundle: PublishRequest.ImportedBundle, actor: String, at: Date, rule: (PublishState) throws -> PublishPlan,
-        beforeCommit: (Snapshot, [Distribution], PublishPlan) throws -> Void
+        beforeCommit: (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
     ) throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = bundle.rows.ecosystem
         try applyImport(db, bundle, at: at)
@@ -151,10 +151,10 @@ extension SQLiteCatalog: PublishCatalog {
             let plan = try rule(state)
             let snapshot = try storeSnapshot(db, ecosystem, id: id, at: transferred.snapshot.publishedAt, policyDigest: transferred.snapshot.policyDigest, plan: plan)
             try recordImportedSnapshot(db, id: id, manifestDigest: manifestDigest)
-            try appendAudit(
+            let head = try appendAudit(
                 db, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
                 details: ["files": String(plan.files.count), "policy": snapshot.policyDigest, "bundle": String(bundle.record.sequence)], at: at)
-            try beforeCommit(snapshot, try files(db, in: snapshot), plan)
+            try beforeCommit(snapshot, try files(db, in: snapshot), plan, head)
             last = snapshot
         }
         try recordImport(db, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])

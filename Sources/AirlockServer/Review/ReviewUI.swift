@@ -276,7 +276,8 @@ struct ReviewUI {
     }
 
     private func audit() async throws -> String {
-        let verification = try await endpoint.catalog.verifyAudit()
+        let anchors = try PublishedManifests.auditHeads(in: endpoint.options.dataDirectory + "/snapshots")
+        let verification = try await endpoint.catalog.verifyAudit(anchors: anchors)
         let events = try await endpoint.catalog.auditEvents(limit: 500)
         return (verification.intact ? "<p>Chain intact over \(verification.events) events.</p>" : "<p class=error>" + verification.problems.map(esc).joined(separator: "<br>") + "</p>")
             + "<table id=audit><tr><th>#</th><th>Time</th><th>Actor</th><th>Action</th><th>Object</th><th>Details</th></tr>"

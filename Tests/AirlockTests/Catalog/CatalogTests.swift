@@ -49,7 +49,7 @@ import Testing
         let request = PublishRequest(
             ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
         await #expect(throws: AirlockError.self) {
-            try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _ in throw AirlockError(.storage, "disk full") }
+            try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _, _ in throw AirlockError(.storage, "disk full") }
         }
         #expect(try await f.catalog.snapshots(.pypi).isEmpty)
         #expect(try f.sql("SELECT count(*) FROM membership") == "0")
@@ -124,7 +124,7 @@ import Testing
         let latest = try #require(try await f.catalog.snapshot(.pypi, .latest))
         #expect(try await f.served(latest) == ["a==1.0", "a==2.0"], "a revocation applies to every snapshot as it is read")
 
-        let verification = try await f.catalog.verifyAudit()
+        let verification = try await f.catalog.verifyAudit(anchors: [])
         let events = try await f.catalog.auditEvents(limit: 100)
         #expect(verification.intact && verification.events == events.count)
         #expect(try await f.catalog.auditEvents(limit: 100).map(\.action).contains("release.revoked"))

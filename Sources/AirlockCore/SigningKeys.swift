@@ -1,16 +1,16 @@
-public import AirlockCore
 import Crypto
 public import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The connected side's Ed25519 signing key (`airlock.key`: one line, `airlock-ed25519-private
-/// <base64>`, mode 0600). Bundles are signed with it; replicas trust its public half.
-public struct BundleSigner: Sendable {
+/// An Ed25519 signing key (`airlock.key`: one line, `airlock-ed25519-private <base64>`, mode 0600).
+/// Air-gap bundles are signed with the connected side's (replicas trust its public half), and snapshot
+/// manifests with the data directory's `keys/airlock.key` when there is one (CI verifies them).
+public struct SigningKey: Sendable {
     /// The raw key (swift-crypto's key types are not `Sendable`).
     let raw: Data
-    /// The first 16 hex digits of the SHA-256 of the public key: how bundles and audit events name it.
+    /// The first 16 hex digits of the SHA-256 of the public key: how signatures and audit events name it.
     public let keyID: String
 
     /// Reads a private key file, refusing one that others may read.
@@ -21,20 +21,25 @@ public struct BundleSigner: Sendable {
             throw AirlockError(
                 .forbidden, "the signing key \(file) may be read by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 \(file)")
         }
-        let raw = try BundleKeys.read(file, kind: BundleKeys.privateTag)
+        let raw = try SigningKeys.read(file, kind: SigningKeys.privateTag)
         guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
             throw AirlockError(.invalidArgument, "\(file) does not hold an Ed25519 private key")
         }
         self.raw = raw
-        keyID = BundleKeys.keyID(key.publicKey)
+        keyID = SigningKeys.keyID(key.publicKey)
     }
 
     public func sign(_ bytes: [UInt8]) throws -> [UInt8] {
         [UInt8](try Curve25519.Signing.PrivateKey(rawRepresentation: raw).signature(for: bytes))
     }
+
+    /// A detached signature of `bytes`: one line, `KEYID BASE64`.
+    public func detachedSignature(of bytes: [UInt8]) throws -> String {
+        "\(keyID) \(Data(try sign(bytes)).base64EncodedString())\n"
+    }
 }
 
-/// The public keys a replica accepts bundles from, by key id (several at once, so keys can be rotated).
+/// The public keys signatures are accepted from, by key id (several at once, so keys can be rotated).
 public struct TrustedKeys: Sendable {
     /// Raw public keys by key id.
     let keys: [String: Data]
@@ -44,31 +49,42 @@ public struct TrustedKeys: Sendable {
         guard !files.isEmpty else { throw AirlockError(.invalidArgument, "no trusted key given: pass --trust FILE (the connected side's airlock.pub)") }
         var keys: [String: Data] = [:]
         for file in files {
-            let raw = try BundleKeys.read(file, kind: BundleKeys.publicTag)
+            let raw = try SigningKeys.read(file, kind: SigningKeys.publicTag)
             guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
                 throw AirlockError(.invalidArgument, "\(file) does not hold an Ed25519 public key")
             }
-            keys[BundleKeys.keyID(key)] = raw
+            keys[SigningKeys.keyID(key)] = raw
         }
         self.keys = keys
     }
 
     public var ids: [String] { keys.keys.sorted() }
 
-    /// Checks `signature` over `bytes` by the trusted key `keyID`, naming what failed.
-    public func verify(_ signature: [UInt8], of bytes: [UInt8], by keyID: String) throws {
+    /// Checks `signature` over `bytes` (which are `what`, such as "the bundle manifest") by the trusted
+    /// key `keyID`, naming what failed.
+    public func verify(_ signature: [UInt8], of bytes: [UInt8], by keyID: String, what: String = "the bundle manifest") throws {
         guard let raw = keys[keyID], let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw AirlockError(
-                .forbidden, "the bundle is signed by key \(keyID), which is not trusted here (trusted: \(ids.joined(separator: ", "))); pass its airlock.pub with --trust")
+                .forbidden, "\(what) is signed by key \(keyID), which is not trusted here (trusted: \(ids.joined(separator: ", "))); pass its airlock.pub")
         }
         guard key.isValidSignature(signature, for: bytes) else {
-            throw AirlockError(.hashMismatch, "the bundle manifest's signature does not verify with key \(keyID): the manifest was altered or the signature damaged")
+            throw AirlockError(.hashMismatch, "\(what)'s signature does not verify with key \(keyID): it was altered or the signature damaged")
         }
+    }
+
+    /// Reads a detached signature (`KEYID BASE64`, one line, as bundles and manifests carry it) and checks it.
+    public func verify(detached text: String, of bytes: [UInt8], what: String) throws -> String {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        guard parts.count == 2, let signature = Data(base64Encoded: String(parts[1])) else {
+            throw AirlockError(.invalidArgument, "the signature of \(what) is not 'KEYID BASE64'")
+        }
+        try verify([UInt8](signature), of: bytes, by: String(parts[0]), what: what)
+        return String(parts[0])
     }
 }
 
 /// Key files: generation and parsing.
-public enum BundleKeys {
+public enum SigningKeys {
     static let privateTag = "airlock-ed25519-private"
     static let publicTag = "airlock-ed25519-public"
 
