@@ -85,8 +85,12 @@ let package = Package(
             dependencies: ["AirlockCore", "AirlockPolicy", "AirlockPublish"],
             swiftSettings: swiftSettings),
         .target(
+            name: "AirlockLockfile",
+            dependencies: ["AirlockCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings),
+        .target(
             name: "AirlockPublish",
-            dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog"],
+            dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockLockfile"],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockSync",
@@ -133,7 +137,7 @@ let package = Package(
             name: "airlock",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer", "AirlockLockfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

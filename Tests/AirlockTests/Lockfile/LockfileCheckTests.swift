@@ -1,0 +1,122 @@
+import AirlockCore
+import AirlockLockfile
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// `airlock check` on lockfiles the real tools write against the endpoint (uv pip compile with
+/// hashes, pip freeze, uv lock, uv export to pylock.toml), then on pins the snapshot does not serve,
+/// each named with its reason.
+@Suite(.timeLimit(.minutes(5))) struct LockfileCheckTests {
+    let h: MirrorHarness
+
+    init() throws {
+        h = try MirrorHarness(MirrorHarness.chain + [PackageSpec("gone", "1.0")])
+        try h.backdate(days: 30)
+        try h.add([PackageSpec("fresh", "1.0")])  // uploaded now: the cooldown holds it
+        let policy = try h.openPolicy([
+            ("cooldown_days = 0", "cooldown_days = 7"), (#"unknown = "review"       # no readable"#, #"unknown = "approve"       # no readable"#),
+            ("deny = []", #"deny = ["unrelated"]"#),
+        ])
+        let synced = try h.sync(["alpha", "unrelated", "gone", "fresh"], extra: ["--policy", policy])
+        #expect(synced.succeeded, "\(synced.output)")
+        let revoked = try AirlockCommand.run(["review", "revoke", "gone", "1.0", "--data", h.data, "--reason", "CVE-2026-0001 in the wild"])
+        #expect(revoked.succeeded, "\(revoked.output)")
+    }
+
+    func check(_ files: [String], _ extra: [String] = []) throws -> ProcessResult {
+        try AirlockCommand.run(["check", "--data", h.data] + extra + files)
+    }
+
+    func tool(_ args: [String], in dir: String) throws -> ProcessResult {
+        let uv = try #require(Subprocess.which("uv"))
+        return try Subprocess.run(uv, args, environment: Subprocess.cleanEnvironment(), directory: dir)
+    }
+
+    @Test func lockfilesTheToolsWriteAreServed() throws {
+        let server = try h.serve()
+        let index = server.base + "/simple/"
+        let dir = h.dir.sub("locks")
+        try "alpha\n".write(toFile: dir + "/requirements.in", atomically: true, encoding: .utf8)
+        let compiled = try tool(["pip", "compile", "--generate-hashes", "--index-url", index, "-o", "requirements.txt", "requirements.in"], in: dir)
+        #expect(compiled.succeeded, "\(compiled.output)")
+        try """
+            [project]
+            name = "demo"
+            version = "0.1.0"
+            requires-python = ">=3.9"
+            dependencies = ["alpha"]
+            """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
+        let locked = try tool(["lock", "--default-index", index], in: dir)
+        #expect(locked.succeeded, "\(locked.output)")
+        let exported = try tool(["export", "--format", "pylock.toml", "-o", "pylock.toml", "--frozen"], in: dir)
+        #expect(exported.succeeded, "\(exported.output)")
+        let (pip, python) = try PythonClients.pipInstall(["alpha"], index: index, in: h.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        let frozen = try Subprocess.run(python, ["-m", "pip", "freeze"], environment: Subprocess.cleanEnvironment())
+        try (frozen.succeeded ? frozen.stdout : "").write(toFile: dir + "/frozen.txt", atomically: true, encoding: .utf8)
+        if !frozen.succeeded {
+            // The venv has no pip of its own: freeze with the host pip pointed at it.
+            let host = try Subprocess.run(FixtureScripts.python, ["-m", "pip", "--python", python, "freeze"], environment: Subprocess.cleanEnvironment())
+            try host.stdout.write(toFile: dir + "/frozen.txt", atomically: true, encoding: .utf8)
+        }
+        let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
+        #expect(requirements.contains("alpha==1.1") && requirements.contains("--hash=sha256:"), "\(requirements)")
+
+        for file in ["requirements.txt", "uv.lock", "pylock.toml", "frozen.txt"] {
+            let r = try check([dir + "/" + file])
+            #expect(r.succeeded && r.stdout.contains("4 of 4 pins served by pypi snapshot"), "\(file): \(r.output)")
+        }
+    }
+
+    @Test func eachUnservedPinIsNamedWithItsReason() throws {
+        let epsilon = try h.digest(of: "epsilon-2.0-py3-none-any.whl")
+        let file = h.dir.path + "/requirements.txt"
+        try """
+            # pinned by hand
+            epsilon==2.0 --hash=sha256:\(String(repeating: "0", count: 64))
+            delta==0.9
+            fresh==1.0
+            unrelated==1.0
+            gone==1.0
+            no-such-project==1.0 \\
+                --hash=sha256:\(epsilon.hex)
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try check([file, "--json"])
+        #expect(r.status == 1, "\(r.output)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let answers = Dictionary(uniqueKeysWithValues: (reports.first?["answers"] as? [[String: Any]] ?? []).map { ($0["project"] as? String ?? "", $0) })
+        func status(_ p: String) -> String? { answers[p]?["status"] as? String }
+        func detail(_ p: String) -> String { answers[p]?["detail"] as? String ?? "" }
+        #expect(status("epsilon") == "hash_mismatch", "\(answers)")
+        #expect(status("delta") == "served")
+        #expect(status("fresh") == "held" && detail("fresh").contains("cooldown"), "\(detail("fresh"))")
+        #expect(status("unrelated") == "denied" && detail("unrelated").contains("deny list"), "\(detail("unrelated"))")
+        #expect(status("gone") == "revoked" && detail("gone").contains("CVE-2026-0001 in the wild"), "\(detail("gone"))")
+        #expect(status("no-such-project") == "never_mirrored" && (answers["no-such-project"]?["source"] as? String)?.hasSuffix("requirements.txt:7") == true)
+        let markdown = try check([file, "--format", "markdown"])
+        #expect(markdown.status == 1 && markdown.stdout.contains("**1 of 6 pins served by pypi snapshot") && markdown.stdout.contains("| fresh | 1.0 | **held** |"), "\(markdown.output)")
+        let unpinned = h.dir.path + "/loose.txt"
+        try "alpha>=1.0\n".write(toFile: unpinned, atomically: true, encoding: .utf8)
+        let loose = try check([unpinned])
+        #expect(loose.status == 1 && loose.stderr.contains("loose.txt:1: 'alpha>=1.0' is not pinned to one version"), "\(loose.output)")
+    }
+
+    @Test func poetryAndRenvLockfilesAreRead() throws {
+        let dir = h.dir.sub("formats")
+        try """
+            [[package]]
+            name = "Epsilon"
+            version = "2.0"
+            files = [{ file = "epsilon-2.0-py3-none-any.whl", hash = "sha256:\(try h.digest(of: "epsilon-2.0-py3-none-any.whl").hex)" }]
+            [metadata]
+            lock-version = "2.1"
+            """.write(toFile: dir + "/poetry.lock", atomically: true, encoding: .utf8)
+        let poetry = try check([dir + "/poetry.lock"])
+        #expect(poetry.succeeded && poetry.stdout.contains("1 of 1 pins served"), "\(poetry.output)")
+        try #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"jsonlite": {"Package": "jsonlite", "Version": "1.8.9", "Source": "Repository", "Hash": "4e993b65c2c3ffbffce7bb3e2c6f832b"}}}"#
+            .write(toFile: dir + "/renv.lock", atomically: true, encoding: .utf8)
+        let pins = try Lockfile.read(dir + "/renv.lock")
+        #expect(pins == [LockedPin(ecosystem: .cran, project: "jsonlite", version: "1.8.9", hashes: [], source: dir + "/renv.lock: jsonlite")])
+    }
+}
