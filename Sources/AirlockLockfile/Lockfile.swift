@@ -28,12 +28,17 @@ public struct LockedPin: Sendable, Hashable, Codable {
 public enum Lockfile {
     public static func read(_ path: String) throws -> [LockedPin] {
         guard let data = FileManager.default.contents(atPath: path) else { throw AirlockError(.notFound, "cannot read lockfile \(path)") }
-        let text = String(decoding: data, as: UTF8.self)
-        let name = (path as NSString).lastPathComponent
+        return try parse([UInt8](data), path: path)
+    }
+
+    /// The pins of a lockfile's bytes; `path` (or just a file name) decides the format and names it in messages.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> [LockedPin] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let name = path.split(separator: "/").last.map(String.init) ?? path
         switch name {
         case "uv.lock": return try uvLock(text, path: path)
         case "poetry.lock": return try poetryLock(text, path: path)
-        case "renv.lock": return try renvLock(data, path: path)
+        case "renv.lock": return try renvLock(Data(bytes), path: path)
         case _ where name.hasPrefix("pylock.") && name.hasSuffix(".toml"): return try pylock(text, path: path)
         default: return try requirements(text, path: path)
         }

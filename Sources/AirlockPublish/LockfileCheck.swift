@@ -51,6 +51,16 @@ public struct LockfileCheck: Sendable {
         }
     }
 
+    /// Checks lockfiles (name and bytes; the name decides the format), one report per ecosystem they pin.
+    public func check(_ files: [(name: String, bytes: [UInt8])], snapshot selector: SnapshotSelector) async throws -> [Report] {
+        let pins = try files.flatMap { try Lockfile.parse($0.bytes, path: $0.name) }
+        var reports: [Report] = []
+        for ecosystem in Ecosystem.allCases where pins.contains(where: { $0.ecosystem == ecosystem }) {
+            reports.append(try await check(pins, ecosystem: ecosystem, snapshot: selector))
+        }
+        return reports
+    }
+
     public func check(_ pins: [LockedPin], ecosystem: Ecosystem, snapshot selector: SnapshotSelector) async throws -> Report {
         guard let snapshot = try await catalog.snapshot(ecosystem, selector) else {
             throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(selector)'")

@@ -96,6 +96,16 @@ public final class HTTPFetcher: Sendable {
         }
     }
 
+    /// POSTs `body` to `url` once (never retried, redirects not followed) and returns whatever status
+    /// the server answers: for an airlock endpoint's own API (`airlock check --server`).
+    public func post(_ url: String, body: [UInt8], headers: [String: String] = [:], maxSize: Int64 = 64 << 20) async throws -> HTTPResponse {
+        try Self.checkScheme(url, asked: url)
+        var request = TransferRequest(url: url, headers: headers, maxSize: maxSize, destination: nil, onBytes: nil)
+        request.body = body
+        let outcome = try await loop.perform(request, timeout: limits.transferTimeout)
+        return HTTPResponse(status: outcome.status, headers: outcome.headers, body: outcome.body, url: outcome.effectiveURL)
+    }
+
     /// Streams `url` into the file at `path` (created or truncated), hashing as it goes.
     public func download(_ url: String, to path: String, maxSize: Int64, onBytes: (@Sendable (Int) -> Void)? = nil) async throws -> DownloadResult {
         try await withRetries(url) {
@@ -180,6 +190,8 @@ struct TransferRequest: Sendable {
     /// A file path to stream into; nil keeps the body in memory.
     let destination: String?
     let onBytes: (@Sendable (Int) -> Void)?
+    /// A body to POST (nil: GET).
+    var body: [UInt8]? = nil
     /// Whether the URL is on the upstream's origin, so the upstream's credentials and headers go with it.
     var onUpstreamOrigin = false
 }
@@ -385,6 +397,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             if let file { airlock_easy_setopt_string(h, CURLOPT_NETRC_FILE, file) }
         }
         if let list = t.headerList { airlock_easy_setopt_slist(h, CURLOPT_HTTPHEADER, list) }
+        if let body = r.body {
+            airlock_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBytes { airlock_easy_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }  // copied now
+        }
         let me = Unmanaged.passUnretained(t).toOpaque()
         airlock_easy_setopt_data_callback(h, CURLOPT_WRITEFUNCTION, writeCallback)
         airlock_easy_setopt_pointer(h, CURLOPT_WRITEDATA, me)

@@ -15,8 +15,30 @@ struct ReviewAPI {
         (.get, "/api/v1/openapi.json"), (.get, "/api/v1/snapshots/{ecosystem}"), (.get, "/api/v1/snapshots/{ecosystem}/{from}/diff/{to}"),
         (.get, "/api/v1/projects/{ecosystem}/{project}"), (.get, "/api/v1/queue"), (.get, "/api/v1/overrides"), (.post, "/api/v1/overrides"),
         (.get, "/api/v1/revocations"), (.post, "/api/v1/revocations"), (.get, "/api/v1/misses"), (.get, "/api/v1/audit"), (.get, "/api/v1/tokens"),
-        (.post, "/api/v1/tokens"), (.delete, "/api/v1/tokens/{id}"),
+        (.post, "/api/v1/tokens"), (.delete, "/api/v1/tokens/{id}"), (.post, "/api/v1/check"),
     ]
+
+    static let maxLockfileUpload = 8 << 20
+
+    /// `POST /api/v1/check`: lockfiles, each by file name (which decides its format) and content.
+    struct CheckRequest: Decodable {
+        struct File: Decodable {
+            let name: String
+            let content: String
+        }
+        let snapshot: String?
+        let files: [File]
+
+        enum CodingKeys: String, CodingKey { case snapshot, files }
+
+        /// As documented: `snapshot` a string when present (null is not one), at least one file.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            snapshot = c.contains(.snapshot) ? try c.decode(String.self, forKey: .snapshot) : nil
+            files = try c.decode([File].self, forKey: .files)
+            guard !files.isEmpty else { throw DecodingError.dataCorruptedError(forKey: .files, in: c, debugDescription: "no lockfile given") }
+        }
+    }
 
     struct OverrideRequest: Decodable {
         let ecosystem: Ecosystem
@@ -48,6 +70,19 @@ struct ReviewAPI {
         let catalog = endpoint.catalog, desk = endpoint.desk
         let api = router.group("/api/v1").add(middleware: ProblemMiddleware())
         api.get("openapi.json") { _, _ in Self.json(OpenAPIDocument.text, raw: true) }
+
+        let readers = api.group().add(middleware: RoleMiddleware(role: .reader, auth: endpoint.auth))
+        readers.post("check") { req, ctx in
+            // Lockfiles run to megabytes (a uv.lock lists every file of every package): a larger limit than forms.
+            let bytes = try await req.body.collect(upTo: Self.maxLockfileUpload)
+            let body: CheckRequest
+            do { body = try JSONDecoder().decode(CheckRequest.self, from: Data(bytes.readableBytesView)) } catch {
+                throw AirlockError(.invalidArgument, "the check request is not {\"snapshot\": …, \"files\": [{\"name\", \"content\"}]}: \(error)")
+            }
+            let text = body.snapshot ?? "latest"
+            guard let selector = SnapshotSelector(text) else { throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id") }
+            return Self.json(try await LockfileCheck(catalog: catalog).check(body.files.map { ($0.name, Array($0.content.utf8)) }, snapshot: selector))
+        }
 
         let reviewers = api.group().add(middleware: RoleMiddleware(role: .reviewer, auth: endpoint.auth))
         reviewers.get("snapshots/{ecosystem}") { _, ctx in Self.json(try await catalog.snapshots(try Self.ecosystem(ctx))) }

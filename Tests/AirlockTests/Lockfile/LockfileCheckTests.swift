@@ -96,6 +96,18 @@ import Testing
         #expect(status("no-such-project") == "never_mirrored" && (answers["no-such-project"]?["source"] as? String)?.hasSuffix("requirements.txt:7") == true)
         let markdown = try check([file, "--format", "markdown"])
         #expect(markdown.status == 1 && markdown.stdout.contains("**1 of 6 pins served by pypi snapshot") && markdown.stdout.contains("| fresh | 1.0 | **held** |"), "\(markdown.output)")
+        // A running endpoint answers the same (POST /api/v1/check, reader role).
+        let server = try h.serve()
+        let token = try AirlockCommand.run(["token", "create", "--data", h.data, "--name", "ci", "--role", "reader"]).stdout
+            .split(separator: "\n").first { $0.count > 20 && !$0.contains(" ") }.map(String.init)
+        try (token ?? "").write(toFile: h.dir.path + "/ci.token", atomically: true, encoding: .utf8)
+        let remote = try check([file, "--json", "--server", server.base, "--token-file", h.dir.path + "/ci.token"])
+        #expect(remote.status == 1, "\(remote.output)")
+        let remoteReports = try JSONSerialization.jsonObject(with: Data(remote.stdout.utf8)) as? [[String: Any]]
+        let remoteStatuses = Dictionary(uniqueKeysWithValues: (remoteReports?.first?["answers"] as? [[String: Any]] ?? []).map { ($0["project"] as? String ?? "", $0["status"] as? String ?? "") })
+        #expect(remoteStatuses == answers.mapValues { $0["status"] as? String ?? "" }, "--server gives the same answers as --data")
+        let anonymous = try check([file, "--server", server.base])
+        #expect(anonymous.status == 1 && anonymous.stderr.contains("401"), "\(anonymous.output)")
         let unpinned = h.dir.path + "/loose.txt"
         try "alpha>=1.0\n".write(toFile: unpinned, atomically: true, encoding: .utf8)
         let loose = try check([unpinned])
