@@ -51,7 +51,8 @@ public protocol ReleaseCatalog: Sendable {
     /// Every release of an ecosystem that some snapshot has served and whose files came with verified
     /// provenance: the identities a project's publishing is compared with.
     func servedAttestations(_ ecosystem: Ecosystem) async throws -> [(project: String, version: String, provenance: FileProvenance)]
-    /// Records the upstream project pages a sync read (replacing what an earlier sync recorded of them).
+    /// Records upstream project pages whose place or status changed (replacing what was recorded of them;
+    /// `observed_at` is when the current status was first seen).
     func recordUpstreamProjects(_ ecosystem: Ecosystem, _ projects: [UpstreamProject], at: Date) async throws
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?

@@ -13,6 +13,12 @@ enum Relation {
         FROM \(files)
         """
 
+    /// The same columns for recorded releases as decisions read them: the provenance columns (what only
+    /// serving needs) left NULL, so a sync's look at every previous release costs no lookup per file.
+    static let recordedColumns = distributionColumns
+        .replacingOccurrences(of: "(SELECT fp.document FROM file_provenance fp WHERE fp.sha256 = d.sha256)", with: "CAST(NULL AS TEXT)")
+        .replacingOccurrences(of: "(SELECT fp.identity FROM file_provenance fp WHERE fp.sha256 = d.sha256)", with: "CAST(NULL AS TEXT)")
+
     /// The same columns as a snapshot serves them (joined with membership `m`): a policy's yank
     /// reason for that snapshot takes the place of the upstream's.
     static let servedColumns = distributionColumns.replacingOccurrences(of: "d.yanked", with: "coalesce(m.yank_reason, d.yanked) AS yanked")

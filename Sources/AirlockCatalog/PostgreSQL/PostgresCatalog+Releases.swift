@@ -170,7 +170,7 @@ extension PostgresCatalog: ReleaseCatalog {
                 """, [ecosystem.rawValue, project, version])
             var out: [StoredRelease] = []
             for row in rows {
-                let files = try await s.fetch(DistributionRow.self, Relation.distributionColumns + " WHERE d.release_id = $1 ORDER BY d.filename", [row.id])
+                let files = try await s.fetch(DistributionRow.self, Relation.recordedColumns + " WHERE d.release_id = $1 ORDER BY d.filename", [row.id])
                     .map { try $0.distribution() }
                 let decision = try await s.fetchOne(
                     DecisionRow.self, "SELECT * FROM decision WHERE release_id = $1 ORDER BY decided_at DESC, seq DESC LIMIT 1", [row.id])

@@ -154,7 +154,7 @@ extension SQLiteCatalog: ReleaseCatalog {
                     ORDER BY p.name, r.id
                     """, arguments: [ecosystem.rawValue, project, version])
             return try rows.map { row in
-                let files = try DistributionRow.fetchAll(db, sql: Relation.distributionColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [row.id])
+                let files = try DistributionRow.fetchAll(db, sql: Relation.recordedColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [row.id])
                     .map { try $0.distribution() }
                 let decision = try DecisionRow.fetchOne(
                     db, sql: "SELECT * FROM decision WHERE release_id = ? ORDER BY decided_at DESC, rowid DESC LIMIT 1", arguments: [row.id])

@@ -205,7 +205,9 @@ public struct PyPISync: Sendable {
             return (kept, setAside)
         }
 
-        try await catalog.recordUpstreamProjects(.pypi, adapter.upstreamProjects, at: Date())
+        // Only what changed is written: a resync in which nothing did writes nothing here.
+        let known = try await catalog.upstreamProjects(.pypi)
+        try await catalog.recordUpstreamProjects(.pypi, adapter.upstreamProjects.filter { known[$0.name] != $0 }, at: Date())
         let outcome = try await pipeline.recordAndPublish(releases, targets: targets, extras: extras, setAside: setAside, at: Date())
         var report = try await pipeline.report(
             outcome, releases, setAside: setAside, files: fileCount, transfers: files.counts,
