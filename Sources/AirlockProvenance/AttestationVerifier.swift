@@ -15,7 +15,8 @@ public struct AttestationVerifier: Sendable {
     public let root: TrustedRoot
 
     /// Predicate types airlock accepts: PyPI's publish attestation and SLSA provenance.
-    public static let knownPredicateTypes: Set<String> = ["https://docs.pypi.org/attestations/publish/v1", "https://slsa.dev/provenance/v1"]
+    public static let pypiPublishPredicate = "https://docs.pypi.org/attestations/publish/v1"
+    public static let knownPredicateTypes: Set<String> = [pypiPublishPredicate, "https://slsa.dev/provenance/v1"]
     static let inTotoStatementType = "https://in-toto.io/Statement/v1"
     static let inTotoPayloadType = "application/vnd.in-toto+json"
 

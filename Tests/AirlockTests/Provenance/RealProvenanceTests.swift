@@ -30,7 +30,7 @@ import Testing
         #expect(v.publisher.identity == "github:trailofbits/pypi-attestations")
         #expect(v.publisher.workflow == "release.yml")
         #expect(v.publisher.ref == "refs/tags/v0.0.19")
-        #expect(v.predicateTypes == ["https://docs.pypi.org/attestations/publish/v1"])
+        #expect(v.predicateTypes == [AttestationVerifier.pypiPublishPredicate])
         #expect(v.signedAt == Date(timeIntervalSince1970: 1_733_354_041))
         #expect(v.publisher.matches(pin: "github:TrailOfBits/pypi-attestations"))
         #expect(!v.publisher.matches(pin: "github:mallory/pypi-attestations"))
