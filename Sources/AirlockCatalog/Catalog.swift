@@ -96,9 +96,20 @@ public protocol ReviewCatalog: Sendable {
     func recordMisses(_ misses: [Miss]) async throws
     func misses(_ ecosystem: Ecosystem?) async throws -> [Miss]
 
-    /// Records overrides (with their audit events) in one transaction, or none. Each must name recorded releases.
-    func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override]
+    /// Records overrides in one transaction, or none, each with its audit event, or, given `batch`, with
+    /// that one event for them all (naming their ids). Each must name recorded releases.
+    func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws -> [Override]
+    /// Every override, withdrawn and expired ones too, oldest first.
     func overrides(_ ecosystem: Ecosystem?, project: String?) async throws -> [Override]
+    /// Withdraws an active override (it stays on record, no longer applying), with its audit event.
+    func withdrawOverride(id: Int64, reason: String, actor: String, at: Date) async throws -> Override
+    /// The content digests of every recorded file of a project, by version.
+    func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>]
+
+    /// Adds counted downloads (per file and day) in one transaction.
+    func recordDownloads(_ counts: [DownloadCount]) async throws
+    /// Download counts of every file on each day from `since` (a `YYYY-MM-DD` day) on.
+    func downloads(since day: String) async throws -> [DownloadCount]
     /// Revokes a release from every snapshot at once, with its audit event.
     func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String, at: Date) async throws -> Revocation
     func revocations(_ ecosystem: Ecosystem?) async throws -> [Revocation]
@@ -117,6 +128,13 @@ public protocol ReviewCatalog: Sendable {
     func replicaOrigin() async throws -> ReplicaOrigin?
     /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
     func syncTargets(_ ecosystem: Ecosystem) async throws -> [String]
+}
+
+extension ReviewCatalog {
+    /// Records overrides, each with its own audit event.
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override] {
+        try await addOverrides(ecosystem, requests, actor: actor, at: at, batch: nil)
+    }
 }
 
 /// The one write that makes a snapshot: inside a single transaction the catalog gathers the state

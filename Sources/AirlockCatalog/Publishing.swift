@@ -276,6 +276,16 @@ public struct OverrideRequest: Sendable {
         return why
     }
 
+    /// What its audit event names: `pypi/requests >=2,<3`.
+    func auditObject(_ ecosystem: Ecosystem) -> String { "\(ecosystem.rawValue)/\(project)" + (versions.isAll ? "" : " \(versions)") }
+
+    /// A withdrawal's reason, trimmed, once it is there.
+    static func withdrawalReason(_ reason: String) throws -> String {
+        let why = reason.trimmingWhitespace()
+        guard !why.isEmpty else { throw AirlockError(.invalidArgument, "withdrawing an override needs a reason") }
+        return why
+    }
+
     /// An override must name at least one of the project's recorded versions.
     func check(against recorded: [String], ecosystem: Ecosystem) throws {
         guard !recorded.contains(where: versions.contains) else { return }
@@ -284,5 +294,15 @@ public struct OverrideRequest: Sendable {
             recorded.isEmpty
                 ? "\(ecosystem.rawValue) project '\(project)' has never been synced; add it to the selection first (airlock sync \(ecosystem.rawValue) \(project))"
                 : "no recorded version of '\(project)' matches '\(versions)'; recorded: \(recorded.joined(separator: ", "))")
+    }
+}
+
+extension Override {
+    /// Only an override still in force can be withdrawn.
+    func checkWithdrawable(at now: Date) throws {
+        if let w = withdrawal {
+            throw AirlockError(.invalidArgument, "override \(id) was already withdrawn by \(w.actor) on \(Timestamp.format(w.at)): \(w.reason)")
+        }
+        if let expiresAt, expiresAt <= now { throw AirlockError(.invalidArgument, "override \(id) expired on \(Timestamp.format(expiresAt)); it no longer applies") }
     }
 }

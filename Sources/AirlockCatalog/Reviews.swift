@@ -56,8 +56,33 @@ public struct Override: Codable, Sendable {
     public let actor: String
     public let createdAt: Date
     public let expiresAt: Date?
+    /// Set when a reviewer withdrew it: it stopped applying then, and stays on record.
+    public let withdrawal: Withdrawal?
 
-    public func isActive(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
+    /// Who withdrew an override, when and why.
+    public struct Withdrawal: Codable, Sendable {
+        public let actor: String
+        public let at: Date
+        public let reason: String
+    }
+
+    public init(
+        id: Int64, ecosystem: Ecosystem, project: String, versions: String, action: Action, reason: String, actor: String, createdAt: Date,
+        expiresAt: Date?, withdrawal: Withdrawal? = nil
+    ) {
+        self.id = id
+        self.ecosystem = ecosystem
+        self.project = project
+        self.versions = versions
+        self.action = action
+        self.reason = reason
+        self.actor = actor
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.withdrawal = withdrawal
+    }
+
+    public func isActive(at now: Date) -> Bool { withdrawal == nil && (expiresAt.map { $0 > now } ?? true) }
 
     /// The decision as a manifest records it.
     public var decision: Decision {
@@ -77,6 +102,37 @@ public struct Revocation: Codable, Sendable {
     public let reason: String
     public let actor: String
     public let createdAt: Date
+}
+
+/// One audit event standing for a whole batch of overrides (an approval from a lockfile): the
+/// overrides are written without events of their own, and this one lists them.
+public struct AuditBatch: Sendable {
+    public let action: String
+    public let object: String
+    public let details: [String: String]
+
+    public init(action: String, object: String, details: [String: String]) {
+        self.action = action
+        self.object = object
+        self.details = details
+    }
+}
+
+/// Downloads of one file (by content digest) on one UTC day, as the endpoint counted them.
+public struct DownloadCount: Codable, Sendable, Hashable {
+    public let sha256: Digest
+    /// `YYYY-MM-DD`, UTC.
+    public let day: String
+    public let count: Int
+
+    public init(sha256: Digest, day: String, count: Int) {
+        self.sha256 = sha256
+        self.day = day
+        self.count = count
+    }
+
+    /// The UTC day of a moment, as `day` spells it.
+    public static func day(of date: Date) -> String { String(Timestamp.format(date).prefix(10)) }
 }
 
 /// Requests the endpoint could not serve: demand for review.

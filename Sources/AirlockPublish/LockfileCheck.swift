@@ -95,8 +95,7 @@ public struct LockfileCheck: Sendable {
             if !servedElsewhere.isEmpty {
                 answer(.otherSnapshot, "served by snapshot \(servedElsewhere.prefix(5).joined(separator: ", ")), not by \(snapshot.id)")
             } else if let decision = review?.decision, decision.verdict != .approve {
-                let rules = decision.factors.filter { $0.name.hasPrefix("rule:") }.map { "\($0.name.dropFirst(5)): \($0.signal)" }
-                answer(decision.verdict == .deny ? .denied : .held, rules.isEmpty ? "score \(Int(decision.score)) under the policy" : rules.joined(separator: "; "))
+                answer(decision.verdict == .deny ? .denied : .held, decision.heldBecause)
             } else if let review {
                 answer(.held, review.decision == nil ? "recorded but not decided" : "approved, but the publish rule holds it back (a dependency is not served)")
             } else {
@@ -111,7 +110,15 @@ public struct LockfileCheck: Sendable {
     }
 
     /// PEP 440 spellings of one version (`1.0.post0`, `1.0-post0`) compare as one.
-    private static func canonical(_ version: String, _ ecosystem: Ecosystem) -> String {
+    static func canonical(_ version: String, _ ecosystem: Ecosystem) -> String {
         ecosystem == .pypi ? (PythonVersion(version)?.description ?? version) : version
+    }
+}
+
+extension Decision {
+    /// Why the policy did not approve: its rules' signals, else the score.
+    var heldBecause: String {
+        let rules = factors.filter { $0.name.hasPrefix("rule:") }.map { "\($0.name.dropFirst(5)): \($0.signal)" }
+        return rules.isEmpty ? "score \(Int(score)) under the policy" : rules.joined(separator: "; ")
     }
 }

@@ -148,6 +148,13 @@ public struct Endpoint: Sendable {
         metrics.misses.increment()
     }
 
+    /// Counts a download for `review stale`: a GET of a package file itself (not its metadata or
+    /// provenance, not a resumed transfer's later range).
+    func countDownload(_ digest: Digest, filename: String, isHead: Bool, range: String?) {
+        guard !isHead, range == nil || range?.hasPrefix("bytes=0-") == true, !filename.hasSuffix(".metadata"), !filename.hasSuffix(".provenance") else { return }
+        demand.download(digest)
+    }
+
     /// Sends a stored blob: strong ETag (its digest), single byte ranges, cached forever.
     func send(_ blob: Digest, named filename: String, _ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
         guard let path = store.localPath(for: blob), let size = store.size(of: blob) else {

@@ -10,7 +10,7 @@ var cliActor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? 
 struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Review what the policy could not decide: the queue, overrides and revocations.",
-        subcommands: [List.self, Show.self, Approve.self, Deny.self, Revoke.self])
+        subcommands: [List.self, Show.self, Approve.self, Deny.self, Withdraw.self, Stale.self, Revoke.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The review queue, by demand then risk.")
@@ -53,7 +53,8 @@ struct Review: AsyncParsableCommand {
                 print("dependency closure of \(newest.version):")
                 for c in closure { print("    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")") }
                 for o in try await catalog.overrides(options.ecosystem, project: name) {
-                    print("override \(o.id): \(o.action.rawValue) \(o.versions.isEmpty ? "all" : o.versions) by \(o.actor): \(o.reason) (expires \(o.expiresAt.map(Timestamp.format) ?? "never"))")
+                    let state = o.withdrawal.map { "withdrawn by \($0.actor) on \(Timestamp.format($0.at)): \($0.reason)" } ?? "expires \(o.expiresAt.map(Timestamp.format) ?? "never")"
+                    print("override \(o.id): \(o.action.rawValue) \(o.versions.isEmpty ? "all" : o.versions) by \(o.actor): \(o.reason) (\(state))")
                 }
             }
         }
@@ -68,12 +69,17 @@ struct Review: AsyncParsableCommand {
 
     struct DecisionOptions: ParsableArguments {
         @OptionGroup var options: EcosystemOptions
-        @Argument(help: "Project name.") var project: String
+        @Argument(help: "Project name.") var project: String?
         @Option(help: "A version or range (PyPI '>=1.0,<2', CRAN '>= 1.0, < 2.0'); all versions when omitted.") var versions = ""
         @Option(help: "Why (required; recorded in the audit log).") var reason: String
         @Option(help: "When the override stops applying (YYYY-MM-DD or RFC 3339 UTC).") var expires: String?
 
-        var name: String { options.ecosystem == .pypi ? ProjectName.normalize(project) : project }
+        var name: String {
+            get throws {
+                guard let project else { throw AirlockError(.invalidArgument, "name the project to decide on") }
+                return options.ecosystem == .pypi ? ProjectName.normalize(project) : project
+            }
+        }
         var expiry: Date? {
             get throws {
                 guard let expires else { return nil }
@@ -88,14 +94,39 @@ struct Review: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a project, version or range, and publish a snapshot at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a project, version or range, or exactly what a lockfile pins, and publish a snapshot at once.",
+            discussion: """
+                With --lockfile (requirements.txt with or without hashes, pylock.toml, uv.lock, poetry.lock, renv.lock), every \
+                pinned version is approved with the unserved closure it needs, in one transaction and one audit event that \
+                lists what the policy alone would have held and why; any pin not mirrored, revoked or with hashes matching \
+                no recorded file refuses the whole lockfile.
+                """)
         @OptionGroup var decision: DecisionOptions
         @Flag(help: "Approve the release's unserved dependency closure with it, all or nothing.") var withDependencies = false
+        @Option(help: "Approve exactly the versions this lockfile pins, instead of a project.") var lockfile: String?
 
         func run() async throws {
             try await reportingErrors {
+                if let lockfile {
+                    guard decision.project == nil, decision.versions.isEmpty else {
+                        throw AirlockError(.invalidArgument, "--lockfile approves what the lockfile pins: name no project or --versions with it")
+                    }
+                    let approval = try await decision.desk().approve(
+                        lockfile: lockfile, bytes: try SnapshotCommand.read(lockfile), reason: decision.reason, expiresAt: try decision.expiry, actor: cliActor)
+                    if decision.options.json { return try printJSON(approval) }
+                    for pin in approval.pins {
+                        print("approved \(pin.project) \(pin.version) (override \(pin.overrideID), \(pin.source)); the policy alone: \(pin.policy)")
+                    }
+                    print("published \(approval.ecosystem.rawValue) snapshot \(approval.snapshot): \(approval.check.summary)")
+                    if !approval.check.allServed {
+                        for a in approval.check.answers where a.status != .served { print("  \(a.project) \(a.version): \(a.status.rawValue): \(a.detail)") }
+                        throw ExitCode(1)
+                    }
+                    return
+                }
                 let (overrides, snapshot) = try await decision.desk().approve(
-                    decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
                     withDependencies: withDependencies, actor: cliActor)
                 for o in overrides { print("approved \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id))") }
                 print("published \(snapshot.ecosystem.rawValue) snapshot \(snapshot.id)")
@@ -110,9 +141,50 @@ struct Review: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (o, snapshot) = try await decision.desk().deny(
-                    decision.options.ecosystem, project: decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
                     actor: cliActor)
                 print("denied \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id)); published snapshot \(snapshot.id)")
+            }
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw an override by id (it stays on record, no longer applying), and publish a snapshot without it.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Override id (review show and review stale list them).") var id: Int64
+        @Option(help: "Why (required; recorded in the audit log).") var reason: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let desk = ReviewDesk(catalog: try await common.open().catalog, dataDirectory: try common.dataDirectory())
+                let (o, snapshot) = try await desk.withdraw(override: id, reason: reason, actor: cliActor)
+                print("withdrew override \(o.id) (\(o.action.rawValue) \(o.project) \(o.versions.isEmpty ? "all versions" : o.versions)); published \(o.ecosystem.rawValue) snapshot \(snapshot.id)")
+            }
+        }
+    }
+
+    struct Stale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Overrides no client used in a while: approvals none of whose files was downloaded, denials of projects nobody asked for.",
+            discussion: "Downloads are what the endpoint counted (per file and day); overrides younger than the window are never listed.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The window, at least a day, such as 90d.") var unusedFor = "90d"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let window = DurationText.parse(unusedFor), window >= .seconds(86_400) else {
+                    throw AirlockError(.invalidArgument, "--unused-for takes a duration of at least a day, such as 90d, not '\(unusedFor)'")
+                }
+                let report = try await StaleOverrides(catalog: common.open().catalog).report(unusedFor: TimeInterval(window.components.seconds))
+                if json { return try printJSON(report) }
+                if report.entries.isEmpty { return print("every override in force older than \(unusedFor) was used since \(report.since)") }
+                for e in report.entries {
+                    let o = e.override
+                    print("override \(o.id): \(o.action.rawValue) \(o.ecosystem.rawValue)/\(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) by \(o.actor) on \(Timestamp.format(o.createdAt)): \(e.detail)")
+                }
+                print("withdraw with: airlock review withdraw ID --reason '…'")
             }
         }
     }

@@ -3,6 +3,7 @@ import AirlockConfig
 import AirlockCore
 import AirlockPolicy
 import AirlockSync
+import AirlockLockfile
 import ArgumentParser
 import Foundation
 
@@ -35,6 +36,9 @@ struct SyncPyPI: AsyncParsableCommand {
 
     @Option(name: [.customShort("r"), .customLong("requirements")], help: "Requirements file(s) to add (repeatable).")
     var requirementFiles: [String] = []
+
+    @Option(help: "Lockfile(s) whose exact pins to add (requirements.txt with hashes, pylock.toml, uv.lock, poetry.lock; repeatable).")
+    var lockfile: [String] = []
 
     @Option(help: "Newest matching versions kept per requested requirement (0 keeps all; default 3).")
     var versions: Int?
@@ -70,6 +74,7 @@ struct SyncPyPI: AsyncParsableCommand {
             for path in requirementFiles + (file?.requirementFiles ?? []) {
                 parsed += try Requirement.parseFile(at: path, contents: try readText(path)) { try readText($0) }
             }
+            parsed += try lockedRequirements(lockfile, .pypi).map(Requirement.init(parsing:))
             let pythons = pythons.isEmpty ? file?.python ?? ["3.10", "3.11", "3.12", "3.13"] : pythons
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
@@ -125,6 +130,9 @@ struct SyncCRAN: AsyncParsableCommand {
     @Option(help: "Policy file deciding which releases are served; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
     var policy: String?
 
+    @Option(help: "renv.lock file(s) whose exact pins to add (repeatable).")
+    var lockfile: [String] = []
+
     @Flag(help: "Replace the stored selection with these packages instead of adding to it.")
     var replace = false
 
@@ -146,7 +154,7 @@ struct SyncCRAN: AsyncParsableCommand {
                 maxConnections: connections ?? file?.connections ?? 8)
             options.limits = try access.limits(file?.limits, allowUnhashed: false)
             options.access = upstreamAccess
-            let report = try await sync.run(adding: packages + (file?.packages ?? []), replace: replace, options: options, progress: SyncProgress(logger: logger))
+            let report = try await sync.run(adding: packages + (file?.packages ?? []) + (try lockedRequirements(lockfile, .cran)), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.servedSummary)\n"
                     + "  this sync: \(report.releases) versions of \(report.projects) packages "
@@ -243,6 +251,19 @@ func finish(_ report: SyncReport, json: Bool, summary: () -> String) throws {
     if !report.setAside.isEmpty {
         FileHandle.standardError.write(Data("error: \(report.setAside.count) release(s) set aside; the rest was published (exit \(setAsideExitCode))\n".utf8))
         throw ExitCode(setAsideExitCode)
+    }
+}
+
+/// The exact pins of lockfiles as requirements of the ecosystem synced (`name==1.0`, R's `name (== 1.0)`);
+/// a lockfile pinning another ecosystem is an error naming it.
+func lockedRequirements(_ paths: [String], _ ecosystem: Ecosystem) throws -> [String] {
+    try paths.flatMap { path in
+        try Lockfile.read(path).map { pin in
+            guard pin.ecosystem == ecosystem else {
+                throw AirlockError(.invalidArgument, "\(path) pins \(pin.ecosystem.rawValue) packages (\(pin.source)); sync them with airlock sync \(pin.ecosystem.rawValue)")
+            }
+            return ecosystem == .pypi ? "\(pin.project)==\(pin.version)" : "\(pin.project) (== \(pin.version))"
+        }
     }
 }
 

@@ -105,15 +105,67 @@ extension PostgresCatalog: ReviewCatalog {
 
     // MARK: Overrides and revocations
 
-    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override] {
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws -> [Override] {
         try await write { s in
             var added: [Override] = []
-            for r in requests { added.append(try await Self.insertOverride(s, ecosystem, r, actor, at)) }
+            for r in requests { added.append(try await Self.insertOverride(s, ecosystem, r, actor, at, audited: batch == nil)) }
+            if let batch {
+                try await Self.appendAudit(
+                    s, actor: actor, action: batch.action, object: batch.object,
+                    details: batch.details.merging(["overrides": added.map { String($0.id) }.joined(separator: ",")]) { a, _ in a }, at: at)
+            }
             return added
         }
     }
 
-    private static func insertOverride(_ s: PostgresSession, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date) async throws -> Override {
+    public func withdrawOverride(id: Int64, reason: String, actor: String, at: Date) async throws -> Override {
+        try await write { s in
+            let why = try OverrideRequest.withdrawalReason(reason)
+            guard let row = try await s.fetchOne(OverrideRow.self, "SELECT * FROM override WHERE id = $1 FOR UPDATE", [id]) else {
+                throw AirlockError(.notFound, "no override with id \(id)")
+            }
+            try row.override().checkWithdrawable(at: at)
+            try await s.execute(
+                "UPDATE override SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_reason = $3 WHERE id = $4", [Timestamp.format(at), actor, why, id])
+            try await Self.appendAudit(s, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
+            return try required(try await s.fetchOne(OverrideRow.self, "SELECT * FROM override WHERE id = $1", [id]), "override just withdrawn").override()
+        }
+    }
+
+    public func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>] {
+        try await read { s in
+            var out: [String: Set<Digest>] = [:]
+            for row in try await s.query("SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = $1 AND p.name = $2", [ecosystem.rawValue, project]) {
+                if let d = Digest(hex: try row.get("sha256", as: String.self)) { out[try row.get("version", as: String.self), default: []].insert(d) }
+            }
+            return out
+        }
+    }
+
+    // MARK: Downloads
+
+    public func recordDownloads(_ counts: [DownloadCount]) async throws {
+        try await write { s in
+            for c in counts {
+                try await s.execute(
+                    "INSERT INTO download (sha256, day, count) VALUES ($1, $2, $3) ON CONFLICT (sha256, day) DO UPDATE SET count = download.count + excluded.count",
+                    [c.sha256.hex, c.day, c.count])
+            }
+        }
+    }
+
+    public func downloads(since day: String) async throws -> [DownloadCount] {
+        try await read { s in
+            try await s.query("SELECT sha256, day, count FROM download WHERE day >= $1 ORDER BY day, sha256", [day]).compactMap { row in
+                let day = try row.get("day", as: String.self), count = try row.get("count", as: Int.self)
+                return Digest(hex: try row.get("sha256", as: String.self)).map { DownloadCount(sha256: $0, day: day, count: count) }
+            }
+        }
+    }
+
+    private static func insertOverride(
+        _ s: PostgresSession, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date, audited: Bool
+    ) async throws -> Override {
         let why = try r.checkedReason(at: at)
         let recorded = try await s.column(
             String.self, "SELECT r.version FROM \(Relation.releases) WHERE p.ecosystem = $1 AND p.name = $2", [ecosystem.rawValue, r.project])
@@ -125,9 +177,11 @@ extension PostgresCatalog: ReviewCatalog {
                 [
                     ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at), r.expiresAt.map(Timestamp.format),
                 ]), "override just written")
-        try await appendAudit(
-            s, actor: actor, action: "override.\(r.action.rawValue)", object: "\(ecosystem.rawValue)/\(r.project)" + (r.versions.isAll ? "" : " \(r.versions)"),
-            details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
+        if audited {
+            try await appendAudit(
+                s, actor: actor, action: "override.\(r.action.rawValue)", object: r.auditObject(ecosystem),
+                details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
+        }
         return Override(
             id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor, createdAt: at,
             expiresAt: r.expiresAt)

@@ -264,5 +264,20 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            "v16: withdrawn overrides, downloads",
+            """
+            ALTER TABLE override ADD COLUMN withdrawn_at TEXT;
+            ALTER TABLE override ADD COLUMN withdrawn_by TEXT;
+            ALTER TABLE override ADD COLUMN withdrawn_reason TEXT;
+            CREATE TABLE download (
+                sha256 TEXT NOT NULL,
+                day TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (sha256, day)
+            );
+            CREATE INDEX download_by_day ON download(day);
+            """
+        ),
     ]
 }

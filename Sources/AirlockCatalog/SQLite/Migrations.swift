@@ -293,6 +293,23 @@ enum Migrations {
                 );
                 """)
         }
+        m.registerMigration("v16: withdrawn overrides, downloads") { db in
+            try db.execute(
+                sql: """
+                -- A withdrawn override stays on record, no longer applying.
+                ALTER TABLE override ADD COLUMN withdrawn_at TEXT;
+                ALTER TABLE override ADD COLUMN withdrawn_by TEXT;
+                ALTER TABLE override ADD COLUMN withdrawn_reason TEXT;
+                -- Downloads the endpoint served, per file (content digest) and UTC day, written in batches.
+                CREATE TABLE download (
+                    sha256 TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (sha256, day)
+                );
+                CREATE INDEX download_by_day ON download(day);
+                """)
+        }
         return m
     }
 }

@@ -126,12 +126,22 @@ struct OverrideRow: CatalogRow {
     var actor: String
     var createdAt: String
     var expiresAt: String?
+    var withdrawnAt: String?
+    var withdrawnBy: String?
+    var withdrawnReason: String?
 
     func override() throws -> Override {
-        Override(
+        let withdrawal = try withdrawnAt.map { at in
+            Override.Withdrawal(actor: withdrawnBy ?? "", at: try parseTime(at, table: "override", key: id), reason: withdrawnReason ?? "")
+        }
+        return Override(
             id: id, ecosystem: ecosystem, project: project, versions: versions, action: action, reason: reason, actor: actor,
-            createdAt: try parseTime(createdAt, table: "override", key: id), expiresAt: try parseTime(expiresAt, table: "override", key: id))
+            createdAt: try parseTime(createdAt, table: "override", key: id), expiresAt: try parseTime(expiresAt, table: "override", key: id),
+            withdrawal: withdrawal)
     }
+
+    /// What its audit events name: `pypi/requests >=2,<3`.
+    var auditObject: String { "\(ecosystem.rawValue)/\(project)" + (versions.isEmpty ? "" : " \(versions)") }
 }
 
 struct RevocationRow: CatalogRow {

@@ -103,11 +103,66 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Overrides and revocations
 
-    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override] {
-        try await write { db in try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at) } }
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws -> [Override] {
+        try await write { db in
+            let added = try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at, audited: batch == nil) }
+            if let batch {
+                try Self.appendAudit(
+                    db, actor: actor, action: batch.action, object: batch.object,
+                    details: batch.details.merging(["overrides": added.map { String($0.id) }.joined(separator: ",")]) { a, _ in a }, at: at)
+            }
+            return added
+        }
     }
 
-    private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date) throws -> Override {
+    public func withdrawOverride(id: Int64, reason: String, actor: String, at: Date) async throws -> Override {
+        try await write { db in
+            let why = try OverrideRequest.withdrawalReason(reason)
+            guard let row = try OverrideRow.fetchOne(db, sql: "SELECT * FROM override WHERE id = ?", arguments: [id]) else {
+                throw AirlockError(.notFound, "no override with id \(id)")
+            }
+            try row.override().checkWithdrawable(at: at)
+            try db.execute(
+                sql: "UPDATE override SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?",
+                arguments: [Timestamp.format(at), actor, why, id])
+            try Self.appendAudit(db, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
+            return try OverrideRow.fetchOne(db, sql: "SELECT * FROM override WHERE id = ?", arguments: [id])!.override()
+        }
+    }
+
+    public func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>] {
+        try await read { db in
+            var out: [String: Set<Digest>] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ?", arguments: [ecosystem.rawValue, project])
+            {
+                if let d = Digest(hex: row["sha256"]) { out[row["version"], default: []].insert(d) }
+            }
+            return out
+        }
+    }
+
+    // MARK: Downloads
+
+    public func recordDownloads(_ counts: [DownloadCount]) async throws {
+        try await write { db in
+            for c in counts {
+                try db.execute(
+                    sql: "INSERT INTO download (sha256, day, count) VALUES (?, ?, ?) ON CONFLICT (sha256, day) DO UPDATE SET count = count + excluded.count",
+                    arguments: [c.sha256.hex, c.day, c.count])
+            }
+        }
+    }
+
+    public func downloads(since day: String) async throws -> [DownloadCount] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT sha256, day, count FROM download WHERE day >= ? ORDER BY day, sha256", arguments: [day]).compactMap { row in
+                Digest(hex: row["sha256"]).map { DownloadCount(sha256: $0, day: row["day"], count: row["count"]) }
+            }
+        }
+    }
+
+    private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date, audited: Bool) throws -> Override {
         let why = try r.checkedReason(at: at)
         let recorded = try String.fetchAll(
             db, sql: "SELECT r.version FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ?",
@@ -119,9 +174,11 @@ extension SQLiteCatalog: ReviewCatalog {
                 ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at), r.expiresAt.map(Timestamp.format),
             ])
         let id = db.lastInsertedRowID
-        try appendAudit(
-            db, actor: actor, action: "override.\(r.action.rawValue)", object: "\(ecosystem.rawValue)/\(r.project)" + (r.versions.isAll ? "" : " \(r.versions)"),
-            details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
+        if audited {
+            try appendAudit(
+                db, actor: actor, action: "override.\(r.action.rawValue)", object: r.auditObject(ecosystem),
+                details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
+        }
         return Override(
             id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor, createdAt: at,
             expiresAt: r.expiresAt)

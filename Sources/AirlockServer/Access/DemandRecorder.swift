@@ -5,8 +5,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The only way anonymous requests write to the catalog: install misses and failed sign-ins are
-/// counted in memory and flushed in batches (one catalog write per interval), with a cap on distinct
+/// The only way anonymous requests write to the catalog: install misses, downloads and failed sign-ins
+/// are counted in memory and flushed in batches (one catalog write per interval), with a cap on distinct
 /// misses per interval; only names a project could have are counted, and the catalog keeps at most
 /// `Miss.maxStored` of them, so an anonymous client cannot grow the catalog or the audit log without bound.
 /// Failed sign-ins become one audit event per client per interval, with a count; a client with too
@@ -28,6 +28,8 @@ final class DemandRecorder: Service, Sendable {
     private struct State {
         var misses: [MissKey: Miss] = [:]
         var droppedMisses = 0
+        /// Files sent since the last flush, by content digest (only served files are counted, so this is bounded).
+        var downloads: [Digest: Int] = [:]
         var failures: [String: Failures] = [:]
         /// Failures per client in the current window, for throttling (kept across flushes).
         var window: [String: (start: Date, count: Int)] = [:]
@@ -68,6 +70,11 @@ final class DemandRecorder: Service, Sendable {
         }
     }
 
+    /// Counts one download of a served file (recorded under the day of the flush).
+    func download(_ digest: Digest) {
+        state.withLock { $0.downloads[digest, default: 0] += 1 }
+    }
+
     func loginFailed(client: String?, reason: String, at now: Date = Date()) {
         let who = client ?? "unknown"
         state.withLock { s in
@@ -86,19 +93,25 @@ final class DemandRecorder: Service, Sendable {
         }
     }
 
-    /// Writes what was counted since the last flush: misses in one transaction, one audit event per client.
+    /// Writes what was counted since the last flush: misses and downloads each in one transaction, one
+    /// audit event per client.
     func flush() async {
-        let (misses, dropped, failures) = state.withLock { s in
+        let (misses, dropped, failures, downloads) = state.withLock { s in
             defer {
                 s.misses = [:]
+                s.downloads = [:]
                 s.droppedMisses = 0
                 s.failures = [:]
                 s.window = s.window.filter { Date().timeIntervalSince($0.value.start) < 60 }
             }
-            return (Array(s.misses.values), s.droppedMisses, s.failures)
+            return (Array(s.misses.values), s.droppedMisses, s.failures, s.downloads)
         }
         do {
             if !misses.isEmpty { try await catalog.recordMisses(misses) }
+            if !downloads.isEmpty {
+                let day = DownloadCount.day(of: Date())
+                try await catalog.recordDownloads(downloads.map { DownloadCount(sha256: $0.key, day: day, count: $0.value) })
+            }
             for (client, f) in failures.sorted(by: { $0.key < $1.key }) {
                 try await catalog.audit(
                     actor: "client:\(client)", action: "login.failed", object: "endpoint",

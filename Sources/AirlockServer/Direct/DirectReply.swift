@@ -111,8 +111,9 @@ extension Endpoint {
         case .page(let page):
             recentPages.remember(key, page, epoch: views.epoch, until: start + .nanoseconds(Int64(views.refreshInterval.components.seconds * 1_000_000_000)))
             return pageReply(request, route: route, start: start, page)
-        case .blob(let digest, _):
+        case .blob(let digest, let filename):
             guard let path = store.localPath(for: digest), let lease = openBlobs.open(digest, path: path) else { return nil }
+            countDownload(digest, filename: filename, isHead: request.isHead, range: request.range)
             return blobReply(request, route: route.metricsClass, start: start, lease)
         case .miss, .notServedFile, .other:
             return nil

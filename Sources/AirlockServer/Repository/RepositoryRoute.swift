@@ -120,7 +120,9 @@ extension Endpoint {
         guard let route = RepositoryRoute(path: path) else { return Responses.notServed(req.uri.path) }
         switch try answer(route, path: path, accept: req.headers[.accept], facts: try await views.facts(route)) {
         case .page(let page): return page.response(to: req)
-        case .blob(let digest, let filename): return try await send(digest, named: filename, req, ctx)
+        case .blob(let digest, let filename):
+            countDownload(digest, filename: filename, isHead: req.method == .head, range: req.headers[.range])
+            return try await send(digest, named: filename, req, ctx)
         case .miss(let ecosystem, let project, let version, let response):
             await recordMiss(ecosystem, project: project, version: version, client: ctx.clientAddress)
             return response

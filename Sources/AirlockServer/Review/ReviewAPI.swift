@@ -15,7 +15,8 @@ struct ReviewAPI {
         (.get, "/api/v1/openapi.json"), (.get, "/api/v1/snapshots/{ecosystem}"), (.get, "/api/v1/snapshots/{ecosystem}/{from}/diff/{to}"),
         (.get, "/api/v1/projects/{ecosystem}/{project}"), (.get, "/api/v1/queue"), (.get, "/api/v1/overrides"), (.post, "/api/v1/overrides"),
         (.get, "/api/v1/revocations"), (.post, "/api/v1/revocations"), (.get, "/api/v1/misses"), (.get, "/api/v1/audit"), (.get, "/api/v1/tokens"),
-        (.post, "/api/v1/tokens"), (.delete, "/api/v1/tokens/{id}"), (.post, "/api/v1/check"),
+        (.post, "/api/v1/tokens"), (.delete, "/api/v1/tokens/{id}"), (.post, "/api/v1/check"), (.post, "/api/v1/approvals/lockfile"),
+        (.post, "/api/v1/overrides/{id}/withdrawal"), (.get, "/api/v1/stale"),
     ]
 
     static let maxLockfileUpload = 8 << 20
@@ -38,6 +39,18 @@ struct ReviewAPI {
             files = try c.decode([File].self, forKey: .files)
             guard !files.isEmpty else { throw DecodingError.dataCorruptedError(forKey: .files, in: c, debugDescription: "no lockfile given") }
         }
+    }
+
+    /// `POST /api/v1/approvals/lockfile`: one lockfile to approve, with the reason.
+    struct LockfileApprovalRequest: Decodable {
+        let name: String
+        let content: String
+        let reason: String
+        let expires_at: String?
+    }
+
+    struct WithdrawalRequest: Decodable {
+        let reason: String
     }
 
     struct OverrideRequest: Decodable {
@@ -116,6 +129,33 @@ struct ReviewAPI {
             }
             endpoint.views.invalidate()
             return Self.json(published)
+        }
+        reviewers.post("approvals/lockfile") { req, ctx in
+            let bytes = try await req.body.collect(upTo: Self.maxLockfileUpload)
+            let body: LockfileApprovalRequest
+            do { body = try JSONDecoder().decode(LockfileApprovalRequest.self, from: Data(bytes.readableBytesView)) } catch {
+                throw AirlockError(.invalidArgument, "the approval request is not {\"name\", \"content\", \"reason\", \"expires_at\"}: \(error)")
+            }
+            let approval = try await desk.approve(
+                lockfile: body.name, bytes: Array(body.content.utf8), reason: body.reason, expiresAt: try Self.date(body.expires_at, field: "expires_at"),
+                actor: "token:\(try ctx.admitted.name)")
+            endpoint.views.invalidate()
+            return Self.json(approval)
+        }
+        reviewers.post("overrides/{id}/withdrawal") { req, ctx in
+            guard let id = Int64(ctx.parameters.get("id") ?? "") else { throw AirlockError(.invalidArgument, "override id must be a number") }
+            let body = try await req.decode(as: WithdrawalRequest.self, context: ctx)
+            let (o, snapshot) = try await desk.withdraw(override: id, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
+            endpoint.views.invalidate()
+            return Self.json(Published(overrides: [o], revocation: nil, snapshot: snapshot))
+        }
+        reviewers.get("stale") { req, _ in
+            let text = req.uri.queryParameters.get("unused_for") ?? "90d"
+            guard let window = DurationText.parse(text), window >= .seconds(86_400) else {
+                throw AirlockError(.invalidArgument, "unused_for takes a duration of at least a day, such as 90d, not '\(text.prefix(40))'")
+            }
+            await endpoint.demand.flush()
+            return Self.json(try await StaleOverrides(catalog: catalog).report(unusedFor: TimeInterval(window.components.seconds)))
         }
         reviewers.get("revocations") { _, _ in Self.json(try await catalog.revocations(nil)) }
         reviewers.post("revocations") { req, ctx in

@@ -17,12 +17,13 @@ import Testing
         // positive_data_acceptance is left out: JSON Schema cannot say "an expiry in the future" or
         // "a version range that parses", which the API rightly refuses with 400. DELETE is left out
         // so the fuzzer cannot revoke the token it runs with (token revocation has its own tests).
-        // POST /api/v1/check is left out: its body is lockfiles as free text, on which schemathesis'
-        // coverage phase reports its own "inconsistent results" error, and its invalid-token cases
-        // exhaust the failed-sign-in budget; LockfileCheckTests drive it with real lockfiles and tokens.
+        // POST /api/v1/check and /api/v1/approvals/lockfile are left out: their bodies are lockfiles as
+        // free text, on which schemathesis' coverage phase reports its own "inconsistent results" error,
+        // and their invalid-token cases exhaust the failed-sign-in budget; LockfileCheckTests and
+        // LockfileApprovalTests drive them with real lockfiles and tokens.
         return try Subprocess.run(
             st,
-            ["run", server.base + "/api/v1/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--exclude-method", "DELETE", "--exclude-path", "/api/v1/check",
+            ["run", server.base + "/api/v1/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--exclude-method", "DELETE", "--exclude-path", "/api/v1/check", "--exclude-path", "/api/v1/approvals/lockfile",
              "--max-examples", Self.examples, "--seed", Self.seed, "--workers", "2", "--report-dir", dir]
                 + headers.flatMap { ["-H", $0] },
             environment: Subprocess.cleanEnvironment(["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""]), directory: dir)
