@@ -28,9 +28,9 @@ import Testing
         try AirlockCommand.run(["check", "--data", h.data] + extra + files)
     }
 
-    func tool(_ args: [String], in dir: String) throws -> ProcessResult {
+    func tool(_ args: [String], in dir: String, environment: [String: String] = [:]) throws -> ProcessResult {
         let uv = try #require(Subprocess.which("uv"))
-        return try Subprocess.run(uv, args, environment: Subprocess.cleanEnvironment(), directory: dir)
+        return try Subprocess.run(uv, args, environment: Subprocess.cleanEnvironment(environment), directory: dir)
     }
 
     @Test func lockfilesTheToolsWriteAreServed() throws {
@@ -67,6 +67,46 @@ import Testing
             let r = try check([dir + "/" + file])
             #expect(r.succeeded && r.stdout.contains("4 of 4 pins served by pypi snapshot"), "\(file): \(r.output)")
         }
+    }
+
+    /// File URLs name content, not snapshots: a `uv.lock` made against one dated snapshot installs with
+    /// `uv sync --frozen` after the next is published, and stops at once when a file in it is revoked.
+    @Test func aUvLockSurvivesTheNextSnapshotButNotARevocation() throws {
+        let server = try h.serve()
+        let snapshots = try h.snapshotIDs()
+        let pinned = server.base + "/pypi/\(try #require(snapshots.last))/simple/"
+        let dir = h.dir.sub("frozen")
+        try """
+            [project]
+            name = "demo"
+            version = "0.1.0"
+            requires-python = ">=3.9"
+            dependencies = ["alpha"]
+            """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
+        let locked = try tool(["lock", "--default-index", pinned], in: dir)
+        #expect(locked.succeeded, "\(locked.output)")
+        let approved = try AirlockCommand.run(["review", "approve", "fresh", "--reason", "needed", "--data", h.data])
+        let after = try h.snapshotIDs()
+        #expect(approved.succeeded && after.count == snapshots.count + 1, "\(approved.output)")
+        func frozenSync(_ name: String) throws -> ProcessResult {
+            try tool(["sync", "--frozen", "--no-cache", "--python", FixtureScripts.python], in: dir, environment: ["UV_PROJECT_ENVIRONMENT": dir + "/" + name])
+        }
+        let synced = try frozenSync("env-a")
+        #expect(synced.succeeded, "\(synced.output)")
+
+        let revoked = try AirlockCommand.run(["review", "revoke", "epsilon", "2.0", "--data", h.data, "--reason", "CVE-2026-0002: credential stealer"])
+        #expect(revoked.succeeded, "\(revoked.output)")
+        Thread.sleep(forTimeInterval: 1.2)
+        let refused = try frozenSync("env-b")
+        #expect(!refused.succeeded && refused.output.contains("404 Not Found"), "\(refused.output)")
+        // uv names the file (it prints neither the response body nor a reason phrase); the file's URL
+        // answers with the revocation and its reason, and airlock check names both.
+        let fileURL = server.base + "/files/sha256/\(try h.digest(of: "epsilon-2.0-py3-none-any.whl").hex)/epsilon-2.0-py3-none-any.whl"
+        #expect(refused.output.contains(fileURL), "\(refused.output)")
+        let answer = try httpGet(fileURL)
+        #expect(answer.status == 404 && answer.body.contains("epsilon-2.0-py3-none-any.whl was revoked by cli:") && answer.body.contains("CVE-2026-0002: credential stealer"), "\(answer)")
+        let checked = try check([dir + "/uv.lock"])
+        #expect(checked.status == 1 && checked.stdout.contains("epsilon") && checked.stdout.contains("CVE-2026-0002: credential stealer"), "\(checked.output)")
     }
 
     @Test func eachUnservedPinIsNamedWithItsReason() throws {
