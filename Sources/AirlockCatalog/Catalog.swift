@@ -80,8 +80,10 @@ public protocol FeedCatalog: Sendable {
 public protocol ReviewCatalog: Sendable {
     /// Appends one event on its own (events with no other write, such as failed logins).
     func audit(actor: String, action: String, object: String, details: [String: String], at: Date) async throws
-    /// Events, newest first.
-    func auditEvents(limit: Int) async throws -> [AuditEvent]
+    /// Events, newest first, skipping the `offset` newest.
+    func auditEvents(limit: Int, offset: Int) async throws -> [AuditEvent]
+    /// How many events the log holds.
+    func auditCount() async throws -> Int
     /// Walks the whole chain of the audit log; each anchor (a head a signed manifest recorded) must be in it.
     func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification
 
@@ -103,6 +105,8 @@ public protocol ReviewCatalog: Sendable {
     func overrides(_ ecosystem: Ecosystem?, project: String?) async throws -> [Override]
     /// Withdraws an active override (it stays on record, no longer applying), with its audit event.
     func withdrawOverride(id: Int64, reason: String, actor: String, at: Date) async throws -> Override
+    /// Every recorded project of an ecosystem, by name.
+    func projectNames(_ ecosystem: Ecosystem) async throws -> [String]
     /// The content digests of every recorded file of a project, by version.
     func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>]
 
@@ -131,6 +135,9 @@ public protocol ReviewCatalog: Sendable {
 }
 
 extension ReviewCatalog {
+    /// The newest events.
+    public func auditEvents(limit: Int) async throws -> [AuditEvent] { try await auditEvents(limit: limit, offset: 0) }
+
     /// Records overrides, each with its own audit event.
     public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date) async throws -> [Override] {
         try await addOverrides(ecosystem, requests, actor: actor, at: at, batch: nil)

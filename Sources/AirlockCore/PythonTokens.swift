@@ -14,8 +14,10 @@ public struct PythonToken: Sendable, Equatable {
 }
 
 public enum PythonTokens {
-    /// Tokens of `source` (UTF-8; invalid bytes are tolerated).
-    public static func tokenize(_ source: [UInt8]) -> [PythonToken] {
+    /// Tokens of `source` (UTF-8; invalid bytes are tolerated). Line endings are read as Python reads
+    /// them (universal newlines): CRLF and a lone CR end a line as LF does.
+    public static func tokenize(_ raw: [UInt8]) -> [PythonToken] {
+        let source = universalNewlines(raw)
         var tokens: [PythonToken] = []
         var i = 0, line = 1
         let n = source.count
@@ -63,6 +65,22 @@ public enum PythonTokens {
             }
         }
         return tokens
+    }
+
+    /// CRLF and lone CR as LF.
+    private static func universalNewlines(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for (i, b) in bytes.enumerated() {
+            if b == 0x0D {
+                if i + 1 < bytes.count, bytes[i + 1] == 0x0A { continue }
+                out.append(0x0A)
+            } else {
+                out.append(b)
+            }
+        }
+        return out
     }
 
     /// A string literal starting at its opening quote: its content, the index after it, and the line

@@ -89,7 +89,7 @@ public struct Requirement: Hashable, Sendable, CustomStringConvertible {
         var out: [Requirement] = []
         var logical = ""
         var lineNumber = 0
-        for line in (contents + "\n").split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in (contents + "\n").textLines {
             lineNumber += 1
             var l = String(line)
             if let hash = l.range(of: " #") ?? (l.hasPrefix("#") ? l.range(of: "#") : nil) { l = String(l[..<hash.lowerBound]) }

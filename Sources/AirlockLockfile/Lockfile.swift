@@ -51,7 +51,7 @@ public enum Lockfile {
     public static func requirements(_ text: String, path: String) throws -> [LockedPin] {
         var pins: [LockedPin] = []
         var logical = "", startLine = 0
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+        let lines = text.textLines.map { String($0).trimmingCharacters(in: .whitespaces) }
         for (i, raw) in lines.enumerated() {
             var line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             if logical.isEmpty { startLine = i + 1 }

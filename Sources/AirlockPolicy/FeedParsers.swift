@@ -13,7 +13,7 @@ public enum FeedParsers {
             return try popularityJSON(bytes, source: source)
         }
         var out: [String: Int] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.textLines.enumerated() {
             let line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().trimmingQuotes() }

@@ -72,7 +72,7 @@ public enum StrictTOML {
         guard let last = field.last else { return nil }
         let table = field.dropLast().joined(separator: ".")
         var current = ""
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.textLines.enumerated() {
             let l = raw.trimmingWhitespace()
             if l.hasPrefix("[") {
                 current = String(l.prefix { $0 != "#" }.filter { $0 != "[" && $0 != "]" }).trimmingWhitespace()

@@ -53,7 +53,7 @@ public struct TyposquatDetector: Sendable {
         guard let url = Bundle.module.url(forResource: "python-stdlib", withExtension: "txt"), let text = try? String(contentsOf: url, encoding: .utf8) else {
             fatalError("the standard library list is missing from the AirlockPolicy bundle")
         }
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
+        return text.textLines.filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
     }()
 
     static let prefixes = ["python-", "py-"]

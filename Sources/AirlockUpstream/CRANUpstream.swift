@@ -104,7 +104,7 @@ public final class CRANUpstream: CRANIndexReader {
     static func parseArchiveListing(_ html: String, package: String, directoryURL: String) -> [CRANTarball] {
         let prefix = package + "_", suffix = ".tar.gz"
         var out: [String: CRANTarball] = [:]
-        for line in html.split(separator: "\n") {
+        for line in html.textLines {
             var rest = line[...]
             while let range = rest.range(of: "href=\"") {
                 let start = range.upperBound

@@ -15,7 +15,7 @@ public struct ContentScanner: Sendable {
     /// Members larger than this are not read for scanning (install-time code is small).
     public static let maxMemberBytes = 1 << 20
     /// Bumped whenever the signals change, so stored scans are redone.
-    public static let version = 1
+    public static let version = 2
 
     public let kind: Kind
     /// The distribution's filename, named in every finding.
@@ -144,7 +144,7 @@ public struct ContentScanner: Sendable {
 
     private mutating func scanPython(member: String, bytes: [UInt8], phase: Phase) {
         let facts = PythonFacts(PythonTokens.tokenize(bytes))
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: bytes, as: UTF8.self).textLines
         func text(_ line: Int) -> String { line >= 1 && line <= lines.count ? String(lines[line - 1]) : "" }
         let when = phase == .install ? "at install" : "on import"
         if let e = facts.decodedExec {
@@ -260,7 +260,7 @@ public struct ContentScanner: Sendable {
 
     private mutating func scanEntryPoints(member: String, bytes: [UInt8]) {
         var section = ""
-        for (index, raw) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in String(decoding: bytes, as: UTF8.self).textLines.enumerated() {
             let line = raw.trimmingWhitespace()
             if line.hasPrefix("[") {
                 section = line
@@ -278,7 +278,7 @@ public struct ContentScanner: Sendable {
     // MARK: R
 
     private mutating func scanR(member: String, bytes: [UInt8]) {
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: bytes, as: UTF8.self).textLines
         let isLoadCode = member.lowercased().hasSuffix("/zzz.r")
         for (index, raw) in lines.enumerated() {
             var line = raw.trimmingWhitespace()

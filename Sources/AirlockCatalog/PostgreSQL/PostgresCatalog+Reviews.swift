@@ -24,8 +24,16 @@ extension PostgresCatalog: ReviewCatalog {
         try await write { s in try await Self.appendAudit(s, actor: actor, action: action, object: object, details: details, at: at) }
     }
 
-    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
-        try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT $1", [limit]).map(\.event) }
+    public func auditEvents(limit: Int, offset: Int) async throws -> [AuditEvent] {
+        try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT $1 OFFSET $2", [limit, offset]).map(\.event) }
+    }
+
+    public func auditCount() async throws -> Int {
+        try await read { s in try await s.value(Int.self, "SELECT count(*) FROM audit") ?? 0 }
+    }
+
+    public func projectNames(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { s in try await s.column(String.self, "SELECT name FROM project WHERE ecosystem = $1 ORDER BY name", [ecosystem.rawValue]) }
     }
 
     public func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification {

@@ -24,8 +24,16 @@ extension SQLiteCatalog: ReviewCatalog {
         try await write { db in try Self.appendAudit(db, actor: actor, action: action, object: object, details: details, at: at) }
     }
 
-    public func auditEvents(limit: Int) async throws -> [AuditEvent] {
-        try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ?", arguments: [limit]).map(\.event) }
+    public func auditEvents(limit: Int, offset: Int) async throws -> [AuditEvent] {
+        try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", arguments: [limit, offset]).map(\.event) }
+    }
+
+    public func auditCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0 }
+    }
+
+    public func projectNames(_ ecosystem: Ecosystem) async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "SELECT name FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue]) }
     }
 
     public func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification {

@@ -49,7 +49,7 @@ final class ReviewHarness: @unchecked Sendable {
     }
 
     static func csrf(in html: String) -> String? {
-        html.firstMatch(of: /name=csrf value="([0-9a-f]+)"/).map { String($0.1) }
+        html.firstMatch(of: /name="?csrf"? value="([0-9a-f]+)"/).map { String($0.1) }
     }
 }
 
@@ -247,5 +247,49 @@ final class ReviewHarness: @unchecked Sendable {
         let (pip, python) = try PythonClients.pipInstall(["gamma"], index: server.base + "/simple/", in: h.mirror.dir.path)
         #expect(pip.succeeded, "\(pip.output)")
         #expect(try PythonClients.python(python, "import gamma; print(gamma.__version__)").stdout.trimmingWhitespace() == "1.0")
+    }
+}
+
+/// Every page of the web UI in real Chromium (Playwright), each checked with axe-core for serious or
+/// critical accessibility violations and against the Content-Security-Policy: the landing page, sign-in
+/// by keyboard, the queue, a search, a project page with its chart and factor bars, snapshots and a
+/// diff, a later page of the audit log, misses, unused overrides and a lockfile check. Screenshots go
+/// to .build/test-artifacts/ui-tour/ (the ones in docs/screenshots/ come from here).
+@Suite(.timeLimit(.minutes(10))) struct UITourTests {
+    @Test func everyPageRendersAccessiblyInChromium() throws {
+        let h = try ReviewHarness()
+        // A second snapshot, which adds zeta, for the diff page.
+        try h.mirror.add([PackageSpec("zeta", "1.0")])
+        try h.mirror.backdate(days: 800, except: "gamma")
+        try h.mirror.syncOK(["zeta"], extra: ["--policy", PolicySyncTests.defaultPolicy])
+        let server = try h.mirror.serve()
+        let (miss, _) = try PythonClients.pipInstall(["gamma"], index: server.base + "/simple/", in: h.mirror.dir.path)
+        #expect(!miss.succeeded)
+        let (pip, _) = try PythonClients.pipInstall(["alpha"], index: server.base + "/simple/", in: h.mirror.dir.path)
+        #expect(pip.succeeded, "\(pip.output)")
+        // An approval of delta made 200 days ago that nobody used since (its downloads are dropped once counted).
+        #expect(try AirlockCommand.run(["review", "approve", "delta", "--reason", "vendored build tool", "--data", h.data]).succeeded)
+        let delta = try h.mirror.digest(of: "delta-1.0-py3-none-any.whl").hex
+        try eventually("the endpoint wrote its download counts") {
+            try CatalogSQL.run("SELECT count(*) FROM download WHERE sha256 = '\(delta)'", dataDirectory: h.data).stdout.trimmingWhitespace() != "0"
+        }
+        let moved = try CatalogSQL.run(
+            "DELETE FROM download WHERE sha256 = '\(delta)'; UPDATE override SET created_at = '\(Timestamp.format(Date().addingTimeInterval(-200 * 86_400)))'",
+            dataDirectory: h.data)
+        #expect(moved.succeeded, "\(moved.output)")
+        for i in 0..<50 {  // enough events for a second page of the audit log
+            #expect(try AirlockCommand.run(["token", "create", "--data", h.data, "--name", "ci-\(i)", "--role", "reader"]).succeeded)
+        }
+        let created = try AirlockCommand.run(["token", "create", "--data", h.data, "--name", "ui-reviewer", "--role", "reviewer"])
+        let lockfile = h.mirror.dir.path + "/requirements.txt"
+        try "alpha==1.0\ngamma==1.0\n".write(toFile: lockfile, atomically: true, encoding: .utf8)
+        let shots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/ui-tour").path
+        let r = try Subprocess.run(
+            FixtureScripts.python, [FixtureScripts.path("ui_tour"), server.base, created.stdout.trimmingWhitespace(), "ui-reviewer", lockfile, shots])
+        #expect(r.succeeded && r.stdout.contains("TOUR OK"), "\(r.output)")
+        for name in ["landing", "login", "queue", "search", "project", "snapshot-diff", "audit-page-2", "misses", "stale", "check"] {
+            #expect(FileManager.default.fileExists(atPath: shots + "/\(name).png"), "\(name).png")
+        }
     }
 }
