@@ -3,17 +3,29 @@ import Foundation
 import Hummingbird
 
 extension Endpoint {
-    /// `/cran/{snapshot}/src/contrib/{file}` and `…/Archive/{package}/{file}`: the index files and
-    /// the tarballs of approved versions. `PACKAGES.rds` is R's serialization format, which airlock
-    /// does not write: it answers 404 and R falls back to `PACKAGES.gz`.
-    func cranFile(path: Substring, snapshot: String, archive: String?, file raw: String, view: SnapshotView?) throws -> RepositoryAnswer {
+    /// `/cran/{snapshot}/src/contrib/{file}`, `…/Archive/{package}/{file}` and `…/Meta/archive.rds`: the
+    /// index files (`PACKAGES`, `.gz`, `.rds` in R's serialization format, and the archive index R's
+    /// version-pinning tools read) and the tarballs of approved versions.
+    func cranFile(path: Substring, snapshot: String, directory: CRANDirectory, file raw: String, view: SnapshotView?) throws -> RepositoryAnswer {
         let file = raw.removingPercentEncoding ?? raw
+        let archive: String?
+        switch directory {
+        case .contrib: archive = nil
+        case .archive(let package): archive = String(package)
+        case .meta:
+            guard let view else { return .other(Responses.unknownSnapshot(.cran, snapshot)) }
+            guard file == "archive.rds" else { return .other(Responses.text(.notFound, "airlock: src/contrib/Meta/ holds archive.rds only")) }
+            return .page(pages.page(view, path: "src/contrib/Meta", variant: file, contentType: "application/octet-stream", pinned: view.isExact(snapshot)) {
+                CRANRepositoryRenderer.archiveRDS(view)
+            })
+        }
         guard let view else { return .other(Responses.unknownSnapshot(.cran, snapshot)) }
-        if archive == nil, file == "PACKAGES" || file == "PACKAGES.gz" {
+        if archive == nil, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
             return .page(try pages.page(
-                view, path: "src/contrib", variant: file, contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/gzip",
+                view, path: "src/contrib", variant: file, contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
                 pinned: view.isExact(snapshot)
             ) {
+                if file == "PACKAGES.rds" { return try CRANRepositoryRenderer.packagesRDS(view, store: store) }
                 let text = try CRANRepositoryRenderer.packages(view, store: store)
                 return file == "PACKAGES" ? text : Gzip.compress(text)
             })

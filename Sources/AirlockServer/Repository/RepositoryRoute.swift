@@ -13,8 +13,8 @@ enum RepositoryRoute: Equatable {
     case simpleProject(snapshot: Substring, project: Substring)
     /// `/files/sha256/{digest}/{filename}`.
     case file(FileURL)
-    /// `/cran/{snapshot}/src/contrib/{file}` or `…/Archive/{package}/{file}`.
-    case cran(snapshot: Substring, archive: Substring?, file: Substring)
+    /// `/cran/{snapshot}/src/contrib/{file}`, `…/Archive/{package}/{file}` or `…/Meta/{file}`.
+    case cran(snapshot: Substring, directory: CRANDirectory, file: Substring)
 
     /// The route of a path (no query), or nil when it is not a repository URL.
     init?(path: Substring) {
@@ -25,8 +25,9 @@ enum RepositoryRoute: Equatable {
         case (3, "pypi") where c[2] == "simple": self = .simpleIndex(snapshot: c[1])
         case (4, "pypi") where c[2] == "simple": self = .simpleProject(snapshot: c[1], project: c[3])
         case (4, "files") where c[1] == "sha256": self = .file(FileURL(hex: c[2], filename: c[3]))
-        case (5, "cran") where c[2] == "src" && c[3] == "contrib": self = .cran(snapshot: c[1], archive: nil, file: c[4])
-        case (7, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Archive": self = .cran(snapshot: c[1], archive: c[5], file: c[6])
+        case (5, "cran") where c[2] == "src" && c[3] == "contrib": self = .cran(snapshot: c[1], directory: .contrib, file: c[4])
+        case (7, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Archive": self = .cran(snapshot: c[1], directory: .archive(c[5]), file: c[6])
+        case (6, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Meta": self = .cran(snapshot: c[1], directory: .meta, file: c[5])
         default: return nil
         }
     }
@@ -59,8 +60,15 @@ enum RepositoryRoute: Equatable {
     /// The router patterns of these routes.
     static let patterns = [
         "/simple", "/simple/{project}", "/pypi/{snapshot}/simple", "/pypi/{snapshot}/simple/{project}", "/files/sha256/{digest}/{filename}",
-        "/cran/{snapshot}/src/contrib/{file}", "/cran/{snapshot}/src/contrib/Archive/{package}/{file}",
+        "/cran/{snapshot}/src/contrib/{file}", "/cran/{snapshot}/src/contrib/Archive/{package}/{file}", "/cran/{snapshot}/src/contrib/Meta/{file}",
     ]
+}
+
+/// Where under `src/contrib` a CRAN URL points: the top, `Archive/{package}/`, or `Meta/`.
+enum CRANDirectory: Equatable {
+    case contrib
+    case archive(Substring)
+    case meta
 }
 
 /// A file URL's parts, read once: the digest (nil unless lowercase SHA-256 hex), the file name as
@@ -109,8 +117,8 @@ extension Endpoint {
             return simpleProject(path: path, accept: accept, snapshot: String(snapshot), project: String(project), view: facts.view)
         case .file(let url):
             return file(url, served: facts.served)
-        case .cran(let snapshot, let archive, let file):
-            return try cranFile(path: path, snapshot: String(snapshot), archive: archive.map(String.init), file: String(file), view: facts.view)
+        case .cran(let snapshot, let directory, let file):
+            return try cranFile(path: path, snapshot: String(snapshot), directory: directory, file: String(file), view: facts.view)
         }
     }
 

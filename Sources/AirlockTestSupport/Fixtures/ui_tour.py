@@ -98,6 +98,20 @@ with sync_playwright() as p:
         sys.exit("check: no report after Check:\n" + page.inner_text("body")[:2000])
     check(page, "check", ["pins served by pypi snapshot", "held"])
 
+    # Approve the pasted lockfile (gamma, held, becomes served), then withdraw delta's unused approval.
+    page.fill("#approve-reason", "curated in the browser")
+    page.click("#approve-lockfile")
+    page.wait_for_load_state()
+    if page.locator("#approved").count() == 0 or "2 of 2 pins served" not in page.inner_text("body"):
+        problems.append("check: approving the lockfile did not serve both pins:\n" + page.inner_text("main")[:1500])
+    page.goto(base + "/ui/stale?unused_for=90d")
+    row = page.locator("#stale tr", has_text="delta")
+    row.locator("input[name=reason]").fill("unused for 200 days")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    if "withdrawn by ui:" + token_name not in page.inner_text("main"):
+        problems.append("stale: withdrawing did not show the withdrawal:\n" + page.inner_text("main")[:1500])
+
     browser.close()
 
 if blocked:

@@ -77,7 +77,6 @@ final class CRANHarness: @unchecked Sendable {
             .split(separator: "\n").first { $0.hasPrefix("MD5sum:") }!
         #expect(packages.contains(upstreamMD5), "the served record carries the tarball's MD5")
         #expect(try httpGet(repo + "/src/contrib/cranevil_0.1.tar.gz").status == 404)
-        #expect(try httpGet(repo + "/src/contrib/PACKAGES.rds").status == 404, "R falls back to PACKAGES.gz")
         #expect(try httpGet(repo + "/src/contrib/cranbase_1.0.tar.gz").status == 404, "only the current version is at the top level")
         #expect(try httpGet(server.base + "/cran/1999-01-01/src/contrib/PACKAGES").status == 404)
 
@@ -91,6 +90,40 @@ final class CRANHarness: @unchecked Sendable {
             check: "library(cranbase); cat('RESULT:', base_greet('old'), '\\n')")
         #expect(archived.output.contains("RESULT: hello old from cranbase 1.0"), "\(archived.output)")
         #expect(try httpGet(repo + "/src/contrib/Archive/cranevil/cranevil_0.1.tar.gz").status == 404)
+    }
+
+    /// R's own readers of the index files airlock writes in R's serialization format: `PACKAGES.rds`
+    /// (which `available.packages` reads first) holds what `PACKAGES` does, and `Meta/archive.rds` lets
+    /// `remotes::install_version` find an archived version; the current one comes from `PACKAGES`.
+    @Test func rReadsTheRDSIndexesAndRemotesInstallsAnyServedVersion() throws {
+        let cran = try CRANHarness()
+        try cran.syncOK(["cranbase", "cranevil"], extra: ["--versions", "2", "--policy", try cran.policy()])
+        let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
+        let repo = server.base + "/cran/latest"
+        let read = try RClient.run(
+            """
+            rds <- readRDS(gzcon(url('\(repo)/src/contrib/PACKAGES.rds')))
+            dcf <- read.dcf(gzcon(url('\(repo)/src/contrib/PACKAGES.gz')))
+            cat('SAME:', identical(rds[, colnames(dcf), drop = FALSE], dcf), nrow(rds), '\n')
+            ap <- available.packages(repos = '\(repo)')
+            cat('AP:', rownames(ap), ap['cranbase', 'Version'], '\n')
+            a <- readRDS(gzcon(url('\(repo)/src/contrib/Meta/archive.rds')))
+            cat('ARCHIVE:', names(a), rownames(a$cranbase), class(a$cranbase$mtime), a$cranbase$size > 0, '\n')
+            """)
+        #expect(read.stdout.contains("SAME: TRUE 1"), "PACKAGES.rds holds PACKAGES' records: \(read.output)")
+        #expect(read.stdout.contains("AP: cranbase 1.1"), "\(read.output)")
+        #expect(read.stdout.contains("ARCHIVE: cranbase cranbase/cranbase_1.0.tar.gz POSIXct POSIXt TRUE"), "only served versions, denied ones left out: \(read.output)")
+        for version in ["1.0", "1.1"] {
+            let lib = cran.dir.sub("lib-\(version)")
+            let r = try RClient.run(
+                """
+                remotes::install_version('cranbase', '\(version)', repos = '\(repo)', lib = '\(lib)', upgrade = 'never', dependencies = FALSE)
+                cat('INSTALLED:', as.character(packageVersion('cranbase', lib.loc = '\(lib)')), '\n')
+                """)
+            #expect(r.stdout.contains("INSTALLED: \(version)"), "remotes::install_version('cranbase', '\(version)'): \(r.output)")
+        }
+        let refused = try RClient.run("remotes::install_version('cranevil', '0.1', repos = '\(repo)', lib = '\(cran.dir.sub("lib-evil"))')")
+        #expect(!refused.succeeded, "a denied package is in neither index: \(refused.output)")
     }
 
     @Test func aDatedSnapshotKeepsServingTheOldVersion() throws {
