@@ -33,13 +33,8 @@ import Testing
         return try Subprocess.run(uv, args, environment: Subprocess.cleanEnvironment(environment), directory: dir)
     }
 
-    @Test func lockfilesTheToolsWriteAreServed() throws {
-        let server = try h.serve()
-        let index = server.base + "/simple/"
-        let dir = h.dir.sub("locks")
-        try "alpha\n".write(toFile: dir + "/requirements.in", atomically: true, encoding: .utf8)
-        let compiled = try tool(["pip", "compile", "--generate-hashes", "--index-url", index, "-o", "requirements.txt", "requirements.in"], in: dir)
-        #expect(compiled.succeeded, "\(compiled.output)")
+    /// A project depending on alpha, locked by `uv lock` against `index`: `dir/uv.lock`.
+    func uvLock(in dir: String, index: String) throws {
         try """
             [project]
             name = "demo"
@@ -49,6 +44,16 @@ import Testing
             """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
         let locked = try tool(["lock", "--default-index", index], in: dir)
         #expect(locked.succeeded, "\(locked.output)")
+    }
+
+    @Test func lockfilesTheToolsWriteAreServed() throws {
+        let server = try h.serve()
+        let index = server.base + "/simple/"
+        let dir = h.dir.sub("locks")
+        try "alpha\n".write(toFile: dir + "/requirements.in", atomically: true, encoding: .utf8)
+        let compiled = try tool(["pip", "compile", "--generate-hashes", "--index-url", index, "-o", "requirements.txt", "requirements.in"], in: dir)
+        #expect(compiled.succeeded, "\(compiled.output)")
+        try uvLock(in: dir, index: index)
         let exported = try tool(["export", "--format", "pylock.toml", "-o", "pylock.toml", "--frozen"], in: dir)
         #expect(exported.succeeded, "\(exported.output)")
         let (pip, python) = try PythonClients.pipInstall(["alpha"], index: index, in: h.dir.path)
@@ -76,15 +81,7 @@ import Testing
         let snapshots = try h.snapshotIDs()
         let pinned = server.base + "/pypi/\(try #require(snapshots.last))/simple/"
         let dir = h.dir.sub("frozen")
-        try """
-            [project]
-            name = "demo"
-            version = "0.1.0"
-            requires-python = ">=3.9"
-            dependencies = ["alpha"]
-            """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
-        let locked = try tool(["lock", "--default-index", pinned], in: dir)
-        #expect(locked.succeeded, "\(locked.output)")
+        try uvLock(in: dir, index: pinned)
         let approved = try AirlockCommand.run(["review", "approve", "fresh", "--reason", "needed", "--data", h.data])
         let after = try h.snapshotIDs()
         #expect(approved.succeeded && after.count == snapshots.count + 1, "\(approved.output)")
