@@ -126,6 +126,21 @@ final class CRANHarness: @unchecked Sendable {
         #expect(!refused.succeeded, "a denied package is in neither index: \(refused.output)")
     }
 
+    /// `sync cran --lockfile renv.lock` adds exactly the pinned versions to the selection, an older one included.
+    @Test func anRenvLockfilePinsTheSelection() throws {
+        let cran = try CRANHarness()
+        let lock = cran.dir.path + "/renv.lock"
+        try #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"cranbase": {"Package": "cranbase", "Version": "1.0", "Source": "Repository", "Repository": "CRAN"}}}"#
+            .write(toFile: lock, atomically: true, encoding: .utf8)
+        try cran.syncOK(["--lockfile", lock])
+        let check = try AirlockCommand.run(["check", "--data", cran.data, lock])
+        #expect(check.succeeded && check.stdout.contains("1 of 1 pins served by cran snapshot"), "\(check.output)")
+        let pypiLock = cran.dir.path + "/requirements.txt"
+        try "alpha==1.0\n".write(toFile: pypiLock, atomically: true, encoding: .utf8)
+        let wrong = try cran.sync(["--lockfile", pypiLock])
+        #expect(!wrong.succeeded && wrong.stderr.contains("pins pypi packages"), "\(wrong.output)")
+    }
+
     @Test func aDatedSnapshotKeepsServingTheOldVersion() throws {
         let cran = try CRANHarness()
         try cran.syncOK(["cranapp"])
