@@ -19,6 +19,8 @@ public protocol SnapshotCatalog: Sendable {
     func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject]
     /// The revocation covering the file with this digest, if it was revoked.
     func revocation(ofFile digest: Digest) async throws -> Revocation?
+    /// Every R binary recorded for a distribution (each served only beside the source release a snapshot serves).
+    func binaries(distro: String) async throws -> [RBinary]
 }
 
 /// What a sync reads and writes: releases with their files, facts and decisions, the stored
@@ -54,6 +56,8 @@ public protocol ReleaseCatalog: Sendable {
     /// Records upstream project pages whose place or status changed (replacing what was recorded of them;
     /// `observed_at` is when the current status was first seen).
     func recordUpstreamProjects(_ ecosystem: Ecosystem, _ projects: [UpstreamProject], at: Date) async throws
+    /// Records R binaries (replacing what was recorded for the same package, version, distribution and R minor version).
+    func recordBinaries(_ binaries: [RBinary], at: Date) async throws
     /// A stored upstream response, for a conditional request.
     func cachedResponse(url: String) async throws -> StoredResponse?
     func storeResponse(url: String, _ response: StoredResponse) async throws

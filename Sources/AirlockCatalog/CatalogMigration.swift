@@ -26,7 +26,7 @@ public enum CatalogMigration {
     static let tables = [
         "project", "release", "distribution", "snapshot", "membership", "decision", "selection", "response_cache", "popularity", "advisory",
         "feed_import", "policy", "miss", "override", "revocation", "token", "audit", "candidate", "ecosystem_state", "set_aside", "held", "bundle",
-        "imported_snapshot", "replica", "content_scan", "file_provenance", "trusted_root", "upstream_project", "download",
+        "imported_snapshot", "replica", "content_scan", "file_provenance", "trusted_root", "upstream_project", "download", "r_binary",
     ]
 
     /// Columns PostgreSQL numbers itself that SQLite keeps as the row's rowid: their order is meaning

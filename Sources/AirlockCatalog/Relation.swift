@@ -116,4 +116,13 @@ enum ContentScanRecord {
             throw AirlockError(.catalog, "the stored content scan of \(digest.hex) does not read back: \(error)")
         }
     }
+
+}
+
+extension Relation {
+    /// `referenced` and the provenance documents (file digest, document digest) of the files in it:
+    /// a served file's PEP 740 document is served beside it, so it is kept as long as the file is.
+    static func withProvenance(_ referenced: Set<String>, _ documents: [(file: String, document: String)]) -> Set<String> {
+        referenced.union(documents.filter { referenced.contains($0.file) }.map(\.document))
+    }
 }

@@ -109,6 +109,9 @@ public struct Endpoint: Sendable {
         for pattern in RepositoryRoute.patterns {
             router.get(RouterPath(pattern)) { req, ctx in try await repository(req, ctx) }
         }
+        for pattern in RepositoryRoute.linuxPatterns {
+            router.get(RouterPath(pattern)) { req, ctx in try await linuxRepository(req, ctx) }
+        }
         router.get("/snapshots/{ecosystem}/{snapshot}/{file}") { req, ctx in try await manifest(req, ctx) }
         ReviewAPI(endpoint: self).register(on: router)
         ReviewUI(endpoint: self).register(on: router)

@@ -107,9 +107,11 @@ public final class HTTPFetcher: Sendable {
     }
 
     /// Streams `url` into the file at `path` (created or truncated), hashing as it goes.
-    public func download(_ url: String, to path: String, maxSize: Int64, onBytes: (@Sendable (Int) -> Void)? = nil) async throws -> DownloadResult {
+    public func download(
+        _ url: String, to path: String, maxSize: Int64, headers: [String: String] = [:], onBytes: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> DownloadResult {
         try await withRetries(url) {
-            let outcome = try await self.following(TransferRequest(url: url, headers: [:], maxSize: maxSize, destination: path, onBytes: onBytes))
+            let outcome = try await self.following(TransferRequest(url: url, headers: headers, maxSize: maxSize, destination: path, onBytes: onBytes))
             guard (200..<300).contains(outcome.status) else { throw Self.statusError(url, outcome) }
             return DownloadResult(size: outcome.received, digest: outcome.digest!)
         }
@@ -370,14 +372,14 @@ final class CurlMultiLoop: @unchecked Sendable {
         airlock_easy_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 30)
         airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
         airlock_easy_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
-        airlock_easy_setopt_string(h, CURLOPT_USERAGENT, "airlock/0.1 (+libcurl)")
+        airlock_easy_setopt_string(h, CURLOPT_USERAGENT, r.headers["User-Agent"] ?? "airlock/0.1 (+libcurl)")
         airlock_easy_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(r.maxSize))
         airlock_easy_setopt_pointer(h, CURLOPT_ERRORBUFFER, t.errorBuffer)
         if r.destination == nil {
             // Index pages may be compressed in transit; distribution bytes must arrive as published.
             airlock_easy_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")
         }
-        var headers = r.headers
+        var headers = r.headers.filter { $0.key != "User-Agent" }
         if r.onUpstreamOrigin {
             headers.merge(access.headers) { mine, _ in mine }
             if let authorization = access.credentials?.authorization { headers["Authorization"] = authorization }

@@ -133,6 +133,15 @@ struct SyncCRAN: AsyncParsableCommand {
     @Option(help: "renv.lock file(s) whose exact pins to add (repeatable).")
     var lockfile: [String] = []
 
+    @Option(help: "A binary repository in Posit Package Manager's layout (binaries at URL/__linux__/DISTRO/latest/src/contrib) to mirror binaries of the served releases from.")
+    var binaryUpstream: String?
+
+    @Option(help: "The Linux distribution the binaries are for, as the binary repository names it (bookworm, jammy, rhel9); with --binary-upstream.")
+    var distro: String?
+
+    @Option(name: .customLong("r-version"), help: "The R minor version the binaries are built with (such as 4.4); with --binary-upstream.")
+    var rVersion: String?
+
     @Flag(help: "Replace the stored selection with these packages instead of adding to it.")
     var replace = false
 
@@ -154,14 +163,35 @@ struct SyncCRAN: AsyncParsableCommand {
                 maxConnections: connections ?? file?.connections ?? 8)
             options.limits = try access.limits(file?.limits, allowUnhashed: false)
             options.access = upstreamAccess
+            if let binaryUpstream {
+                guard let distro, let rVersion else {
+                    throw AirlockError(.invalidArgument, "--binary-upstream needs --distro (such as bookworm) and --r-version (such as 4.4)")
+                }
+                options.binaries = try CRANBinaryOptions(upstreamURL: binaryUpstream, distro: distro, rMinor: rVersion)
+            } else if distro != nil || rVersion != nil {
+                throw AirlockError(.invalidArgument, "--distro and --r-version choose binaries: give --binary-upstream too")
+            }
             let report = try await sync.run(adding: packages + (file?.packages ?? []) + (try lockedRequirements(lockfile, .cran)), replace: replace, options: options, progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.servedSummary)\n"
                     + "  this sync: \(report.releases) versions of \(report.projects) packages "
                     + "(\(report.downloaded) downloaded, \(report.reused) already stored) in \(String(format: "%.1f", report.seconds)) s"
-                    + report.decisionSummary
+                    + report.decisionSummary + (report.binaries.map(Self.describe) ?? "")
+            }
+            if let refused = report.binaries?.refused, !refused.isEmpty {
+                FileHandle.standardError.write(Data("error: \(refused.count) binary(ies) refused; their sources are served (exit \(setAsideExitCode))\n".utf8))
+                throw ExitCode(setAsideExitCode)
             }
         }
+    }
+}
+
+extension SyncCRAN {
+    /// The binaries' lines of a sync's summary.
+    static func describe(_ b: BinaryReport) -> String {
+        "\n  binaries for \(b.distro), R \(b.rMinor): \(b.mirrored.count) mirrored, \(b.alreadyStored) already stored, "
+            + "\(b.notOffered.count) not offered upstream (their sources are served)"
+            + b.refused.map { "\n  binary refused: \($0.file): \($0.reason)" }.joined()
     }
 }
 

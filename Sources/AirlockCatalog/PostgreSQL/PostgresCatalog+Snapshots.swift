@@ -72,6 +72,22 @@ extension PostgresCatalog: SnapshotCatalog {
         }
     }
 
+    public func binaries(distro: String) async throws -> [RBinary] {
+        try await read { s in
+            try await s.fetch(RBinaryRow.self, "SELECT * FROM r_binary WHERE distro = $1 ORDER BY package, version, r_minor", [distro]).map { try $0.binary() }
+        }
+    }
+
+    public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
+        try await write { s in
+            for b in binaries {
+                try await s.execute(
+                    RBinaryTable.upsert,
+                    [b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, Timestamp.format(at)])
+            }
+        }
+    }
+
     public func revocation(ofFile digest: Digest) async throws -> Revocation? {
         try await read { s in
             try await s.fetchOne(
@@ -322,7 +338,7 @@ extension PostgresCatalog: RetentionCatalog {
     public func referencedBlobs(expiring: Set<Int64>) async throws -> Set<String> {
         try await read { s in
             let skip = " AND NOT (s.id = ANY($1::bigint[]))"
-            return Set(
+            let served = Set(
                 try await s.column(
                     String.self,
                     """
@@ -337,7 +353,13 @@ extension PostgresCatalog: RetentionCatalog {
                     SELECT d.sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id
                     UNION
                     SELECT d.metadata_sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id WHERE d.metadata_sha256 IS NOT NULL
+                    UNION
+                    SELECT sha256 FROM r_binary
+                    UNION
+                    SELECT record_sha256 FROM r_binary
                     """, [PostgresArray(expiring.sorted())]))
+            let documents = try await s.query("SELECT sha256, document FROM file_provenance").map { (try $0.get("sha256", as: String.self), try $0.get("document", as: String.self)) }
+            return Relation.withProvenance(served, documents)
         }
     }
 }

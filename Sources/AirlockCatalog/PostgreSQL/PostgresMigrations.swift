@@ -279,5 +279,6 @@ enum PostgresMigrations {
             CREATE INDEX download_by_day ON download(day);
             """
         ),
+        ("v17: R binaries", RBinaryTable.create),
     ]
 }

@@ -310,6 +310,9 @@ enum Migrations {
                 CREATE INDEX download_by_day ON download(day);
                 """)
         }
+        m.registerMigration("v17: R binaries") { db in
+            try db.execute(sql: RBinaryTable.create)
+        }
         return m
     }
 }

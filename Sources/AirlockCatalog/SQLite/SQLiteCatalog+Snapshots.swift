@@ -72,6 +72,24 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
+    public func binaries(distro: String) async throws -> [RBinary] {
+        try await read { db in
+            try RBinaryRow.fetchAll(db, sql: "SELECT * FROM r_binary WHERE distro = ? ORDER BY package, version, r_minor", arguments: [distro]).map { try $0.binary() }
+        }
+    }
+
+    public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
+        try await write { db in
+            for b in binaries {
+                try db.execute(
+                    sql: RBinaryTable.upsert,
+                    arguments: [
+                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, Timestamp.format(at),
+                    ])
+            }
+        }
+    }
+
     public func revocation(ofFile digest: Digest) async throws -> Revocation? {
         try await read { db in
             try RevocationRow.fetchOne(
@@ -346,8 +364,12 @@ extension SQLiteCatalog: RetentionCatalog {
                     SELECT d.sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id
                     UNION
                     SELECT d.metadata_sha256 FROM distribution d JOIN candidate c ON c.release_id = d.release_id WHERE d.metadata_sha256 IS NOT NULL
+                    UNION
+                    SELECT sha256 FROM r_binary
+                    UNION
+                    SELECT record_sha256 FROM r_binary
                     """)
-            return Set(served)
+            return Relation.withProvenance(Set(served), try Row.fetchAll(db, sql: "SELECT sha256, document FROM file_provenance").map { ($0["sha256"], $0["document"]) })
         }
     }
 }

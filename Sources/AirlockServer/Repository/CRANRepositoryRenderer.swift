@@ -6,12 +6,13 @@ import Foundation
 /// approved version of each package (its record as mirrored, with the MD5 of the served bytes);
 /// older approved versions live under `Archive/{pkg}/`.
 enum CRANRepositoryRenderer {
-    /// The `PACKAGES` text: one record per package, sorted by name as `tools::write_PACKAGES` does.
-    static func packages(_ view: SnapshotView, store: any BlobStore) throws -> [UInt8] {
+    /// The `PACKAGES` text: one record per package, sorted by name as `tools::write_PACKAGES` does;
+    /// with `binaries` (by `package version`), a package whose current version has one is listed as it.
+    static func packages(_ view: SnapshotView, store: any BlobStore, binaries: [String: RBinary] = [:]) throws -> [UInt8] {
         var out: [UInt8] = []
         for name in view.projectNames {
             guard let current = currentFile(of: view.projects[name.normalized]!) else { continue }
-            guard let record = current.metadataDigest else {
+            guard let record = binaries["\(name.normalized) \(current.version)"]?.recordDigest ?? current.metadataDigest else {
                 throw AirlockError(.storage, "\(current.filename) has no PACKAGES record in the store; re-run the sync")
             }
             if !out.isEmpty { out.append(UInt8(ascii: "\n")) }
@@ -22,8 +23,8 @@ enum CRANRepositoryRenderer {
 
     /// `PACKAGES.rds`: the same records as `PACKAGES`, as the character matrix `tools::write_PACKAGES`
     /// saves (a row per package, a column per field any record has, `NA` where a record lacks it), gzipped.
-    static func packagesRDS(_ view: SnapshotView, store: any BlobStore) throws -> [UInt8] {
-        let records = try DCF.parse(try packages(view, store: store), source: "PACKAGES of cran snapshot \(view.snapshot.id)")
+    static func packagesRDS(_ view: SnapshotView, store: any BlobStore, binaries: [String: RBinary] = [:]) throws -> [UInt8] {
+        let records = try DCF.parse(try packages(view, store: store, binaries: binaries), source: "PACKAGES of cran snapshot \(view.snapshot.id)")
         var columns = ["Package", "Version"]
         for record in records { for (name, _) in record.fields where !columns.contains(name) { columns.append(name) } }
         let rows = records.map { record in columns.map { record[$0] } }

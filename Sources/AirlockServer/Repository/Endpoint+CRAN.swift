@@ -1,3 +1,4 @@
+import AirlockCatalog
 import AirlockCore
 import Foundation
 import Hummingbird
@@ -44,5 +45,49 @@ extension Endpoint {
             return .other(Responses.text(.notFound, "airlock: \(file) is not approved in cran snapshot \(view.snapshot.id); \(hint)."))
         }
         return .blob(served.digest, filename: file)
+    }
+}
+
+extension Endpoint {
+    /// `/cran/__linux__/{distro}/{snapshot}/src/contrib/…`, Posit Package Manager's layout: the same
+    /// repository as `/cran/{snapshot}/`, but where a binary of a served release exists for this
+    /// distribution and the R minor version the client names in its `User-Agent`, `PACKAGES` lists it
+    /// and its tarball URL sends it. Anything else, and any client that is not R, gets the source.
+    func linuxRepository(_ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
+        let distro = ctx.parameters.get("distro") ?? ""
+        let prefix = "/cran/__linux__/\(distro)"
+        guard req.uri.path.hasPrefix(prefix + "/") else { return Responses.notServed(req.uri.path) }
+        let sourcePath = Substring("/cran" + req.uri.path.dropFirst(prefix.count))
+        guard let route = RepositoryRoute(path: sourcePath), case .cran(let snapshot, let directory, let rawFile) = route else {
+            return Responses.notServed(req.uri.path)
+        }
+        let facts = try await views.facts(route)
+        let source = try answer(route, path: sourcePath, accept: req.headers[.accept], facts: facts)
+        guard let view = facts.view, directory != .meta, let rMinor = req.headers[.userAgent].flatMap(RBinary.rMinor(userAgent:)) else {
+            return try await respond(source, req, ctx)
+        }
+        let binaries = Dictionary(
+            try await catalog.binaries(distro: distro).filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+        let file = String(rawFile).removingPercentEncoding ?? String(rawFile)
+        if directory == .contrib, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
+            let body: [UInt8]
+            switch file {
+            case "PACKAGES": body = try CRANRepositoryRenderer.packages(view, store: store, binaries: binaries)
+            case "PACKAGES.gz": body = Gzip.compress(try CRANRepositoryRenderer.packages(view, store: store, binaries: binaries))
+            default: body = try CRANRepositoryRenderer.packagesRDS(view, store: store, binaries: binaries)
+            }
+            var headers = securityHeaders.fields
+            headers[.contentType] = file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream"
+            headers[.cacheControl] = view.isExact(String(snapshot)) ? "public, max-age=86400" : "no-cache"
+            headers[.vary] = "User-Agent"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        // A tarball: the binary of the very release the source answer serves, if there is one.
+        if case .blob(_, let filename) = source, let package = CRANRepositoryRenderer.package(ofTarball: filename),
+            let served = view.projects[package]?.files.first(where: { $0.filename == filename }), let binary = binaries["\(package) \(served.version)"]
+        {
+            return try await respond(.blob(binary.digest, filename: filename), req, ctx)
+        }
+        return try await respond(source, req, ctx)
     }
 }

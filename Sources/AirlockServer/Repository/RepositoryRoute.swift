@@ -62,6 +62,12 @@ enum RepositoryRoute: Equatable {
         "/simple", "/simple/{project}", "/pypi/{snapshot}/simple", "/pypi/{snapshot}/simple/{project}", "/files/sha256/{digest}/{filename}",
         "/cran/{snapshot}/src/contrib/{file}", "/cran/{snapshot}/src/contrib/Archive/{package}/{file}", "/cran/{snapshot}/src/contrib/Meta/{file}",
     ]
+
+    /// The router patterns of the binary repositories (`Endpoint.linuxRepository`).
+    static let linuxPatterns = [
+        "/cran/__linux__/{distro}/{snapshot}/src/contrib/{file}", "/cran/__linux__/{distro}/{snapshot}/src/contrib/Archive/{package}/{file}",
+        "/cran/__linux__/{distro}/{snapshot}/src/contrib/Meta/{file}",
+    ]
 }
 
 /// Where under `src/contrib` a CRAN URL points: the top, `Archive/{package}/`, or `Meta/`.
@@ -126,7 +132,12 @@ extension Endpoint {
     func repository(_ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
         let path = Substring(req.uri.path)
         guard let route = RepositoryRoute(path: path) else { return Responses.notServed(req.uri.path) }
-        switch try answer(route, path: path, accept: req.headers[.accept], facts: try await views.facts(route)) {
+        return try await respond(try answer(route, path: path, accept: req.headers[.accept], facts: try await views.facts(route)), req, ctx)
+    }
+
+    /// An answer as a response: a miss is counted, a blob sent (and counted as a download).
+    func respond(_ answer: RepositoryAnswer, _ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
+        switch answer {
         case .page(let page): return page.response(to: req)
         case .blob(let digest, let filename):
             countDownload(digest, filename: filename, isHead: req.method == .head, range: req.headers[.range])

@@ -26,6 +26,15 @@ struct CRANFetcher: Sendable {
         "License_restricts_use", "OS_type", "Archs", "MD5sum", "NeedsCompilation",
     ]
 
+    /// The `PACKAGES` record of a package: the `packagesFields` of its `DESCRIPTION`, with this MD5.
+    static func packagesRecord(_ description: DCFRecord, md5: String) -> DCFRecord {
+        var record = DCFRecord()
+        for field in packagesFields {
+            if field == "MD5sum" { record.set(field, md5) } else if let value = description[field] { record.set(field, value) }
+        }
+        return record
+    }
+
     let download: VerifiedDownload
     let catalog: any ReleaseCatalog
     let inspector = ArchiveInspector()
@@ -104,10 +113,7 @@ struct CRANFetcher: Sendable {
         for field in ["Depends", "Imports", "LinkingTo", "Suggests"] {
             if let value = description[field] { _ = try RDependency.parseField(value, source: "\(source) \(field)") }
         }
-        var record = DCFRecord()
-        for field in Self.packagesFields {
-            if field == "MD5sum" { record.set(field, md5) } else if let value = description[field] { record.set(field, value) }
-        }
+        let record = Self.packagesRecord(description, md5: md5)
         let recordDigest = try download.store.put(Array(record.text.utf8))
         return StoredTarball(
             digest: digest, size: size, description: description, packagesRecord: record, packagesRecordDigest: recordDigest, findings: report.findings)

@@ -20,6 +20,8 @@ public struct CRANSyncOptions: Sendable {
     public var limits = UpstreamLimits()
     /// Proxy, CA, client certificate, credentials, headers, request rate.
     public var access = UpstreamAccess()
+    /// Where to mirror binaries of the served releases from, if anywhere.
+    public var binaries: CRANBinaryOptions?
 
     public init(upstreamURL: String, versionsPerPackage: Int = 3, withSuggests: Bool = false, maxFileSize: Int64 = 1 << 30, maxConnections: Int = 8) {
         self.upstreamURL = upstreamURL
@@ -70,6 +72,17 @@ public struct CRANSync: Sendable {
         progress.finish()
 
         let outcome = try await pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
-        return try await pipeline.report(outcome, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
+        var report = try await pipeline.report(outcome, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
+        if let binaries = options.binaries {
+            progress.phase("mirroring binaries for \(binaries.distro), R \(binaries.rMinor)")
+            let binaryFetcher = HTTPFetcher(
+                maxConnectionsPerHost: options.maxConnections, upstream: binaries.upstreamURL, limits: options.limits, access: options.access, logger: logger)
+            let mirror = CRANBinaryMirror(
+                options: binaries, download: VerifiedDownload(store: store, fetcher: binaryFetcher, progress: progress, maxFileSize: options.maxFileSize),
+                catalog: catalog, logger: logger)
+            report.binaries = try await mirror.run(serving: try await catalog.servedFiles(in: report.snapshot))
+            progress.finish()
+        }
+        return report
     }
 }

@@ -12,10 +12,12 @@ struct VerifiedDownload: Sendable {
     let progress: SyncProgress
     let maxFileSize: Int64
 
-    func fetch<T: Sendable>(_ url: String, verify: (_ path: String, _ download: DownloadResult) async throws -> T) async throws -> T {
+    func fetch<T: Sendable>(
+        _ url: String, headers: [String: String] = [:], verify: (_ path: String, _ download: DownloadResult) async throws -> T
+    ) async throws -> T {
         let staging = try store.makeStagingPath()
         do {
-            let result = try await fetcher.download(url, to: staging, maxSize: maxFileSize) { [progress] n in progress.addBytes(n) }
+            let result = try await fetcher.download(url, to: staging, maxSize: maxFileSize, headers: headers) { [progress] n in progress.addBytes(n) }
             let verified = try await verify(staging, result)
             try store.commit(stagingPath: staging, as: result.digest)
             return verified

@@ -52,6 +52,8 @@ public struct SyncReport: Codable, Sendable {
     public var indexUnchanged: Int = 0
     /// Every HTTP request made to the upstream (pages, metadata files, downloads, redirects, retries).
     public var upstreamRequests: Int = 0
+    /// R binaries mirrored beside the served sources (CRAN with a binary upstream only).
+    public var binaries: BinaryReport?
     public var seconds: Double
     /// Facts the upstream's index did not give, and what stands in for them.
     public var upstreamGaps: [String] = []

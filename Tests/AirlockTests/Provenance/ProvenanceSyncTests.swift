@@ -186,6 +186,10 @@ import Testing
         }
         let server = try h.serve()
         try check(server)
+        // Sweeping the store keeps what served files need, their provenance documents included.
+        let gc = try AirlockCommand.run(["gc", "--data", h.data])
+        #expect(gc.succeeded && gc.stdout.contains("removed 0 blob(s)"), "every stored blob is still needed: \(gc.output)")
+        try check(server)
         let (pip, _) = try PythonClients.pipInstall(["good", "plain"], index: server.base + "/simple/", in: h.dir.path)
         #expect(pip.succeeded, "\(pip.output)")
         let (uv, _) = try PythonClients.uvInstall(["good", "plain"], index: server.base + "/simple/", in: h.dir.path)

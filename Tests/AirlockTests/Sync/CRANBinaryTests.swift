@@ -1,0 +1,121 @@
+import AirlockCore
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// R binaries for Linux from a binary upstream: binaries built in the test with `R CMD INSTALL --build`,
+/// served by a repository in Posit Package Manager's layout that answers binaries to R only; airlock
+/// mirrors those of the approved sources (refusing, by its `Built:` field or its package name, a binary
+/// that is not what it claims) and R installs them from `/cran/__linux__/{distro}/latest` with no
+/// compiler; another R version, or a client that is not R, gets the sources.
+@Suite(.timeLimit(.minutes(10))) struct CRANBinaryTests {
+    /// The machine's R minor version (`4.2`).
+    static let rMinor: String = {
+        let r = try? RClient.run("cat(R.version$major, strsplit(R.version$minor, '.', fixed = TRUE)[[1]][1], sep = '.')")
+        return r?.stdout.trimmingWhitespace() ?? "4.4"
+    }()
+
+    /// Builds binaries of the upstream's current tarballs (in dependency order) into a directory laid out
+    /// as Package Manager's `__linux__/bookworm/latest/src/contrib`, and tampers with two of them.
+    func binaryRepository(_ cran: CRANHarness) throws -> String {
+        let r = try #require(Subprocess.which("R"))
+        let builds = cran.dir.sub("binary-builds"), lib = cran.dir.sub("binary-lib")
+        let root = cran.dir.sub("binaries"), contrib = root + "/__linux__/bookworm/latest/src/contrib"
+        try FileManager.default.createDirectory(atPath: contrib, withIntermediateDirectories: true)
+        for file in ["cranbase_1.1.tar.gz", "cranlink_0.1.tar.gz", "cranc_0.2.tar.gz", "cranapp_1.0.tar.gz"] {
+            let built = try Subprocess.run(r, ["CMD", "INSTALL", "--build", "-l", lib, cran.upstream.contrib + "/" + file], environment: Subprocess.cleanEnvironment(), directory: builds)
+            #expect(built.succeeded, "\(built.output)")
+            let binary = try #require(try FileManager.default.contentsOfDirectory(atPath: builds).first { $0.hasPrefix(file.dropLast(7) + "_R_") })
+            try FileManager.default.copyItem(atPath: builds + "/" + binary, toPath: contrib + "/" + file)
+        }
+        // cranlink's binary claims another R version; "cranapp_1.0.tar.gz" holds cranbase's binary.
+        let tamper = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", """
+            import io, sys, tarfile
+            path = sys.argv[1]
+            members = []
+            with tarfile.open(path) as t:
+                for m in t.getmembers():
+                    data = t.extractfile(m).read() if m.isfile() else None
+                    if m.name == 'cranlink/DESCRIPTION':
+                        lines = [('Built: R 3.6.0; ; 2020-01-01 00:00:00 UTC; unix' if l.startswith('Built:') else l) for l in data.decode().split('\\n')]
+                        data = '\\n'.join(lines).encode()
+                        m.size = len(data)
+                    members.append((m, data))
+            with tarfile.open(path, 'w:gz') as t:
+                for m, data in members:
+                    t.addfile(m, io.BytesIO(data) if data is not None else None)
+            """, contrib + "/cranlink_0.1.tar.gz"])
+        #expect(tamper.succeeded, "\(tamper.output)")
+        let written = try RClient.run("tools::write_PACKAGES('\(contrib)', type = 'source')")
+        #expect(written.succeeded, "\(written.output)")
+        try FileManager.default.removeItem(atPath: contrib + "/cranapp_1.0.tar.gz")
+        try FileManager.default.copyItem(atPath: contrib + "/cranbase_1.1.tar.gz", toPath: contrib + "/cranapp_1.0.tar.gz")
+        // The index lists cranapp 1.0 without a checksum, so only what the tarball holds is wrong.
+        let index = try String(contentsOfFile: contrib + "/PACKAGES", encoding: .utf8).components(separatedBy: "\n\n").map { record in
+            record.hasPrefix("Package: cranapp\n") ? record.split(separator: "\n").filter { !$0.hasPrefix("MD5sum:") }.joined(separator: "\n") : record
+        }
+        for f in ["PACKAGES.gz", "PACKAGES.rds"] { try? FileManager.default.removeItem(atPath: contrib + "/" + f) }
+        try index.joined(separator: "\n\n").write(toFile: contrib + "/PACKAGES", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    /// The `User-Agent` setting Posit Package Manager's Linux setup asks for (R sends its version only with it).
+    static let userAgentOption =
+        "options(HTTPUserAgent = sprintf('R/%s R (%s)', getRversion(), paste(getRversion(), R.version['platform'], R.version['arch'], R.version['os'])))"
+
+    @Test func binariesFromABinaryUpstreamInstallWithoutACompiler() throws {
+        let cran = try CRANHarness()
+        let root = try binaryRepository(cran)
+        let upstream = try RunningProcess(FixtureScripts.python, [FixtureScripts.path("binary_upstream"), root], logPath: cran.dir.path + "/binary-upstream.log")
+        let port = try #require(Int(try upstream.waitForLine(matching: #"listening (\d+)"#)))
+        let synced = try cran.sync(
+            ["cranapp"], extra: ["--binary-upstream", "http://127.0.0.1:\(port)", "--distro", "bookworm", "--r-version", Self.rMinor])
+        #expect(synced.status == 3, "two binaries refused, the rest published: \(synced.output)")
+        #expect(synced.stdout.contains("binaries for bookworm, R \(Self.rMinor): 2 mirrored, 0 already stored, 0 not offered upstream"), "\(synced.output)")
+        #expect(synced.stdout.contains("cranlink_0.1.tar.gz: DESCRIPTION's Built: field names R 3.6, not R \(Self.rMinor)"), "\(synced.output)")
+        #expect(synced.stdout.contains("cranapp_1.0.tar.gz: DESCRIPTION names package 'cranbase' version 1.1, not cranapp 1.0"), "\(synced.output)")
+        let again = try cran.sync([], extra: ["--binary-upstream", "http://127.0.0.1:\(port)", "--distro", "bookworm", "--r-version", Self.rMinor])
+        #expect(again.stdout.contains("0 mirrored, 2 already stored"), "\(again.output)")
+
+        let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
+        let repo = server.base + "/cran/__linux__/bookworm/latest"
+        // R gets the binary's record (its MD5), and its bytes at the tarball URL.
+        let rAgent = "User-Agent: R (\(Self.rMinor).1 x86_64-pc-linux-gnu x86_64 linux-gnu)"
+        let binaryMD5 = try Subprocess.run("/usr/bin/md5sum", [root + "/__linux__/bookworm/latest/src/contrib/cranc_0.2.tar.gz"]).stdout.prefix(32)
+        let forR = try httpGet(repo + "/src/contrib/PACKAGES", headers: [rAgent])
+        #expect(forR.body.contains("MD5sum: \(binaryMD5)"), "\(forR)")
+        let tarball = try Subprocess.run("/bin/sh", ["-c", "curl -s -H '\(rAgent)' \(repo)/src/contrib/cranc_0.2.tar.gz | md5sum"])
+        #expect(tarball.stdout.hasPrefix(binaryMD5), "\(tarball.output)")
+        // A client that is not R gets the sources' index.
+        #expect(try httpGet(repo + "/src/contrib/PACKAGES").body == (try httpGet(server.base + "/cran/latest/src/contrib/PACKAGES").body))
+
+        // R with every compiler set to `false`: the compiled package can only come in as a binary.
+        let makevars = cran.dir.path + "/Makevars-no-compiler"
+        try "CC=false\nCXX=false\nCXX11=false\nCXX14=false\nCXX17=false\nFC=false\nF77=false\n".write(toFile: makevars, atomically: true, encoding: .utf8)
+        let binaryLib = cran.dir.sub("lib-binary")
+        let installed = try RClient.run(
+            """
+            \(Self.userAgentOption)
+            .libPaths(c('\(binaryLib)', .libPaths()))
+            install.packages('cranapp', repos = '\(repo)', lib = '\(binaryLib)')
+            library(cranapp); cat('RESULT:', app_run(), '\\n')
+            """, environment: ["R_MAKEVARS_USER": makevars])
+        #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "\(installed.output)")
+        for package in ["cranbase", "cranc"] {
+            #expect(installed.output.contains("installing *binary* package ‘\(package)’") || installed.output.contains("installing *binary* package '\(package)'"), "\(package): \(installed.output)")
+        }
+        #expect(installed.output.contains("installing *source* package ‘cranapp’") || installed.output.contains("installing *source* package 'cranapp'"), "a refused binary leaves its source: \(installed.output)")
+
+        // Another R minor version in the User-Agent gets the source tarball, and compiles it.
+        let lib = cran.dir.sub("lib-other-r")
+        let other = try RClient.run(
+            """
+            options(HTTPUserAgent = 'R (9.9.0 x86_64-pc-linux-gnu x86_64 linux-gnu)')
+            install.packages(c('cranbase', 'cranlink', 'cranc'), repos = '\(repo)', lib = '\(lib)')
+            cat('INSTALLED:', as.character(packageVersion('cranc', lib.loc = '\(lib)')), '\\n')
+            """)
+        #expect(other.stdout.contains("INSTALLED: 0.2") && (other.output.contains("installing *source* package ‘cranc’") || other.output.contains("installing *source* package 'cranc'")), "\(other.output)")
+    }
+}
