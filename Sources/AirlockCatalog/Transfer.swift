@@ -89,6 +89,8 @@ public struct TransferRows: Codable, Sendable {
     public var provenance: [TransferRow]?
     /// The upstream project pages (tracks, PEP 792 status); absent in older bundles.
     public var upstreamProjects: [TransferRow]?
+    /// The R binaries of the releases carried (`r_binary` rows); absent in older bundles.
+    public var binaries: [TransferRow]?
 
     public init(
         ecosystem: Ecosystem, projects: [TransferRow] = [], releases: [TransferRow] = [], distributions: [TransferRow] = [], decisions: [TransferRow] = [],
@@ -120,6 +122,17 @@ extension TransferRows {
         }
         for p in provenance ?? [] {
             if case .text(let sha) = p["sha256"], case .text(let document) = p["document"] { out[sha, default: []].append(document) }
+        }
+        // An R binary travels with its source release's tarball, with the PACKAGES record served for it.
+        var sourceOf: [String: String] = [:]
+        for d in distributions {
+            if case .text(let project) = d["project"], case .text(let version) = d["version"], case .text(let sha) = d["sha256"] { sourceOf["\(project) \(version)"] = sha }
+        }
+        for b in binaries ?? [] {
+            guard case .text(let package) = b["package"], case .text(let version) = b["version"], let source = sourceOf["\(package) \(version)"],
+                case .text(let sha) = b["sha256"], case .text(let record) = b["record_sha256"]
+            else { continue }
+            out[source, default: []] += [sha, record]
         }
         return out
     }

@@ -60,6 +60,10 @@ extension PostgresCatalog: TransferCatalog {
             rows.revocations = try await Self.transferRows(s, "SELECT * FROM revocation WHERE ecosystem = $1 ORDER BY id", [e], dropping: ["id"])
             rows.held = try await Self.transferRows(s, "SELECT * FROM held WHERE ecosystem = $1", [e], dropping: [])
             rows.upstreamProjects = try await Self.transferRows(s, "SELECT * FROM upstream_project WHERE ecosystem = $1", [e], dropping: ["ecosystem"])
+            rows.binaries = try await Self.transferRows(
+                s,
+                "SELECT b.* FROM r_binary b JOIN project p ON p.ecosystem = $1 AND p.name = b.package JOIN release r ON r.project_id = p.id AND r.version = b.version WHERE r.id IN (\(releases))",
+                args, dropping: [])
             return rows
         }
     }
@@ -122,6 +126,7 @@ extension PostgresCatalog: TransferCatalog {
         for row in rows.decisions { try await writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"]) }
         for row in rows.provenance ?? [] { try await writer.upsert("file_provenance", row, conflict: ["sha256"]) }
         for row in rows.upstreamProjects ?? [] { try await writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
+        for row in rows.binaries ?? [] { try await writer.upsert("r_binary", row, conflict: ["package", "version", "distro", "r_minor"]) }
         for row in rows.policies {
             guard case .text(let digest)? = row["digest"] else { throw AirlockError(.malformedIndex, "a bundle's policy row has no digest") }
             let known = try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = $1 AND digest = $2)", [e, digest]) ?? false

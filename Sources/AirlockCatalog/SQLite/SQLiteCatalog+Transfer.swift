@@ -61,6 +61,10 @@ extension SQLiteCatalog: TransferCatalog {
             rows.revocations = try Self.transferRows(db, "SELECT * FROM revocation WHERE ecosystem = ? ORDER BY id", [e], dropping: ["id"])
             rows.held = try Self.transferRows(db, "SELECT * FROM held WHERE ecosystem = ?", [e], dropping: [])
             rows.upstreamProjects = try Self.transferRows(db, "SELECT * FROM upstream_project WHERE ecosystem = ?", [e], dropping: ["ecosystem"])
+            rows.binaries = try Self.transferRows(
+                db,
+                "SELECT b.* FROM r_binary b JOIN project p ON p.ecosystem = ?1 AND p.name = b.package JOIN release r ON r.project_id = p.id AND r.version = b.version WHERE r.id IN (\(releases))",
+                args, dropping: [])
             return rows
         }
     }
@@ -131,6 +135,7 @@ extension SQLiteCatalog: TransferCatalog {
         }
         for row in rows.provenance ?? [] { try writer.upsert("file_provenance", row, conflict: ["sha256"]) }
         for row in rows.upstreamProjects ?? [] { try writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
+        for row in rows.binaries ?? [] { try writer.upsert("r_binary", row, conflict: ["package", "version", "distro", "r_minor"]) }
         for row in rows.policies {
             let known = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)", arguments: [e, row["digest"]?.databaseValue ?? .null])
