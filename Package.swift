@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "AirlockSync",
             dependencies: [
-                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish", "AirlockProvenance",
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish", "AirlockProvenance", "CChildProcess",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -19,8 +19,9 @@ public protocol SnapshotCatalog: Sendable {
     func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject]
     /// The revocation covering the file with this digest, if it was revoked.
     func revocation(ofFile digest: Digest) async throws -> Revocation?
-    /// Every R binary recorded for a distribution (each served only beside the source release a snapshot serves).
-    func binaries(distro: String) async throws -> [RBinary]
+    /// The R binaries recorded for a distribution (nil: every one) and package (nil: every one); each is
+    /// served only beside the source release a snapshot serves.
+    func binaries(distro: String?, package: String?) async throws -> [RBinary]
 }
 
 /// What a sync reads and writes: releases with their files, facts and decisions, the stored
@@ -136,6 +137,11 @@ public protocol ReviewCatalog: Sendable {
     func replicaOrigin() async throws -> ReplicaOrigin?
     /// The target environments the last sync resolved for (`python|platform`; empty for CRAN or never synced).
     func syncTargets(_ ecosystem: Ecosystem) async throws -> [String]
+}
+
+extension SnapshotCatalog {
+    /// Every R binary recorded for a distribution.
+    public func binaries(distro: String) async throws -> [RBinary] { try await binaries(distro: distro, package: nil) }
 }
 
 extension ReviewCatalog {

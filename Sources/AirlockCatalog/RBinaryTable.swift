@@ -17,17 +17,18 @@ enum RBinaryTable {
             size BIGINT NOT NULL,
             record_sha256 TEXT NOT NULL,
             origin TEXT NOT NULL,
+            build_log_sha256 TEXT,
             recorded_at TEXT NOT NULL,
             PRIMARY KEY (package, version, distro, r_minor)
         );
         """
 
     static let upsert = """
-        INSERT INTO r_binary (package, version, distro, r_minor, platform, built, sha256, size, record_sha256, origin, recorded_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        INSERT INTO r_binary (package, version, distro, r_minor, platform, built, sha256, size, record_sha256, origin, build_log_sha256, recorded_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (package, version, distro, r_minor) DO UPDATE SET platform = excluded.platform, built = excluded.built,
             sha256 = excluded.sha256, size = excluded.size, record_sha256 = excluded.record_sha256, origin = excluded.origin,
-            recorded_at = excluded.recorded_at
+            build_log_sha256 = excluded.build_log_sha256, recorded_at = excluded.recorded_at
         """
 }
 
@@ -43,6 +44,7 @@ struct RBinaryRow: CatalogRow {
     var size: Int64
     var recordSha256: String
     var origin: String
+    var buildLogSha256: String?
 
     func binary() throws -> RBinary {
         guard let digest = Digest(hex: sha256), let record = Digest(hex: recordSha256) else {
@@ -50,6 +52,6 @@ struct RBinaryRow: CatalogRow {
         }
         return RBinary(
             package: package, version: version, distro: distro, rMinor: rMinor, platform: platform, built: built, digest: digest, size: size,
-            recordDigest: record, origin: origin)
+            recordDigest: record, origin: origin, buildLog: buildLogSha256.flatMap { Digest(hex: $0) })
     }
 }

@@ -133,6 +133,7 @@ extension TransferRows {
                 case .text(let sha) = b["sha256"], case .text(let record) = b["record_sha256"]
             else { continue }
             out[source, default: []] += [sha, record]
+            if case .text(let log) = b["build_log_sha256"] { out[source, default: []].append(log) }
         }
         return out
     }

@@ -17,13 +17,16 @@ public struct RBinary: Sendable, Hashable, Codable {
     public let size: Int64
     /// The `PACKAGES` record served for it (its fields, with the binary's MD5).
     public let recordDigest: Digest
-    /// Where it came from: the upstream URL it was fetched from.
+    /// How it was made: the upstream URL it was fetched from, or what built it (R, compiler, sandbox, source digest).
     public let origin: String
+    /// The log of the build that made it (a blob), when airlock built it.
+    public let buildLog: Digest?
 
     public init(
         package: String, version: String, distro: String, rMinor: String, platform: String, built: String, digest: Digest, size: Int64, recordDigest: Digest,
-        origin: String
+        origin: String, buildLog: Digest? = nil
     ) {
+        self.buildLog = buildLog
         self.package = package
         self.version = version
         self.distro = distro

@@ -25,8 +25,10 @@ public final class CRANRepository: @unchecked Sendable {
 
     /// Builds `name==version` packages and publishes them as current, moving the versions they
     /// replace to `Archive/`, then rewrites `PACKAGES` and `PACKAGES.gz`.
-    public func release(_ packages: [String]) throws {
-        let r = try Subprocess.run(FixtureScripts.python, [FixtureScripts.path("build_r_packages"), builds] + packages)
+    public func release(_ packages: [String], environment: [String: String] = [:]) throws {
+        let r = try Subprocess.run(
+            FixtureScripts.python, [FixtureScripts.path("build_r_packages"), builds] + packages,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         guard r.succeeded else { throw TestSupportError("building R packages failed:\n\(r.output)") }
         let fm = FileManager.default
         for spec in packages {

@@ -50,6 +50,11 @@ struct Review: AsyncParsableCommand {
                     print("    published by: " + (r.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt))" } ?? "no attestation"))
                     for f in r.decision?.factors ?? [] { print("    \(f.name): \(f.signal) (\(String(format: "%+.1f", f.points)))") }
                 }
+                if options.ecosystem == .cran {
+                    for b in try await catalog.binaries(distro: nil, package: name) {
+                        print("binary \(b.version) for \(b.distro), R \(b.rMinor)\(b.platform.isEmpty ? "" : " (\(b.platform))"): \(b.origin)")
+                    }
+                }
                 print("dependency closure of \(newest.version):")
                 for c in closure { print("    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")") }
                 for o in try await catalog.overrides(options.ecosystem, project: name) {

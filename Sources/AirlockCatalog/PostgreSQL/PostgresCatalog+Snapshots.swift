@@ -72,9 +72,13 @@ extension PostgresCatalog: SnapshotCatalog {
         }
     }
 
-    public func binaries(distro: String) async throws -> [RBinary] {
+    public func binaries(distro: String?, package: String?) async throws -> [RBinary] {
         try await read { s in
-            try await s.fetch(RBinaryRow.self, "SELECT * FROM r_binary WHERE distro = $1 ORDER BY package, version, r_minor", [distro]).map { try $0.binary() }
+            try await s.fetch(
+                RBinaryRow.self,
+                "SELECT * FROM r_binary WHERE ($1::text IS NULL OR distro = $1) AND ($2::text IS NULL OR package = $2) ORDER BY package, version, distro, r_minor",
+                [distro, package]
+            ).map { try $0.binary() }
         }
     }
 
@@ -83,7 +87,7 @@ extension PostgresCatalog: SnapshotCatalog {
             for b in binaries {
                 try await s.execute(
                     RBinaryTable.upsert,
-                    [b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, Timestamp.format(at)])
+                    [b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, b.buildLog?.hex, Timestamp.format(at)])
             }
         }
     }
@@ -357,6 +361,8 @@ extension PostgresCatalog: RetentionCatalog {
                     SELECT sha256 FROM r_binary
                     UNION
                     SELECT record_sha256 FROM r_binary
+                    UNION
+                    SELECT build_log_sha256 FROM r_binary WHERE build_log_sha256 IS NOT NULL
                     """, [PostgresArray(expiring.sorted())]))
             let documents = try await s.query("SELECT sha256, document FROM file_provenance").map { (try $0.get("sha256", as: String.self), try $0.get("document", as: String.self)) }
             return Relation.withProvenance(served, documents)

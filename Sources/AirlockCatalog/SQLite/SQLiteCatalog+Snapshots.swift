@@ -72,9 +72,12 @@ extension SQLiteCatalog: SnapshotCatalog {
         }
     }
 
-    public func binaries(distro: String) async throws -> [RBinary] {
+    public func binaries(distro: String?, package: String?) async throws -> [RBinary] {
         try await read { db in
-            try RBinaryRow.fetchAll(db, sql: "SELECT * FROM r_binary WHERE distro = ? ORDER BY package, version, r_minor", arguments: [distro]).map { try $0.binary() }
+            try RBinaryRow.fetchAll(
+                db, sql: "SELECT * FROM r_binary WHERE (?1 IS NULL OR distro = ?1) AND (?2 IS NULL OR package = ?2) ORDER BY package, version, distro, r_minor",
+                arguments: [distro, package]
+            ).map { try $0.binary() }
         }
     }
 
@@ -84,7 +87,7 @@ extension SQLiteCatalog: SnapshotCatalog {
                 try db.execute(
                     sql: RBinaryTable.upsert,
                     arguments: [
-                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, Timestamp.format(at),
+                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, b.buildLog?.hex, Timestamp.format(at),
                     ])
             }
         }
@@ -368,6 +371,8 @@ extension SQLiteCatalog: RetentionCatalog {
                     SELECT sha256 FROM r_binary
                     UNION
                     SELECT record_sha256 FROM r_binary
+                    UNION
+                    SELECT build_log_sha256 FROM r_binary WHERE build_log_sha256 IS NOT NULL
                     """)
             return Relation.withProvenance(Set(served), try Row.fetchAll(db, sql: "SELECT sha256, document FROM file_provenance").map { ($0["sha256"], $0["document"]) })
         }

@@ -133,6 +133,7 @@ extension ReviewUI {
             let factors: [Factor]
         }
         struct Closure { let project, version, verdict, served: String }
+        struct Binary { let version, distro, rMinor, platform, origin, log: String }
         struct OverrideRow {
             let id: Int64
             let action, versions, reason, actor, state: String
@@ -147,6 +148,8 @@ extension ReviewUI {
         let releases: [Release]
         let hasClosure: Bool
         let hasOverrides: Bool
+        let hasBinaries: Bool
+        let binaries: [Binary]
         let closure: [Closure]
         let overrides: [OverrideRow]
     }
@@ -173,11 +176,16 @@ extension ReviewUI {
                 })
         }
         let now = Date()
+        let binaries = r.ecosystem == .cran ? try await endpoint.catalog.binaries(distro: nil, package: r.project) : []
         let view = ProjectView(
             ecosystem: r.ecosystem.rawValue, project: r.project, newest: r.releases.last?.version ?? "", demand: r.demand, policy: latest?.policyDigest,
             snapshot: latest?.id ?? 0, upstream: r.upstream.map { .init(url: $0.pageURL, status: $0.status.described) },
             chart: UsageChart(downloads: downloads, misses: misses, until: now), releases: releases,
-            hasClosure: !r.closure.isEmpty, hasOverrides: !r.overrides.isEmpty,
+            hasClosure: !r.closure.isEmpty, hasOverrides: !r.overrides.isEmpty, hasBinaries: !binaries.isEmpty,
+            binaries: binaries.map {
+                .init(version: $0.version, distro: $0.distro, rMinor: $0.rMinor, platform: $0.platform.isEmpty ? "any (no compiled code)" : $0.platform, origin: $0.origin,
+                    log: $0.buildLog.map { "sha256 " + $0.hex } ?? "")
+            },
             closure: r.closure.map {
                 .init(project: $0.project, version: $0.version.isEmpty ? "never synced" : $0.version, verdict: $0.decision?.verdict.rawValue ?? "", served: $0.served ? "yes" : "no")
             },

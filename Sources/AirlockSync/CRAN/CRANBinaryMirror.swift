@@ -118,34 +118,43 @@ struct CRANBinaryMirror {
             if let declared, declared != md5 {
                 throw AirlockError(.hashMismatch, "md5 mismatch: the binary PACKAGES declares \(declared), the download has \(md5)")
             }
-            let name = "\(package)_\(version).tar.gz (binary)"
-            let report = try inspector.inspect(path: path, displayName: name, metadata: .rDescription)
-            guard let bytes = report.metadata, let description = try DCF.parse(bytes, source: name + ": DESCRIPTION").first else {
-                throw AirlockError(.malformedMetadata, "\(name) has no \(package)/DESCRIPTION; it is not an R package")
-            }
-            guard description["Package"] == package, description["Version"] == version else {
-                throw AirlockError(
-                    .malformedMetadata,
-                    "DESCRIPTION names package '\(description["Package"] ?? "nothing")' version \(description["Version"] ?? "nothing"), not \(package) \(version)")
-            }
-            guard let built = description["Built"] else {
-                throw AirlockError(.malformedMetadata, "DESCRIPTION has no Built: field: this is a source package, not a binary")
-            }
-            guard let parsed = RBinary.parseBuilt(built) else {
-                throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field '\(built.prefix(80))' names no R version and platform")
-            }
-            let (rMinor, platform) = (parsed.rMinor, parsed.platform)
-            guard rMinor == options.rMinor else {
-                throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field names R \(rMinor), not R \(options.rMinor) ('\(built.prefix(80))')")
-            }
-            // A package without compiled code is built for no platform (`Built: R 4.4.1; ; …`): it runs anywhere.
-            guard platform.isEmpty || platform.contains("linux") else {
-                throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field names platform \(platform), not Linux")
-            }
+            let (description, built, platform) = try Self.check(path, package: package, version: version, rMinor: options.rMinor, inspector: inspector)
+            let rMinor = options.rMinor
             let record = try download.store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
             return RBinary(
                 package: package, version: version, distro: options.distro, rMinor: rMinor, platform: platform, built: built, digest: result.digest,
                 size: result.size, recordDigest: record, origin: url)
         }
+    }
+
+    /// Checks that the archive at `path` is the binary of `package` `version` built with R `rMinor` on
+    /// Linux (or for no platform): its `DESCRIPTION`'s `Package`, `Version` and `Built:`, read with the
+    /// same hostile-archive checks as every archive. Returns the `DESCRIPTION`, `Built:` and platform.
+    static func check(_ path: String, package: String, version: String, rMinor expected: String, inspector: ArchiveInspector) throws -> (DCFRecord, String, String) {
+        let name = "\(package)_\(version).tar.gz (binary)"
+        let report = try inspector.inspect(path: path, displayName: name, metadata: .rDescription)
+        guard let bytes = report.metadata, let description = try DCF.parse(bytes, source: name + ": DESCRIPTION").first else {
+            throw AirlockError(.malformedMetadata, "\(name) has no \(package)/DESCRIPTION; it is not an R package")
+        }
+        guard description["Package"] == package, description["Version"] == version else {
+            throw AirlockError(
+                .malformedMetadata,
+                "DESCRIPTION names package '\(description["Package"] ?? "nothing")' version \(description["Version"] ?? "nothing"), not \(package) \(version)")
+        }
+        guard let built = description["Built"] else {
+            throw AirlockError(.malformedMetadata, "DESCRIPTION has no Built: field: this is a source package, not a binary")
+        }
+        guard let parsed = RBinary.parseBuilt(built) else {
+            throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field '\(built.prefix(80))' names no R version and platform")
+        }
+        let (rMinor, platform) = (parsed.rMinor, parsed.platform)
+        guard rMinor == expected else {
+            throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field names R \(rMinor), not R \(expected) ('\(built.prefix(80))')")
+        }
+        // A package without compiled code is built for no platform (`Built: R 4.4.1; ; …`): it runs anywhere.
+        guard platform.isEmpty || platform.contains("linux") else {
+            throw AirlockError(.malformedMetadata, "DESCRIPTION's Built: field names platform \(platform), not Linux")
+        }
+        return (description, built, platform)
     }
 }

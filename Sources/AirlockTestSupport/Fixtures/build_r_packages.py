@@ -9,6 +9,7 @@ The packages form a chain that exercises every dependency field:
   cranlink a header-only package (inst/include), used through LinkingTo
   cranbase plain R
   cranevil plain R (the tests' unapproved package)
+  cranfetch a configure script that downloads from $CRANFETCH_URL (the sandboxed-build test)
 Each function returns a string naming its version, so a test can tell which version loaded.
 """
 import os
@@ -46,6 +47,20 @@ PACKAGES = {
         namespace="export(app_run)\nimportFrom(cranbase, base_greet)\n",
     ),
     "cranevil": dict(fields={}, r='evil <- function() "evil {version}"\n', namespace="export(evil)\n"),
+    # Its configure downloads "the library sources" from $CRANFETCH_URL (given when the package is built):
+    # a sandboxed build, which has no network, must fail there.
+    "cranfetch": dict(
+        fields={},
+        files={
+            "configure": (
+                "#!/bin/sh\n"
+                "echo 'configure: downloading the library sources from {fetch_url}'\n"
+                "curl -fsS --max-time 10 -o /dev/null '{fetch_url}' || { echo 'configure: error: cannot download the library sources'; exit 1; }\n"
+            )
+        },
+        r='fetched <- function() "fetched {version}"\n',
+        namespace="export(fetched)\n",
+    ),
 }
 
 
@@ -77,7 +92,9 @@ def build(name, version, outdir):
     if spec["r"]:
         write(os.path.join(src, "R", name + ".R"), spec["r"].replace("{version}", version))
     for rel, text in spec.get("files", {}).items():
-        write(os.path.join(src, rel), text)
+        write(os.path.join(src, rel), text.replace("{fetch_url}", os.environ.get("CRANFETCH_URL", "http://127.0.0.1:9/")))
+        if rel == "configure":
+            os.chmod(os.path.join(src, rel), 0o755)
     env = dict(os.environ, R_LIBS_USER=work)
     r = subprocess.run(["R", "CMD", "build", "--no-build-vignettes", "--no-manual", name], cwd=work, env=env, capture_output=True, text=True)
     if r.returncode != 0:

@@ -138,4 +138,49 @@ import Testing
             """)
         #expect(other.stdout.contains("INSTALLED: 0.2") && Self.installed("cranc", as: "source", in: other.output), "\(other.output)")
     }
+
+    /// This machine's distribution codename (`bookworm`).
+    static let distro: String = {
+        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        return release.split(separator: "\n").first { $0.hasPrefix("VERSION_CODENAME=") }.map { String($0.dropFirst("VERSION_CODENAME=".count)) } ?? "bookworm"
+    }()
+
+    /// `airlock build cran` in the sandbox: the chain builds in dependency order (the compiled package
+    /// included) and R installs it with no compiler; a package whose `configure` downloads fails, the log
+    /// saying so, while the same build outside the sandbox reaches the (loopback) server and succeeds.
+    @Test func sandboxedBuildsInstallWithoutACompilerAndCannotReachTheNetwork() throws {
+        let cran = try CRANHarness()
+        let listener = try RunningProcess(
+            FixtureScripts.python, ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", cran.dir.path], logPath: cran.dir.path + "/fetch-server.log")
+        let port = try #require(Int(try listener.waitForLine(matching: #"port (\d+)"#)))
+        try cran.upstream.release(["cranfetch==0.1"], environment: ["CRANFETCH_URL": "http://127.0.0.1:\(port)/"])
+        try cran.syncOK(["cranapp", "cranfetch"])
+
+        let built = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro])
+        #expect(built.status == 3, "cranfetch fails, the rest is built: \(built.output)")
+        for package in ["cranbase 1.1", "cranlink 0.1", "cranc 0.2", "cranapp 1.0"] { #expect(built.stdout.contains("built \(package) in"), "\(package): \(built.output)") }
+        #expect(built.stdout.contains("failed cranfetch 0.1: the build tried to reach the network"), "\(built.output)")
+        #expect(built.stdout.contains("configure: error: cannot download the library sources"), "the log's tail says why: \(built.output)")
+        #expect(built.stdout.contains("sandbox: bubblewrap, no network"), "\(built.output)")
+
+        let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
+        let makevars = cran.dir.path + "/Makevars-no-compiler"
+        try "CC=false\nCXX=false\nCXX11=false\nCXX14=false\nCXX17=false\nFC=false\nF77=false\n".write(toFile: makevars, atomically: true, encoding: .utf8)
+        let installed = try installWithoutCompiler(from: server.base + "/cran/__linux__/\(Self.distro)/latest", into: cran.dir.sub("lib-built"), makevars: makevars)
+        #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "\(installed.output)")
+        #expect(Self.installed("cranc", as: "binary", in: installed.output), "\(installed.output)")
+
+        let show = try AirlockCommand.run(["review", "show", "cranc", "--ecosystem", "cran", "--data", cran.data])
+        #expect(show.stdout.contains("binary 0.2 for \(Self.distro), R \(Self.rMinor) (x86_64-pc-linux-gnu): built by airlock on \(Self.distro) with R"), "\(show.output)")
+        let again = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro])
+        #expect(again.stdout.contains("built 0 binary(ies)") && again.stdout.contains("4 already built, 1 failed"), "\(again.output)")
+        // Outside the sandbox the same configure reaches the server: the sandbox is what stopped it.
+        let unsandboxed = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro, "--no-sandbox"])
+        #expect(unsandboxed.succeeded && unsandboxed.stdout.contains("built cranfetch 0.1"), "\(unsandboxed.output)")
+
+        let wrongDistro = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", "jammy"])
+        #expect(!wrongDistro.succeeded && wrongDistro.stderr.contains("not jammy: build jammy's binaries on a jammy machine"), "\(wrongDistro.output)")
+        let wrongR = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro, "--r-version", "9.9"])
+        #expect(!wrongR.succeeded && wrongR.stderr.contains("it builds binaries for R \(Self.rMinor), not 9.9"), "\(wrongR.output)")
+    }
 }
