@@ -4,8 +4,8 @@ import Foundation
 import Glibc
 
 /// Runs one command of a build: `posix_spawn`ed in its own process group, input from /dev/null,
-/// output and errors appended to a log file, killed (the whole group) after `timeout`. The wait happens
-/// on a thread of its own, never on the cooperative pool.
+/// output and errors appended to a log file, killed (the whole group) after `timeout`. Spawning and
+/// waiting happen on a thread of its own, never on the cooperative pool.
 enum BuildCommand {
     struct Outcome: Sendable {
         /// The exit status, or 128 + the signal that ended it.
@@ -15,6 +15,21 @@ enum BuildCommand {
     }
 
     static func run(_ argv: [String], directory: String, environment: [String: String], log: String, timeout: Duration) async throws -> Outcome {
+        guard let executable = argv.first.flatMap(Self.which) else {
+            throw AirlockError(.notFound, "\(argv.first ?? "") is not installed (not found on PATH)")
+        }
+        // Spawned and waited for by one thread that lives as long as the child: a parent-death signal
+        // (`bwrap --die-with-parent`) follows the spawning *thread*, and a pool thread may retire mid-build.
+        return try await withCheckedThrowingContinuation { done in
+            Thread {
+                done.resume(with: Result { try spawnAndWait(executable, argv, directory: directory, environment: environment, log: log, timeout: timeout) })
+            }.start()
+        }
+    }
+
+    private static func spawnAndWait(
+        _ executable: String, _ argv: [String], directory: String, environment: [String: String], log: String, timeout: Duration
+    ) throws -> Outcome {
         let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AirlockError(.storage, "cannot open the build log \(log): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -43,31 +58,23 @@ enum BuildCommand {
             args.forEach { free($0) }
             env.forEach { free($0) }
         }
-        guard let executable = argv.first.flatMap(Self.which) else {
-            throw AirlockError(.notFound, "\(argv.first ?? "") is not installed (not found on PATH)")
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, args, env)
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, executable, &actions, &attributes, args, env)
         guard spawned == 0 else { throw AirlockError(.storage, "cannot start \(executable): \(String(cString: strerror(spawned)))") }
         let deadline = Date().addingTimeInterval(Double(timeout.components.seconds))
-        let child = pid
-        return await withCheckedContinuation { done in
-            Thread {
-                var status: Int32 = 0
-                var timedOut = false
-                while true {
-                    let r = waitpid(child, &status, WNOHANG)
-                    if r == child || (r < 0 && errno != EINTR) { break }
-                    if !timedOut, Date() > deadline {
-                        timedOut = true
-                        kill(-child, SIGKILL)
-                    }
-                    usleep(20_000)
-                }
-                let signal = status & 0x7f
-                done.resume(returning: Outcome(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal, timedOut: timedOut))
-            }.start()
+        var status: Int32 = 0
+        var timedOut = false
+        while true {
+            let r = waitpid(child, &status, WNOHANG)
+            if r == child || (r < 0 && errno != EINTR) { break }
+            if !timedOut, Date() > deadline {
+                timedOut = true
+                kill(-child, SIGKILL)
+            }
+            usleep(20_000)
         }
+        let signal = status & 0x7f
+        return Outcome(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal, timedOut: timedOut)
     }
 
     /// The absolute path of a command on PATH (or the path itself when it has a slash).

@@ -228,6 +228,7 @@ public struct CRANBinaryBuilder: Sendable {
                 return describe(capture)
             }
         }
+        if outcome.status > 128 { return "the build was killed by signal \(outcome.status - 128) (out of memory, or the --memory-gib limit?)" }
         let errorLine = log.textLines.last { $0.contains("ERROR") || $0.contains("error:") }.map { String($0.prefix(200)) }
         return "R CMD INSTALL --build failed (exit \(outcome.status))" + (errorLine.map { ": \($0)" } ?? "")
     }
