@@ -114,6 +114,8 @@ public protocol ReviewCatalog: Sendable {
     func projectNames(_ ecosystem: Ecosystem) async throws -> [String]
     /// The content digests of every recorded file of a project, by version.
     func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>]
+    /// The stored metadata (core metadata, or a CRAN package's `PACKAGES` record) of a project's files, by version.
+    func recordedMetadata(_ ecosystem: Ecosystem, project: String) async throws -> [String: Digest]
 
     /// Adds counted downloads (per file and day) in one transaction.
     func recordDownloads(_ counts: [DownloadCount]) async throws
@@ -142,6 +144,17 @@ public protocol ReviewCatalog: Sendable {
 extension SnapshotCatalog {
     /// Every R binary recorded for a distribution.
     public func binaries(distro: String) async throws -> [RBinary] { try await binaries(distro: distro, package: nil) }
+
+    /// The R binaries a snapshot serves (none for PyPI).
+    public func servedBinaries(in snapshot: Snapshot, files: [Distribution]) async throws -> [RBinary] {
+        snapshot.ecosystem == .cran ? RBinary.served(by: snapshot, files: files, from: try await binaries(distro: nil, package: nil)) : []
+    }
+
+    /// What changed from snapshot `a` to snapshot `b` of one ecosystem: releases, files and R binaries.
+    public func diff(_ a: Snapshot, _ b: Snapshot) async throws -> SnapshotDiff {
+        let binaries = a.ecosystem == .cran ? try await binaries(distro: nil, package: nil) : []
+        return SnapshotDiff(from: a, fromFiles: try await servedFiles(in: a), to: b, toFiles: try await servedFiles(in: b), binaries: binaries)
+    }
 }
 
 extension ReviewCatalog {
@@ -159,12 +172,12 @@ extension ReviewCatalog {
 public protocol PublishCatalog: Sendable {
     /// Publishes one snapshot: applies `request` (a sync's candidates and policy, if any), reads the
     /// state, asks `rule` what to serve and, when that differs from what the latest snapshot serves
-    /// (files or yank reasons), stores a new snapshot and calls `beforeCommit` with it, its files and the
-    /// audit chain's head (to write its manifest). Otherwise it only records that the state was checked, and returns the
+    /// (files or yank reasons, or R binaries recorded since), stores a new snapshot and calls `beforeCommit`
+    /// with it, what it serves and the audit chain's head (to write its manifest). Otherwise it only records that the state was checked, and returns the
     /// latest snapshot with `isNew` false. If anything throws, nothing is published.
     func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
+        beforeCommit: @Sendable (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool)
     /// When the ecosystem's state was last checked by a publication, new snapshot or not.
     func lastChecked(_ ecosystem: Ecosystem) async throws -> Date?

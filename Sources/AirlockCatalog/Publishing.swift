@@ -191,6 +191,17 @@ public struct PublishPlan: Sendable {
     }
 }
 
+/// What a snapshot serves: its files and, for CRAN, the binaries of its releases recorded by its publication.
+public struct SnapshotContents: Sendable {
+    public var files: [Distribution]
+    public var binaries: [RBinary]
+
+    public init(files: [Distribution], binaries: [RBinary]) {
+        self.files = files
+        self.binaries = binaries
+    }
+}
+
 /// The ids a recorded release got.
 public struct RecordedRelease: Sendable, Hashable {
     public var releaseID: Int64

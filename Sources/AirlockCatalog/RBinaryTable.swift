@@ -45,6 +45,7 @@ struct RBinaryRow: CatalogRow {
     var recordSha256: String
     var origin: String
     var buildLogSha256: String?
+    var recordedAt: String
 
     func binary() throws -> RBinary {
         guard let digest = Digest(hex: sha256), let record = Digest(hex: recordSha256) else {
@@ -52,6 +53,7 @@ struct RBinaryRow: CatalogRow {
         }
         return RBinary(
             package: package, version: version, distro: distro, rMinor: rMinor, platform: platform, built: built, digest: digest, size: size,
-            recordDigest: record, origin: origin, buildLog: buildLogSha256.flatMap { Digest(hex: $0) })
+            recordDigest: record, origin: origin, buildLog: buildLogSha256.flatMap { Digest(hex: $0) },
+            recordedAt: Timestamp.parse(recordedAt))
     }
 }

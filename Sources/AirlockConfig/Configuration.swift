@@ -14,6 +14,8 @@ public struct Configuration: Sendable, Equatable {
     public var pypi: PyPI?
     public var cran: CRAN?
     public var schedule: Schedule
+    /// R binaries the daemon builds after each CRAN sync (`airlock build cran`); nil builds none.
+    public var build: Build?
     /// Which snapshots `airlock gc` and the daemon keep; nil keeps every snapshot.
     public var retention: RetentionRule?
     /// Public keys (`airlock.pub`) whose bundles `airlock import` accepts, besides those given with `--trust`.
@@ -70,6 +72,27 @@ public struct Configuration: Sendable, Equatable {
         public var limits: UpstreamLimits
         /// Proxy, CA, client certificate, credentials, headers, request rate.
         public var access: UpstreamAccess
+        /// A binary repository in Posit Package Manager's layout to mirror binaries of the served releases from.
+        public var binaries: Binaries?
+    }
+
+    /// `binary_upstream`, `binary_distro`, `binary_r_version` of `[cran]` (as `sync cran --binary-upstream`).
+    public struct Binaries: Sendable, Equatable {
+        public var upstream: String
+        public var distro: String
+        public var rMinor: String
+    }
+
+    /// `[build]`: after each CRAN sync, the daemon builds the binaries the served current releases lack
+    /// (as `airlock build cran`), then publishes a snapshot serving them.
+    public struct Build: Sendable, Equatable {
+        public var distro: String
+        /// The R minor version to build for; nil: this machine's R.
+        public var rMinor: String?
+        /// False only when written `sandbox = false`: builds then reach the network.
+        public var sandbox: Bool
+        public var timeout: Duration
+        public var memoryGiB: Int
     }
 
     /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,

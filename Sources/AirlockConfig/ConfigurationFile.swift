@@ -97,11 +97,15 @@ struct ConfigurationFile: Decodable {
         var netrcFile: String?
         var headers: [String: String]?
         var maxRequestsPerSecond: Number?
+        var binaryUpstream: String?
+        var binaryDistro: String?
+        var binaryRVersion: String?
 
         enum CodingKeys: String, CodingKey {
             case proxy, username, netrc, headers
             case noProxy = "no_proxy", caBundle = "ca_bundle", clientCertificate = "client_certificate", clientKey = "client_key"
             case passwordFile = "password_file", tokenFile = "token_file", netrcFile = "netrc_file", maxRequestsPerSecond = "max_requests_per_second"
+            case binaryUpstream = "binary_upstream", binaryDistro = "binary_distro", binaryRVersion = "binary_r_version"
             case upstream, packages, versions, connections, policy
             case withSuggests = "with_suggests", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
             case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout"
@@ -127,6 +131,15 @@ struct ConfigurationFile: Decodable {
         var port: Int?
     }
 
+    struct Build: Decodable {
+        var distro: String?
+        var rVersion: String?
+        var sandbox: Bool?
+        var timeout: String?
+        var memoryGib: Int?
+        enum CodingKeys: String, CodingKey { case distro, sandbox, timeout, rVersion = "r_version", memoryGib = "memory_gib" }
+    }
+
     struct Retention: Decodable {
         var keepDays: Int?
         var then: String?
@@ -145,6 +158,7 @@ struct ConfigurationFile: Decodable {
     var schedule: Schedule?
     var server: Server?
     var daemon: Daemon?
+    var build: Build?
     var retention: Retention?
     var transfer: Transfer?
 
@@ -263,6 +277,27 @@ struct ConfigurationFile: Decodable {
             return v
         }
 
+        /// `binary_upstream` with `binary_distro` and `binary_r_version` of `[cran]`: all three or none.
+        private func binaries(_ c: CRAN) throws -> Configuration.Binaries? {
+            guard let upstream = c.binaryUpstream else {
+                if c.binaryDistro != nil || c.binaryRVersion != nil { throw fail(["cran", c.binaryDistro != nil ? "binary_distro" : "binary_r_version"], "needs binary_upstream") }
+                return nil
+            }
+            guard let distro = c.binaryDistro, Self.isName(distro) else {
+                throw fail(["cran", "binary_distro"], "must name the distribution the binaries are for (bookworm, jammy, rhel9), not '\(c.binaryDistro ?? "")'")
+            }
+            guard let r = c.binaryRVersion, Self.isRMinor(r) else {
+                throw fail(["cran", "binary_r_version"], "must be the R minor version the binaries are built with, such as \"4.4\", not '\(c.binaryRVersion ?? "")'")
+            }
+            return Configuration.Binaries(upstream: try url(upstream, ["cran", "binary_upstream"]), distro: distro, rMinor: r)
+        }
+
+        static func isName(_ s: String) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } }
+        static func isRMinor(_ s: String) -> Bool {
+            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        }
+
         func resolve(_ f: ConfigurationFile) throws -> Configuration {
             var pypi: Configuration.PyPI?
             if let p = f.pypi {
@@ -298,7 +333,21 @@ struct ConfigurationFile: Decodable {
                     withSuggests: c.withSuggests ?? false, connections: try positive(c.connections, ["cran", "connections"], default: 8),
                     maxFileSize: c.maxFileSize ?? (1 << 30), policy: try policy(c.policy, ["cran", "policy"]),
                     feeds: try feeds(popularity: c.popularityFeed, osv: c.osvFeed, "cran"),
-                    limits: try limits("cran", hosts: c.redirectHosts, transfer: c.transferTimeout, sync: c.syncTimeout), access: access)
+                    limits: try limits("cran", hosts: c.redirectHosts, transfer: c.transferTimeout, sync: c.syncTimeout), access: access,
+                    binaries: try binaries(c))
+            }
+            var build: Configuration.Build?
+            if let b = f.build {
+                guard let distro = b.distro, Self.isName(distro) else {
+                    throw fail(["build", "distro"], "must name this machine's distribution as binary repositories do (bookworm, jammy, rhel9), not '\(b.distro ?? "")'")
+                }
+                if let r = b.rVersion, !Self.isRMinor(r) { throw fail(["build", "r_version"], "must be an R minor version such as \"4.4\", not \"\(r)\"") }
+                let timeout = try duration(b.timeout, ["build", "timeout"], default: .seconds(1800))
+                guard timeout >= .seconds(10) else { throw fail(["build", "timeout"], "must be at least 10s") }
+                guard cran != nil else { throw fail(["build"], "builds binaries of the CRAN mirror: add a [cran] section") }
+                build = Configuration.Build(
+                    distro: distro, rMinor: b.rVersion, sandbox: b.sandbox ?? true, timeout: timeout,
+                    memoryGiB: try positive(b.memoryGib, ["build", "memory_gib"], default: 4))
             }
             let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
             guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }
@@ -325,7 +374,7 @@ struct ConfigurationFile: Decodable {
                 }
             }
             return Configuration(
-                data: f.data.map(relative), catalog: f.catalog.map { $0.hasPrefix("sqlite:") ? "sqlite:" + relative(String($0.dropFirst(7))) : $0 }, pypi: pypi, cran: cran, schedule: schedule, retention: retention, trust: trust,
+                data: f.data.map(relative), catalog: f.catalog.map { $0.hasPrefix("sqlite:") ? "sqlite:" + relative(String($0.dropFirst(7))) : $0 }, pypi: pypi, cran: cran, schedule: schedule, build: build, retention: retention, trust: trust,
                 server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
                 daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
                 path: path)

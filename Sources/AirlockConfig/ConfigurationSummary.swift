@@ -35,6 +35,14 @@ public enum ConfigurationSummary {
                 "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
                 "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
             ] + limits(r.limits, unhashed: false) + access(r.access) + feeds(r.feeds)
+                + (r.binaries.map { ["binary_upstream = \"\($0.upstream)\"", "binary_distro = \"\($0.distro)\"", "binary_r_version = \"\($0.rMinor)\""] } ?? [])
+        }
+        if let b = c.build {
+            out += [
+                "", "[build]", "distro = \"\(b.distro)\"", b.rMinor.map { "r_version = \"\($0)\"" } ?? "# r_version: this machine's R",
+                "sandbox = \(b.sandbox)" + (b.sandbox ? "" : "  # builds can reach the network"), "timeout = \"\(DurationText.format(b.timeout))\"",
+                "memory_gib = \(b.memoryGiB)",
+            ]
         }
         out += [
             "", "[schedule]", "every = \"\(DurationText.format(c.schedule.every))\"", "jitter = \"\(DurationText.format(c.schedule.jitter))\"",

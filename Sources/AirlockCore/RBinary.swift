@@ -21,12 +21,16 @@ public struct RBinary: Sendable, Hashable, Codable {
     public let origin: String
     /// The log of the build that made it (a blob), when airlock built it.
     public let buildLog: Digest?
+    /// When the catalog recorded it (nil before it is recorded): a snapshot serves only binaries recorded
+    /// before it was published, so a dated snapshot's bytes never change.
+    public var recordedAt: Date?
 
     public init(
         package: String, version: String, distro: String, rMinor: String, platform: String, built: String, digest: Digest, size: Int64, recordDigest: Digest,
-        origin: String, buildLog: Digest? = nil
+        origin: String, buildLog: Digest? = nil, recordedAt: Date? = nil
     ) {
         self.buildLog = buildLog
+        self.recordedAt = recordedAt
         self.package = package
         self.version = version
         self.distro = distro
@@ -38,6 +42,19 @@ public struct RBinary: Sendable, Hashable, Codable {
         self.recordDigest = recordDigest
         self.origin = origin
     }
+
+    /// The binaries a snapshot serves, out of `binaries`: those of a release it serves (same package and
+    /// version as a served source tarball), recorded no later than its publication. A binary built or
+    /// mirrored afterwards is served from the next snapshot on.
+    public static func served(by snapshot: Snapshot, files: [Distribution], from binaries: [RBinary]) -> [RBinary] {
+        let releases = Set(files.map { "\($0.project.normalized) \($0.version)" })
+        return binaries.filter { b in
+            releases.contains("\(b.package) \(b.version)") && (b.recordedAt.map { $0 <= snapshot.publishedAt } ?? false)
+        }
+    }
+
+    /// Its filename as served: the source tarball's name, for R to install in its place.
+    public var filename: String { "\(package)_\(version).tar.gz" }
 
     /// The R minor version R names in its `User-Agent` (`R (4.4.1 x86_64-pc-linux-gnu x86_64 linux-gnu)`, or
     /// `R/4.4.1 R (4.4.1 …)` as Posit Package Manager's setup sets it → `4.4`), or nil.

@@ -27,13 +27,30 @@ public struct SnapshotDiff: Codable, Sendable {
         public var files: [String]
     }
 
+    /// An R binary one snapshot serves and the other does not.
+    public struct BinaryChange: Codable, Sendable, Hashable {
+        public var package: String
+        public var version: String
+        public var distro: String
+        public var rMinor: String
+        public var sha256: String
+        /// Where it came from, or how airlock built it.
+        public var origin: String
+    }
+
     public var from: Int64
     public var to: Int64
     public var added: [Change]
     public var removed: [Change]
     public var changed: [Change]
+    /// R binaries served by `to` and not `from`, and the other way round (CRAN).
+    public var binariesAdded: [BinaryChange]
+    public var binariesRemoved: [BinaryChange]
 
-    public init(from: Snapshot, fromFiles: [Distribution], to: Snapshot, toFiles: [Distribution]) {
+    /// Whether the two snapshots serve the same.
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty && binariesAdded.isEmpty && binariesRemoved.isEmpty }
+
+    public init(from: Snapshot, fromFiles: [Distribution], to: Snapshot, toFiles: [Distribution], binaries: [RBinary] = []) {
         func releases(_ files: [Distribution]) -> [String: [String: Digest]] {
             var out: [String: [String: Digest]] = [:]
             for f in files { out["\(f.project.normalized)==\(f.version)", default: [:]][f.filename] = f.digest }
@@ -53,5 +70,14 @@ public struct SnapshotDiff: Codable, Sendable {
             let differing = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
             return change(key, Array(differing))
         }
+        func served(_ snapshot: Snapshot, _ files: [Distribution]) -> Set<BinaryChange> {
+            Set(RBinary.served(by: snapshot, files: files, from: binaries).map {
+                BinaryChange(package: $0.package, version: $0.version, distro: $0.distro, rMinor: $0.rMinor, sha256: $0.digest.hex, origin: $0.origin)
+            })
+        }
+        let binariesBefore = served(from, fromFiles), binariesAfter = served(to, toFiles)
+        let order: (BinaryChange, BinaryChange) -> Bool = { ($0.package, $0.version, $0.distro, $0.rMinor) < ($1.package, $1.version, $1.distro, $1.rMinor) }
+        self.binariesAdded = binariesAfter.subtracting(binariesBefore).sorted(by: order)
+        self.binariesRemoved = binariesBefore.subtracting(binariesAfter).sorted(by: order)
     }
 }

@@ -31,8 +31,19 @@ public enum SyncJob {
                 upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
             options.limits = c.limits
             options.access = c.access
+            options.binaries = try c.binaries.map { try CRANBinaryOptions(upstreamURL: $0.upstream, distro: $0.distro, rMinor: $0.rMinor) }
             return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         }
+    }
+
+    /// `[build]`: the binaries the served current CRAN releases lack, built as `airlock build cran` builds them.
+    public static func build(_ build: Configuration.Build, _ config: Configuration, logger: Logger) async throws -> BuildReport {
+        let context = try await SyncContext.open(try config.directory(), ecosystem: .cran, policy: config.cran?.policy.argument, logger: logger)
+        var options = CRANBuildOptions(distro: build.distro, rMinor: build.rMinor)
+        options.sandbox = build.sandbox
+        options.timeout = build.timeout
+        options.memoryBytes = Int64(build.memoryGiB) << 30
+        return try await CRANBinaryBuilder(context).run(options)
     }
 
     /// Re-imports the configured feed files, so this sync decides on what they say now.

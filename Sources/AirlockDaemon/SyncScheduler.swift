@@ -95,6 +95,7 @@ public final class SyncScheduler: Service, Sendable {
                     "ecosystem": "\(e.rawValue)", "snapshot": "\(report.snapshot.id)", "published": "\(report.published)", "downloaded": "\(report.downloaded)",
                     "reused": "\(report.reused)", "set_aside": "\(report.setAside.count)", "seconds": "\(String(format: "%.1f", seconds))",
                 ])
+            if e == .cran, let build = config.build { await buildBinaries(build, config) }
             if let rule = config.retention { await collectGarbage(rule, config) }
             return true
         } catch {
@@ -102,6 +103,27 @@ public final class SyncScheduler: Service, Sendable {
             metrics.failed(e, cause: cause, seconds: Date().timeIntervalSince(start))
             logger.error("sync failed; the last snapshot stays served", metadata: ["ecosystem": "\(e.rawValue)", "cause": "\(cause)", "error": "\(error)"])
             return false
+        }
+    }
+
+    /// `[build]` after a successful CRAN sync, in the same turn. A failed build sets aside only its
+    /// binary (the sources stay served); a build that cannot run at all is logged, and the sync stands.
+    private func buildBinaries(_ build: Configuration.Build, _ config: Configuration) async {
+        let start = Date()
+        do {
+            let report = try await SyncJob.build(build, config, logger: logger)
+            logger.info(
+                "binaries built",
+                metadata: [
+                    "distro": "\(report.distro)", "r_version": "\(report.rVersion)", "built": "\(report.built.count)", "already_built": "\(report.alreadyBuilt)",
+                    "failed": "\(report.failed.count)", "skipped": "\(report.skipped.count)", "snapshot": "\(report.snapshot.map(String.init) ?? "unchanged")",
+                    "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(start)))",
+                ])
+            for f in report.failed {
+                logger.warning("binary not built; its source stays served", metadata: ["package": "\(f.package)", "version": "\(f.version)", "reason": "\(f.reason)"])
+            }
+        } catch {
+            logger.error("builds failed; the sources stay served", metadata: ["error": "\(error)"])
         }
     }
 

@@ -4,7 +4,8 @@ import AirlockStore
 import Foundation
 
 /// Writes a snapshot's manifest: one JSON document listing every served file with its digest,
-/// size, upload time and decision, and the audit chain's head at publication (schema:
+/// size, upload time and decision, the R binaries served with them (and how each was made), and the
+/// audit chain's head at publication (schema:
 /// `snapshots/manifest.schema.json`). Written to a temporary name, fsynced and renamed, so a reader
 /// never sees half a manifest. With a signing key, each manifest gets a detached Ed25519 signature
 /// beside it (`<manifest>.sig`: `KEYID BASE64`), written first.
@@ -44,6 +45,22 @@ public struct ManifestWriter: Sendable {
             let publisher: String?
             let provenance_sha256: String?
         }
+        /// An R binary served in place of a source tarball to R of `r_minor` at `/cran/__linux__/{distro}/…`.
+        struct Binary: Encodable {
+            let package: String
+            let version: String
+            let distro: String
+            let r_minor: String
+            /// Empty for a package without compiled code.
+            let platform: String
+            let filename: String
+            let sha256: String
+            let size: Int64
+            /// The upstream it was mirrored from, or how airlock built it (R, compiler, sandbox, source digest, system requirements).
+            let origin: String
+            let build_log_sha256: String?
+            let recorded_at: String?
+        }
         let schema = "airlock-snapshot-manifest/1"
         let ecosystem: Ecosystem
         let snapshot: Int64
@@ -52,6 +69,8 @@ public struct ManifestWriter: Sendable {
         /// The audit chain's newest event when the snapshot was published (its own `snapshot.published`).
         let audit_head: AuditHead
         let files: [File]
+        /// Absent for PyPI.
+        let binaries: [Binary]?
     }
 
     /// Where a snapshot's manifest is.
@@ -62,7 +81,8 @@ public struct ManifestWriter: Sendable {
 
     /// Writes `<ecosystem>-<id>.json` (and its signature, with a key) and returns its path.
     @discardableResult
-    public func write(_ snapshot: Snapshot, files: [Distribution], decisions: [ReleaseKey: Decision], auditHead: AuditHead) throws -> String {
+    public func write(_ snapshot: Snapshot, contents: SnapshotContents, decisions: [ReleaseKey: Decision], auditHead: AuditHead) throws -> String {
+        let files = contents.files
         let manifest = Manifest(
             ecosystem: snapshot.ecosystem, snapshot: snapshot.id, published_at: Timestamp.format(snapshot.publishedAt),
             policy_digest: snapshot.policyDigest, audit_head: auditHead,
@@ -74,7 +94,13 @@ public struct ManifestWriter: Sendable {
                     requires_python: f.requiresPython, yanked: f.yanked,
                     decision: decision?.verdict ?? .approve, score: decision?.score ?? 0, publisher: f.publisherIdentity,
                     provenance_sha256: f.provenanceDigest?.hex)
-            })
+            },
+            binaries: snapshot.ecosystem == .cran
+                ? contents.binaries.map { b in
+                    Manifest.Binary(
+                        package: b.package, version: b.version, distro: b.distro, r_minor: b.rMinor, platform: b.platform, filename: b.filename,
+                        sha256: b.digest.hex, size: b.size, origin: b.origin, build_log_sha256: b.buildLog?.hex, recorded_at: b.recordedAt.map(Timestamp.format))
+                } : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(manifest)

@@ -37,8 +37,8 @@ public struct SnapshotPublisher: Sendable {
             let plan = try PublishRule.plan(state, at: request.at)
             held.withLock { $0 = plan.held }
             return plan
-        } beforeCommit: { snapshot, files, plan, auditHead in
-            _ = try manifests.write(snapshot, files: files, decisions: plan.decisions, auditHead: auditHead)
+        } beforeCommit: { snapshot, contents, plan, auditHead in
+            _ = try manifests.write(snapshot, contents: contents, decisions: plan.decisions, auditHead: auditHead)
         }
         return Publication(snapshot: snapshot, isNew: isNew, manifest: manifests.path(of: snapshot), held: held.withLock { $0 })
     }

@@ -52,10 +52,15 @@ public struct BundleExporter: Sendable {
             }
             ids = try await catalog.snapshots(ecosystem).map(\.id).filter { $0 > since && $0 <= target.id }
             base = BundleManifest.Base(snapshot: since, manifest_sha256: try manifestBytes(ecosystem, since).digest)
-            for f in try await catalog.servedFiles(in: baseSnapshot) {
+            let baseFiles = try await catalog.servedFiles(in: baseSnapshot)
+            for f in baseFiles {
                 baseDigests.insert(f.digest.hex)
                 if let m = f.metadataDigest { baseDigests.insert(m.hex) }
                 if let d = f.provenanceDigest { baseDigests.insert(d.hex) }
+            }
+            // The replica holds the R binaries the base served; binaries recorded since travel now.
+            for b in try await catalog.servedBinaries(in: baseSnapshot, files: baseFiles) {
+                baseDigests.formUnion([b.digest.hex, b.recordDigest.hex] + (b.buildLog.map { [$0.hex] } ?? []))
             }
         }
         let rows = try await catalog.transferRows(ecosystem, snapshots: ids)

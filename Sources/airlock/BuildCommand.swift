@@ -49,6 +49,7 @@ struct BuildCRAN: AsyncParsableCommand {
                 print("built \(report.built.count) binary(ies) for \(report.distro), R \(report.rVersion) (\(report.compiler); sandbox: \(report.sandbox)); "
                     + "\(report.alreadyBuilt) already built, \(report.failed.count) failed, \(report.skipped.count) skipped")
                 for b in report.built { print("  built \(b.package) \(b.version) in \(String(format: "%.1f", b.seconds)) s") }
+                if let snapshot = report.snapshot { print("published cran snapshot \(snapshot), serving the new binaries") }
                 for f in report.failed {
                     print("  failed \(f.package) \(f.version): \(f.reason) (build log: blob sha256 \(f.log))")
                     for line in f.tail { print("    | \(line)") }

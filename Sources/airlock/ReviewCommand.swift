@@ -36,7 +36,7 @@ struct Review: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let catalog = try await options.common.open().catalog
+                let (catalog, store) = try await options.common.open()
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
                 let releases = try await catalog.releaseReviews(options.ecosystem, project: name)
                 guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
@@ -44,10 +44,12 @@ struct Review: AsyncParsableCommand {
                 let upstream = try await catalog.upstreamProjects(options.ecosystem)[name]
                 if options.json { return try printJSON(ShowReport(releases: releases, closure: closure, upstream: upstream)) }
                 if let upstream { print("\(name) mirrors \(upstream.pageURL); the upstream marks it \(upstream.status.described)") }
+                let requirements = options.ecosystem == .cran ? try await SystemRequirements.byVersion(of: name, catalog: catalog, store: store) : [:]
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
                     print("\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)")
                     print("    published by: " + (r.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt))" } ?? "no attestation"))
+                    if let needs = requirements[r.version] { print("    system requirements: \(needs)") }
                     for f in r.decision?.factors ?? [] { print("    \(f.name): \(f.signal) (\(String(format: "%+.1f", f.points)))") }
                 }
                 if options.ecosystem == .cran {

@@ -74,15 +74,18 @@ extension SnapshotCommand {
         func run() async throws {
             try await reportingErrors {
                 let (s, files, ecosystem) = try await options.snapshot(snapshot)
+                let binaries = try await options.common.open().catalog.servedBinaries(in: s, files: files)
                 if options.json {
                     struct Shown: Encodable {
                         let snapshot: Snapshot
                         let files: [Distribution]
+                        let binaries: [RBinary]
                     }
-                    return try printJSON(Shown(snapshot: s, files: files))
+                    return try printJSON(Shown(snapshot: s, files: files, binaries: binaries))
                 }
                 print("\(ecosystem.rawValue) snapshot \(s.id), published \(Timestamp.format(s.publishedAt)), policy \(s.policyDigest)")
                 for f in files { print("  \(f.project.normalized) \(f.version)\t\(f.filename)\tsha256:\(f.digest.hex)") }
+                for b in binaries { print("  \(b.package) \(b.version)\tbinary for \(b.distro), R \(b.rMinor)\tsha256:\(b.digest.hex)") }
             }
         }
     }
@@ -100,26 +103,32 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (a, af, ecosystem) = try await options.snapshot(from)
-                let (b, bf, _) = try await options.snapshot(to)
-                let diff = SnapshotDiff(from: a, fromFiles: af, to: b, toFiles: bf)
+                let (a, _, ecosystem) = try await options.snapshot(from)
+                let (b, _, _) = try await options.snapshot(to)
+                let diff = try await options.common.open().catalog.diff(a, b)
                 if options.json { return try printJSON(diff) }
+                func binary(_ c: SnapshotDiff.BinaryChange) -> String { "\(c.package) \(c.version) binary for \(c.distro), R \(c.rMinor)" }
                 if format == .markdown {
                     print("### \(ecosystem.rawValue) snapshot \(a.id) → \(b.id)\n")
-                    print("\(diff.added.count) added, \(diff.removed.count) removed, \(diff.changed.count) changed\n")
-                    guard !(diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty) else { return }
+                    let binaryCounts = ecosystem == .cran ? "; \(diff.binariesAdded.count) binaries added, \(diff.binariesRemoved.count) removed" : ""
+                    print("\(diff.added.count) added, \(diff.removed.count) removed, \(diff.changed.count) changed\(binaryCounts)\n")
+                    guard !diff.isEmpty else { return }
                     print("| | project | version | files |\n| --- | --- | --- | --- |")
                     func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
                     for c in diff.added { print("| added | \(cell(c.project)) | \(cell(c.version)) | |") }
                     for c in diff.removed { print("| removed | \(cell(c.project)) | \(cell(c.version)) | |") }
                     for c in diff.changed { print("| changed | \(cell(c.project)) | \(cell(c.version)) | \(cell(c.files.joined(separator: ", "))) |") }
+                    for c in diff.binariesAdded { print("| binary added | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor): \(c.origin)")) |") }
+                    for c in diff.binariesRemoved { print("| binary removed | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor)")) |") }
                     return
                 }
                 print("\(ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
                 for c in diff.added { print("+ \(c.project) \(c.version)") }
                 for c in diff.removed { print("- \(c.project) \(c.version)") }
                 for c in diff.changed { print("~ \(c.project) \(c.version): \(c.files.joined(separator: ", "))") }
-                if diff.added.isEmpty && diff.removed.isEmpty && diff.changed.isEmpty { print("  (no changes)") }
+                for c in diff.binariesAdded { print("+ \(binary(c)): \(c.origin)") }
+                for c in diff.binariesRemoved { print("- \(binary(c))") }
+                if diff.isEmpty { print("  (no changes)") }
             }
         }
     }

@@ -150,6 +150,20 @@ extension PostgresCatalog: ReviewCatalog {
         }
     }
 
+    public func recordedMetadata(_ ecosystem: Ecosystem, project: String) async throws -> [String: Digest] {
+        try await read { s in
+            var out: [String: Digest] = [:]
+            for row in try await s.query(
+                "SELECT r.version, d.metadata_sha256 FROM \(Relation.files) WHERE p.ecosystem = $1 AND p.name = $2 AND d.metadata_sha256 IS NOT NULL ORDER BY d.filename",
+                [ecosystem.rawValue, project])
+            {
+                let version = try row.get("version", as: String.self)
+                if let d = Digest(hex: try row.get("metadata_sha256", as: String.self)), out[version] == nil { out[version] = d }
+            }
+            return out
+        }
+    }
+
     // MARK: Downloads
 
     public func recordDownloads(_ counts: [DownloadCount]) async throws {

@@ -73,13 +73,28 @@ extension PostgresCatalog: SnapshotCatalog {
     }
 
     public func binaries(distro: String?, package: String?) async throws -> [RBinary] {
-        try await read { s in
-            try await s.fetch(
-                RBinaryRow.self,
-                "SELECT * FROM r_binary WHERE ($1::text IS NULL OR distro = $1) AND ($2::text IS NULL OR package = $2) ORDER BY package, version, distro, r_minor",
-                [distro, package]
-            ).map { try $0.binary() }
-        }
+        try await read { s in try await Self.binaries(s, distro: distro, package: package) }
+    }
+
+    static func binaries(_ s: PostgresSession, distro: String?, package: String?) async throws -> [RBinary] {
+        try await s.fetch(
+            RBinaryRow.self,
+            "SELECT * FROM r_binary WHERE ($1::text IS NULL OR distro = $1) AND ($2::text IS NULL OR package = $2) ORDER BY package, version, distro, r_minor",
+            [distro, package]
+        ).map { try $0.binary() }
+    }
+
+    /// A snapshot's files and the R binaries it serves with them.
+    static func contents(_ s: PostgresSession, of snapshot: Snapshot) async throws -> SnapshotContents {
+        let files = try await files(s, in: snapshot)
+        let binaries = snapshot.ecosystem == .cran ? try await binaries(s, distro: nil, package: nil) : []
+        return SnapshotContents(files: files, binaries: RBinary.served(by: snapshot, files: files, from: binaries))
+    }
+
+    /// Whether an R binary was recorded after `snapshot` was published (the next snapshot serves it).
+    static func binariesRecorded(_ s: PostgresSession, _ ecosystem: Ecosystem, after snapshot: Snapshot) async throws -> Bool {
+        guard ecosystem == .cran else { return false }
+        return try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > $1)", [Timestamp.format(snapshot.publishedAt)]) ?? false
     }
 
     public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
@@ -121,7 +136,7 @@ extension PostgresCatalog: SnapshotCatalog {
 extension PostgresCatalog: PublishCatalog {
     public func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
+        beforeCommit: @Sendable (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try await write { s in
@@ -137,12 +152,16 @@ extension PostgresCatalog: PublishCatalog {
             let plan = try rule(state)
             try await Self.recordHeld(s, ecosystem, plan)
             try await s.execute("UPDATE ecosystem_state SET checked_at = $1 WHERE ecosystem = $2", [Timestamp.format(at), ecosystem.rawValue])
-            if let latest = try await Self.snapshot(s, ecosystem, .latest), try await Self.servesExactly(s, ecosystem, plan) { return (latest, false) }
+            if let latest = try await Self.snapshot(s, ecosystem, .latest), try await Self.servesExactly(s, ecosystem, plan),
+                try await !Self.binariesRecorded(s, ecosystem, after: latest)
+            {
+                return (latest, false)
+            }
             let snapshot = try await Self.storeSnapshot(s, ecosystem, id: nil, at: at, policyDigest: state.policyDigest, plan: plan)
             let head = try await Self.appendAudit(
                 s, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(snapshot.id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
-            try beforeCommit(snapshot, try await Self.files(s, in: snapshot), plan, head)
+            try beforeCommit(snapshot, try await Self.contents(s, of: snapshot), plan, head)
             return (snapshot, true)
         }
     }
@@ -150,7 +169,7 @@ extension PostgresCatalog: PublishCatalog {
     /// Publishes a bundle's snapshots, oldest first, with their original ids and dates (see `SQLiteCatalog`).
     private static func publishImported(
         _ s: PostgresSession, _ bundle: PublishRequest.ImportedBundle, actor: String, at: Date, rule: (PublishState) throws -> PublishPlan,
-        beforeCommit: (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
+        beforeCommit: (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = bundle.rows.ecosystem
         try await applyImport(s, bundle, at: at)
@@ -175,7 +194,7 @@ extension PostgresCatalog: PublishCatalog {
             let head = try await appendAudit(
                 s, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
                 details: ["files": String(plan.files.count), "policy": snapshot.policyDigest, "bundle": String(bundle.record.sequence)], at: at)
-            try beforeCommit(snapshot, try await files(s, in: snapshot), plan, head)
+            try beforeCommit(snapshot, try await contents(s, of: snapshot), plan, head)
             last = snapshot
         }
         try await recordImport(s, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])

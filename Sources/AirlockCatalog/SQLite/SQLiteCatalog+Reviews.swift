@@ -150,6 +150,19 @@ extension SQLiteCatalog: ReviewCatalog {
         }
     }
 
+    public func recordedMetadata(_ ecosystem: Ecosystem, project: String) async throws -> [String: Digest] {
+        try await read { db in
+            var out: [String: Digest] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT r.version, d.metadata_sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ? AND d.metadata_sha256 IS NOT NULL ORDER BY d.filename",
+                arguments: [ecosystem.rawValue, project])
+            {
+                if let d = Digest(hex: row["metadata_sha256"]), out[row["version"]] == nil { out[row["version"]] = d }
+            }
+            return out
+        }
+    }
+
     // MARK: Downloads
 
     public func recordDownloads(_ counts: [DownloadCount]) async throws {

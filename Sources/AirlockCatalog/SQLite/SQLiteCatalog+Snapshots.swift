@@ -73,12 +73,27 @@ extension SQLiteCatalog: SnapshotCatalog {
     }
 
     public func binaries(distro: String?, package: String?) async throws -> [RBinary] {
-        try await read { db in
-            try RBinaryRow.fetchAll(
-                db, sql: "SELECT * FROM r_binary WHERE (?1 IS NULL OR distro = ?1) AND (?2 IS NULL OR package = ?2) ORDER BY package, version, distro, r_minor",
-                arguments: [distro, package]
-            ).map { try $0.binary() }
-        }
+        try await read { db in try Self.binaries(db, distro: distro, package: package) }
+    }
+
+    static func binaries(_ db: Database, distro: String?, package: String?) throws -> [RBinary] {
+        try RBinaryRow.fetchAll(
+            db, sql: "SELECT * FROM r_binary WHERE (?1 IS NULL OR distro = ?1) AND (?2 IS NULL OR package = ?2) ORDER BY package, version, distro, r_minor",
+            arguments: [distro, package]
+        ).map { try $0.binary() }
+    }
+
+    /// A snapshot's files and the R binaries it serves with them.
+    static func contents(_ db: Database, of snapshot: Snapshot) throws -> SnapshotContents {
+        let files = try files(db, in: snapshot)
+        let binaries = snapshot.ecosystem == .cran ? try binaries(db, distro: nil, package: nil) : []
+        return SnapshotContents(files: files, binaries: RBinary.served(by: snapshot, files: files, from: binaries))
+    }
+
+    /// Whether an R binary was recorded after `snapshot` was published (the next snapshot serves it).
+    static func binariesRecorded(_ db: Database, _ ecosystem: Ecosystem, after snapshot: Snapshot) throws -> Bool {
+        guard ecosystem == .cran else { return false }
+        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > ?)", arguments: [Timestamp.format(snapshot.publishedAt)]) ?? false
     }
 
     public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
@@ -123,7 +138,7 @@ extension SQLiteCatalog: SnapshotCatalog {
 extension SQLiteCatalog: PublishCatalog {
     public func publish(
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
-        beforeCommit: @Sendable (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
+        beforeCommit: @Sendable (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = request.ecosystem, at = request.at
         return try await write { db in
@@ -137,12 +152,16 @@ extension SQLiteCatalog: PublishCatalog {
             let plan = try rule(state)
             try Self.recordHeld(db, ecosystem, plan)
             try db.execute(sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
-            if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan) { return (latest, false) }
+            if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan),
+                try !Self.binariesRecorded(db, ecosystem, after: latest)
+            {
+                return (latest, false)
+            }
             let snapshot = try Self.storeSnapshot(db, ecosystem, id: nil, at: at, policyDigest: state.policyDigest, plan: plan)
             let head = try Self.appendAudit(
                 db, actor: request.actor, action: "snapshot.published", object: "\(ecosystem.rawValue)/\(snapshot.id)",
                 details: ["files": String(plan.files.count), "policy": state.policyDigest], at: at)
-            try beforeCommit(snapshot, try Self.files(db, in: snapshot), plan, head)
+            try beforeCommit(snapshot, try Self.contents(db, of: snapshot), plan, head)
             return (snapshot, true)
         }
     }
@@ -151,7 +170,7 @@ extension SQLiteCatalog: PublishCatalog {
     /// as the connected side served it (minus local revocations), all in the caller's transaction.
     private static func publishImported(
         _ db: Database, _ bundle: PublishRequest.ImportedBundle, actor: String, at: Date, rule: (PublishState) throws -> PublishPlan,
-        beforeCommit: (Snapshot, [Distribution], PublishPlan, AuditHead) throws -> Void
+        beforeCommit: (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) throws -> (snapshot: Snapshot, isNew: Bool) {
         let ecosystem = bundle.rows.ecosystem
         try applyImport(db, bundle, at: at)
@@ -175,7 +194,7 @@ extension SQLiteCatalog: PublishCatalog {
             let head = try appendAudit(
                 db, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
                 details: ["files": String(plan.files.count), "policy": snapshot.policyDigest, "bundle": String(bundle.record.sequence)], at: at)
-            try beforeCommit(snapshot, try files(db, in: snapshot), plan, head)
+            try beforeCommit(snapshot, try contents(db, of: snapshot), plan, head)
             last = snapshot
         }
         try recordImport(db, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])

@@ -66,8 +66,8 @@ extension Endpoint {
         guard let view = facts.view, directory != .meta, let rMinor = req.headers[.userAgent].flatMap(RBinary.rMinor(userAgent:)) else {
             return try await respond(source, req, ctx)
         }
-        let binaries = Dictionary(
-            try await catalog.binaries(distro: distro).filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+        let served = RBinary.served(by: view.snapshot, files: view.projects.values.flatMap(\.files), from: try await catalog.binaries(distro: distro))
+        let binaries = Dictionary(served.filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
         let file = String(rawFile).removingPercentEncoding ?? String(rawFile)
         if directory == .contrib, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
             let body: [UInt8]

@@ -102,7 +102,7 @@ struct ReviewAPI {
         reviewers.get("snapshots/{ecosystem}/{from}/diff/{to}") { _, ctx in
             let eco = try Self.ecosystem(ctx)
             let a = try await snapshot(eco, ctx.parameters.get("from") ?? ""), b = try await snapshot(eco, ctx.parameters.get("to") ?? "")
-            return Self.json(SnapshotDiff(from: a, fromFiles: try await catalog.servedFiles(in: a), to: b, toFiles: try await catalog.servedFiles(in: b)))
+            return Self.json(try await catalog.diff(a, b))
         }
         reviewers.get("projects/{ecosystem}/{project}") { _, ctx in
             Self.json(try await ProjectReport.load(catalog, try Self.ecosystem(ctx), ctx.parameters.get("project") ?? ""))

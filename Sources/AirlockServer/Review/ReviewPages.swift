@@ -129,6 +129,8 @@ extension ReviewUI {
             let version, verdict, state, publisher: String
             let score: Int
             let revoked: String?
+            /// What an R package declares it needs from the system to build (`SystemRequirements`).
+            let systemRequirements: String?
             let hasFactors: Bool
             let factors: [Factor]
         }
@@ -160,6 +162,7 @@ extension ReviewUI {
         let start = Date().addingTimeInterval(-Double(UsageChart.days - 1) * 86_400)
         let downloads = try await endpoint.catalog.downloads(since: DownloadCount.day(of: start)).filter { digests.contains($0.sha256) }
         let misses = try await endpoint.catalog.misses(r.ecosystem).filter { $0.project == r.project }
+        let requirements = r.ecosystem == .cran ? try await SystemRequirements.byVersion(of: r.project, catalog: endpoint.catalog, store: endpoint.store) : [:]
         let releases = r.releases.reversed().map { release in
             let factors = release.decision?.factors ?? []
             let scale = max(factors.map { abs($0.points) }.max() ?? 0, 1)
@@ -167,7 +170,8 @@ extension ReviewUI {
                 version: release.version, verdict: release.decision?.verdict.rawValue ?? "undecided", state: release.served ? "served" : "not served",
                 publisher: release.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt)) (Sigstore, verified offline)" }
                     ?? "no verified attestation",
-                score: Int(release.decision?.score ?? 0), revoked: release.revocation?.reason, hasFactors: !factors.isEmpty,
+                score: Int(release.decision?.score ?? 0), revoked: release.revocation?.reason, systemRequirements: requirements[release.version],
+                hasFactors: !factors.isEmpty,
                 factors: factors.map { f in
                     let w = Int((abs(f.points) / scale * 100).rounded())
                     return .init(
@@ -256,15 +260,26 @@ extension ReviewUI {
             return found
         }
         let a = try await snapshot("from"), b = try await snapshot("to")
-        let diff = SnapshotDiff(from: a, fromFiles: try await endpoint.catalog.servedFiles(in: a), to: b, toFiles: try await endpoint.catalog.servedFiles(in: b))
+        let diff = try await endpoint.catalog.diff(a, b)
         func rows(_ changes: [SnapshotDiff.Change]) -> [DiffView.Row] { changes.map { .init(project: $0.project, version: $0.version, files: $0.files.joined(separator: ", ")) } }
+        func rows(_ changes: [SnapshotDiff.BinaryChange]) -> [DiffView.Row] {
+            changes.map { .init(project: $0.package, version: $0.version, files: "\($0.distro), R \($0.rMinor): \($0.origin)") }
+        }
+        var groups: [DiffView.Group] = [
+            .init(id: "added", label: "Added", rows: rows(diff.added)), .init(id: "removed", label: "Removed", rows: rows(diff.removed)),
+            .init(id: "changed", label: "Files changed within a release", rows: rows(diff.changed)),
+        ]
+        if eco == .cran {
+            groups += [
+                .init(id: "binaries-added", label: "Binaries added", rows: rows(diff.binariesAdded)),
+                .init(id: "binaries-removed", label: "Binaries removed", rows: rows(diff.binariesRemoved)),
+            ]
+        }
         let view = DiffView(
             summary: "\(eco.rawValue) snapshot \(a.id) (\(Timestamp.format(a.publishedAt))) → \(b.id) (\(Timestamp.format(b.publishedAt))): "
-                + "\(diff.added.count) release(s) added, \(diff.removed.count) removed, \(diff.changed.count) changed",
-            groups: [
-                .init(id: "added", label: "Added", rows: rows(diff.added)), .init(id: "removed", label: "Removed", rows: rows(diff.removed)),
-                .init(id: "changed", label: "Files changed within a release", rows: rows(diff.changed)),
-            ])
+                + "\(diff.added.count) release(s) added, \(diff.removed.count) removed, \(diff.changed.count) changed"
+                + (eco == .cran ? "; \(diff.binariesAdded.count) binary(ies) added, \(diff.binariesRemoved.count) removed" : ""),
+            groups: groups)
         return page("diff", "What changed: \(a.id) → \(b.id)", s, view)
     }
 

@@ -1,4 +1,5 @@
 import AirlockCatalog
+import AirlockPublish
 public import AirlockCore
 import AirlockStore
 import AirlockUpstream
@@ -49,6 +50,8 @@ public struct BuildReport: Codable, Sendable {
     public var failed: [Failure] = []
     /// Releases not built because a dependency failed.
     public var skipped: [String] = []
+    /// The snapshot that serves the new binaries (published when any was built).
+    public var snapshot: Int64?
 }
 
 /// `airlock build cran`: builds, on the connected side, binaries of the current versions a CRAN
@@ -125,8 +128,11 @@ public struct CRANBinaryBuilder: Sendable {
             let logBytes = Array((try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data())
             let logDigest = try store.put(logBytes)
             let text = String(decoding: logBytes, as: UTF8.self)
+            let declared = try Self.systemRequirements(of: source, store: store)
             do {
-                guard outcome.succeeded else { throw AirlockError(.resolution, Self.diagnose(text, outcome: outcome, timeout: options.timeout)) }
+                guard outcome.succeeded else {
+                    throw AirlockError(.resolution, Self.diagnose(text, outcome: outcome, timeout: options.timeout, systemRequirements: declared))
+                }
                 guard let name = try FileManager.default.contentsOfDirectory(atPath: work).first(where: { $0.hasPrefix("\(package)_\(source.version)_R_") && $0.hasSuffix(".tar.gz") })
                 else { throw AirlockError(.resolution, "R CMD INSTALL --build succeeded but wrote no binary tarball") }
                 let path = "\(work)/\(name)"
@@ -137,6 +143,7 @@ public struct CRANBinaryBuilder: Sendable {
                 let record = try store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
                 try FileManager.default.removeItem(atPath: path)
                 let origin = "built by airlock on \(options.distro) with R \(rVersion) and \(compiler); sandbox: \(sandbox); source sha256 \(source.digest.hex)"
+                    + "; SystemRequirements: \(declared ?? "none declared")"
                 try await catalog.recordBinaries(
                     [RBinary(package: package, version: source.version, distro: options.distro, rMinor: rMinor, platform: platform, built: built, digest: digest,
                         size: Int64(bytes.count), recordDigest: record, origin: origin, buildLog: logDigest)], at: Date())
@@ -148,6 +155,11 @@ public struct CRANBinaryBuilder: Sendable {
                 report.failed.append(.init(package: package, version: source.version, reason: e.message, log: logDigest.hex, tail: tail))
                 logger.warning("build failed", metadata: ["package": "\(package)", "version": "\(source.version)", "reason": "\(e.message)"])
             }
+        }
+        if !report.built.isEmpty {
+            let publication = try await context.publishRecordedBinaries(actor: "build")
+            report.snapshot = publication.snapshot.id
+            logger.info("snapshot published", metadata: ["ecosystem": "cran", "snapshot": "\(publication.snapshot.id)", "binaries_built": "\(report.built.count)"])
         }
         return report
     }
@@ -185,10 +197,21 @@ public struct CRANBinaryBuilder: Sendable {
     }
 
     private func dependencies(of file: Distribution, store: any BlobStore) throws -> [String] {
-        guard let recordDigest = file.metadataDigest, let record = try DCF.parse(try store.read(recordDigest), source: file.filename).first else { return [] }
+        guard let record = try Self.record(of: file, store: store) else { return [] }
         return try ["Depends", "Imports", "LinkingTo"].flatMap { field in
             try record[field].map { try RDependency.parseField($0, source: "\(file.filename) \(field)").map(\.name) } ?? []
         }
+    }
+
+    /// The source release's `PACKAGES` record (its `DESCRIPTION` fields), as the sync stored it.
+    static func record(of file: Distribution, store: any BlobStore) throws -> DCFRecord? {
+        guard let digest = file.metadataDigest else { return nil }
+        return try DCF.parse(try store.read(digest), source: file.filename).first
+    }
+
+    /// What the package says it needs from the system (`SystemRequirements`), on one line, or nil.
+    static func systemRequirements(of file: Distribution, store: any BlobStore) throws -> String? {
+        SystemRequirements.line(try record(of: file, store: store)?["SystemRequirements"])
     }
 
     private func environment(_ work: String) -> [String: String] {
@@ -211,12 +234,13 @@ public struct CRANBinaryBuilder: Sendable {
     }
 
     /// Why a build failed, from its log: a missing header, library or pkg-config module, the network, the time limit.
-    static func diagnose(_ log: String, outcome: BuildCommand.Outcome, timeout: Duration) -> String {
+    static func diagnose(_ log: String, outcome: BuildCommand.Outcome, timeout: Duration, systemRequirements: String? = nil) -> String {
         if outcome.timedOut { return "the build took longer than \(timeout.components.seconds) s and was stopped" }
+        let declared = systemRequirements.map { "; the package declares SystemRequirements: \($0)" } ?? ""
         let patterns: [(String, (String) -> String)] = [
-            (#"fatal error: ([A-Za-z0-9_./+-]+\.h): No such file or directory"#, { "a system header is missing: \($0) (install the development package that provides it; see the package's SystemRequirements)" }),
-            (#"cannot find -l([A-Za-z0-9_.+-]+)"#, { "a system library is missing: lib\($0) (install its development package)" }),
-            (#"Package '?([A-Za-z0-9_.+-]+)'?,? (?:required by '[^']*', )?(?:was )?not found"#, { "a pkg-config module is missing: \($0) (install its development package)" }),
+            (#"fatal error: ([A-Za-z0-9_./+-]+\.h): No such file or directory"#, { "a system header is missing: \($0) (install the development package that provides it\(declared))" }),
+            (#"cannot find -l([A-Za-z0-9_.+-]+)"#, { "a system library is missing: lib\($0) (install its development package\(declared))" }),
+            (#"Package '?([A-Za-z0-9_.+-]+)'?,? (?:required by '[^']*', )?(?:was )?not found"#, { "a pkg-config module is missing: \($0) (install its development package\(declared))" }),
             (#"(Could not resolve host|Couldn't connect to server|Failed to connect|Network is unreachable|Connection refused)"#, { "the build tried to reach the network (\($0)); builds have none" }),
         ]
         for (pattern, describe) in patterns {

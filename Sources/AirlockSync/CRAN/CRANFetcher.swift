@@ -20,10 +20,11 @@ struct StoredTarball: Sendable {
 /// the repository declares, its `DESCRIPTION` read with libarchive (refusing hostile archives) and
 /// naming the package and version of the filename.
 struct CRANFetcher: Sendable {
-    /// The `PACKAGES` fields R's `tools::write_PACKAGES` writes, in its order.
+    /// The `PACKAGES` fields R's `tools::write_PACKAGES` writes, in its order, and `SystemRequirements`, as
+    /// Posit Package Manager adds it (pak reads it to install system libraries; reviewers and build records show it).
     static let packagesFields = [
         "Package", "Version", "Priority", "Depends", "Imports", "LinkingTo", "Suggests", "Enhances", "License", "License_is_FOSS",
-        "License_restricts_use", "OS_type", "Archs", "MD5sum", "NeedsCompilation",
+        "License_restricts_use", "OS_type", "Archs", "MD5sum", "NeedsCompilation", "SystemRequirements",
     ]
 
     /// The `PACKAGES` record of a package: the `packagesFields` of its `DESCRIPTION`, with this MD5.

@@ -80,8 +80,14 @@ public struct CRANSync: Sendable {
             let mirror = CRANBinaryMirror(
                 options: binaries, download: VerifiedDownload(store: store, fetcher: binaryFetcher, progress: progress, maxFileSize: options.maxFileSize),
                 catalog: catalog, logger: logger)
-            report.binaries = try await mirror.run(serving: try await catalog.servedFiles(in: report.snapshot))
+            let binaryReport = try await mirror.run(serving: try await catalog.servedFiles(in: report.snapshot))
+            report.binaries = binaryReport
             progress.finish()
+            if !binaryReport.mirrored.isEmpty {
+                let publication = try await context.publishRecordedBinaries(actor: "sync")
+                (report.snapshot, report.manifest) = (publication.snapshot, publication.manifest)
+                report.published = report.published || publication.isNew
+            }
         }
         return report
     }

@@ -2,7 +2,7 @@ import AirlockCatalog
 public import AirlockCore
 public import AirlockPolicy
 import AirlockProvenance
-import AirlockPublish
+public import AirlockPublish
 public import AirlockStore
 import AirlockUpstream
 public import Foundation
@@ -124,6 +124,12 @@ public struct SyncContext: Sendable {
         self.store = store
         self.evaluator = evaluator
         self.logger = logger
+    }
+
+    /// Publishes a CRAN snapshot serving the binaries recorded since the latest one (a snapshot serves
+    /// only binaries recorded before its publication, so its bytes never change).
+    public func publishRecordedBinaries(actor: String) async throws -> Publication {
+        try await SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory).publish(PublishRequest(ecosystem: .cran, actor: actor, at: Date()))
     }
 
     func trustedRoot() async throws -> TrustedRoot {

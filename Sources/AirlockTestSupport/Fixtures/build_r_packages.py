@@ -31,7 +31,7 @@ PACKAGES = {
         namespace="",
     ),
     "cranc": dict(
-        fields={"Imports": "cranbase", "LinkingTo": "cranlink", "NeedsCompilation": "yes"},
+        fields={"Imports": "cranbase", "LinkingTo": "cranlink", "NeedsCompilation": "yes", "SystemRequirements": "GNU make, a C99\n    compiler"},
         files={
             "src/twice.c": (
                 "#include <R.h>\n#include <Rinternals.h>\n#include <cranlink.h>\n"

@@ -15,6 +15,13 @@ import Testing
         #expect(c.schedule.every == .seconds(6 * 3600) && c.schedule.jitter == .seconds(900))
         #expect(c.cran?.packages == ["data.table", "ggplot2"])
         #expect(c.daemon.port == 9090 && c.server.port == 8080)
+        #expect(c.build == nil && c.cran?.binaries == nil, "binaries are opt-in")
+        let built = try Configuration.parse(
+            "[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"https://p.example/cran\"\nbinary_distro = \"jammy\"\nbinary_r_version = \"4.4\"\n[build]\ndistro = \"jammy\"\n",
+            path: "t.toml")
+        let binaries = try #require(built.cran?.binaries), build = try #require(built.build)
+        #expect(binaries.upstream == "https://p.example/cran" && binaries.distro == "jammy" && binaries.rMinor == "4.4")
+        #expect(build.distro == "jammy" && build.rMinor == nil && build.sandbox && build.timeout == .seconds(1800) && build.memoryGiB == 4, "sandboxed by default")
     }
 
     @Test func everyMistakeNamesItsLineAndField() throws {
@@ -31,6 +38,12 @@ import Testing
             ("data = \"/d\"\n[\n", "t.toml:2: TOML syntax error: a table header needs a name"),
             ("data = \"/d\"\ncatalog = \"mysql://127.0.0.1/y\"\n", "t.toml:2: field 'catalog' is not a catalog: a catalog is named sqlite:PATH or postgresql://"),
             ("catalog = \"postgresql://u@127.0.0.1/db?sslmode=maybe\"\n", "t.toml:1: field 'catalog' is not a catalog: sslmode 'maybe' is not one of"),
+            ("[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_distro = \"bookworm\"\n", "t.toml:4: field 'cran.binary_distro' needs binary_upstream"),
+            ("[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"http://b\"\nbinary_distro = \"bookworm\"\nbinary_r_version = \"4\"\n",
+             "t.toml:6: field 'cran.binary_r_version' must be the R minor version"),
+            ("[cran]\npackages = [\"x\"]\npolicy = \"none\"\n[build]\nr_version = \"4.4\"\n", "t.toml:4: field 'build.distro' must name this machine's distribution"),
+            ("[cran]\npackages = [\"x\"]\npolicy = \"none\"\n[build]\ndistro = \"bookworm\"\ntimeout = \"1s\"\n", "t.toml:6: field 'build.timeout' must be at least 10s"),
+            ("[build]\ndistro = \"bookworm\"\n", "t.toml:1: field 'build' builds binaries of the CRAN mirror: add a [cran] section"),
         ]
         for (text, expected) in cases {
             #expect(throws: AirlockError.self, "\(expected)") { try Configuration.parse(text, path: "t.toml") }

@@ -37,7 +37,11 @@ final class ReviewHarness: @unchecked Sendable {
     /// Signs in to the web UI with curl: the sign-in form's CSRF token and nonce cookie, then the
     /// session. Returns the cookie jar, the sign-in status and the session's CSRF token (from the page).
     func signIn(_ base: String, token: String) throws -> (jar: String, status: Int, csrf: String?) {
-        let jar = mirror.dir.path + "/jar-\(UUID().uuidString.prefix(6))"
+        try Self.signIn(base, token: token, jarDirectory: mirror.dir.path)
+    }
+
+    static func signIn(_ base: String, token: String, jarDirectory: String) throws -> (jar: String, status: Int, csrf: String?) {
+        let jar = jarDirectory + "/jar-\(UUID().uuidString.prefix(6))"
         let form = try Subprocess.run("/usr/bin/curl", ["-s", "-c", jar, base + "/ui/login"]).stdout
         let loginCSRF = Self.csrf(in: form) ?? ""
         let status = Int(

@@ -62,6 +62,10 @@ import Testing
         return root
     }
 
+    /// The manifest schema shipped in `snapshots/`.
+    static let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("snapshots/manifest.schema.json").path
+
     /// The `User-Agent` setting Posit Package Manager's Linux setup asks for (R sends its version only with it).
     static let userAgentOption =
         "options(HTTPUserAgent = sprintf('R/%s R (%s)', getRversion(), paste(getRversion(), R.version['platform'], R.version['arch'], R.version['os'])))"
@@ -94,8 +98,23 @@ import Testing
         #expect(synced.stdout.contains("binaries for bookworm, R \(Self.rMinor): 2 mirrored, 0 already stored, 0 not offered upstream"), "\(synced.output)")
         #expect(synced.stdout.contains("cranlink_0.1.tar.gz: DESCRIPTION's Built: field names R 3.6, not R \(Self.rMinor)"), "\(synced.output)")
         #expect(synced.stdout.contains("cranapp_1.0.tar.gz: DESCRIPTION names package 'cranbase' version 1.1, not cranapp 1.0"), "\(synced.output)")
+        // Snapshot 1 serves the sources; the binaries, recorded after it, come with snapshot 2, which lists them.
+        #expect(synced.stdout.contains("published cran snapshot 2"), "\(synced.output)")
+        let manifest = cran.data + "/snapshots/cran-2.json"
+        let listed = try Subprocess.run(
+            FixtureScripts.python,
+            ["-c", "import json, sys, jsonschema; m = json.load(open(sys.argv[1])); jsonschema.validate(m, json.load(open(sys.argv[2]))); "
+                + "print(sorted((b['package'], b['r_minor'], b['origin']) for b in m['binaries'])); print(len(json.load(open(sys.argv[3])).get('binaries', [])))",
+             manifest, Self.schema, cran.data + "/snapshots/cran-1.json"])
+        #expect(listed.succeeded, "\(listed.output)")
+        #expect(listed.stdout.contains("('cranbase', '\(Self.rMinor)', 'http://127.0.0.1:\(port)/__linux__/bookworm/latest/src/contrib/cranbase_1.1.tar.gz')"), "\(listed.output)")
+        #expect(listed.stdout.contains("('cranc', '\(Self.rMinor)'") && listed.stdout.hasSuffix("\n0\n"), "\(listed.output)")
+        let diff = try AirlockCommand.run(["snapshot", "diff", "1", "2", "--ecosystem", "cran", "--data", cran.data])
+        #expect(diff.stdout.contains("+ cranc 0.2 binary for bookworm, R \(Self.rMinor): http://127.0.0.1:\(port)/"), "\(diff.output)")
+        #expect(!diff.stdout.contains("+ cranapp"), "refused binaries are in no snapshot: \(diff.output)")
         let again = try cran.sync([], extra: ["--binary-upstream", "http://127.0.0.1:\(port)", "--distro", "bookworm", "--r-version", Self.rMinor])
         #expect(again.stdout.contains("0 mirrored, 2 already stored"), "\(again.output)")
+        #expect(again.stdout.contains("nothing changed; still serving cran snapshot 2"), "\(again.output)")
 
         let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
         let repo = server.base + "/cran/__linux__/bookworm/latest"
@@ -106,8 +125,10 @@ import Testing
         #expect(forR.body.contains("MD5sum: \(binaryMD5)"), "\(forR)")
         let tarball = try Subprocess.run("/bin/sh", ["-c", "curl -s -H '\(rAgent)' \(repo)/src/contrib/cranc_0.2.tar.gz | md5sum"])
         #expect(tarball.stdout.hasPrefix(binaryMD5), "\(tarball.output)")
-        // A client that is not R gets the sources' index.
-        #expect(try httpGet(repo + "/src/contrib/PACKAGES").body == (try httpGet(server.base + "/cran/latest/src/contrib/PACKAGES").body))
+        // A client that is not R gets the sources' index; so does R from snapshot 1, published before the binaries.
+        let sources = try httpGet(server.base + "/cran/latest/src/contrib/PACKAGES").body
+        #expect(try httpGet(repo + "/src/contrib/PACKAGES").body == sources)
+        #expect(try httpGet(server.base + "/cran/__linux__/bookworm/1/src/contrib/PACKAGES", headers: [rAgent]).body == sources)
 
         // R with every compiler set to `false`: the compiled package can only come in as a binary.
         let makevars = cran.dir.path + "/Makevars-no-compiler"
@@ -162,6 +183,7 @@ import Testing
         #expect(built.stdout.contains("failed cranfetch 0.1: the build tried to reach the network"), "\(built.output)")
         #expect(built.stdout.contains("configure: error: cannot download the library sources"), "the log's tail says why: \(built.output)")
         #expect(built.stdout.contains("sandbox: bubblewrap, no network"), "\(built.output)")
+        #expect(built.stdout.contains("published cran snapshot 2, serving the new binaries"), "\(built.output)")
 
         let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
         let makevars = cran.dir.path + "/Makevars-no-compiler"
@@ -172,15 +194,85 @@ import Testing
 
         let show = try AirlockCommand.run(["review", "show", "cranc", "--ecosystem", "cran", "--data", cran.data])
         #expect(show.stdout.contains("binary 0.2 for \(Self.distro), R \(Self.rMinor) (x86_64-pc-linux-gnu): built by airlock on \(Self.distro) with R"), "\(show.output)")
+        // SystemRequirements, continuation line joined: shown to the reviewer and written into the build record.
+        #expect(show.stdout.contains("    system requirements: GNU make, a C99 compiler"), "\(show.output)")
+        #expect(show.stdout.contains("; SystemRequirements: GNU make, a C99 compiler"), "\(show.output)")
+        // The reviewer's project page: the system requirements of each version, and how each binary was made.
+        let token = try AirlockCommand.run(["token", "create", "--data", cran.data, "--name", "reviewer", "--role", "reviewer"]).stdout.trimmingWhitespace()
+        let session = try ReviewHarness.signIn(server.base, token: token, jarDirectory: cran.dir.path)
+        let page = try Subprocess.run("/usr/bin/curl", ["-s", "-b", session.jar, server.base + "/ui/projects/cran/cranc"]).stdout
+        #expect(page.contains("System requirements: GNU make, a C99 compiler"), "\(page)")
+        #expect(page.contains("<td>0.2</td><td>\(Self.distro)</td><td>\(Self.rMinor)</td><td>x86_64-pc-linux-gnu</td><td>built by airlock"), "\(page)")
         let again = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro])
         #expect(again.stdout.contains("built 0 binary(ies)") && again.stdout.contains("4 already built, 1 failed"), "\(again.output)")
+        #expect(!again.stdout.contains("published cran snapshot"), "nothing new, no snapshot: \(again.output)")
+        let gap = try AirGap(cran.dir, a: cran.data)
+        try gap.export("full.tar", ["--ecosystem", "cran"])
+        _ = try gap.importOK("full.tar")
         // Outside the sandbox the same configure reaches the server: the sandbox is what stopped it.
         let unsandboxed = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro, "--no-sandbox"])
         #expect(unsandboxed.succeeded && unsandboxed.stdout.contains("built cranfetch 0.1"), "\(unsandboxed.output)")
+        // A binary built for a release an earlier bundle carried crosses with the next incremental bundle,
+        // alone: its bytes, its PACKAGES record and its build log.
+        let incremental = try gap.export("since-2.tar", ["--ecosystem", "cran", "--since", "2"])
+        #expect(incremental["snapshots"] as? [Int] == [3] && incremental["blobs"] as? Int == 3, "\(incremental)")
+        _ = try gap.importOK("since-2.tar")
+        let replica = try AirlockCommand.serve(data: gap.b, logDirectory: cran.dir.path)
+        let rAgent = "User-Agent: R (\(Self.rMinor).1 x86_64-pc-linux-gnu x86_64 linux-gnu)"
+        func md5(of package: String, _ index: String) -> String? {
+            index.components(separatedBy: "\n\n").first { $0.hasPrefix("Package: \(package)\n") }?.firstMatch(of: /MD5sum: ([0-9a-f]{32})/).map { String($0.1) }
+        }
+        let sourceMD5 = md5(of: "cranfetch", try httpGet(server.base + "/cran/3/src/contrib/PACKAGES").body)
+        let binaryMD5 = try [server.base, replica.base].map { md5(of: "cranfetch", try httpGet($0 + "/cran/__linux__/\(Self.distro)/3/src/contrib/PACKAGES", headers: [rAgent]).body) }
+        #expect(sourceMD5 != nil && binaryMD5[0] != nil && binaryMD5[0] != sourceMD5 && binaryMD5[1] == binaryMD5[0], "\(String(describing: sourceMD5)) \(binaryMD5)")
+        let diff = try AirlockCommand.run(["snapshot", "diff", "2", "3", "--ecosystem", "cran", "--data", cran.data, "--format", "markdown"])
+        #expect(diff.stdout.contains("0 added, 0 removed, 0 changed; 1 binaries added, 0 removed"), "\(diff.output)")
+        #expect(diff.stdout.contains("| binary added | cranfetch | 0.1 | \(Self.distro), R \(Self.rMinor): built by airlock"), "\(diff.output)")
+        #expect(diff.stdout.contains("sandbox: none (--no-sandbox)"), "how it was made travels with it: \(diff.output)")
 
         let wrongDistro = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", "jammy"])
         #expect(!wrongDistro.succeeded && wrongDistro.stderr.contains("not jammy: build jammy's binaries on a jammy machine"), "\(wrongDistro.output)")
         let wrongR = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro, "--r-version", "9.9"])
         #expect(!wrongR.succeeded && wrongR.stderr.contains("it builds binaries for R \(Self.rMinor), not 9.9"), "\(wrongR.output)")
+    }
+
+    /// `[build]` in airlock.toml: after each CRAN sync the daemon builds what the served releases lack and
+    /// publishes a snapshot serving it; `config check` shows the section.
+    @Test func theDaemonBuildsBinariesAfterEachSync() throws {
+        let cran = try CRANHarness()
+        let config = cran.dir.path + "/airlock.toml"
+        try """
+        data = "\(cran.data)"
+
+        [cran]
+        upstream = "\(cran.upstream.url)"
+        packages = ["cranc"]
+        policy = "none"
+
+        [build]
+        distro = "\(Self.distro)"
+        timeout = "5m"
+
+        [schedule]
+        every = "1h"
+
+        [daemon]
+        port = 0
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let check = try AirlockCommand.run(["config", "check", "--config", config])
+        #expect(check.succeeded && check.stdout.contains("[build]\ndistro = \"\(Self.distro)\"") && check.stdout.contains("sandbox = true"), "\(check.output)")
+
+        let daemon = try RunningProcess(AirlockCommand.binary, ["daemon", "--config", config], logPath: cran.dir.path + "/daemon.log")
+        let deadline = Date().addingTimeInterval(240)
+        while !daemon.log.contains("binaries built") {
+            guard Date() < deadline else { Issue.record("no build after the sync: \(daemon.log)"); return }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(daemon.log.contains("built=3") && daemon.log.contains("snapshot=2"), "\(daemon.log)")
+        _ = daemon.terminate(timeout: 10)
+        let show = try AirlockCommand.run(["snapshot", "show", "2", "--ecosystem", "cran", "--data", cran.data])
+        for package in ["cranbase 1.1", "cranlink 0.1", "cranc 0.2"] {
+            #expect(show.stdout.contains("  \(package)\tbinary for \(Self.distro), R \(Self.rMinor)"), "\(package): \(show.output)")
+        }
     }
 }
