@@ -57,8 +57,32 @@ public enum SnapshotSelector: Hashable, Sendable, CustomStringConvertible {
 
 /// Timestamps in the one format airlock writes: RFC 3339 UTC with milliseconds.
 public enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the nearest millisecond, so what `parse` reads back formats to the
+    /// same text (the ISO 8601 formatter truncates, and a parsed `.123` is often `.12299…`: stored
+    /// timestamps compared as text were then a millisecond off).
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milli = Int(((ms % 1000) + 1000) % 1000)
+        let seconds: Int64 = (ms - Int64(milli)) / 1000
+        let days: Int64 = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let inDay = Int(seconds - days * 86400)
+        // The civil date of a day count from 1970-01-01 (H. Hinnant's civil_from_days).
+        let z: Int64 = days + 719468
+        let era: Int64 = (z >= 0 ? z : z - 146096) / 146097
+        let doe: Int64 = z - era * 146097
+        let yoe: Int64 = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy: Int64 = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp: Int64 = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
+        func digits(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        let date = digits(year, 4) + "-" + digits(month, 2) + "-" + digits(day, 2)
+        let time = digits(inDay / 3600, 2) + ":" + digits(inDay / 60 % 60, 2) + ":" + digits(inDay % 60, 2)
+        return date + "T" + time + "." + digits(milli, 3) + "Z"
     }
 
     public static func parse(_ text: String) -> Date? {

@@ -107,12 +107,15 @@ public struct Policy: Sendable, Decodable {
         public var popularTop: Int
         /// Whether the Python standard library's module names are protected too (PyPI policies).
         public var standardLibrary: Bool
+        /// What a young project whose name reads as random keystrokes gets (`RandomNameDetector`); approve: nothing.
+        public var randomName: Verdict
 
         enum CodingKeys: String, CodingKey {
             case protected
             case maxDistance = "max_distance"
             case popularTop = "popular_top"
             case standardLibrary = "standard_library"
+            case randomName = "random_name"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -121,6 +124,7 @@ public struct Policy: Sendable, Decodable {
             maxDistance = try c.decode(Int.self, forKey: .maxDistance)
             popularTop = try c.decode(Int.self, forKey: .popularTop)
             standardLibrary = try c.decodeIfPresent(Bool.self, forKey: .standardLibrary) ?? false
+            randomName = try c.decodeIfPresent(Verdict.self, forKey: .randomName) ?? .review
         }
     }
 

@@ -8,6 +8,7 @@ public struct PolicyEngine: ReleaseEvaluator {
     public let loaded: LoadedPolicy
     public let feeds: Feeds
     private let typosquats: TyposquatDetector
+    private let randomNames: RandomNameDetector
     private let allow: Set<String>
     private let deny: Set<String>
     private let licensesAllowed: Set<String>
@@ -30,6 +31,9 @@ public struct PolicyEngine: ReleaseEvaluator {
             closelyGuarded: p.typosquat.protected + feeds.topProjects(min(100, p.typosquat.popularTop)),
             known: (feeds.downloads.map { Array($0.keys) } ?? []) + (p.typosquat.standardLibrary ? TyposquatDetector.pythonStandardLibrary : []),
             maxDistance: p.typosquat.maxDistance)
+        self.randomNames = RandomNameDetector(
+            knownNames: (feeds.downloads.map { Array($0.keys) } ?? []) + p.typosquat.protected
+                + (p.typosquat.standardLibrary ? TyposquatDetector.pythonStandardLibrary : []))
         self.allow = Set(p.rules.allow.map(ProjectName.normalize))
         self.deny = Set(p.rules.deny.map(ProjectName.normalize))
         self.licensesAllowed = Set(p.licenses.allow)
@@ -151,6 +155,15 @@ public struct PolicyEngine: ReleaseEvaluator {
                 imitation.kind == .system
                     ? "'\(r.project.display)' is \(imitation.how) (dependency confusion)\(age)"
                     : "'\(r.project.display)' imitates '\(imitation.target)' (\(imitation.how))\(downloads)\(age)")
+        } else if p.typosquat.randomName != .approve, (feeds.downloads?[name] ?? 0) == 0, (projectAge ?? 0) < p.age.matureAfterDays,
+            let random = randomNames.randomness(of: r.project.display)
+        {
+            // Throwaway names live on young projects nobody downloads; an established project keeps its odd name.
+            let shown = random.unseen.prefix(5).joined(separator: ", ") + (random.unseen.count > 5 ? ", …" : "")
+            rule(
+                "random_name", p.typosquat.randomName,
+                "'\(r.project.display)' reads as random keystrokes: \(random.unseen.count) of its \(random.triples) letter triples (\(shown)) "
+                    + "appear in none of the \(randomNames.knownNames) names the popularity feed knows\(projectAge.map { "; first release \(Int($0)) days ago" } ?? "")")
         }
         switch r.license?.standing(judgeLicense) {
         case .allowed: break

@@ -85,6 +85,16 @@ import Testing
             #expect(Timestamp.parse(whole) == (try Date.ISO8601FormatStyle().parse(whole)), "\(whole)")
         }
         #expect(Timestamp.parse("2024-01-02T03:04:05.123456Z").map(Timestamp.format) == "2024-01-02T03:04:05.123Z")
+        // What airlock writes reads back to the same text (stored timestamps are compared as text), and is
+        // what the formatter writes for a whole millisecond.
+        for _ in 0..<5000 {
+            let ms = Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &rng)
+            let text = Timestamp.format(Date(timeIntervalSince1970: Double(ms) / 1000))
+            #expect(Timestamp.parse(text).map(Timestamp.format) == text, "\(text)")
+            #expect(text == Date(timeIntervalSince1970: Double(ms) / 1000 + 0.000_1).formatted(withFraction), "\(ms)")
+        }
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 0.9996)) == "1970-01-01T00:00:01.000Z", "rounded, not truncated")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -0.001)) == "1969-12-31T23:59:59.999Z")
         #expect(Timestamp.parse("2024-02-29T00:00:00Z") != nil)
         // Impossible dates are left to the formatters (which roll them over, as they always did here).
         let formatter = Date.ISO8601FormatStyle()

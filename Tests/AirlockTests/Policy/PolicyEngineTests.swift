@@ -321,7 +321,7 @@ import Testing
             ("rankedna", "'rankedname0' cut short", "rule:typosquat"),
             ("easyrankedname4", "'rankedname4' with 'easy'", "rule:combosquat"),
             ("rankedname4xyz", "'rankedname4' with 'xyz'", "rule:combosquat"),
-            ("rankee", "'ranked' (edit distance 1)", "rule:typosquat"),
+            ("rankee", "'ranked' (edit distance 1: a letter replaced)", "rule:typosquat"),
             ("lower-ranked-utils", "'lower-ranked' with '-utils'", "rule:combosquat"),
             ("logging-python", "'logging' with '-python'", "rule:combosquat"),
             ("liblapack-dev", "operating system's development package", "rule:system_name"),
@@ -334,6 +334,25 @@ import Testing
         // Not flagged: a short glued word on a name outside the top 100, digits glued on,
         // a `-dev` name that is no C library's, a library's own name.
         for name in ["superrankedname140", "rankedname41234", "textx-dev", "libfoo", "rankedx9z"] {
+            #expect(rule(e, name) == nil, "\(name): \(String(describing: rule(e, name)?.signal))")
+        }
+    }
+
+    /// Against a merely ranked name, only the slips of a hand count at every length (a doubled or swapped
+    /// letter); a dropped one from 6 characters; another or an added letter only at 6 or 7 characters.
+    @Test func rankedNamesCountTheSlipsOfAHand() throws {
+        var feed = Dictionary(uniqueKeysWithValues: (0..<1_000).map { ("filler\($0)", 1_000_000 + $0) })
+        for name in ["vyper", "ranked", "tkcalendar"] { feed[name] = 5_000 }
+        let e = try engine(feed)
+        let flagged = [
+            ("vypper", "a letter doubled"), ("vyepr", "two letters swapped"), ("tkcalendr", "a letter dropped"), ("tkcaelndar", "two letters swapped"),
+            ("rankee", "a letter replaced"), ("rankeds", "a letter added"), ("ranke", "a letter dropped"),
+        ]
+        for (name, slip) in flagged {
+            let r = try #require(rule(e, name), "\(name)")
+            #expect(r.signal.contains("(edit distance 1: \(slip))") && r.signal.hasSuffix("→ review"), "\(name): \(r.signal)")
+        }
+        for name in ["vyler", "avyper", "vper", "tkcalendat", "tkcalendary"] {
             #expect(rule(e, name) == nil, "\(name): \(String(describing: rule(e, name)?.signal))")
         }
     }
@@ -375,5 +394,54 @@ import Testing
         let sibling = ReleaseFacts(
             ecosystem: .pypi, project: ProjectName("requestz"), version: "1.0", files: [], people: nil, selectedBy: "t", maintainersOtherProjects: ["requests"])
         #expect(!engine.evaluate(sibling, at: Date()).factors.contains { $0.name == "rule:typosquat" }, "a project by the target's own maintainers")
+    }
+}
+
+/// `rule:random_name`: a young project, unknown to the feed, whose name reads as random keystrokes goes to
+/// review; names made of the feed's words, established projects and ranked names never do.
+@Suite struct RandomNameTests {
+    /// 6,400 names joined from words real project names are made of.
+    static let feed: [String: Int] = {
+        let words = [
+            "data", "flask", "django", "client", "http", "async", "json", "tools", "test", "api", "sdk", "cloud", "azure", "google", "aws", "mongo",
+            "redis", "kafka", "torch", "tensor", "image", "text", "parser", "schema", "config", "plugin", "server", "web", "auth", "stream", "graph",
+            "model", "query", "cache", "queue", "crypto", "wallet", "solana", "token", "discord", "request", "socket", "proxy", "scrape", "browser",
+            "agent", "secure", "shell", "python", "notebook", "plot", "frame", "array", "vector", "matrix", "spark", "arrow", "table", "sql",
+            "openai", "chat", "llm", "prompt", "embed", "search", "index", "store", "file", "path", "time", "date", "zone", "mail", "email",
+            "form", "field", "widget", "theme", "style", "color",
+        ]
+        var feed: [String: Int] = [:]
+        for (i, a) in words.enumerated() { for (j, b) in words.enumerated() { feed["\(a)-\(b)"] = 1_000 + i * 100 + j } }
+        return feed
+    }()
+
+    func rule(_ name: String, firstReleaseDaysAgo days: Double = 0, policy: String? = nil, feed: [String: Int] = feed) throws -> Decision.Factor? {
+        let file = try policy.map { try PolicyFile.parse($0, path: "t.toml") } ?? PolicyFile.load(PolicySyncTests.defaultPolicy)
+        let engine = PolicyEngine(file, feeds: Feeds(downloads: feed, advisories: [:]))
+        let first = Date().addingTimeInterval(-days * 86_400)
+        let facts = ReleaseFacts(
+            ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t",
+            history: ProjectHistory(firstUpload: first, lastUpload: first, releaseCount: 1))
+        return engine.evaluate(facts, at: Date()).factors.first { $0.name == "rule:random_name" }
+    }
+
+    @Test func keyboardMashIsReviewedWordsAreNot() throws {
+        for name in ["kjfgjsfgj", "jxzspwqwup", "sdgsdghsdhd12", "xqzvbwk-tools"] {
+            let r = try #require(try rule(name), "\(name)")
+            #expect(r.signal.hasSuffix("→ review") && r.signal.contains("reads as random keystrokes") && r.signal.contains("names the popularity feed knows"), "\(r.signal)")
+        }
+        let r = try #require(try rule("kjfgjsfgj"))
+        #expect(r.signal.contains("of its 7 letter triples (kjf, jfg, fgj, gjs, jsf, …)"), "\(r.signal)")
+        // Words the feed's names are made of, however glued, a ranked name, digits: no signal.
+        for name in ["mongo-kafka-tools", "streamwallet", "secure-chat-llm2", "data-flask", "authproxy", "test123"] {
+            let r = try rule(name)
+            #expect(r == nil, "\(name): \(String(describing: r?.signal))")
+        }
+        // An established project keeps its odd name; "approve" turns the rule off; a small feed judges nothing.
+        #expect(try rule("kjfgjsfgj", firstReleaseDaysAgo: 1800) == nil)
+        let text = try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "random_name = \"review\"", with: "random_name = \"approve\"")
+        #expect(text.contains("random_name = \"approve\""))
+        #expect(try rule("kjfgjsfgj", policy: text) == nil)
+        #expect(try rule("kjfgjsfgj", feed: Dictionary(uniqueKeysWithValues: Self.feed.prefix(4_000).map { ($0.key, $0.value) })) == nil)
     }
 }
