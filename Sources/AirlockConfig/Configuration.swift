@@ -93,6 +93,8 @@ public struct Configuration: Sendable, Equatable {
         public var sandbox: Bool
         public var timeout: Duration
         public var memoryGiB: Int
+        /// Also the archived versions the snapshot serves.
+        public var archived: Bool
     }
 
     /// When the daemon syncs: every `every`, each time moved by up to `jitter`; after a failure,

@@ -137,7 +137,8 @@ struct ConfigurationFile: Decodable {
         var sandbox: Bool?
         var timeout: String?
         var memoryGib: Int?
-        enum CodingKeys: String, CodingKey { case distro, sandbox, timeout, rVersion = "r_version", memoryGib = "memory_gib" }
+        var archived: Bool?
+        enum CodingKeys: String, CodingKey { case distro, sandbox, timeout, archived, rVersion = "r_version", memoryGib = "memory_gib" }
     }
 
     struct Retention: Decodable {
@@ -347,7 +348,7 @@ struct ConfigurationFile: Decodable {
                 guard cran != nil else { throw fail(["build"], "builds binaries of the CRAN mirror: add a [cran] section") }
                 build = Configuration.Build(
                     distro: distro, rMinor: b.rVersion, sandbox: b.sandbox ?? true, timeout: timeout,
-                    memoryGiB: try positive(b.memoryGib, ["build", "memory_gib"], default: 4))
+                    memoryGiB: try positive(b.memoryGib, ["build", "memory_gib"], default: 4), archived: b.archived ?? false)
             }
             let every = try duration(f.schedule?.every, ["schedule", "every"], default: .seconds(6 * 3600))
             guard every >= .seconds(1) else { throw fail(["schedule", "every"], "must be at least 1s") }

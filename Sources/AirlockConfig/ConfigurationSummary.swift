@@ -41,7 +41,7 @@ public enum ConfigurationSummary {
             out += [
                 "", "[build]", "distro = \"\(b.distro)\"", b.rMinor.map { "r_version = \"\($0)\"" } ?? "# r_version: this machine's R",
                 "sandbox = \(b.sandbox)" + (b.sandbox ? "" : "  # builds can reach the network"), "timeout = \"\(DurationText.format(b.timeout))\"",
-                "memory_gib = \(b.memoryGiB)",
+                "memory_gib = \(b.memoryGiB)", "archived = \(b.archived)",
             ]
         }
         out += [

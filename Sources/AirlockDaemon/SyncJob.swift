@@ -43,6 +43,7 @@ public enum SyncJob {
         options.sandbox = build.sandbox
         options.timeout = build.timeout
         options.memoryBytes = Int64(build.memoryGiB) << 30
+        options.archived = build.archived
         return try await CRANBinaryBuilder(context).run(options)
     }
 

@@ -29,6 +29,8 @@ struct BuildCRAN: AsyncParsableCommand {
     var timeout = "30m"
     @Option(help: "Address space one build may use, in GiB (default 4).")
     var memoryGib: Int = 4
+    @Flag(help: "Also build the archived versions the snapshot serves (remotes::install_version installs them), after the current ones.")
+    var archived = false
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -41,6 +43,7 @@ struct BuildCRAN: AsyncParsableCommand {
             options.sandbox = !noSandbox
             options.timeout = limit
             options.memoryBytes = Int64(max(1, memoryGib)) << 30
+            options.archived = archived
             let logger = common.logger("airlock.build")
             let report = try await CRANBinaryBuilder(try await common.openForSync(ecosystem: .cran, policy: nil, logger: logger)).run(options)
             if json {

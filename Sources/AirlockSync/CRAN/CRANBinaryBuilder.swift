@@ -16,6 +16,8 @@ public struct CRANBuildOptions: Sendable {
     public var sandbox = true
     public var timeout: Duration = .seconds(1800)
     public var memoryBytes: Int64 = 4 << 30
+    /// Also build the archived versions the snapshot serves (`remotes::install_version` installs them).
+    public var archived = false
 
     public init(distro: String, rMinor: String? = nil) {
         self.distro = distro
@@ -91,15 +93,16 @@ public struct CRANBinaryBuilder: Sendable {
             }
         }
         var report = BuildReport(distro: options.distro, rVersion: rVersion, compiler: compiler, sandbox: sandbox)
+        let how = Provenance(rVersion: rVersion, rMinor: rMinor, compiler: compiler, sandbox: sandbox)
 
         guard let snapshot = try await catalog.snapshot(.cran, .latest) else { throw AirlockError(.notFound, "no cran snapshot is published: sync cran first") }
-        let current = Dictionary(grouping: try await catalog.servedFiles(in: snapshot), by: { $0.project.normalized }).compactMapValues { files in
-            files.max { VersionOrder.older($0.version, $1.version, .cran) }
-        }
+        let served = Dictionary(grouping: try await catalog.servedFiles(in: snapshot), by: { $0.project.normalized })
+        let current = served.compactMapValues { files in files.max { VersionOrder.older($0.version, $1.version, .cran) } }
         let existing = Dictionary(
             try await catalog.binaries(distro: options.distro).filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
         var failedPackages = Set<String>()
-        for package in try dependencyOrder(current, store: store) {
+        let order = try dependencyOrder(current, store: store)
+        for package in order {
             guard let source = current[package] else { continue }
             let needs = try dependencies(of: source, store: store).filter { current[$0] != nil }
             if let broken = needs.first(where: failedPackages.contains) {
@@ -107,53 +110,37 @@ public struct CRANBinaryBuilder: Sendable {
                 report.skipped.append("\(package) \(source.version) (needs \(broken), whose build failed)")
                 continue
             }
-            let log = "\(work)/logs/\(package).log"
             if let binary = existing["\(package) \(source.version)"] {
                 // Dependents build against it: installed into the build library from its binary.
                 report.alreadyBuilt += 1
                 let file = "\(work)/src/\(package)_\(source.version)_binary.tar.gz"
                 try Data(try store.read(binary.digest)).write(to: URL(fileURLWithPath: file))
                 let installed = try await BuildCommand.run(
-                    wrap(["R", "CMD", "INSTALL", "-l", work + "/lib", file], options, work: work), directory: work, environment: environment(work), log: log,
-                    timeout: options.timeout)
+                    wrap(["R", "CMD", "INSTALL", "-l", work + "/lib", file], options, work: work), directory: work, environment: environment(work),
+                    log: "\(work)/logs/\(package).log", timeout: options.timeout)
                 if !installed.succeeded { failedPackages.insert(package) }
                 continue
             }
-            let started = Date()
-            let tarball = "\(work)/src/\(source.filename)"
-            try Data(try store.read(source.digest)).write(to: URL(fileURLWithPath: tarball))
-            let outcome = try await BuildCommand.run(
-                wrap(["R", "CMD", "INSTALL", "--build", "-l", work + "/lib", tarball], options, work: work), directory: work, environment: environment(work), log: log,
-                timeout: options.timeout)
-            let logBytes = Array((try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data())
-            let logDigest = try store.put(logBytes)
-            let text = String(decoding: logBytes, as: UTF8.self)
-            let declared = try Self.systemRequirements(of: source, store: store)
-            do {
-                guard outcome.succeeded else {
-                    throw AirlockError(.resolution, Self.diagnose(text, outcome: outcome, timeout: options.timeout, systemRequirements: declared))
+            if !(try await build(source, package: package, library: work + "/lib", options, how, work: work, into: &report)) { failedPackages.insert(package) }
+        }
+        // Archived versions, against the current versions of what they need; each into a library of its
+        // own, so none replaces the current version others build against.
+        if options.archived {
+            for package in order {
+                let older = (served[package] ?? []).filter { $0.version != current[package]?.version }.sorted { VersionOrder.older($0.version, $1.version, .cran) }
+                for source in older {
+                    if failedPackages.contains(package) {
+                        report.skipped.append("\(package) \(source.version) (archived; the current version's build failed)")
+                        continue
+                    }
+                    if existing["\(package) \(source.version)"] != nil {
+                        report.alreadyBuilt += 1
+                        continue
+                    }
+                    let library = "\(work)/lib-archived/\(package)-\(source.version)"
+                    try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+                    _ = try await build(source, package: package, library: library, options, how, work: work, into: &report)
                 }
-                guard let name = try FileManager.default.contentsOfDirectory(atPath: work).first(where: { $0.hasPrefix("\(package)_\(source.version)_R_") && $0.hasSuffix(".tar.gz") })
-                else { throw AirlockError(.resolution, "R CMD INSTALL --build succeeded but wrote no binary tarball") }
-                let path = "\(work)/\(name)"
-                let (description, built, platform) = try CRANBinaryMirror.check(path, package: package, version: source.version, rMinor: rMinor, inspector: ArchiveInspector())
-                let md5 = try CRANUpstream.md5(ofFileAt: path)
-                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-                let digest = try store.put(bytes)
-                let record = try store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
-                try FileManager.default.removeItem(atPath: path)
-                let origin = "built by airlock on \(options.distro) with R \(rVersion) and \(compiler); sandbox: \(sandbox); source sha256 \(source.digest.hex)"
-                    + "; SystemRequirements: \(declared ?? "none declared")"
-                try await catalog.recordBinaries(
-                    [RBinary(package: package, version: source.version, distro: options.distro, rMinor: rMinor, platform: platform, built: built, digest: digest,
-                        size: Int64(bytes.count), recordDigest: record, origin: origin, buildLog: logDigest)], at: Date())
-                report.built.append(.init(package: package, version: source.version, seconds: Date().timeIntervalSince(started)))
-                logger.info("binary built", metadata: ["package": "\(package)", "version": "\(source.version)", "seconds": "\(Int(Date().timeIntervalSince(started)))"])
-            } catch let e as AirlockError {
-                failedPackages.insert(package)
-                let tail = text.textLines.suffix(12).map(String.init)
-                report.failed.append(.init(package: package, version: source.version, reason: e.message, log: logDigest.hex, tail: tail))
-                logger.warning("build failed", metadata: ["package": "\(package)", "version": "\(source.version)", "reason": "\(e.message)"])
             }
         }
         if !report.built.isEmpty {
@@ -162,6 +149,57 @@ public struct CRANBinaryBuilder: Sendable {
             logger.info("snapshot published", metadata: ["ecosystem": "cran", "snapshot": "\(publication.snapshot.id)", "binaries_built": "\(report.built.count)"])
         }
         return report
+    }
+
+    /// What every binary of a run is built with, as its record says.
+    struct Provenance {
+        let rVersion, rMinor, compiler, sandbox: String
+    }
+
+    /// Builds one source release's binary into `library`, checks and records it; a failure is reported
+    /// with its cause and the log's tail. Returns whether it was built.
+    private func build(
+        _ source: Distribution, package: String, library: String, _ options: CRANBuildOptions, _ how: Provenance, work: String, into report: inout BuildReport
+    ) async throws -> Bool {
+        let (catalog, store, logger) = (context.catalog, context.store, context.logger)
+        let log = "\(work)/logs/\(package)-\(source.version).log"
+        let started = Date()
+        let tarball = "\(work)/src/\(source.filename)"
+        try Data(try store.read(source.digest)).write(to: URL(fileURLWithPath: tarball))
+        let outcome = try await BuildCommand.run(
+            wrap(["R", "CMD", "INSTALL", "--build", "-l", library, tarball], options, work: work), directory: work, environment: environment(work), log: log,
+            timeout: options.timeout)
+        let logBytes = Array((try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data())
+        let logDigest = try store.put(logBytes)
+        let text = String(decoding: logBytes, as: UTF8.self)
+        let declared = try Self.systemRequirements(of: source, store: store)
+        do {
+            guard outcome.succeeded else {
+                throw AirlockError(.resolution, Self.diagnose(text, outcome: outcome, timeout: options.timeout, systemRequirements: declared))
+            }
+            guard let name = try FileManager.default.contentsOfDirectory(atPath: work).first(where: { $0.hasPrefix("\(package)_\(source.version)_R_") && $0.hasSuffix(".tar.gz") })
+            else { throw AirlockError(.resolution, "R CMD INSTALL --build succeeded but wrote no binary tarball") }
+            let path = "\(work)/\(name)"
+            let (description, built, platform) = try CRANBinaryMirror.check(path, package: package, version: source.version, rMinor: how.rMinor, inspector: ArchiveInspector())
+            let md5 = try CRANUpstream.md5(ofFileAt: path)
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let digest = try store.put(bytes)
+            let record = try store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
+            try FileManager.default.removeItem(atPath: path)
+            let origin = "built by airlock on \(options.distro) with R \(how.rVersion) and \(how.compiler); sandbox: \(how.sandbox); source sha256 \(source.digest.hex)"
+                + "; SystemRequirements: \(declared ?? "none declared")"
+            try await catalog.recordBinaries(
+                [RBinary(package: package, version: source.version, distro: options.distro, rMinor: how.rMinor, platform: platform, built: built, digest: digest,
+                    size: Int64(bytes.count), recordDigest: record, origin: origin, buildLog: logDigest)], at: Date())
+            report.built.append(.init(package: package, version: source.version, seconds: Date().timeIntervalSince(started)))
+            logger.info("binary built", metadata: ["package": "\(package)", "version": "\(source.version)", "seconds": "\(Int(Date().timeIntervalSince(started)))"])
+            return true
+        } catch let e as AirlockError {
+            let tail = text.textLines.suffix(12).map(String.init)
+            report.failed.append(.init(package: package, version: source.version, reason: e.message, log: logDigest.hex, tail: tail))
+            logger.warning("build failed", metadata: ["package": "\(package)", "version": "\(source.version)", "reason": "\(e.message)"])
+            return false
+        }
     }
 
     /// The machine's distribution must be the one named: a binary is only good where it was built.

@@ -175,7 +175,7 @@ import Testing
             FixtureScripts.python, ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", cran.dir.path], logPath: cran.dir.path + "/fetch-server.log")
         let port = try #require(Int(try listener.waitForLine(matching: #"port (\d+)"#)))
         try cran.upstream.release(["cranfetch==0.1"], environment: ["CRANFETCH_URL": "http://127.0.0.1:\(port)/"])
-        try cran.syncOK(["cranapp", "cranfetch"])
+        try cran.syncOK(["cranapp", "cranfetch", "cranbase"])  // cranbase selected itself: its archived 1.0 is served too
 
         let built = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro])
         #expect(built.status == 3, "cranfetch fails, the rest is built: \(built.output)")
@@ -229,6 +229,19 @@ import Testing
         #expect(diff.stdout.contains("0 added, 0 removed, 0 changed; 1 binaries added, 0 removed"), "\(diff.output)")
         #expect(diff.stdout.contains("| binary added | cranfetch | 0.1 | \(Self.distro), R \(Self.rMinor): built by airlock"), "\(diff.output)")
         #expect(diff.stdout.contains("sandbox: none (--no-sandbox)"), "how it was made travels with it: \(diff.output)")
+
+        // Archived versions on request, each against the current versions of what it needs:
+        // remotes::install_version then installs the old version's binary.
+        let archived = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", Self.distro, "--archived"])
+        #expect(archived.succeeded && archived.stdout.contains("built cranbase 1.0 in") && archived.stdout.contains("published cran snapshot 4"), "\(archived.output)")
+        let lib = cran.dir.sub("lib-archived")
+        let old = try RClient.run(
+            """
+            \(Self.userAgentOption)
+            remotes::install_version('cranbase', '1.0', repos = '\(server.base)/cran/__linux__/\(Self.distro)/4', lib = '\(lib)', upgrade = 'never', dependencies = FALSE)
+            cat('INSTALLED:', as.character(packageVersion('cranbase', lib.loc = '\(lib)')), '\\n')
+            """)
+        #expect(old.stdout.contains("INSTALLED: 1.0") && Self.installed("cranbase", as: "binary", in: old.output), "\(old.output)")
 
         let wrongDistro = try AirlockCommand.run(["build", "cran", "--data", cran.data, "--distro", "jammy"])
         #expect(!wrongDistro.succeeded && wrongDistro.stderr.contains("not jammy: build jammy's binaries on a jammy machine"), "\(wrongDistro.output)")
