@@ -61,6 +61,8 @@ public struct Endpoint: Sendable {
     let demand: DemandRecorder
     let sessions: SessionStore
     let pages: PageCache
+    /// The R binaries each snapshot view serves, per distribution and R minor version.
+    let linuxBinaries = LinuxBinaries()
     let formats = FormatNegotiation()
     let recentPages = RecentPages()
     let securityHeaders: SecurityHeaders
@@ -233,11 +235,11 @@ struct RenderedPage: Sendable {
     let head: HTTPHeaders
     let notModifiedHead: HTTPHeaders
 
-    init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool, extraHeaders: HTTPFields) {
+    init(body: [UInt8], contentType: String, variant: String, snapshot: Snapshot, pinned: Bool, extraHeaders: HTTPFields, vary: String = "Accept") {
         self.body = ByteBuffer(bytes: body)
-        self.etag = "\"s\(snapshot.id)-\(variant)\""
+        self.etag = "\"s\(snapshot.id)-\(variant.replacingOccurrences(of: " ", with: "-"))\""
         var headers: HTTPFields = [
-            .contentType: contentType, .eTag: etag, .vary: "Accept",
+            .contentType: contentType, .eTag: etag, .vary: vary,
             // An exact snapshot id never changes; `latest` and dates move as snapshots are published.
             .cacheControl: pinned ? "public, max-age=31536000, immutable" : "public, max-age=30",
         ]
@@ -275,12 +277,15 @@ final class PageCache: Sendable {
 
     init(extraHeaders: HTTPFields) { self.extraHeaders = extraHeaders }
 
-    /// The page `path` of a snapshot view in one representation (`variant`), rendered on first use.
-    func page(_ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, render: () throws -> [UInt8]) rethrows -> RenderedPage {
+    /// The page `path` of a snapshot view in one representation (`variant`, which `vary` names the
+    /// request header of), rendered on first use.
+    func page(
+        _ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, vary: String = "Accept", render: () throws -> [UInt8]
+    ) rethrows -> RenderedPage {
         let key = Key(snapshot: view.snapshot.id, generation: view.generation, path: path, variant: variant, pinned: pinned)
         if let hit = pages.withLock({ $0[key] }) { return hit }
         let page = RenderedPage(
-            body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders)
+            body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders, vary: vary)
         pages.withLock {
             if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
             $0[key] = page

@@ -2,6 +2,7 @@ import AirlockCatalog
 import AirlockCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 extension Endpoint {
     /// `/cran/{snapshot}/src/contrib/{file}`, `…/Archive/{package}/{file}` and `…/Meta/archive.rds`: the
@@ -66,21 +67,18 @@ extension Endpoint {
         guard let view = facts.view, directory != .meta, let rMinor = req.headers[.userAgent].flatMap(RBinary.rMinor(userAgent:)) else {
             return try await respond(source, req, ctx)
         }
-        let served = RBinary.served(by: view.snapshot, files: view.projects.values.flatMap(\.files), from: try await catalog.binaries(distro: distro))
-        let binaries = Dictionary(served.filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+        let binaries = try await linuxBinaries.served(by: view, distro: distro, rMinor: rMinor) { try await catalog.binaries(distro: distro) }
         let file = String(rawFile).removingPercentEncoding ?? String(rawFile)
         if directory == .contrib, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
-            let body: [UInt8]
-            switch file {
-            case "PACKAGES": body = try CRANRepositoryRenderer.packages(view, store: store, binaries: binaries)
-            case "PACKAGES.gz": body = Gzip.compress(try CRANRepositoryRenderer.packages(view, store: store, binaries: binaries))
-            default: body = try CRANRepositoryRenderer.packagesRDS(view, store: store, binaries: binaries)
+            let page = try pages.page(
+                view, path: "__linux__/\(distro)/src/contrib", variant: "\(file) R\(rMinor)", contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
+                pinned: view.isExact(String(snapshot)), vary: "User-Agent"
+            ) {
+                if file == "PACKAGES.rds" { return try CRANRepositoryRenderer.packagesRDS(view, store: store, binaries: binaries) }
+                let text = try CRANRepositoryRenderer.packages(view, store: store, binaries: binaries)
+                return file == "PACKAGES" ? text : Gzip.compress(text)
             }
-            var headers = securityHeaders.fields
-            headers[.contentType] = file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream"
-            headers[.cacheControl] = view.isExact(String(snapshot)) ? "public, max-age=86400" : "no-cache"
-            headers[.vary] = "User-Agent"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            return page.response(to: req)
         }
         // A tarball: the binary of the very release the source answer serves, if there is one.
         if case .blob(_, let filename) = source, let package = CRANRepositoryRenderer.package(ofTarball: filename),
@@ -89,5 +87,31 @@ extension Endpoint {
             return try await respond(.blob(binary.digest, filename: filename), req, ctx)
         }
         return try await respond(source, req, ctx)
+    }
+}
+
+/// The R binaries each snapshot view serves for a distribution and R minor version, by `package version`:
+/// read from the catalog once per view, as a snapshot's binaries never change (`RBinary.served`).
+final class LinuxBinaries: Sendable {
+    private struct Key: Hashable {
+        let snapshot: Int64
+        let generation: Int64
+        let distro: String
+        let rMinor: String
+    }
+
+    private let known = Mutex<[Key: [String: RBinary]]>([:])
+    private let limit = 1_000
+
+    func served(by view: SnapshotView, distro: String, rMinor: String, load: () async throws -> [RBinary]) async throws -> [String: RBinary] {
+        let key = Key(snapshot: view.snapshot.id, generation: view.generation, distro: distro, rMinor: rMinor)
+        if let hit = known.withLock({ $0[key] }) { return hit }
+        let served = RBinary.served(by: view.snapshot, files: view.projects.values.flatMap(\.files), from: try await load())
+        let index = Dictionary(served.filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+        known.withLock {
+            if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
+            $0[key] = index
+        }
+        return index
     }
 }

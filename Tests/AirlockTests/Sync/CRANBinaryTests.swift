@@ -123,6 +123,9 @@ import Testing
         let binaryMD5 = try Subprocess.run("/usr/bin/md5sum", [root + "/__linux__/bookworm/latest/src/contrib/cranc_0.2.tar.gz"]).stdout.prefix(32)
         let forR = try httpGet(repo + "/src/contrib/PACKAGES", headers: [rAgent])
         #expect(forR.body.contains("MD5sum: \(binaryMD5)"), "\(forR)")
+        // Rendered once per snapshot and R version; caches are told it varies with the User-Agent.
+        let head = try Subprocess.run("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "-H", rAgent, server.base + "/cran/__linux__/bookworm/2/src/contrib/PACKAGES.gz"]).stdout
+        #expect(head.lowercased().contains("vary: user-agent") && head.contains("immutable"), "\(head)")
         let tarball = try Subprocess.run("/bin/sh", ["-c", "curl -s -H '\(rAgent)' \(repo)/src/contrib/cranc_0.2.tar.gz | md5sum"])
         #expect(tarball.stdout.hasPrefix(binaryMD5), "\(tarball.output)")
         // A client that is not R gets the sources' index; so does R from snapshot 1, published before the binaries.
