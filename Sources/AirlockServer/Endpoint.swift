@@ -258,20 +258,41 @@ struct RenderedPage: Sendable {
     }
 }
 
-/// Rendered pages, keyed by snapshot, project, format and pinning: snapshots are immutable, so a
-/// page rendered once is right forever. Bounded; cleared whole when full.
-final class PageCache: Sendable {
+/// What was worked out from one snapshot view (its id and revocation generation) for a path and a
+/// variant: snapshots are immutable, so an entry is right forever. Bounded; cleared whole when full.
+final class ViewMemo<Value: Sendable>: Sendable {
     /// Snapshot ids are unique across ecosystems.
-    private struct Key: Hashable {
+    struct Key: Hashable {
         let snapshot: Int64
         let generation: Int64
         let path: String
         let variant: String
         let pinned: Bool
+
+        init(_ view: SnapshotView, path: String, variant: String, pinned: Bool = false) {
+            (snapshot, generation, self.path, self.variant, self.pinned) = (view.snapshot.id, view.generation, path, variant, pinned)
+        }
     }
 
-    private let pages = Mutex<[Key: RenderedPage]>([:])
-    private let limit = 50_000
+    private let entries = Mutex<[Key: Value]>([:])
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    subscript(key: Key) -> Value? {
+        get { entries.withLock { $0[key] } }
+        set {
+            entries.withLock {
+                if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
+                $0[key] = newValue
+            }
+        }
+    }
+}
+
+/// Rendered pages, keyed by snapshot, project, format and pinning: a page rendered once is right forever.
+final class PageCache: Sendable {
+    private let pages = ViewMemo<RenderedPage>(limit: 50_000)
     /// Headers every page carries (the security headers), built into each page once.
     let extraHeaders: HTTPFields
 
@@ -282,14 +303,11 @@ final class PageCache: Sendable {
     func page(
         _ view: SnapshotView, path: String, variant: String, contentType: String, pinned: Bool, vary: String = "Accept", render: () throws -> [UInt8]
     ) rethrows -> RenderedPage {
-        let key = Key(snapshot: view.snapshot.id, generation: view.generation, path: path, variant: variant, pinned: pinned)
-        if let hit = pages.withLock({ $0[key] }) { return hit }
+        let key = ViewMemo<RenderedPage>.Key(view, path: path, variant: variant, pinned: pinned)
+        if let hit = pages[key] { return hit }
         let page = RenderedPage(
             body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders, vary: vary)
-        pages.withLock {
-            if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
-            $0[key] = page
-        }
+        pages[key] = page
         return page
     }
 }

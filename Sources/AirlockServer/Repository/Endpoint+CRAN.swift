@@ -2,7 +2,6 @@ import AirlockCatalog
 import AirlockCore
 import Foundation
 import Hummingbird
-import Synchronization
 
 extension Endpoint {
     /// `/cran/{snapshot}/src/contrib/{file}`, `…/Archive/{package}/{file}` and `…/Meta/archive.rds`: the
@@ -93,25 +92,14 @@ extension Endpoint {
 /// The R binaries each snapshot view serves for a distribution and R minor version, by `package version`:
 /// read from the catalog once per view, as a snapshot's binaries never change (`RBinary.served`).
 final class LinuxBinaries: Sendable {
-    private struct Key: Hashable {
-        let snapshot: Int64
-        let generation: Int64
-        let distro: String
-        let rMinor: String
-    }
-
-    private let known = Mutex<[Key: [String: RBinary]]>([:])
-    private let limit = 1_000
+    private let known = ViewMemo<[String: RBinary]>(limit: 1_000)
 
     func served(by view: SnapshotView, distro: String, rMinor: String, load: () async throws -> [RBinary]) async throws -> [String: RBinary] {
-        let key = Key(snapshot: view.snapshot.id, generation: view.generation, distro: distro, rMinor: rMinor)
-        if let hit = known.withLock({ $0[key] }) { return hit }
+        let key = ViewMemo<[String: RBinary]>.Key(view, path: distro, variant: rMinor)
+        if let hit = known[key] { return hit }
         let served = RBinary.served(by: view.snapshot, files: view.projects.values.flatMap(\.files), from: try await load())
         let index = Dictionary(served.filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
-        known.withLock {
-            if $0.count >= limit { $0.removeAll(keepingCapacity: true) }
-            $0[key] = index
-        }
+        known[key] = index
         return index
     }
 }
