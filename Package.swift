@@ -96,7 +96,8 @@ let package = Package(
         .target(
             name: "AirlockSync",
             dependencies: [
-                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish", "AirlockProvenance", "CChildProcess",
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy", "AirlockPublish", "AirlockProvenance",
+                "CChildProcess",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -123,7 +124,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockTransfer",
-            dependencies: ["AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPublish", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockPublish", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "AirlockDaemon",
@@ -173,7 +176,8 @@ let package = Package(
             name: "AirlockTests",
             dependencies: [
                 "AirlockCore", "AirlockStore", "AirlockCatalog", "AirlockUpstream", "AirlockPolicy",
-                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer", "AirlockTestSupport", "airlock",
+                "AirlockPublish", "AirlockSync", "AirlockServer", "AirlockConfig", "AirlockDaemon", "AirlockTransfer", "AirlockTestSupport",
+                "airlock",
                 "AirlockProvenance",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -56,7 +56,9 @@ public enum CatalogMigration {
             for table in tables {
                 let held = try await s.value(Int64.self, "SELECT count(*) FROM \(table)") ?? 0
                 if held > 0 {
-                    throw AirlockError(.invalidArgument, "the target catalog \(target.redacted) already holds \(held) row(s) in \(table); migrate only into an empty database")
+                    throw AirlockError(
+                        .invalidArgument,
+                        "the target catalog \(target.redacted) already holds \(held) row(s) in \(table); migrate only into an empty database")
                 }
             }
             for table in tables {
@@ -74,7 +76,9 @@ public enum CatalogMigration {
         }
         let sourceSnapshots = try await from.retainedSnapshots().map { "\($0.id) \($0.ecosystem.rawValue) \(Timestamp.format($0.publishedAt))" }
         let targetSnapshots = try await to.retainedSnapshots().map { "\($0.id) \($0.ecosystem.rawValue) \(Timestamp.format($0.publishedAt))" }
-        guard sourceSnapshots == targetSnapshots else { throw AirlockError(.catalog, "the target's snapshots differ from the source's after the copy") }
+        guard sourceSnapshots == targetSnapshots else {
+            throw AirlockError(.catalog, "the target's snapshots differ from the source's after the copy")
+        }
         return Report(rows: counts, audit: try await to.verifyAudit(anchors: []), snapshots: targetSnapshots.count)
     }
 
@@ -98,7 +102,8 @@ public enum CatalogMigration {
     private static func copyTable(_ table: String, from: SQLiteCatalog, to s: PostgresSession) async throws -> Int {
         let targetTypes = Dictionary(
             try await s.query(
-                "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [table]
+                "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                [table]
             ).map { (try $0.get("column_name", as: String.self), try $0.get("data_type", as: String.self)) }, uniquingKeysWith: { a, _ in a })
         let sourceColumns = try await from.read { db in try db.columns(in: table).map(\.name) }
         var selected = sourceColumns.filter { targetTypes[$0] != nil }
@@ -110,9 +115,11 @@ public enum CatalogMigration {
             selected.append(rowid)
             expressions.append("rowid AS \(rowid)")
         }
-        let columns = selected, selectList = expressions.joined(separator: ", ")
+        let columns = selected
+        let selectList = expressions.joined(separator: ", ")
         let pageSize = max(1, 30_000 / max(columns.count, 1))
-        var after: Int64 = Int64.min, copied = 0
+        var after: Int64 = Int64.min
+        var copied = 0
         while true {
             let start = after
             let page = try await from.read { db -> [(Int64, [DatabaseValue])] in
@@ -122,7 +129,8 @@ public enum CatalogMigration {
                 ).map { row in (row["airlock_rowid"], columns.map { row[$0] as DatabaseValue }) }
             }
             guard let last = page.last else { return copied }
-            var placeholders: [String] = [], arguments: [any PostgresArgument] = []
+            var placeholders: [String] = []
+            var arguments: [any PostgresArgument] = []
             for (_, values) in page {
                 var row: [String] = []
                 for (column, value) in zip(columns, values) {
@@ -132,7 +140,8 @@ public enum CatalogMigration {
                 placeholders.append("(" + row.joined(separator: ", ") + ")")
             }
             try await s.execute(
-                "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(placeholders.joined(separator: ", "))", arguments)
+                "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(placeholders.joined(separator: ", "))",
+                arguments)
             copied += page.count
             after = last.0
         }
@@ -147,11 +156,17 @@ public enum CatalogMigration {
         case (.int64(let i), "double precision"): return Double(i)
         case (.int64(let i), "text"): return String(i)
         case (.double(let d), "double precision"): return d
-        case (.double(let d), "bigint"): guard let i = Int64(exactly: d) else { throw bad() }; return i
+        case (.double(let d), "bigint"):
+            guard let i = Int64(exactly: d) else { throw bad() }
+            return i
         case (.double(let d), "text"): return String(d)
         case (.string(let t), "text"): return t
-        case (.string(let t), "bigint"): guard let i = Int64(t) else { throw bad() }; return i
-        case (.string(let t), "double precision"): guard let d = Double(t) else { throw bad() }; return d
+        case (.string(let t), "bigint"):
+            guard let i = Int64(t) else { throw bad() }
+            return i
+        case (.string(let t), "double precision"):
+            guard let d = Double(t) else { throw bad() }
+            return d
         case (.blob(let data), "bytea"): return [UInt8](data)
         case (.string(let t), "bytea"): return Array(t.utf8)
         default: throw bad()

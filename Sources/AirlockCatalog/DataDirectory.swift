@@ -62,7 +62,8 @@ public enum CatalogLocation: Sendable, CustomStringConvertible {
         } else if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") {
             self = .postgresql(try PostgresURL(text))
         } else {
-            throw AirlockError(.invalidArgument, "a catalog is named sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE, not '\(PostgresURL.redact(text))'")
+            throw AirlockError(
+                .invalidArgument, "a catalog is named sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE, not '\(PostgresURL.redact(text))'")
         }
     }
 

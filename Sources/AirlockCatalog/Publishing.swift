@@ -81,7 +81,9 @@ public struct PublishState: Sendable {
         /// Each file's name and `Requires-Python`: which targets can install the release.
         public var artifacts: [Artifact]
 
-        public init(id: Int64, key: ReleaseKey, isCandidate: Bool, decision: Decision?, files: [Int64], requires: [String], artifacts: [Artifact] = []) {
+        public init(
+            id: Int64, key: ReleaseKey, isCandidate: Bool, decision: Decision?, files: [Int64], requires: [String], artifacts: [Artifact] = []
+        ) {
             self.id = id
             self.key = key
             self.isCandidate = isCandidate
@@ -183,7 +185,9 @@ public struct PublishPlan: Sendable {
     public var decisions: [ReleaseKey: Decision]
     public var held: [ReleaseKey: HeldRelease]
 
-    public init(files: Set<Int64> = [], yanking: [Int64: String] = [:], decisions: [ReleaseKey: Decision] = [:], held: [ReleaseKey: HeldRelease] = [:]) {
+    public init(
+        files: Set<Int64> = [], yanking: [Int64: String] = [:], decisions: [ReleaseKey: Decision] = [:], held: [ReleaseKey: HeldRelease] = [:]
+    ) {
         self.files = files
         self.yanking = yanking
         self.decisions = decisions
@@ -314,6 +318,8 @@ extension Override {
         if let w = withdrawal {
             throw AirlockError(.invalidArgument, "override \(id) was already withdrawn by \(w.actor) on \(Timestamp.format(w.at)): \(w.reason)")
         }
-        if let expiresAt, expiresAt <= now { throw AirlockError(.invalidArgument, "override \(id) expired on \(Timestamp.format(expiresAt)); it no longer applies") }
+        if let expiresAt, expiresAt <= now {
+            throw AirlockError(.invalidArgument, "override \(id) expired on \(Timestamp.format(expiresAt)); it no longer applies")
+        }
     }
 }

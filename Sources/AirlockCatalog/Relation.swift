@@ -15,7 +15,8 @@ enum Relation {
 
     /// The same columns for recorded releases as decisions read them: the provenance columns (what only
     /// serving needs) left NULL, so a sync's look at every previous release costs no lookup per file.
-    static let recordedColumns = distributionColumns
+    static let recordedColumns =
+        distributionColumns
         .replacingOccurrences(of: "(SELECT fp.document FROM file_provenance fp WHERE fp.sha256 = d.sha256)", with: "CAST(NULL AS TEXT)")
         .replacingOccurrences(of: "(SELECT fp.identity FROM file_provenance fp WHERE fp.sha256 = d.sha256)", with: "CAST(NULL AS TEXT)")
 

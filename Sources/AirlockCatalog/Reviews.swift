@@ -181,7 +181,9 @@ public struct Miss: Codable, Sendable {
         case .cran:
             // R: letters, digits and '.', starting with a letter, not ending with '.', at least two characters.
             let bytes = Array(project.utf8)
-            nameOK = bytes.count >= 2 && letter(bytes[0]) && bytes.last != UInt8(ascii: ".") && bytes.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: ".") }
+            nameOK =
+                bytes.count >= 2 && letter(bytes[0]) && bytes.last != UInt8(ascii: ".")
+                && bytes.allSatisfy { letter($0) || digit($0) || $0 == UInt8(ascii: ".") }
         }
         guard nameOK else { return "'\(project.prefix(40))' is not a \(ecosystem.rawValue) project name" }
         let versionOK = version.utf8.allSatisfy { letter($0) || digit($0) || ".-_+!".utf8.contains($0) }
@@ -284,8 +286,12 @@ public struct AuditEvent: Codable, Sendable {
         var previous = genesis
         var expectedID: Int64 = 1
         for e in events {
-            if e.id != expectedID { problems.append("event \(e.id): expected event \(expectedID) here; events \(expectedID)…\(e.id - 1) are missing") }
-            if e.prevHash != previous { problems.append("event \(e.id): does not follow the event before it (previous-hash mismatch): deleted or reordered events") }
+            if e.id != expectedID {
+                problems.append("event \(e.id): expected event \(expectedID) here; events \(expectedID)…\(e.id - 1) are missing")
+            }
+            if e.prevHash != previous {
+                problems.append("event \(e.id): does not follow the event before it (previous-hash mismatch): deleted or reordered events")
+            }
             let recomputed = hash(id: e.id, at: e.at, actor: e.actor, action: e.action, object: e.object, details: e.details, prevHash: e.prevHash)
             if recomputed != e.hash { problems.append("event \(e.id): its content does not match its hash: edited") }
             previous = e.hash
@@ -295,9 +301,13 @@ public struct AuditEvent: Codable, Sendable {
         for anchor in anchors {
             switch hashes[anchor.sequence] {
             case nil:
-                problems.append("event \(anchor.sequence), recorded as the chain's head in a signed manifest, is gone: events \((events.last?.id ?? 0) + 1)…\(anchor.sequence) were dropped from the tail")
+                problems.append(
+                    "event \(anchor.sequence), recorded as the chain's head in a signed manifest, is gone: events \((events.last?.id ?? 0) + 1)…\(anchor.sequence) were dropped from the tail"
+                )
             case let hash? where hash != anchor.sha256:
-                problems.append("event \(anchor.sequence) is not the one a signed manifest recorded (hash \(hash.prefix(16))…, recorded \(anchor.sha256.prefix(16))…): the chain was rewritten")
+                problems.append(
+                    "event \(anchor.sequence) is not the one a signed manifest recorded (hash \(hash.prefix(16))…, recorded \(anchor.sha256.prefix(16))…): the chain was rewritten"
+                )
             default: break
             }
         }

@@ -93,8 +93,10 @@ public struct TransferRows: Codable, Sendable {
     public var binaries: [TransferRow]?
 
     public init(
-        ecosystem: Ecosystem, projects: [TransferRow] = [], releases: [TransferRow] = [], distributions: [TransferRow] = [], decisions: [TransferRow] = [],
-        policies: [TransferRow] = [], overrides: [TransferRow] = [], revocations: [TransferRow] = [], held: [TransferRow] = [], state: TransferRow? = nil,
+        ecosystem: Ecosystem, projects: [TransferRow] = [], releases: [TransferRow] = [], distributions: [TransferRow] = [],
+        decisions: [TransferRow] = [],
+        policies: [TransferRow] = [], overrides: [TransferRow] = [], revocations: [TransferRow] = [], held: [TransferRow] = [],
+        state: TransferRow? = nil,
         candidates: [[String]] = [], snapshots: [TransferredSnapshot] = []
     ) {
         self.ecosystem = ecosystem
@@ -126,7 +128,9 @@ extension TransferRows {
         // An R binary travels with its source release's tarball, with the PACKAGES record served for it.
         var sourceOf: [String: String] = [:]
         for d in distributions {
-            if case .text(let project) = d["project"], case .text(let version) = d["version"], case .text(let sha) = d["sha256"] { sourceOf["\(project) \(version)"] = sha }
+            if case .text(let project) = d["project"], case .text(let version) = d["version"], case .text(let sha) = d["sha256"] {
+                sourceOf["\(project) \(version)"] = sha
+            }
         }
         for b in binaries ?? [] {
             guard case .text(let package) = b["package"], case .text(let version) = b["version"], let source = sourceOf["\(package) \(version)"],

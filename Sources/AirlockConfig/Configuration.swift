@@ -149,4 +149,3 @@ public struct Configuration: Sendable, Equatable {
         return try ConfigurationFile.Validation(path: path, text: text).resolve(file)
     }
 }
-

@@ -64,11 +64,23 @@ struct ConfigurationFile: Decodable {
 
         enum CodingKeys: String, CodingKey {
             case proxy, username, netrc, headers
-            case noProxy = "no_proxy", caBundle = "ca_bundle", clientCertificate = "client_certificate", clientKey = "client_key"
-            case passwordFile = "password_file", tokenFile = "token_file", netrcFile = "netrc_file", maxRequestsPerSecond = "max_requests_per_second"
+            case noProxy = "no_proxy"
+            case caBundle = "ca_bundle"
+            case clientCertificate = "client_certificate"
+            case clientKey = "client_key"
+            case passwordFile = "password_file"
+            case tokenFile = "token_file"
+            case netrcFile = "netrc_file"
+            case maxRequestsPerSecond = "max_requests_per_second"
             case upstream, python, platform, requirements, versions, connections, policy
-            case requirementFiles = "requirement_files", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
-            case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout", allowUnhashed = "allow_unhashed"
+            case requirementFiles = "requirement_files"
+            case maxFileSize = "max_file_size"
+            case popularityFeed = "popularity_feed"
+            case osvFeed = "osv_feed"
+            case redirectHosts = "redirect_hosts"
+            case transferTimeout = "transfer_timeout"
+            case syncTimeout = "sync_timeout"
+            case allowUnhashed = "allow_unhashed"
         }
     }
 
@@ -103,12 +115,25 @@ struct ConfigurationFile: Decodable {
 
         enum CodingKeys: String, CodingKey {
             case proxy, username, netrc, headers
-            case noProxy = "no_proxy", caBundle = "ca_bundle", clientCertificate = "client_certificate", clientKey = "client_key"
-            case passwordFile = "password_file", tokenFile = "token_file", netrcFile = "netrc_file", maxRequestsPerSecond = "max_requests_per_second"
-            case binaryUpstream = "binary_upstream", binaryDistro = "binary_distro", binaryRVersion = "binary_r_version"
+            case noProxy = "no_proxy"
+            case caBundle = "ca_bundle"
+            case clientCertificate = "client_certificate"
+            case clientKey = "client_key"
+            case passwordFile = "password_file"
+            case tokenFile = "token_file"
+            case netrcFile = "netrc_file"
+            case maxRequestsPerSecond = "max_requests_per_second"
+            case binaryUpstream = "binary_upstream"
+            case binaryDistro = "binary_distro"
+            case binaryRVersion = "binary_r_version"
             case upstream, packages, versions, connections, policy
-            case withSuggests = "with_suggests", maxFileSize = "max_file_size", popularityFeed = "popularity_feed", osvFeed = "osv_feed"
-            case redirectHosts = "redirect_hosts", transferTimeout = "transfer_timeout", syncTimeout = "sync_timeout"
+            case withSuggests = "with_suggests"
+            case maxFileSize = "max_file_size"
+            case popularityFeed = "popularity_feed"
+            case osvFeed = "osv_feed"
+            case redirectHosts = "redirect_hosts"
+            case transferTimeout = "transfer_timeout"
+            case syncTimeout = "sync_timeout"
         }
     }
 
@@ -116,14 +141,20 @@ struct ConfigurationFile: Decodable {
         var every: String?
         var jitter: String?
         var retryAfter: String?
-        enum CodingKeys: String, CodingKey { case every, jitter, retryAfter = "retry_after" }
+        enum CodingKeys: String, CodingKey {
+            case every, jitter
+            case retryAfter = "retry_after"
+        }
     }
 
     struct Server: Decodable {
         var host: String?
         var port: Int?
         var requireAuth: Bool?
-        enum CodingKeys: String, CodingKey { case host, port, requireAuth = "require_auth" }
+        enum CodingKeys: String, CodingKey {
+            case host, port
+            case requireAuth = "require_auth"
+        }
     }
 
     struct Daemon: Decodable {
@@ -138,14 +169,21 @@ struct ConfigurationFile: Decodable {
         var timeout: String?
         var memoryGib: Int?
         var archived: Bool?
-        enum CodingKeys: String, CodingKey { case distro, sandbox, timeout, archived, rVersion = "r_version", memoryGib = "memory_gib" }
+        enum CodingKeys: String, CodingKey {
+            case distro, sandbox, timeout, archived
+            case rVersion = "r_version"
+            case memoryGib = "memory_gib"
+        }
     }
 
     struct Retention: Decodable {
         var keepDays: Int?
         var then: String?
         var pinned: [Int64]?
-        enum CodingKeys: String, CodingKey { case keepDays = "keep_days", then, pinned }
+        enum CodingKeys: String, CodingKey {
+            case keepDays = "keep_days"
+            case then, pinned
+        }
     }
 
     struct Transfer: Decodable {
@@ -209,12 +247,16 @@ struct ConfigurationFile: Decodable {
 
         private func duration(_ text: String?, _ field: [String], default d: Duration) throws -> Duration {
             guard let text else { return d }
-            guard let v = DurationText.parse(text) else { throw fail(field, "must be a duration such as \"90s\", \"15m\", \"6h\" or \"1d\", not \"\(text)\"") }
+            guard let v = DurationText.parse(text) else {
+                throw fail(field, "must be a duration such as \"90s\", \"15m\", \"6h\" or \"1d\", not \"\(text)\"")
+            }
             return v
         }
 
         /// `redirect_hosts`, `transfer_timeout`, `sync_timeout` (and `allow_unhashed`) of an upstream section.
-        private func limits(_ section: String, hosts: [String]?, transfer: String?, sync: String?, allowUnhashed: Bool? = nil) throws -> UpstreamLimits {
+        private func limits(_ section: String, hosts: [String]?, transfer: String?, sync: String?, allowUnhashed: Bool? = nil) throws
+            -> UpstreamLimits
+        {
             let defaults = UpstreamLimits()
             let transferTimeout = try duration(transfer, [section, "transfer_timeout"], default: defaults.transferTimeout)
             let syncTimeout = try duration(sync, [section, "sync_timeout"], default: defaults.syncTimeout)
@@ -223,12 +265,15 @@ struct ConfigurationFile: Decodable {
             if let bad = (hosts ?? []).first(where: { $0.isEmpty || $0.contains("/") || $0.contains(":") }) {
                 throw fail([section, "redirect_hosts"], "names '\(bad)'; give host names only, such as \"files.pythonhosted.org\"")
             }
-            return UpstreamLimits(redirectHosts: hosts ?? [], transferTimeout: transferTimeout, syncTimeout: syncTimeout, allowUnhashed: allowUnhashed ?? false)
+            return UpstreamLimits(
+                redirectHosts: hosts ?? [], transferTimeout: transferTimeout, syncTimeout: syncTimeout, allowUnhashed: allowUnhashed ?? false)
         }
 
         /// The upstream URL (credentials written into it taken out) and how to reach it: every file
         /// named must be readable, one kind of credentials at most, headers well-formed.
-        private func access(_ section: String, _ keys: some UpstreamAccessKeys, default upstream: String) throws -> (upstream: String, access: UpstreamAccess) {
+        private func access(_ section: String, _ keys: some UpstreamAccessKeys, default upstream: String) throws -> (
+            upstream: String, access: UpstreamAccess
+        ) {
             func readable(_ p: String?, _ key: String) throws -> String? {
                 guard let p else { return nil }
                 let file = relative(p)
@@ -237,19 +282,27 @@ struct ConfigurationFile: Decodable {
             }
             let (bare, inURL) = UpstreamAccess.strippingCredentials(from: keys.upstream ?? upstream)
             var access = UpstreamAccess(
-                noProxy: keys.noProxy, caBundle: try readable(keys.caBundle, "ca_bundle"), clientCertificate: try readable(keys.clientCertificate, "client_certificate"),
-                clientKey: try readable(keys.clientKey, "client_key"), headers: keys.headers ?? [:], maxRequestsPerSecond: keys.maxRequestsPerSecond?.value)
+                noProxy: keys.noProxy, caBundle: try readable(keys.caBundle, "ca_bundle"),
+                clientCertificate: try readable(keys.clientCertificate, "client_certificate"),
+                clientKey: try readable(keys.clientKey, "client_key"), headers: keys.headers ?? [:],
+                maxRequestsPerSecond: keys.maxRequestsPerSecond?.value)
             if let proxy = keys.proxy {
-                guard let u = URLComponents(string: proxy), ["http", "https", "socks4", "socks5", "socks5h"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false else {
-                    throw fail([section, "proxy"], "must be a proxy URL such as \"http://proxy.example.com:3128\", not '\(UpstreamAccess.redacted(proxy))'")
+                guard let u = URLComponents(string: proxy), ["http", "https", "socks4", "socks5", "socks5h"].contains(u.scheme?.lowercased() ?? ""),
+                    u.host?.isEmpty == false
+                else {
+                    throw fail(
+                        [section, "proxy"], "must be a proxy URL such as \"http://proxy.example.com:3128\", not '\(UpstreamAccess.redacted(proxy))'")
                 }
                 access.proxy = proxy
             }
             var kinds: [String] = inURL == nil ? [] : ["credentials in the upstream URL"]
             access.credentials = inURL
             if let username = keys.username {
-                guard let file = try readable(keys.passwordFile, "password_file") else { throw fail([section, "username"], "needs password_file: the file holding the password") }
-                access.credentials = .basic(username: username, password: try UpstreamCredentials.secret(fromFile: file, field: "\(section).password_file"))
+                guard let file = try readable(keys.passwordFile, "password_file") else {
+                    throw fail([section, "username"], "needs password_file: the file holding the password")
+                }
+                access.credentials = .basic(
+                    username: username, password: try UpstreamCredentials.secret(fromFile: file, field: "\(section).password_file"))
                 kinds.append("username")
             } else if keys.passwordFile != nil {
                 throw fail([section, "password_file"], "needs username")
@@ -262,13 +315,19 @@ struct ConfigurationFile: Decodable {
                 access.credentials = .netrc(file: try readable(keys.netrcFile, "netrc_file"))
                 kinds.append("netrc")
             }
-            if kinds.count > 1 { throw fail([section, "username"], "gives credentials more than one way (\(kinds.joined(separator: ", "))); keep one") }
+            if kinds.count > 1 {
+                throw fail([section, "username"], "gives credentials more than one way (\(kinds.joined(separator: ", "))); keep one")
+            }
             for (name, value) in access.headers {
                 let token = name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("()<>@,;:\\\"/[]?={}".utf8).contains($0) }
                 guard token, !name.isEmpty else { throw fail([section, "headers"], "has '\(name)', which is not a header name") }
-                guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw fail([section, "headers"], "has a value for \(name) with a line break") }
+                guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                    throw fail([section, "headers"], "has a value for \(name) with a line break")
+                }
             }
-            if let rate = keys.maxRequestsPerSecond?.value, !(rate > 0) { throw fail([section, "max_requests_per_second"], "must be positive, not \(rate)") }
+            if let rate = keys.maxRequestsPerSecond?.value, !(rate > 0) {
+                throw fail([section, "max_requests_per_second"], "must be positive, not \(rate)")
+            }
             return (try url(bare, [section, "upstream"]), access)
         }
 
@@ -281,19 +340,27 @@ struct ConfigurationFile: Decodable {
         /// `binary_upstream` with `binary_distro` and `binary_r_version` of `[cran]`: all three or none.
         private func binaries(_ c: CRAN) throws -> Configuration.Binaries? {
             guard let upstream = c.binaryUpstream else {
-                if c.binaryDistro != nil || c.binaryRVersion != nil { throw fail(["cran", c.binaryDistro != nil ? "binary_distro" : "binary_r_version"], "needs binary_upstream") }
+                if c.binaryDistro != nil || c.binaryRVersion != nil {
+                    throw fail(["cran", c.binaryDistro != nil ? "binary_distro" : "binary_r_version"], "needs binary_upstream")
+                }
                 return nil
             }
             guard let distro = c.binaryDistro, Self.isName(distro) else {
-                throw fail(["cran", "binary_distro"], "must name the distribution the binaries are for (bookworm, jammy, rhel9), not '\(c.binaryDistro ?? "")'")
+                throw fail(
+                    ["cran", "binary_distro"],
+                    "must name the distribution the binaries are for (bookworm, jammy, rhel9), not '\(c.binaryDistro ?? "")'")
             }
             guard let r = c.binaryRVersion, Self.isRMinor(r) else {
-                throw fail(["cran", "binary_r_version"], "must be the R minor version the binaries are built with, such as \"4.4\", not '\(c.binaryRVersion ?? "")'")
+                throw fail(
+                    ["cran", "binary_r_version"],
+                    "must be the R minor version the binaries are built with, such as \"4.4\", not '\(c.binaryRVersion ?? "")'")
             }
             return Configuration.Binaries(upstream: try url(upstream, ["cran", "binary_upstream"]), distro: distro, rMinor: r)
         }
 
-        static func isName(_ s: String) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } }
+        static func isName(_ s: String) -> Bool {
+            !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+        }
         static func isRMinor(_ s: String) -> Bool {
             let parts = s.split(separator: ".", omittingEmptySubsequences: false)
             return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
@@ -305,7 +372,8 @@ struct ConfigurationFile: Decodable {
                 for (i, line) in (p.requirements ?? []).enumerated() {
                     do { _ = try Requirement(parsing: line) } catch { throw fail(["pypi", "requirements"], "entry \(i + 1) '\(line)': \(error)") }
                 }
-                let python = p.python ?? ["3.10", "3.11", "3.12", "3.13"], platform = p.platform ?? ["manylinux_2_28_x86_64"]
+                let python = p.python ?? ["3.10", "3.11", "3.12", "3.13"]
+                let platform = p.platform ?? ["manylinux_2_28_x86_64"]
                 for py in python {
                     for pl in platform {
                         do { _ = try TargetEnvironment(python: py, platform: pl) } catch { throw fail(["pypi", "python"], "\(error)") }
@@ -322,12 +390,15 @@ struct ConfigurationFile: Decodable {
                     requirements: p.requirements ?? [], requirementFiles: files, versions: max(0, p.versions ?? 3),
                     connections: try positive(p.connections, ["pypi", "connections"], default: 8), maxFileSize: p.maxFileSize ?? (4 << 30),
                     policy: try policy(p.policy, ["pypi", "policy"]), feeds: try feeds(popularity: p.popularityFeed, osv: p.osvFeed, "pypi"),
-                    limits: try limits("pypi", hosts: p.redirectHosts, transfer: p.transferTimeout, sync: p.syncTimeout, allowUnhashed: p.allowUnhashed),
+                    limits: try limits(
+                        "pypi", hosts: p.redirectHosts, transfer: p.transferTimeout, sync: p.syncTimeout, allowUnhashed: p.allowUnhashed),
                     access: access)
             }
             var cran: Configuration.CRAN?
             if let c = f.cran {
-                guard let packages = c.packages, !packages.isEmpty else { throw fail(["cran", "packages"], "is missing or empty: name the R packages to mirror") }
+                guard let packages = c.packages, !packages.isEmpty else {
+                    throw fail(["cran", "packages"], "is missing or empty: name the R packages to mirror")
+                }
                 let (upstream, access) = try access("cran", c, default: "https://cloud.r-project.org")
                 cran = Configuration.CRAN(
                     upstream: upstream, packages: packages, versions: max(0, c.versions ?? 3),
@@ -340,9 +411,13 @@ struct ConfigurationFile: Decodable {
             var build: Configuration.Build?
             if let b = f.build {
                 guard let distro = b.distro, Self.isName(distro) else {
-                    throw fail(["build", "distro"], "must name this machine's distribution as binary repositories do (bookworm, jammy, rhel9), not '\(b.distro ?? "")'")
+                    throw fail(
+                        ["build", "distro"],
+                        "must name this machine's distribution as binary repositories do (bookworm, jammy, rhel9), not '\(b.distro ?? "")'")
                 }
-                if let r = b.rVersion, !Self.isRMinor(r) { throw fail(["build", "r_version"], "must be an R minor version such as \"4.4\", not \"\(r)\"") }
+                if let r = b.rVersion, !Self.isRMinor(r) {
+                    throw fail(["build", "r_version"], "must be an R minor version such as \"4.4\", not \"\(r)\"")
+                }
                 let timeout = try duration(b.timeout, ["build", "timeout"], default: .seconds(1800))
                 guard timeout >= .seconds(10) else { throw fail(["build", "timeout"], "must be at least 10s") }
                 guard cran != nil else { throw fail(["build"], "builds binaries of the CRAN mirror: add a [cran] section") }
@@ -357,7 +432,9 @@ struct ConfigurationFile: Decodable {
                 retryAfter: try duration(f.schedule?.retryAfter, ["schedule", "retry_after"], default: .seconds(60)))
             var retention: RetentionRule?
             if let r = f.retention {
-                guard let days = r.keepDays, days >= 0 else { throw fail(["retention", "keep_days"], "is missing or negative: how many days every snapshot is kept") }
+                guard let days = r.keepDays, days >= 0 else {
+                    throw fail(["retention", "keep_days"], "is missing or negative: how many days every snapshot is kept")
+                }
                 guard let then = RetentionRule.Thinning(rawValue: r.then ?? "none") else {
                     throw fail(["retention", "then"], "must be \"weekly\", \"monthly\" or \"none\", not \"\(r.then ?? "")\"")
                 }
@@ -375,8 +452,11 @@ struct ConfigurationFile: Decodable {
                 }
             }
             return Configuration(
-                data: f.data.map(relative), catalog: f.catalog.map { $0.hasPrefix("sqlite:") ? "sqlite:" + relative(String($0.dropFirst(7))) : $0 }, pypi: pypi, cran: cran, schedule: schedule, build: build, retention: retention, trust: trust,
-                server: .init(host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080), requireAuth: f.server?.requireAuth ?? false),
+                data: f.data.map(relative), catalog: f.catalog.map { $0.hasPrefix("sqlite:") ? "sqlite:" + relative(String($0.dropFirst(7))) : $0 },
+                pypi: pypi, cran: cran, schedule: schedule, build: build, retention: retention, trust: trust,
+                server: .init(
+                    host: f.server?.host ?? "127.0.0.1", port: try port(f.server?.port, ["server", "port"], default: 8080),
+                    requireAuth: f.server?.requireAuth ?? false),
                 daemon: .init(host: f.daemon?.host ?? "127.0.0.1", port: try port(f.daemon?.port, ["daemon", "port"], default: 9090)),
                 path: path)
         }

@@ -14,7 +14,10 @@ public enum ConfigurationSummary {
             }
         }
         func limits(_ l: UpstreamLimits, unhashed: Bool) -> [String] {
-            ["redirect_hosts = \(list(l.redirectHosts))", "transfer_timeout = \"\(DurationText.format(l.transferTimeout))\"", "sync_timeout = \"\(DurationText.format(l.syncTimeout))\""]
+            [
+                "redirect_hosts = \(list(l.redirectHosts))", "transfer_timeout = \"\(DurationText.format(l.transferTimeout))\"",
+                "sync_timeout = \"\(DurationText.format(l.syncTimeout))\"",
+            ]
                 + (unhashed ? ["allow_unhashed = \(l.allowUnhashed)"] : [])
         }
         func access(_ a: UpstreamAccess) -> [String] { a.summary.map { "# upstream access: \($0)" } }
@@ -24,18 +27,24 @@ public enum ConfigurationSummary {
         let directory = try c.directory()
         var out = ["# \(c.path): valid", "data = \"\(directory.path)\"", "catalog = \"\(directory.catalog)\""]
         if let p = c.pypi {
-            out += [
-                "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
-                "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
-                "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)", (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
-            ] + limits(p.limits, unhashed: true) + access(p.access) + feeds(p.feeds)
+            out +=
+                [
+                    "", "[pypi]", "upstream = \"\(p.upstream)\"", "python = \(list(p.python))", "platform = \(list(p.platform))",
+                    "requirements = \(list(p.requirements))", "requirement_files = \(list(p.requirementFiles))", "versions = \(p.versions)",
+                    "connections = \(p.connections)", "max_file_size = \(p.maxFileSize)",
+                    (p.policy == .shipped ? "" : "policy = ") + policy(p.policy),
+                ] + limits(p.limits, unhashed: true) + access(p.access) + feeds(p.feeds)
         }
         if let r = c.cran {
-            out += [
-                "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
-                "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)", (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
-            ] + limits(r.limits, unhashed: false) + access(r.access) + feeds(r.feeds)
-                + (r.binaries.map { ["binary_upstream = \"\($0.upstream)\"", "binary_distro = \"\($0.distro)\"", "binary_r_version = \"\($0.rMinor)\""] } ?? [])
+            out +=
+                [
+                    "", "[cran]", "upstream = \"\(r.upstream)\"", "packages = \(list(r.packages))", "versions = \(r.versions)",
+                    "with_suggests = \(r.withSuggests)", "connections = \(r.connections)", "max_file_size = \(r.maxFileSize)",
+                    (r.policy == .shipped ? "" : "policy = ") + policy(r.policy),
+                ] + limits(r.limits, unhashed: false) + access(r.access) + feeds(r.feeds)
+                + (r.binaries.map {
+                    ["binary_upstream = \"\($0.upstream)\"", "binary_distro = \"\($0.distro)\"", "binary_r_version = \"\($0.rMinor)\""]
+                } ?? [])
         }
         if let b = c.build {
             out += [
@@ -49,7 +58,10 @@ public enum ConfigurationSummary {
             "retry_after = \"\(DurationText.format(c.schedule.retryAfter))\"",
         ]
         if let r = c.retention {
-            out += ["", "[retention]", "keep_days = \(r.keepDays)", "then = \"\(r.then.rawValue)\"", "pinned = [\(r.pinned.sorted().map(String.init).joined(separator: ", "))]"]
+            out += [
+                "", "[retention]", "keep_days = \(r.keepDays)", "then = \"\(r.then.rawValue)\"",
+                "pinned = [\(r.pinned.sorted().map(String.init).joined(separator: ", "))]",
+            ]
         } else {
             out += ["", "# [retention]: none; every snapshot is kept"]
         }

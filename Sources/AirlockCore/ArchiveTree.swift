@@ -165,7 +165,9 @@ public struct ArchiveTree: Sendable {
             if target.hasPrefix("/") { return nil }
             resolved.removeLast()
             rest.append(contentsOf: Self.components(target).reversed())
-            guard rest.count <= Self.maxDepth * 4 else { throw refusal(name, "its links expand to a path deeper than \(Self.maxDepth * 4) components") }
+            guard rest.count <= Self.maxDepth * 4 else {
+                throw refusal(name, "its links expand to a path deeper than \(Self.maxDepth * 4) components")
+            }
         }
         return resolved
     }

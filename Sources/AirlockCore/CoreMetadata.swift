@@ -17,7 +17,8 @@ public struct CoreMetadata: Sendable, Hashable {
         // Split on unicode scalars: in Swift "\r\n" is one Character, so a Character-level split on "\n" misses it.
         let scalars = text.unicodeScalars
         var lines: [Substring.UnicodeScalarView] = []
-        var start = scalars.startIndex, i = scalars.startIndex
+        var start = scalars.startIndex
+        var i = scalars.startIndex
         while i < scalars.endIndex {
             let c = scalars[i]
             if c == "\n" || c == "\r" {
@@ -72,7 +73,9 @@ public struct CoreMetadata: Sendable, Hashable {
             guard let comma = entry.firstIndex(of: ",") else { continue }
             let label = entry[..<comma].lowercased().filter { $0.isLetter }
             let url = entry[entry.index(after: comma)...].trimmingWhitespace()
-            let kind = ["source", "sourcecode", "repository", "code", "github"].contains(label) ? "source" : ["homepage", "home"].contains(label) ? "home" : nil
+            let kind =
+                ["source", "sourcecode", "repository", "code", "github"].contains(label)
+                ? "source" : ["homepage", "home"].contains(label) ? "home" : nil
             if let kind, !url.isEmpty, out[kind] == nil { out[kind] = url }
         }
         if out["home"] == nil, let home = value("Home-page")?.trimmingWhitespace(), !home.isEmpty, home != "UNKNOWN" { out["home"] = home }

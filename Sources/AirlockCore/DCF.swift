@@ -25,7 +25,10 @@ public struct DCFRecord: Sendable, Hashable {
         var out = ""
         for (name, value) in fields {
             let lines = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-            out += name + ": " + lines.enumerated().map { $0.offset > 0 && $0.element.allSatisfy(\.isWhitespace) ? "." : $0.element }.joined(separator: "\n    ") + "\n"
+            out +=
+                name + ": "
+                + lines.enumerated().map { $0.offset > 0 && $0.element.allSatisfy(\.isWhitespace) ? "." : $0.element }.joined(separator: "\n    ")
+                + "\n"
         }
         return out
     }
@@ -62,7 +65,9 @@ public enum DCF {
             if slice.contains(UInt8(ascii: "\r")) {
                 // R's read.dcf ends a line at a lone CR: a value could start a field, or a record, nobody sees here.
                 throw AirlockError(
-                    .malformedIndex, "\(source):\(lineNumber): a carriage return inside the line (R reads it as a line break, so it could forge fields); refusing the file")
+                    .malformedIndex,
+                    "\(source):\(lineNumber): a carriage return inside the line (R reads it as a line break, so it could forge fields); refusing the file"
+                )
             }
             let line = String(validating: slice, as: UTF8.self) ?? String(slice.map { Character(Unicode.Scalar($0)) })
             if line.allSatisfy(\.isWhitespace) {

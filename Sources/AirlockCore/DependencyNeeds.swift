@@ -1,4 +1,5 @@
 import Synchronization
+
 /// One dependency a release needs from the same repository: the project and the versions it accepts.
 public struct DependencyNeed: Sendable {
     /// Normalized project name (PEP 503 for PyPI; R package names as written).
@@ -55,12 +56,16 @@ public enum DependencyNeeds {
     /// The needs of a release whose declared dependencies are `declared` (as the catalog keeps them).
     /// Every line was checked when the release was read, so one that does not parse now is an error
     /// naming it, never a dependency silently dropped.
-    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) throws -> [DependencyNeed] {
+    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, targets: [TargetEnvironment], extras: Set<String>) throws
+        -> [DependencyNeed]
+    {
         try needs(declared, ecosystem, perTargets: [targets], extras: extras)[0]
     }
 
     /// The needs on each of several sets of targets, the declared lines parsed once for all of them.
-    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, perTargets: [[TargetEnvironment]], extras: Set<String>) throws -> [[DependencyNeed]] {
+    public static func needs(_ declared: [String], _ ecosystem: Ecosystem, perTargets: [[TargetEnvironment]], extras: Set<String>) throws
+        -> [[DependencyNeed]]
+    {
         switch ecosystem {
         case .pypi:
             let key = NeedsKey(declared: declared, perTargets: perTargets, extras: extras)
@@ -84,7 +89,10 @@ public enum DependencyNeeds {
         case .cran:
             let needs = try declared.flatMap { try RDependency.parseField($0, source: "stored dependency field") }
                 .filter { !RDependency.shippedWithR.contains($0.name) }
-                .map { dep in DependencyNeed(project: dep.name, requirement: dep.description, extras: [], accepts: { v in RVersion(v).map(dep.accepts) ?? false }) }
+                .map { dep in
+                    DependencyNeed(
+                        project: dep.name, requirement: dep.description, extras: [], accepts: { v in RVersion(v).map(dep.accepts) ?? false })
+                }
             return perTargets.map { _ in needs }
         }
     }

@@ -130,7 +130,9 @@ public struct JSONPull {
 
     private mutating func enter(open: Unicode.Scalar, close: Unicode.Scalar, what: String, _ item: (inout JSONPull) throws -> Void) throws {
         reader.skipSpace()
-        guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: open) else { throw reader.error("expected an \(what)") }
+        guard reader.position < reader.bytes.count, reader.bytes[reader.position] == UInt8(ascii: open) else {
+            throw reader.error("expected an \(what)")
+        }
         guard depth < maxDepth else { throw reader.error("nesting deeper than \(maxDepth) levels") }
         depth += 1
         defer { depth -= 1 }
@@ -158,9 +160,9 @@ public struct JSONPull {
 }
 
 /// Nesting deeper than this is refused (a hostile document must not exhaust the stack).
-fileprivate let maxDepth = 128
+private let maxDepth = 128
 
-fileprivate struct JSONReader {
+private struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
 
@@ -184,9 +186,15 @@ fileprivate struct JSONReader {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default: throw error("unexpected character '\(Unicode.Scalar(bytes[position]))'")
         }
@@ -261,7 +269,8 @@ fileprivate struct JSONReader {
         while position < bytes.count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
-                let text = ascii ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) : try utf8(start..<position)
+                let text =
+                    ascii ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) : try utf8(start..<position)
                 position += 1
                 return text
             }

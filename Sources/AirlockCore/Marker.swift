@@ -43,12 +43,15 @@ public indirect enum Marker: Hashable, Sendable, CustomStringConvertible {
                     return environment[Marker.canonical(name)] ?? ""
                 }
             }
-            var l = value(lhs), r = value(rhs)
+            var l = value(lhs)
+            var r = value(rhs)
             if isExtra {
                 l = ProjectName.normalize(l)
                 r = ProjectName.normalize(r)
             }
-            let versionish = [lhs, rhs].contains { if case .variable(let n) = $0 { Marker.versionVariables.contains(Marker.canonical(n)) } else { false } }
+            let versionish = [lhs, rhs].contains {
+                if case .variable(let n) = $0 { Marker.versionVariables.contains(Marker.canonical(n)) } else { false }
+            }
             if versionish, op != "in", op != "not in", let spec = VersionSpecifier(op + r), let lv = PythonVersion(l) {
                 return spec.contains(lv)
             }

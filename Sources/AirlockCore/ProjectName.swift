@@ -68,7 +68,9 @@ public struct ProjectName: Hashable, Comparable, Sendable, Codable, CustomString
     /// True when `raw` is a valid project name (PEP 508 identifier rules).
     public static func isValid(_ raw: String) -> Bool {
         guard let first = raw.utf8.first, let last = raw.utf8.last else { return false }
-        func alnum(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+        func alnum(_ b: UInt8) -> Bool {
+            (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
+        }
         guard alnum(first), alnum(last) else { return false }
         return raw.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }

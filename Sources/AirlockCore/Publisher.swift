@@ -17,7 +17,9 @@ public struct Publisher: Sendable, Equatable, Codable {
     /// The deployment environment the index says the publisher used (not covered by the signature).
     public let environment: String?
 
-    public init(kind: String, identity: String, issuer: String, subject: String, repository: String?, workflow: String?, ref: String?, environment: String?) {
+    public init(
+        kind: String, identity: String, issuer: String, subject: String, repository: String?, workflow: String?, ref: String?, environment: String?
+    ) {
         self.kind = kind
         self.identity = identity
         self.issuer = issuer
@@ -39,7 +41,6 @@ public struct Publisher: Sendable, Equatable, Codable {
         return parts.isEmpty ? identity : "\(identity) (\(parts.joined(separator: ", ")))"
     }
 }
-
 
 /// A file's verified PEP 740 provenance as the catalog keeps it: the provenance document (a blob,
 /// served beside the file) and what its attestations proved.

@@ -19,7 +19,8 @@ public enum PythonTokens {
     public static func tokenize(_ raw: [UInt8]) -> [PythonToken] {
         let source = universalNewlines(raw)
         var tokens: [PythonToken] = []
-        var i = 0, line = 1
+        var i = 0
+        var line = 1
         let n = source.count
         func isNameStart(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80 }
         func isNameByte(_ b: UInt8) -> Bool { isNameStart(b) || (b >= 0x30 && b <= 0x39) }

@@ -4,7 +4,9 @@
 /// `"1!0.1"` sorts after every version of epoch 0. Non-conforming strings fail to parse.
 public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvertible {
     public enum PreKind: Int, Sendable, Comparable {
-        case alpha = 0, beta = 1, rc = 2
+        case alpha = 0
+        case beta = 1
+        case rc = 2
         public static func < (a: PreKind, b: PreKind) -> Bool { a.rawValue < b.rawValue }
         var label: String { ["a", "b", "rc"][rawValue] }
     }
@@ -78,11 +80,12 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
         let save = s.position
         s.skipSeparator()
         if let label = s.label(["alpha", "beta", "preview", "pre", "rc", "a", "b", "c"]) {
-            let kind: PreKind = switch label {
-            case "alpha", "a": .alpha
-            case "beta", "b": .beta
-            default: .rc
-            }
+            let kind: PreKind =
+                switch label {
+                case "alpha", "a": .alpha
+                case "beta", "b": .beta
+                default: .rc
+                }
             s.skipSeparator()
             pre = Pre(kind: kind, number: s.number() ?? 0)
         } else {
@@ -133,12 +136,14 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
         if let post { out += ".post\(post)" }
         if let dev { out += ".dev\(dev)" }
         if !local.isEmpty {
-            out += "+" + local.map { part -> String in
-                switch part {
-                case .number(let n): return String(n)
-                case .text(let t): return t
-                }
-            }.joined(separator: ".")
+            out +=
+                "+"
+                + local.map { part -> String in
+                    switch part {
+                    case .number(let n): return String(n)
+                    case .text(let t): return t
+                    }
+                }.joined(separator: ".")
         }
         return out
     }
@@ -168,11 +173,14 @@ public struct PythonVersion: Hashable, Comparable, Sendable, CustomStringConvert
             if x != y { return x < y ? -1 : 1 }
         }
         // Pre-release key: a dev-only release sorts before any pre-release; a final release after.
-        let preA = preKey(a), preB = preKey(b)
+        let preA = preKey(a)
+        let preB = preKey(b)
         if preA != preB { return preA < preB ? -1 : 1 }
-        let postA = a.post ?? -1, postB = b.post ?? -1
+        let postA = a.post ?? -1
+        let postB = b.post ?? -1
         if postA != postB { return postA < postB ? -1 : 1 }
-        let devA = a.dev ?? Int.max, devB = b.dev ?? Int.max
+        let devA = a.dev ?? Int.max
+        let devB = b.dev ?? Int.max
         if devA != devB { return devA < devB ? -1 : 1 }
         if a.local != b.local {
             if a.local.isEmpty { return -1 }
@@ -211,7 +219,10 @@ struct Scanner440 {
 
     @discardableResult
     mutating func skip(_ c: Unicode.Scalar) -> Bool {
-        if peek(c) { position += 1; return true }
+        if peek(c) {
+            position += 1
+            return true
+        }
         return false
     }
 

@@ -26,7 +26,8 @@ public struct RBinary: Sendable, Hashable, Codable {
     public var recordedAt: Date?
 
     public init(
-        package: String, version: String, distro: String, rMinor: String, platform: String, built: String, digest: Digest, size: Int64, recordDigest: Digest,
+        package: String, version: String, distro: String, rMinor: String, platform: String, built: String, digest: Digest, size: Int64,
+        recordDigest: Digest,
         origin: String, buildLog: Digest? = nil, recordedAt: Date? = nil
     ) {
         self.buildLog = buildLog
@@ -59,11 +60,14 @@ public struct RBinary: Sendable, Hashable, Codable {
     /// The R minor version R names in its `User-Agent` (`R (4.4.1 x86_64-pc-linux-gnu x86_64 linux-gnu)`, or
     /// `R/4.4.1 R (4.4.1 …)` as Posit Package Manager's setup sets it → `4.4`), or nil.
     public static func rMinor(userAgent: String) -> String? {
-        guard let open = userAgent.range(of: "R ("), open.lowerBound == userAgent.startIndex || userAgent[userAgent.index(before: open.lowerBound)] == " ",
+        guard let open = userAgent.range(of: "R ("),
+            open.lowerBound == userAgent.startIndex || userAgent[userAgent.index(before: open.lowerBound)] == " ",
             let version = userAgent[open.upperBound...].split(separator: " ").first
         else { return nil }
         let parts = version.split(separator: ".")
-        guard parts.count >= 2, parts.prefix(2).allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
+        guard parts.count >= 2, parts.prefix(2).allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
+            return nil
+        }
         return "\(parts[0]).\(parts[1])"
     }
 

@@ -32,7 +32,12 @@ public struct RVersion: Comparable, Hashable, Sendable, CustomStringConvertible 
 /// `pkg`, or `pkg (>= 1.2)`.
 public struct RDependency: Hashable, Sendable, CustomStringConvertible {
     public enum Operator: String, Sendable, CaseIterable {
-        case greaterOrEqual = ">=", lessOrEqual = "<=", greater = ">", less = "<", equal = "==", notEqual = "!="
+        case greaterOrEqual = ">="
+        case lessOrEqual = "<="
+        case greater = ">"
+        case less = "<"
+        case equal = "=="
+        case notEqual = "!="
     }
 
     public let name: String

@@ -31,7 +31,8 @@ public indirect enum RValue: Sendable {
         cells.reserveCapacity(rows.count * columns.count)
         for c in columns.indices { for row in rows { cells.append(row[c]) } }  // column-major, as R stores it
         return .attributed(
-            .strings(cells), [("dim", .integers([Int32(rows.count), Int32(columns.count)])), ("dimnames", .list([.null, .strings(columns.map { $0 })]))])
+            .strings(cells),
+            [("dim", .integers([Int32(rows.count), Int32(columns.count)])), ("dimnames", .list([.null, .strings(columns.map { $0 })]))])
     }
 
     /// Seconds since 1970 as `POSIXct` (UTC).

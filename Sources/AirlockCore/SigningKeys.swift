@@ -1,7 +1,8 @@
 import Crypto
 public import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An Ed25519 signing key (`airlock.key`: one line, `airlock-ed25519-private <base64>`, mode 0600).
@@ -46,7 +47,9 @@ public struct TrustedKeys: Sendable {
 
     /// Reads `airlock.pub` files (`airlock-ed25519-public <base64>`).
     public init(files: [String]) throws {
-        guard !files.isEmpty else { throw AirlockError(.invalidArgument, "no trusted key given: pass --trust FILE (the connected side's airlock.pub)") }
+        guard !files.isEmpty else {
+            throw AirlockError(.invalidArgument, "no trusted key given: pass --trust FILE (the connected side's airlock.pub)")
+        }
         var keys: [String: Data] = [:]
         for file in files {
             let raw = try SigningKeys.read(file, kind: SigningKeys.publicTag)
@@ -65,7 +68,8 @@ public struct TrustedKeys: Sendable {
     public func verify(_ signature: [UInt8], of bytes: [UInt8], by keyID: String, what: String = "the bundle manifest") throws {
         guard let raw = keys[keyID], let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw AirlockError(
-                .forbidden, "\(what) is signed by key \(keyID), which is not trusted here (trusted: \(ids.joined(separator: ", "))); pass its airlock.pub")
+                .forbidden,
+                "\(what) is signed by key \(keyID), which is not trusted here (trusted: \(ids.joined(separator: ", "))); pass its airlock.pub")
         }
         guard key.isValidSignature(signature, for: bytes) else {
             throw AirlockError(.hashMismatch, "\(what)'s signature does not verify with key \(keyID): it was altered or the signature damaged")
@@ -96,7 +100,8 @@ public enum SigningKeys {
     public static func generate(into directory: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = Curve25519.Signing.PrivateKey()
-        let privatePath = directory + "/airlock.key", publicPath = directory + "/airlock.pub"
+        let privatePath = directory + "/airlock.key"
+        let publicPath = directory + "/airlock.pub"
         for path in [privatePath, publicPath] where FileManager.default.fileExists(atPath: path) {
             throw AirlockError(.invalidArgument, "\(path) already exists; keys are never overwritten (move it away to make a new pair)")
         }

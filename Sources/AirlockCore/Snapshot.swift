@@ -56,7 +56,8 @@ public struct SnapshotDiff: Codable, Sendable {
             for f in files { out["\(f.project.normalized)==\(f.version)", default: [:]][f.filename] = f.digest }
             return out
         }
-        let a = releases(fromFiles), b = releases(toFiles)
+        let a = releases(fromFiles)
+        let b = releases(toFiles)
         func change(_ key: String, _ files: [String]) -> Change {
             let parts = key.components(separatedBy: "==")
             return Change(project: parts[0], version: parts[1], files: files.sorted())
@@ -66,17 +67,23 @@ public struct SnapshotDiff: Codable, Sendable {
         self.added = b.keys.filter { a[$0] == nil }.sorted().map { change($0, Array(b[$0]!.keys)) }
         self.removed = a.keys.filter { b[$0] == nil }.sorted().map { change($0, Array(a[$0]!.keys)) }
         self.changed = a.keys.filter { b[$0] != nil && a[$0] != b[$0] }.sorted().map { key in
-            let old = a[key]!, new = b[key]!
+            let old = a[key]!
+            let new = b[key]!
             let differing = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }
             return change(key, Array(differing))
         }
         func served(_ snapshot: Snapshot, _ files: [Distribution]) -> Set<BinaryChange> {
-            Set(RBinary.served(by: snapshot, files: files, from: binaries).map {
-                BinaryChange(package: $0.package, version: $0.version, distro: $0.distro, rMinor: $0.rMinor, sha256: $0.digest.hex, origin: $0.origin)
-            })
+            Set(
+                RBinary.served(by: snapshot, files: files, from: binaries).map {
+                    BinaryChange(
+                        package: $0.package, version: $0.version, distro: $0.distro, rMinor: $0.rMinor, sha256: $0.digest.hex, origin: $0.origin)
+                })
         }
-        let binariesBefore = served(from, fromFiles), binariesAfter = served(to, toFiles)
-        let order: (BinaryChange, BinaryChange) -> Bool = { ($0.package, $0.version, $0.distro, $0.rMinor) < ($1.package, $1.version, $1.distro, $1.rMinor) }
+        let binariesBefore = served(from, fromFiles)
+        let binariesAfter = served(to, toFiles)
+        let order: (BinaryChange, BinaryChange) -> Bool = {
+            ($0.package, $0.version, $0.distro, $0.rMinor) < ($1.package, $1.version, $1.distro, $1.rMinor)
+        }
         self.binariesAdded = binariesAfter.subtracting(binariesBefore).sorted(by: order)
         self.binariesRemoved = binariesBefore.subtracting(binariesAfter).sorted(by: order)
     }

@@ -13,7 +13,8 @@ public enum SnapshotSelector: Hashable, Sendable, CustomStringConvertible {
         }
         // One spelling per snapshot: `0042` or `2026-02-31` name none (a cache keyed on spellings stays small).
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
+        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
             let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), y >= 1, Self.isDay(year: y, month: m, day: d)
         {
             self = .date(year: y, month: m, day: d)
@@ -33,7 +34,9 @@ public enum SnapshotSelector: Hashable, Sendable, CustomStringConvertible {
     }()
 
     private static func isDay(year: Int, month: Int, day: Int) -> Bool {
-        guard (1...12).contains(month), (1...31).contains(day), let date = utc.date(from: DateComponents(year: year, month: month, day: day)) else { return false }
+        guard (1...12).contains(month), (1...31).contains(day), let date = utc.date(from: DateComponents(year: year, month: month, day: day)) else {
+            return false
+        }
         return utc.component(.day, from: date) == day
     }
 
@@ -110,7 +113,8 @@ public enum Timestamp {
             return n
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second < 60
         else { return nil }
         var fraction = 0.0
         if b.count > 20 {

@@ -17,7 +17,9 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
         }
         let known = ["manylinux", "musllinux", "linux_", "macosx_", "win", "any"]
         guard known.contains(where: platform.hasPrefix) else {
-            throw AirlockError(.invalidArgument, "invalid --platform '\(platform)': expected a wheel platform tag such as manylinux_2_28_x86_64, macosx_11_0_arm64 or win_amd64")
+            throw AirlockError(
+                .invalidArgument,
+                "invalid --platform '\(platform)': expected a wheel platform tag such as manylinux_2_28_x86_64, macosx_11_0_arm64 or win_amd64")
         }
         self.pythonVersion = v
         self.platform = platform
@@ -77,7 +79,7 @@ public struct TargetEnvironment: Hashable, Sendable, CustomStringConvertible {
     private static func platformTags(of platform: String) -> Set<String> {
         var tags: Set<String> = [platform]
         let parts = platform.split(separator: "_").map(String.init)
-        if (parts.first == "manylinux" || parts.first == "musllinux"), parts.count >= 4,
+        if parts.first == "manylinux" || parts.first == "musllinux", parts.count >= 4,
             let major = Int(parts[1]), let minor = Int(parts[2])
         {
             let arch = parts[3...].joined(separator: "_")

@@ -13,7 +13,8 @@ public struct UpstreamLimits: Sendable, Equatable {
     public var allowUnhashed: Bool
 
     public init(
-        redirectHosts: [String] = [], maxRedirects: Int = 5, transferTimeout: Duration = .seconds(30 * 60), syncTimeout: Duration = .seconds(6 * 3600),
+        redirectHosts: [String] = [], maxRedirects: Int = 5, transferTimeout: Duration = .seconds(30 * 60),
+        syncTimeout: Duration = .seconds(6 * 3600),
         allowUnhashed: Bool = false
     ) {
         self.redirectHosts = redirectHosts

@@ -1,8 +1,14 @@
 /// One PEP 440 version clause, such as `>=1.26`, `~=2.2`, `==1.*` or `!=3.0.1`.
 public struct VersionSpecifier: Hashable, Sendable, CustomStringConvertible {
     public enum Operator: String, Sendable, CaseIterable {
-        case compatible = "~=", arbitrary = "===", equal = "==", notEqual = "!="
-        case lessOrEqual = "<=", greaterOrEqual = ">=", less = "<", greater = ">"
+        case compatible = "~="
+        case arbitrary = "==="
+        case equal = "=="
+        case notEqual = "!="
+        case lessOrEqual = "<="
+        case greaterOrEqual = ">="
+        case less = "<"
+        case greater = ">"
     }
 
     public let op: Operator

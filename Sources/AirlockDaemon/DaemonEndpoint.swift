@@ -1,5 +1,5 @@
-public import AirlockConfig
 import AirlockCatalog
+public import AirlockConfig
 import AirlockCore
 import AirlockSync
 public import Hummingbird
@@ -18,7 +18,9 @@ public enum DaemonEndpoint {
             let config = configuration.current
             let missing = try await Self.unready(config)
             let body = missing.isEmpty ? "ready\n" : "not ready: no snapshot yet for \(missing.joined(separator: ", "))\n"
-            return Response(status: missing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            return Response(
+                status: missing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/metrics") { _, _ in
             Response(

@@ -10,16 +10,21 @@ public final class DaemonMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
     private func counter(_ name: String, _ help: String, _ labels: [(String, String)]) -> Counter {
-        registry.makeCounter(descriptor: .init(namespace: "airlock", subsystem: "sync", metricName: name, unitName: "total", helpText: help), labels: labels)
+        registry.makeCounter(
+            descriptor: .init(namespace: "airlock", subsystem: "sync", metricName: name, unitName: "total", helpText: help), labels: labels)
     }
 
     private func gauge(_ name: String, _ help: String, _ e: Ecosystem) -> Gauge {
-        registry.makeGauge(descriptor: .init(namespace: "airlock", subsystem: "sync", metricName: name, unitName: "timestamp_seconds", helpText: help), labels: [("ecosystem", e.rawValue)])
+        registry.makeGauge(
+            descriptor: .init(namespace: "airlock", subsystem: "sync", metricName: name, unitName: "timestamp_seconds", helpText: help),
+            labels: [("ecosystem", e.rawValue)])
     }
 
     public init() {
         for e in Ecosystem.allCases {
-            for result in ["success", "failure"] { _ = counter("runs", "Syncs finished, by result", [("ecosystem", e.rawValue), ("result", result)]) }
+            for result in ["success", "failure"] {
+                _ = counter("runs", "Syncs finished, by result", [("ecosystem", e.rawValue), ("result", result)])
+            }
             _ = gauge("last_success", "When the last sync succeeded (Unix time; 0: never)", e)
             _ = gauge("last_failure", "When the last sync failed (Unix time; 0: never)", e)
         }

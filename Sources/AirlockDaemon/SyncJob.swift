@@ -1,6 +1,6 @@
+import AirlockCatalog
 public import AirlockConfig
 public import AirlockCore
-import AirlockCatalog
 import AirlockSync
 import Foundation
 public import Logging
@@ -19,20 +19,24 @@ public enum SyncJob {
             try await importFeeds(p.feeds, .pypi, data, logger)
             let context = try await SyncContext.open(data, ecosystem: .pypi, policy: p.policy.argument, logger: logger)
             var options = PyPISyncOptions(
-                upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize, maxConnections: p.connections)
+                upstreamURL: p.upstream, environments: environments, versionsPerRequirement: p.versions, maxFileSize: p.maxFileSize,
+                maxConnections: p.connections)
             options.limits = p.limits
             options.access = p.access
-            return try await PyPISync(context).run(adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
+            return try await PyPISync(context).run(
+                adding: requirements, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         case .cran:
             guard let c = config.cran else { throw AirlockError(.invalidArgument, "\(config.path) has no [cran] section") }
             try await importFeeds(c.feeds, .cran, data, logger)
             let context = try await SyncContext.open(data, ecosystem: .cran, policy: c.policy.argument, logger: logger)
             var options = CRANSyncOptions(
-                upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize, maxConnections: c.connections)
+                upstreamURL: c.upstream, versionsPerPackage: c.versions, withSuggests: c.withSuggests, maxFileSize: c.maxFileSize,
+                maxConnections: c.connections)
             options.limits = c.limits
             options.access = c.access
             options.binaries = try c.binaries.map { try CRANBinaryOptions(upstreamURL: $0.upstream, distro: $0.distro, rMinor: $0.rMinor) }
-            return try await CRANSync(context).run(adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
+            return try await CRANSync(context).run(
+                adding: c.packages, replace: true, options: options, progress: SyncProgress(interactive: false, logger: logger))
         }
     }
 
@@ -55,12 +59,18 @@ public enum SyncJob {
         if let path = feeds.popularity { summaries.append(try await importer.importPopularity(path, ecosystem: ecosystem)) }
         if let path = feeds.osv { summaries.append(try await importer.importOSV(path, ecosystem: ecosystem)) }
         for summary in summaries {
-            logger.info("feed imported", metadata: ["ecosystem": "\(ecosystem.rawValue)", "kind": "\(summary.kind)", "entries": "\(summary.entries)", "sha256": "\(summary.sha256)"])
+            logger.info(
+                "feed imported",
+                metadata: [
+                    "ecosystem": "\(ecosystem.rawValue)", "kind": "\(summary.kind)", "entries": "\(summary.entries)", "sha256": "\(summary.sha256)",
+                ])
         }
     }
 
     private static func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw AirlockError(.invalidArgument, "cannot read requirements file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AirlockError(.invalidArgument, "cannot read requirements file \(path)")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,6 +1,6 @@
+import AirlockCatalog
 public import AirlockConfig
 import AirlockCore
-import AirlockCatalog
 import AirlockPublish
 import AirlockSync
 import Foundation
@@ -72,7 +72,9 @@ public final class SyncScheduler: Service, Sendable {
             }
             let jitter = failures > 0 ? delay / 10 : config.schedule.jitter
             let seconds = max(0.1, Self.seconds(delay) + Double.random(in: -1...1) * Self.seconds(jitter))
-            logger.info("next sync", metadata: ["ecosystem": "\(e.rawValue)", "in_seconds": "\(String(format: "%.1f", seconds))", "configured": "\(configured)"])
+            logger.info(
+                "next sync",
+                metadata: ["ecosystem": "\(e.rawValue)", "in_seconds": "\(String(format: "%.1f", seconds))", "configured": "\(configured)"])
             try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
         }
     }
@@ -92,7 +94,8 @@ public final class SyncScheduler: Service, Sendable {
             logger.info(
                 "sync finished",
                 metadata: [
-                    "ecosystem": "\(e.rawValue)", "snapshot": "\(report.snapshot.id)", "published": "\(report.published)", "downloaded": "\(report.downloaded)",
+                    "ecosystem": "\(e.rawValue)", "snapshot": "\(report.snapshot.id)", "published": "\(report.published)",
+                    "downloaded": "\(report.downloaded)",
                     "reused": "\(report.reused)", "set_aside": "\(report.setAside.count)", "seconds": "\(String(format: "%.1f", seconds))",
                 ])
             if e == .cran, let build = config.build { await buildBinaries(build, config) }
@@ -101,7 +104,8 @@ public final class SyncScheduler: Service, Sendable {
         } catch {
             let cause = (error as? AirlockError)?.code.name ?? (error is CancellationError ? "cancelled" : "other")
             metrics.failed(e, cause: cause, seconds: Date().timeIntervalSince(start))
-            logger.error("sync failed; the last snapshot stays served", metadata: ["ecosystem": "\(e.rawValue)", "cause": "\(cause)", "error": "\(error)"])
+            logger.error(
+                "sync failed; the last snapshot stays served", metadata: ["ecosystem": "\(e.rawValue)", "cause": "\(cause)", "error": "\(error)"])
             return false
         }
     }
@@ -115,12 +119,16 @@ public final class SyncScheduler: Service, Sendable {
             logger.info(
                 "binaries built",
                 metadata: [
-                    "distro": "\(report.distro)", "r_version": "\(report.rVersion)", "built": "\(report.built.count)", "already_built": "\(report.alreadyBuilt)",
-                    "failed": "\(report.failed.count)", "skipped": "\(report.skipped.count)", "snapshot": "\(report.snapshot.map(String.init) ?? "unchanged")",
+                    "distro": "\(report.distro)", "r_version": "\(report.rVersion)", "built": "\(report.built.count)",
+                    "already_built": "\(report.alreadyBuilt)",
+                    "failed": "\(report.failed.count)", "skipped": "\(report.skipped.count)",
+                    "snapshot": "\(report.snapshot.map(String.init) ?? "unchanged")",
                     "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(start)))",
                 ])
             for f in report.failed {
-                logger.warning("binary not built; its source stays served", metadata: ["package": "\(f.package)", "version": "\(f.version)", "reason": "\(f.reason)"])
+                logger.warning(
+                    "binary not built; its source stays served",
+                    metadata: ["package": "\(f.package)", "version": "\(f.version)", "reason": "\(f.reason)"])
             }
         } catch {
             logger.error("builds failed; the sources stay served", metadata: ["error": "\(error)"])
@@ -133,7 +141,8 @@ public final class SyncScheduler: Service, Sendable {
         do {
             let data = try config.directory()
             let (catalog, store) = try await data.open()
-            let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data.path).run(rule, dryRun: false, actor: "daemon:gc")
+            let report = try await GarbageCollector(catalog: catalog, store: store, dataDirectory: data.path).run(
+                rule, dryRun: false, actor: "daemon:gc")
             logger.info(
                 "retention applied",
                 metadata: ["expired": "\(report.expired)", "blobs_removed": "\(report.blobsRemoved)", "bytes_freed": "\(report.bytesFreed)"])

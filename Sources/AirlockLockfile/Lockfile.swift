@@ -50,12 +50,15 @@ public enum Lockfile {
     /// lines and index options skipped; a requirement that is not pinned with `==` is an error.
     public static func requirements(_ text: String, path: String) throws -> [LockedPin] {
         var pins: [LockedPin] = []
-        var logical = "", startLine = 0
+        var logical = ""
+        var startLine = 0
         let lines = text.textLines.map { String($0).trimmingCharacters(in: .whitespaces) }
         for (i, raw) in lines.enumerated() {
             var line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
             if logical.isEmpty { startLine = i + 1 }
-            if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.startIndex..<line.startIndex : nil) { line = String(line[..<hash.lowerBound]) }
+            if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.startIndex..<line.startIndex : nil) {
+                line = String(line[..<hash.lowerBound])
+            }
             if line.hasSuffix("\\") {
                 logical += String(line.dropLast()) + " "
                 continue
@@ -80,11 +83,16 @@ public enum Lockfile {
                 }
             }
             let requirement: Requirement
-            do { requirement = try Requirement(parsing: specification.joined(separator: " ")) } catch { throw AirlockError(.invalidArgument, "\(place): \(error)") }
-            guard let pin = requirement.specifier.clauses.first(where: { $0.op == .equal && !$0.wildcard }), requirement.specifier.clauses.count == 1 else {
+            do { requirement = try Requirement(parsing: specification.joined(separator: " ")) } catch {
+                throw AirlockError(.invalidArgument, "\(place): \(error)")
+            }
+            guard let pin = requirement.specifier.clauses.first(where: { $0.op == .equal && !$0.wildcard }), requirement.specifier.clauses.count == 1
+            else {
                 throw AirlockError(.invalidArgument, "\(place): '\(requirement)' is not pinned to one version (name==version)")
             }
-            pins.append(LockedPin(ecosystem: .pypi, project: requirement.name.normalized, version: pin.version?.description ?? "", hashes: hashes, source: place))
+            pins.append(
+                LockedPin(
+                    ecosystem: .pypi, project: requirement.name.normalized, version: pin.version?.description ?? "", hashes: hashes, source: place))
         }
         return pins
     }
@@ -112,7 +120,8 @@ public enum Lockfile {
             guard let name = p["name"]?.string else { throw AirlockError(.invalidArgument, "\(path): a [[package]] has no name") }
             guard p["source"]?.table?["registry"] != nil, let version = p["version"]?.string else { return nil }
             let files = [p["sdist"]?.table].compactMap { $0 } + (p["wheels"]?.array?.compactMap(\.table) ?? [])
-            return LockedPin(ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hash"]) }), source: "\(path): \(name)")
+            return LockedPin(
+                ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hash"]) }), source: "\(path): \(name)")
         }
     }
 
@@ -120,19 +129,24 @@ public enum Lockfile {
     static func pylock(_ text: String, path: String) throws -> [LockedPin] {
         try packages(try table(text, path: path), key: "packages", path: path).map { p in
             guard let name = p["name"]?.string, let version = p["version"]?.string else {
-                throw AirlockError(.invalidArgument, "\(path): a [[packages]] entry has no name or no version (only pinned registry packages can be checked)")
+                throw AirlockError(
+                    .invalidArgument, "\(path): a [[packages]] entry has no name or no version (only pinned registry packages can be checked)")
             }
             let files = [p["sdist"]?.table].compactMap { $0 } + (p["wheels"]?.array?.compactMap(\.table) ?? [])
-            return LockedPin(ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hashes"]) }), source: "\(path): \(name)")
+            return LockedPin(
+                ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hashes"]) }), source: "\(path): \(name)")
         }
     }
 
     /// `poetry.lock`: `[[package]]` with `files = [{ file, hash = "sha256:…" }]`.
     static func poetryLock(_ text: String, path: String) throws -> [LockedPin] {
         try packages(try table(text, path: path), key: "package", path: path).map { p in
-            guard let name = p["name"]?.string, let version = p["version"]?.string else { throw AirlockError(.invalidArgument, "\(path): a [[package]] has no name or version") }
+            guard let name = p["name"]?.string, let version = p["version"]?.string else {
+                throw AirlockError(.invalidArgument, "\(path): a [[package]] has no name or version")
+            }
             let files = p["files"]?.array?.compactMap(\.table) ?? []
-            return LockedPin(ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hash"]) }), source: "\(path): \(name)")
+            return LockedPin(
+                ecosystem: .pypi, project: name, version: version, hashes: Set(files.compactMap { digest($0["hash"]) }), source: "\(path): \(name)")
         }
     }
 

@@ -106,12 +106,14 @@ public enum FeedParsers {
             let path = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
             throw AirlockError(.invalidArgument, "\(source): OSV record lacks field '\(path)'")
         } catch let DecodingError.typeMismatch(type, context) {
-            throw AirlockError(.invalidArgument, "\(source): OSV field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' should be \(type)")
+            throw AirlockError(
+                .invalidArgument, "\(source): OSV field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' should be \(type)")
         } catch {
             throw AirlockError(.invalidArgument, "\(source): not a valid OSV record: \(error)")
         }
         let wanted = ecosystem == .pypi ? "pypi" : "cran"
-        let recordSeverity = record.database_specific?.severity.flatMap(Severity.init(name:)) ?? record.severity?.compactMap { cvssSeverity($0.score) }.max()
+        let recordSeverity =
+            record.database_specific?.severity.flatMap(Severity.init(name:)) ?? record.severity?.compactMap { cvssSeverity($0.score) }.max()
         return (record.affected ?? []).filter { $0.package.ecosystem.lowercased() == wanted }.map { a in
             Advisory(
                 id: record.id, project: ProjectName.normalize(a.package.name), summary: record.summary ?? String((record.details ?? "").prefix(200)),

@@ -3,7 +3,8 @@ import Foundation
 
 /// How bad a known vulnerability is, as advisories grade it.
 public enum Severity: Int, Sendable, Codable, Comparable, CaseIterable {
-    case low = 1, moderate, high, critical
+    case low = 1
+    case moderate, high, critical
 
     public init?(name: String) {
         switch name.lowercased() {

@@ -24,7 +24,8 @@ public enum LicenseCategories {
         return table
     }()
 
-    private static let folded: [String: String] = Dictionary(table.categories.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+    private static let folded: [String: String] = Dictionary(
+        table.categories.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
 
     /// The category of an SPDX identifier (case-insensitive); "unknown" when the table does not know it.
     public static func category(of id: String) -> String {

@@ -64,7 +64,9 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
             return inner
         }
         let id = t[i]
-        guard id.allSatisfy({ $0.isLetter || $0.isNumber || "-.+:".contains($0) }), !["AND", "OR", "WITH"].contains(id.uppercased()) else { return nil }
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || "-.+:".contains($0) }), !["AND", "OR", "WITH"].contains(id.uppercased()) else {
+            return nil
+        }
         i += 1
         // An exception narrows the licence; the licence itself is what the lists judge.
         if i + 1 < t.count, t[i].uppercased() == "WITH" { i += 2 }
@@ -78,13 +80,15 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
         case .license(let id):
             return judge(id)
         case .or(let a, let b):
-            let x = a.standing(judge), y = b.standing(judge)
+            let x = a.standing(judge)
+            let y = b.standing(judge)
             if x == .allowed || y == .allowed { return .allowed }
             if case .unknown = x { return x }
             if case .unknown = y { return y }
             return x
         case .and(let a, let b):
-            let x = a.standing(judge), y = b.standing(judge)
+            let x = a.standing(judge)
+            let y = b.standing(judge)
             if case .denied = x { return x }
             if case .denied = y { return y }
             if case .unknown = x { return x }
@@ -155,11 +159,13 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
         "mpl 2.0": "MPL-2.0", "mpl-2": "MPL-2.0", "gplv2": "GPL-2.0-only", "gpl-2": "GPL-2.0-only", "gplv3": "GPL-3.0-only",
         "gpl-3": "GPL-3.0-only", "gpl (>= 2)": "GPL-2.0-or-later", "gpl (>= 3)": "GPL-3.0-or-later", "lgpl-2.1": "LGPL-2.1-only",
         "lgplv3": "LGPL-3.0-only", "agpl-3": "AGPL-3.0-only", "agplv3": "AGPL-3.0-only", "unlicense": "Unlicense", "cc0": "CC0-1.0",
-        "apache": "Apache-2.0", "apache license": "Apache-2.0", "apache software license 2.0": "Apache-2.0", "apache license version 2.0": "Apache-2.0",
+        "apache": "Apache-2.0", "apache license": "Apache-2.0", "apache software license 2.0": "Apache-2.0",
+        "apache license version 2.0": "Apache-2.0",
         "apache-2.0 license": "Apache-2.0", "bsd-3-clause license": "BSD-3-Clause", "bsd 3-clause license": "BSD-3-Clause",
         "modified bsd license": "BSD-3-Clause", "bsd-2-clause license": "BSD-2-Clause", "mit-license": "MIT", "mit/x11": "MIT",
         "psf license": "PSF-2.0", "psf-2.0": "PSF-2.0", "python software foundation": "PSF-2.0", "lgpl": "LGPL-2.1-or-later",
-        "lgplv2": "LGPL-2.1-only", "lgplv2+": "LGPL-2.1-or-later", "lgplv3+": "LGPL-3.0-or-later", "gpl": "GPL-2.0-or-later", "gplv2+": "GPL-2.0-or-later",
+        "lgplv2": "LGPL-2.1-only", "lgplv2+": "LGPL-2.1-or-later", "lgplv3+": "LGPL-3.0-or-later", "gpl": "GPL-2.0-or-later",
+        "gplv2+": "GPL-2.0-or-later",
         "gplv3+": "GPL-3.0-or-later", "gnu gpl": "GPL-2.0-or-later", "gnu lgpl": "LGPL-2.1-or-later", "mpl": "MPL-2.0", "mpl-2.0 license": "MPL-2.0",
         "public domain": "Unlicense", "zlib": "Zlib", "zlib/libpng": "Zlib", "hpnd": "HPND", "boost": "BSL-1.0", "zpl 2.1": "ZPL-2.1",
         "eclipse public license 2.0": "EPL-2.0", "epl-2.0": "EPL-2.0",
@@ -170,13 +176,16 @@ public indirect enum LicenseExpression: Sendable, Hashable, CustomStringConverti
         "Python Software Foundation License": "PSF-2.0", "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
         "GNU General Public License v2 (GPLv2)": "GPL-2.0-only", "GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
         "GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later", "GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
-        "GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later", "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
+        "GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
+        "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
         "GNU Affero General Public License v3": "AGPL-3.0-only", "The Unlicense (Unlicense)": "Unlicense",
         "GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later", "GNU General Public License (GPL)": "GPL-2.0-or-later",
         "GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only", "GNU Library or Lesser General Public License (LGPL)": "LGPL-2.1-or-later",
         "GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later", "Public Domain": "Unlicense",
-        "Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0", "Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0", "Academic Free License (AFL)": "AFL-3.0",
-        "Zope Public License": "ZPL-2.1", "Historical Permission Notice and Disclaimer (HPND)": "HPND", "Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
+        "Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0", "Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0",
+        "Academic Free License (AFL)": "AFL-3.0",
+        "Zope Public License": "ZPL-2.1", "Historical Permission Notice and Disclaimer (HPND)": "HPND",
+        "Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
         "zlib/libpng License": "Zlib", "Mozilla Public License 1.1 (MPL 1.1)": "MPL-1.1", "European Union Public Licence 1.2 (EUPL 1.2)": "EUPL-1.2",
         "MIT No Attribution License (MIT-0)": "MIT-0", "Artistic License": "Artistic-2.0", "ISC License": "ISC",
         "Python Software Foundation License (PSF-2.0)": "PSF-2.0", "Universal Permissive License (UPL)": "UPL-1.0",

@@ -184,12 +184,17 @@ public struct Policy: Sendable, Decodable {
             var outcomes = Self.defaults
             for (key, value) in table {
                 guard let signal = ContentSignal(rawValue: key) else {
-                    throw DecodingError.dataCorrupted(.init(
-                        codingPath: decoder.codingPath,
-                        debugDescription: "unknown content signal '\(key)'; known: \(ContentSignal.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: decoder.codingPath,
+                            debugDescription:
+                                "unknown content signal '\(key)'; known: \(ContentSignal.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
                 guard let outcome = Outcome(rawValue: value) else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "content.\(key) must be \"deny\", \"review\" or \"note\", not \"\(value)\""))
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: decoder.codingPath,
+                            debugDescription: "content.\(key) must be \"deny\", \"review\" or \"note\", not \"\(value)\""))
                 }
                 outcomes[signal] = outcome
             }
@@ -236,9 +241,11 @@ public struct Policy: Sendable, Decodable {
             pinMismatch = try c.decodeIfPresent(Content.Outcome.self, forKey: .pinMismatch) ?? d.pinMismatch
             pin = try c.decodeIfPresent([String: String].self, forKey: .pin) ?? [:]
             for (project, identity) in pin where !identity.contains(":") {
-                throw DecodingError.dataCorrupted(.init(
-                    codingPath: decoder.codingPath + [CodingKeys.pin],
-                    debugDescription: "provenance.pin.\(project) = \"\(identity)\" is not an identity: write kind:name, such as \"github:psf/requests\""))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.pin],
+                        debugDescription:
+                            "provenance.pin.\(project) = \"\(identity)\" is not an identity: write kind:name, such as \"github:psf/requests\""))
             }
         }
     }

@@ -43,8 +43,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         self.disposableDomains = Set(p.rules.disposableEmailDomains.map { $0.lowercased() })
         self.trusted = Set(p.rules.trustedMaintainers.map { $0.lowercased().trimmingPrefix("@") })
         self.pins = Dictionary(p.provenance.pin.map { (ProjectName.normalize($0.key), $0.value) }, uniquingKeysWith: { a, _ in a })
-        self.pythonOnlyNames = p.typosquat.standardLibrary
-            ? Set(TyposquatDetector.pythonStandardLibrary).subtracting(p.typosquat.protected.map(ProjectName.normalize)).subtracting(feeds.downloads?.keys.map { $0 } ?? [])
+        self.pythonOnlyNames =
+            p.typosquat.standardLibrary
+            ? Set(TyposquatDetector.pythonStandardLibrary).subtracting(p.typosquat.protected.map(ProjectName.normalize)).subtracting(
+                feeds.downloads?.keys.map { $0 } ?? [])
             : []
     }
 
@@ -65,7 +67,8 @@ public struct PolicyEngine: ReleaseEvaluator {
     public func evaluate(_ r: ReleaseFacts, at now: Date) -> Decision {
         let p = loaded.policy
         var factors: [Decision.Factor] = []
-        var earned = 0.0, possible = 0.0
+        var earned = 0.0
+        var possible = 0.0
         var vulnerabilityDenials: [String] = []
         var otherDenial = false
 
@@ -97,8 +100,10 @@ public struct PolicyEngine: ReleaseEvaluator {
         let (people, emails) = maintainers(r.people)
         let disposable = emails.first { disposableDomains.contains(Self.domain($0)) }
         let trustedEmail = emails.first { trusted.contains($0) || trusted.contains(Self.domain($0)) }
-        let proven = r.maintainersOtherProjects.map { ($0, feeds.downloads?[ProjectName.normalize($0)] ?? 0) }.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }
-            .flatMap { $0.1 >= p.rules.provenMaintainerDownloads ? $0 : nil }
+        let proven = r.maintainersOtherProjects.map { ($0, feeds.downloads?[ProjectName.normalize($0)] ?? 0) }.max {
+            $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0
+        }
+        .flatMap { $0.1 >= p.rules.provenMaintainerDownloads ? $0 : nil }
         score(
             "maintainers", weight: p.weights.maintainers,
             fraction: disposable != nil ? 0 : trustedEmail != nil || proven != nil ? 1 : min(Double(people.count), 2) / 2,
@@ -115,7 +120,9 @@ public struct PolicyEngine: ReleaseEvaluator {
                 signal: "\(count) downloads (all points at \(Int(p.popularity.popularAt))), \(r.dependents) dependents in the mirror")
         } else {
             // Without downloads the factor is left out: a few dependents must not count against a project.
-            score("popularity", weight: p.weights.popularity, fraction: nil, signal: "no popularity feed imported; \(r.dependents) dependents in the mirror")
+            score(
+                "popularity", weight: p.weights.popularity, fraction: nil,
+                signal: "no popularity feed imported; \(r.dependents) dependents in the mirror")
         }
 
         // Left out when there is no attestation: most projects do not publish through a trusted publisher yet.
@@ -124,7 +131,9 @@ public struct PolicyEngine: ReleaseEvaluator {
             signal: r.attestation.map { "verified trusted publisher \($0.described)" } ?? "no verified attestation")
         let total = possible > 0 ? (earned / possible * 1000).rounded() / 10 : 0
         var verdict: Verdict = total >= p.thresholds.approveAt ? .approve : total < p.thresholds.denyBelow ? .deny : .review
-        factors.append(.init(name: "score", signal: "\(total) of 100: approve at \(p.thresholds.approveAt), deny below \(p.thresholds.denyBelow)", points: total))
+        factors.append(
+            .init(name: "score", signal: "\(total) of 100: approve at \(p.thresholds.approveAt), deny below \(p.thresholds.denyBelow)", points: total)
+        )
 
         if verdict == .deny { otherDenial = true }
         func rule(_ name: String, _ outcome: Verdict, _ signal: String, vulnerability: Bool = false) {
@@ -145,13 +154,15 @@ public struct PolicyEngine: ReleaseEvaluator {
             !r.maintainersOtherProjects.map(ProjectName.normalize).contains(ProjectName.normalize(imitation.target)),
             imitation.strong || (feeds.downloads?[name] ?? 0) == 0
         {
-            let downloads = feeds.downloads.map { d in
-                " (\(d[name] ?? 0) downloads against \(d[ProjectName.normalize(imitation.target)] ?? 0))"
-            } ?? ""
+            let downloads =
+                feeds.downloads.map { d in
+                    " (\(d[name] ?? 0) downloads against \(d[ProjectName.normalize(imitation.target)] ?? 0))"
+                } ?? ""
             let age = projectAge.map { "; first release \(Int($0)) days ago" } ?? ""
             let established = (projectAge ?? 0) >= p.age.matureAfterDays
             rule(
-                imitation.kind == .combo ? "combosquat" : imitation.kind == .system ? "system_name" : "typosquat", imitation.strong && !established ? .deny : .review,
+                imitation.kind == .combo ? "combosquat" : imitation.kind == .system ? "system_name" : "typosquat",
+                imitation.strong && !established ? .deny : .review,
                 imitation.kind == .system
                     ? "'\(r.project.display)' is \(imitation.how) (dependency confusion)\(age)"
                     : "'\(r.project.display)' imitates '\(imitation.target)' (\(imitation.how))\(downloads)\(age)")
@@ -163,7 +174,8 @@ public struct PolicyEngine: ReleaseEvaluator {
             rule(
                 "random_name", p.typosquat.randomName,
                 "'\(r.project.display)' reads as random keystrokes: \(random.unseen.count) of its \(random.triples) letter triples (\(shown)) "
-                    + "appear in none of the \(randomNames.knownNames) names the popularity feed knows\(projectAge.map { "; first release \(Int($0)) days ago" } ?? "")")
+                    + "appear in none of the \(randomNames.knownNames) names the popularity feed knows\(projectAge.map { "; first release \(Int($0)) days ago" } ?? "")"
+            )
         }
         switch r.license?.standing(judgeLicense) {
         case .allowed: break
@@ -175,13 +187,17 @@ public struct PolicyEngine: ReleaseEvaluator {
             rule("yanked", p.rules.yanked, "every file is yanked upstream: \(r.files[0].yanked!.isEmpty ? "no reason given" : r.files[0].yanked!)")
         }
         if !r.newMaintainerEmails.isEmpty, let age = projectAge, age >= p.age.matureAfterDays {
-            rule("takeover", .review, "newest release of a \(Int(age))-day-old project names new e-mail(s): \(r.newMaintainerEmails.joined(separator: ", "))")
+            rule(
+                "takeover", .review,
+                "newest release of a \(Int(age))-day-old project names new e-mail(s): \(r.newMaintainerEmails.joined(separator: ", "))")
         }
         let advisories = feeds.advisories[name] ?? []
         let fixes = advisories.filter { $0.fixedIn.contains { PythonVersion($0) == PythonVersion(r.version) } }
         for advisory in advisories where advisory.affects(r.version) {
             let severity = advisory.severity ?? Severity(name: p.vulnerabilities.unknownSeverity)!
-            let outcome: Verdict? = advisory.malicious || severity >= Severity(name: p.vulnerabilities.denyAt)! ? .deny
+            let outcome: Verdict? =
+                advisory.malicious || severity >= Severity(name: p.vulnerabilities.denyAt)!
+                ? .deny
                 : severity >= Severity(name: p.vulnerabilities.reviewAt)! ? .review : nil
             let fixed = advisory.fixedIn.isEmpty ? "no fixed version" : "fixed in \(advisory.fixedIn.joined(separator: ", "))"
             let what = advisory.malicious ? "malware" : "\(advisory.severity?.name ?? "ungraded (counted \(severity.name))") vulnerability"
@@ -192,7 +208,9 @@ public struct PolicyEngine: ReleaseEvaluator {
             }
         }
         if let age = releaseAge, age < p.age.cooldownDays, p.vulnerabilities.exemptFixesFromCooldown, let fix = fixes.first {
-            factors.append(.init(name: "rule:cooldown", signal: "released \(String(format: "%.1f", age)) days ago, but fixes \(fix.id): not held back", points: 0))
+            factors.append(
+                .init(
+                    name: "rule:cooldown", signal: "released \(String(format: "%.1f", age)) days ago, but fixes \(fix.id): not held back", points: 0))
         } else if let age = releaseAge, age < p.age.cooldownDays {
             let until = r.uploadTime!.addingTimeInterval(p.age.cooldownDays * 86_400)
             rule("cooldown", .review, "released \(String(format: "%.1f", age)) days ago; held back until \(Timestamp.format(until))")
@@ -217,8 +235,14 @@ public struct PolicyEngine: ReleaseEvaluator {
         publisherRules(r, name: name, rule: { rule($0, $1, $2) }, note: note)
         switch r.projectStatus.status {
         case "quarantined": rule("project_status", .deny, "the upstream marks the project \(r.projectStatus.described)")
-        case "archived": Self.apply(p.projectStatus.archived, "project_status", "the upstream marks the project \(r.projectStatus.described)", rule: { rule($0, $1, $2) }, note: note)
-        case "deprecated": Self.apply(p.projectStatus.deprecated, "project_status", "the upstream marks the project \(r.projectStatus.described)", rule: { rule($0, $1, $2) }, note: note)
+        case "archived":
+            Self.apply(
+                p.projectStatus.archived, "project_status", "the upstream marks the project \(r.projectStatus.described)", rule: { rule($0, $1, $2) },
+                note: note)
+        case "deprecated":
+            Self.apply(
+                p.projectStatus.deprecated, "project_status", "the upstream marks the project \(r.projectStatus.described)",
+                rule: { rule($0, $1, $2) }, note: note)
         default: break
         }
         if allow.contains(name) && !deny.contains(name) {
@@ -226,7 +250,8 @@ public struct PolicyEngine: ReleaseEvaluator {
             verdict = .approve
         }
         if deny.contains(name) { rule("deny", .deny, "'\(name)' is on the policy's deny list") }
-        let yankedReason = verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
+        let yankedReason =
+            verdict == .deny && !otherDenial && !vulnerabilityDenials.isEmpty && p.vulnerabilities.serveAsYanked
             ? "airlock: known vulnerability: " + vulnerabilityDenials.joined(separator: "; ") : nil
         return Decision(verdict: verdict, score: total, factors: factors, policyDigest: policyDigest, serveYanked: yankedReason)
     }
@@ -271,40 +296,50 @@ public struct PolicyEngine: ReleaseEvaluator {
     func metadataFindings(_ r: ReleaseFacts, at now: Date) -> [ContentFinding] {
         let file = r.files.first?.filename ?? "\(r.project.display) \(r.version)"
         var out: [ContentFinding] = []
-        let major = r.ecosystem == .pypi ? PythonVersion(r.version).flatMap { $0.epoch == 0 ? $0.release.first : nil } : Int(r.version.prefix { $0.isNumber })
+        let major =
+            r.ecosystem == .pypi ? PythonVersion(r.version).flatMap { $0.epoch == 0 ? $0.release.first : nil } : Int(r.version.prefix { $0.isNumber })
         if r.history.releaseCount == 1, let major, major >= 5 {
-            out.append(ContentFinding(
-                signal: .highFirstVersion, file: file, member: "metadata", line: nil, excerpt: "Version: \(r.version)",
-                detail: "the project's first and only release is already at version \(r.version)"))
+            out.append(
+                ContentFinding(
+                    signal: .highFirstVersion, file: file, member: "metadata", line: nil, excerpt: "Version: \(r.version)",
+                    detail: "the project's first and only release is already at version \(r.version)"))
         }
         if let summary = r.summary, summary.trimmingWhitespace().isEmpty || summary == "UNKNOWN" {
-            out.append(ContentFinding(signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)", detail: "the release gives no summary"))
+            out.append(
+                ContentFinding(
+                    signal: .noSummary, file: file, member: "metadata", line: nil, excerpt: "Summary: \(summary)",
+                    detail: "the release gives no summary"))
         }
         // Source repositories only, like with like: homepages move between domains in the ordinary course
         // (pillow's did), and a source URL added where there was only a homepage is no move.
         if let previous = r.previousRelease, let before = previous.projectURLs["source"], let current = r.projectURLs["source"],
             CoreMetadata.projectLocation(before) != CoreMetadata.projectLocation(current)
         {
-            out.append(ContentFinding(
-                signal: .homepageChanged, file: file, member: "metadata", line: nil, excerpt: current,
-                detail: "the project's source URL was \(before) in \(previous.version)"))
+            out.append(
+                ContentFinding(
+                    signal: .homepageChanged, file: file, member: "metadata", line: nil, excerpt: current,
+                    detail: "the project's source URL was \(before) in \(previous.version)"))
         }
         if let previous = r.previousRelease, !previous.emails.isEmpty {
             let known = Set(previous.emails.map(Self.domain))
             let fresh = Set((r.people.map(Self.emails) ?? []) + r.metadataEmails).filter { !known.contains(Self.domain($0)) }.sorted()
             if let first = fresh.first {
-                out.append(ContentFinding(
-                    signal: .maintainerDomainNew, file: file, member: "metadata", line: nil, excerpt: first,
-                    detail: "names an e-mail at \(Self.domain(first)), a domain \(previous.version)'s people (\(previous.emails.sorted().joined(separator: ", "))) did not use"))
+                out.append(
+                    ContentFinding(
+                        signal: .maintainerDomainNew, file: file, member: "metadata", line: nil, excerpt: first,
+                        detail:
+                            "names an e-mail at \(Self.domain(first)), a domain \(previous.version)'s people (\(previous.emails.sorted().joined(separator: ", "))) did not use"
+                    ))
             }
         }
         if let previous = r.previousRelease {
             for (dependency, firstUpload) in r.newDependencies.sorted(by: { $0.project < $1.project }) {
                 guard let firstUpload, now.timeIntervalSince(firstUpload) < loaded.policy.age.settledAfterDays * 86_400 else { continue }
                 let days = Int(now.timeIntervalSince(firstUpload) / 86_400)
-                out.append(ContentFinding(
-                    signal: .newFreshDependency, file: file, member: "metadata", line: nil, excerpt: "Requires: \(dependency)",
-                    detail: "depends on '\(dependency)', which \(previous.version) did not, a project first released \(days) days ago"))
+                out.append(
+                    ContentFinding(
+                        signal: .newFreshDependency, file: file, member: "metadata", line: nil, excerpt: "Requires: \(dependency)",
+                        detail: "depends on '\(dependency)', which \(previous.version) did not, a project first released \(days) days ago"))
             }
         }
         return out
@@ -354,7 +389,8 @@ public struct PolicyEngine: ReleaseEvaluator {
         }
         if let with = firstRange(of: withWord, in: text) { text.removeSubrange(with...) }
         var names = Set<String>()
-        var word: [UInt8] = [], name: [UInt8] = []
+        var word: [UInt8] = []
+        var name: [UInt8] = []
         func endWord() {
             if word == andWord {
                 endName()

@@ -49,25 +49,35 @@ public enum PolicyFile {
         }
         if t.denyBelow > t.approveAt { throw fail(["thresholds", "deny_below"], "(\(t.denyBelow)) must not exceed approve_at (\(t.approveAt))") }
         let w = p.weights
-        for (key, value) in [("maturity", w.maturity), ("release_age", w.releaseAge), ("activity", w.activity), ("maintainers", w.maintainers), ("popularity", w.popularity)]
+        for (key, value) in [
+            ("maturity", w.maturity), ("release_age", w.releaseAge), ("activity", w.activity), ("maintainers", w.maintainers),
+            ("popularity", w.popularity),
+        ]
         where value < 0 {
             throw fail(["weights", key], "must not be negative")
         }
-        if w.maturity + w.releaseAge + w.activity + w.maintainers + w.popularity <= 0 { throw fail(["weights"], "must give some factor a positive weight") }
+        if w.maturity + w.releaseAge + w.activity + w.maintainers + w.popularity <= 0 {
+            throw fail(["weights"], "must give some factor a positive weight")
+        }
         let a = p.age
-        for (key, value) in [("mature_after_days", a.matureAfterDays), ("settled_after_days", a.settledAfterDays), ("abandoned_after_days", a.abandonedAfterDays)]
+        for (key, value) in [
+            ("mature_after_days", a.matureAfterDays), ("settled_after_days", a.settledAfterDays), ("abandoned_after_days", a.abandonedAfterDays),
+        ]
         where value <= 0 {
             throw fail(["age", key], "must be a positive number of days")
         }
         if a.cooldownDays < 0 { throw fail(["age", "cooldown_days"], "must not be negative") }
         for (key, names) in [("allow_categories", p.licenses.allowCategories), ("deny_categories", p.licenses.denyCategories)] {
             if let bad = names.first(where: { !LicenseCategories.all.contains($0) }) {
-                throw fail(["licenses", key], "names '\(bad)', which is not a licence category; use \(LicenseCategories.all.sorted().joined(separator: ", "))")
+                throw fail(
+                    ["licenses", key],
+                    "names '\(bad)', which is not a licence category; use \(LicenseCategories.all.sorted().joined(separator: ", "))")
             }
         }
         if p.typosquat.maxDistance < 0 || p.typosquat.maxDistance > 3 { throw fail(["typosquat", "max_distance"], "must be 0 to 3") }
         for key in ["deny_at", "review_at", "unknown_severity"] {
-            let value = key == "deny_at" ? p.vulnerabilities.denyAt : key == "review_at" ? p.vulnerabilities.reviewAt : p.vulnerabilities.unknownSeverity
+            let value =
+                key == "deny_at" ? p.vulnerabilities.denyAt : key == "review_at" ? p.vulnerabilities.reviewAt : p.vulnerabilities.unknownSeverity
             if Severity(name: value) == nil { throw fail(["vulnerabilities", key], "must be one of low, moderate, high, critical, not '\(value)'") }
         }
         if p.popularity.dependentsAt < 1 { throw fail(["popularity", "dependents_at"], "must be at least 1") }

@@ -30,7 +30,9 @@ public struct RandomNameDetector: Sendable {
     /// What makes `name` read as random: its triples no known name has; nil when it does not.
     public func randomness(of name: String) -> (unseen: [String], triples: Int)? {
         guard knownNames >= Self.minimumNames else { return nil }
-        var unseen: [String] = [], consonantRuns = 0, total = 0
+        var unseen: [String] = []
+        var consonantRuns = 0
+        var total = 0
         Self.triples(of: name) { index in
             total += 1
             guard !seen[index] else { return }
@@ -44,7 +46,8 @@ public struct RandomNameDetector: Sendable {
 
     /// Calls `body` with the index of each triple of consecutive ASCII letters (case folded) in `name`.
     private static func triples(of name: String, _ body: (Int) -> Void) {
-        var a = -1, b = -1
+        var a = -1
+        var b = -1
         for byte in name.utf8 {
             let lower = byte | 0x20
             guard lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else {

@@ -26,7 +26,9 @@ public struct PreviousRelease: Sendable {
     /// The author and maintainer e-mails the project had then (lowercased).
     public var emails: Set<String>
 
-    public init(version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURLs: [String: String] = [:], emails: Set<String> = []) {
+    public init(
+        version: String, signals: Set<ContentSignal>, dependencies: Set<String> = [], projectURLs: [String: String] = [:], emails: Set<String> = []
+    ) {
         self.version = version
         self.signals = signals
         self.dependencies = dependencies

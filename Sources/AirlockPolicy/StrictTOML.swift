@@ -40,7 +40,9 @@ public enum StrictTOML {
             // TOMLKit reports a value of the wrong type as a missing key: tell the two apart by the text.
             let keys = field(c, key)
             guard exactLine(of: keys, in: text) != nil else { return at(keys, "missing field '\(keys.joined(separator: "."))'") }
-            let expected = c.debugDescription.contains("\"Double\"") || c.debugDescription.contains("\"Int\"") ? "a number"
+            let expected =
+                c.debugDescription.contains("\"Double\"") || c.debugDescription.contains("\"Int\"")
+                ? "a number"
                 : c.debugDescription.contains("\"String\"") ? "a string" : c.debugDescription.contains("Array") ? "a list" : "a table"
             return at(keys, "field '\(keys.joined(separator: "."))' should be \(expected)")
         case .typeMismatch(let type, let c), .valueNotFound(let type, let c):

@@ -50,7 +50,9 @@ public struct TyposquatDetector: Sendable {
 
     /// The top-level modules of Python's standard library (4 characters or more): protected names on PyPI.
     public static let pythonStandardLibrary: [String] = {
-        guard let url = Bundle.module.url(forResource: "python-stdlib", withExtension: "txt"), let text = try? String(contentsOf: url, encoding: .utf8) else {
+        guard let url = Bundle.module.url(forResource: "python-stdlib", withExtension: "txt"),
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else {
             fatalError("the standard library list is missing from the AirlockPolicy bundle")
         }
         return text.textLines.filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
@@ -68,7 +70,10 @@ public struct TyposquatDetector: Sendable {
         self.protected = normalized
         self.known = rest
         self.maxDistance = maxDistance
-        var bare: [String: String] = [:], folded: [String: String] = [:], deletions: [String: [String]] = [:], doubles: [String: [String]] = [:]
+        var bare: [String: String] = [:]
+        var folded: [String: String] = [:]
+        var deletions: [String: [String]] = [:]
+        var doubles: [String: [String]] = [:]
         var truncations: [String: String] = [:]
         // Protected names first, so a form both share names the protected one.
         for name in normalized.sorted() + rest.sorted() {
@@ -108,8 +113,12 @@ public struct TyposquatDetector: Sendable {
             return nil
         }
         let bare = Self.withoutSeparators(normalized)
-        if let target = byBareForm[bare] { return Imitation(target: target, how: "separator confusion", kind: .typo, strong: protected.contains(target)) }
-        if let target = byFoldedForm[Self.folded(bare)] { return Imitation(target: target, how: "look-alike letters", kind: .typo, strong: protected.contains(target)) }
+        if let target = byBareForm[bare] {
+            return Imitation(target: target, how: "separator confusion", kind: .typo, strong: protected.contains(target))
+        }
+        if let target = byFoldedForm[Self.folded(bare)] {
+            return Imitation(target: target, how: "look-alike letters", kind: .typo, strong: protected.contains(target))
+        }
         guard maxDistance > 0 else { return nil }
         var candidates = Set<String>()
         for key in Self.deletions(normalized) + [normalized] { candidates.formUnion(byDeletion[key] ?? []) }
@@ -134,7 +143,9 @@ public struct TyposquatDetector: Sendable {
             }
         }
         if let target = byTruncation[normalized] { return Imitation(target: target, how: "'\(target)' cut short", kind: .typo, strong: false) }
-        if let target = combo(normalized) { return Imitation(target: target.name, how: "'\(target.name)' with '\(target.affix)'", kind: .combo, strong: false) }
+        if let target = combo(normalized) {
+            return Imitation(target: target.name, how: "'\(target.name)' with '\(target.affix)'", kind: .combo, strong: false)
+        }
         if Self.looksLikeSystemPackage(normalized) {
             return Imitation(target: normalized, how: "named like an operating system's development package", kind: .system, strong: false)
         }
@@ -152,7 +163,8 @@ public struct TyposquatDetector: Sendable {
 
         /// `name` is one edit from `target`.
         init(_ name: String, from target: String) {
-            let a = Array(name.utf8), b = Array(target.utf8)
+            let a = Array(name.utf8)
+            let b = Array(target.utf8)
             if a.count == b.count + 1 {
                 let i = b.indices.first { a[$0] != b[$0] } ?? b.count
                 self = (i > 0 && a[i] == a[i - 1]) || (i + 1 < a.count && a[i] == a[i + 1]) ? .doubled : .added
@@ -198,7 +210,8 @@ public struct TyposquatDetector: Sendable {
         }
         let bytes = Array(name.utf8)
         for glued in 1...4 where bytes.count - glued >= 6 {
-            let head = bytes.prefix(glued), tail = bytes.suffix(glued)
+            let head = bytes.prefix(glued)
+            let tail = bytes.suffix(glued)
             let isLetters = { (part: ArraySlice<UInt8>) in part.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } }
             if isLetters(head), case let rest = String(decoding: bytes.dropFirst(glued), as: UTF8.self), closelyGuarded.contains(rest) {
                 return (rest, String(decoding: head, as: UTF8.self))
@@ -229,12 +242,24 @@ public struct TyposquatDetector: Sendable {
         while i < b.count {
             let pair = i + 1 < b.count ? (b[i], b[i + 1]) : (b[i], 0)
             switch pair {
-            case (UInt8(ascii: "r"), UInt8(ascii: "n")): out.append(UInt8(ascii: "m")); i += 2
-            case (UInt8(ascii: "v"), UInt8(ascii: "v")): out.append(UInt8(ascii: "w")); i += 2
-            case (UInt8(ascii: "c"), UInt8(ascii: "l")): out.append(UInt8(ascii: "d")); i += 2
-            case (UInt8(ascii: "1"), _): out.append(UInt8(ascii: "l")); i += 1
-            case (UInt8(ascii: "0"), _): out.append(UInt8(ascii: "o")); i += 1
-            default: out.append(b[i]); i += 1
+            case (UInt8(ascii: "r"), UInt8(ascii: "n")):
+                out.append(UInt8(ascii: "m"))
+                i += 2
+            case (UInt8(ascii: "v"), UInt8(ascii: "v")):
+                out.append(UInt8(ascii: "w"))
+                i += 2
+            case (UInt8(ascii: "c"), UInt8(ascii: "l")):
+                out.append(UInt8(ascii: "d"))
+                i += 2
+            case (UInt8(ascii: "1"), _):
+                out.append(UInt8(ascii: "l"))
+                i += 1
+            case (UInt8(ascii: "0"), _):
+                out.append(UInt8(ascii: "o"))
+                i += 1
+            default:
+                out.append(b[i])
+                i += 1
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -259,7 +284,8 @@ public struct TyposquatDetector: Sendable {
 
     /// Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions), capped at `limit + 1`.
     static func distance(_ a: String, _ b: String, limit: Int) -> Int {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         if abs(x.count - y.count) > limit { return limit + 1 }
         if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
         var previous2 = [Int](repeating: 0, count: y.count + 1)

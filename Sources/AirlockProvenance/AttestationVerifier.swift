@@ -46,16 +46,24 @@ public struct AttestationVerifier: Sendable {
                 earliest = min(earliest ?? time, time)
             }
         }
-        guard let first = publishers.first, let earliest else { throw ProvenanceError.failed(check: "attestations", detail: "the provenance holds no attestation") }
+        guard let first = publishers.first, let earliest else {
+            throw ProvenanceError.failed(check: "attestations", detail: "the provenance holds no attestation")
+        }
         return Verified(publisher: first, publishers: publishers, predicateTypes: types, signedAt: earliest)
     }
 
-    func verify(_ a: Provenance.Attestation, claimed: [String: String], filename: String, sha256: AirlockCore.Digest) async throws -> (Publisher, String, Date) {
+    func verify(_ a: Provenance.Attestation, claimed: [String: String], filename: String, sha256: AirlockCore.Digest) async throws -> (
+        Publisher, String, Date
+    ) {
         let leaf: Certificate
-        do { leaf = try Certificate(derEncoded: a.certificateDER) } catch { throw fail("certificate", "the signing certificate does not parse: \(error)") }
+        do { leaf = try Certificate(derEncoded: a.certificateDER) } catch {
+            throw fail("certificate", "the signing certificate does not parse: \(error)")
+        }
         // Authenticate the statement before reading it.
         let pae = Array("DSSEv1 \(Self.inTotoPayloadType.utf8.count) \(Self.inTotoPayloadType) \(a.statement.count) ".utf8) + a.statement
-        guard let algorithm = signatureAlgorithm(of: leaf.publicKey), leaf.publicKey.isValidSignature(a.signature, for: pae, signatureAlgorithm: algorithm) else {
+        guard let algorithm = signatureAlgorithm(of: leaf.publicKey),
+            leaf.publicKey.isValidSignature(a.signature, for: pae, signatureAlgorithm: algorithm)
+        else {
             throw fail("envelope_signature", "the DSSE signature does not verify with the certificate's key")
         }
         let predicateType = try checkStatement(a.statement, filename: filename, sha256: sha256)
@@ -67,7 +75,10 @@ public struct AttestationVerifier: Sendable {
         }
         let time = signedAt!
         guard leaf.notValidBefore <= time, time <= leaf.notValidAfter else {
-            throw fail("certificate_validity", "the certificate is valid \(stamp(leaf.notValidBefore))–\(stamp(leaf.notValidAfter)), the log recorded the signature at \(stamp(time))")
+            throw fail(
+                "certificate_validity",
+                "the certificate is valid \(stamp(leaf.notValidBefore))–\(stamp(leaf.notValidAfter)), the log recorded the signature at \(stamp(time))"
+            )
         }
         let issuer = try await checkChain(leaf, at: time)
         try checkCertificateTimestamps(leaf, issuer: issuer)
@@ -79,16 +90,21 @@ public struct AttestationVerifier: Sendable {
     private func checkStatement(_ bytes: [UInt8], filename: String, sha256: AirlockCore.Digest) throws -> String {
         let doc: JSONValue
         do { doc = try JSONValue(parsing: bytes) } catch { throw fail("statement", "the in-toto statement is not JSON: \(error)") }
-        guard doc["_type"]?.string == Self.inTotoStatementType else { throw fail("statement", "the statement's _type is not \(Self.inTotoStatementType)") }
+        guard doc["_type"]?.string == Self.inTotoStatementType else {
+            throw fail("statement", "the statement's _type is not \(Self.inTotoStatementType)")
+        }
         guard let type = doc["predicateType"]?.string, Self.knownPredicateTypes.contains(type) else {
             throw fail("predicate_type", "unknown predicate type \(doc["predicateType"]?.string ?? "(none)")")
         }
         let subjects = doc["subject"]?.array ?? []
-        guard subjects.count == 1, let subject = subjects.first else { throw fail("statement_subject", "the statement has \(subjects.count) subjects, not one") }
+        guard subjects.count == 1, let subject = subjects.first else {
+            throw fail("statement_subject", "the statement has \(subjects.count) subjects, not one")
+        }
         let name = subject["name"]?.string ?? ""
         guard name == filename else { throw fail("statement_subject", "the statement names \(name), not \(filename)") }
         guard subject["digest"]?["sha256"]?.string.flatMap(AirlockCore.Digest.init(hex:)) == sha256 else {
-            throw fail("statement_subject", "the statement's sha256 \(subject["digest"]?["sha256"]?.string ?? "(none)") is not the file's \(sha256.hex)")
+            throw fail(
+                "statement_subject", "the statement's sha256 \(subject["digest"]?["sha256"]?.string ?? "(none)") is not the file's \(sha256.hex)")
         }
         return type
     }
@@ -108,13 +124,15 @@ public struct AttestationVerifier: Sendable {
         }
         if let set = entry.signedEntryTimestamp {
             // RFC 8785 form of the fields Rekor signs (sorted keys, no space; base64 needs no escaping).
-            let signed = "{\"body\":\"\(entry.canonicalizedBodyBase64)\",\"integratedTime\":\(entry.integratedTime),\"logID\":\"\(hex(entry.logKeyID))\",\"logIndex\":\(entry.logIndex)}"
+            let signed =
+                "{\"body\":\"\(entry.canonicalizedBodyBase64)\",\"integratedTime\":\(entry.integratedTime),\"logID\":\"\(hex(entry.logKeyID))\",\"logIndex\":\(entry.logIndex)}"
             guard verifies(log.key, signature: set, over: Array(signed.utf8)) else {
                 throw fail("signed_entry_timestamp", "the log's signed entry timestamp does not verify with log key \(hex(entry.logKeyID))")
             }
         }
         if let proof = entry.inclusionProof {
-            let computed = try MerkleTree.root(leaf: MerkleTree.leafHash(entry.canonicalizedBody), index: proof.logIndex, size: proof.treeSize, proof: proof.hashes)
+            let computed = try MerkleTree.root(
+                leaf: MerkleTree.leafHash(entry.canonicalizedBody), index: proof.logIndex, size: proof.treeSize, proof: proof.hashes)
             guard computed == proof.rootHash else { throw fail("inclusion_proof", "the inclusion proof does not lead to the root hash it names") }
             try checkCheckpoint(proof, key: log)
         }
@@ -132,8 +150,8 @@ public struct AttestationVerifier: Sendable {
         }
         let recorded = (spec["signatures"]?.array ?? []).contains { sig in
             guard sig["signature"]?.string.flatMap(base64Bytes) == signature,
-                  let pem = sig["verifier"]?.string.flatMap(base64Bytes),
-                  let cert = try? Certificate(pemEncoded: String(decoding: pem, as: UTF8.self))
+                let pem = sig["verifier"]?.string.flatMap(base64Bytes),
+                let cert = try? Certificate(pemEncoded: String(decoding: pem, as: UTF8.self))
             else { return false }
             return cert == leaf
         }
@@ -149,7 +167,9 @@ public struct AttestationVerifier: Sendable {
             throw fail("checkpoint", "the checkpoint is not for the proof's tree size and root hash")
         }
         let signatures = proof.checkpoint[split.upperBound...].split(separator: "\n").compactMap { line -> [UInt8]? in
-            guard line.hasPrefix("\u{2014} "), let b64 = line.split(separator: " ").last, let raw = base64Bytes(String(b64)), raw.count > 4 else { return nil }
+            guard line.hasPrefix("\u{2014} "), let b64 = line.split(separator: " ").last, let raw = base64Bytes(String(b64)), raw.count > 4 else {
+                return nil
+            }
             return Array(raw.dropFirst(4))  // a 4-byte key hint, then the signature
         }
         guard signatures.contains(where: { verifies(key.key, signature: $0, over: Array(text.utf8)) }) else {
@@ -176,7 +196,8 @@ public struct AttestationVerifier: Sendable {
             throw fail("certificate_chain", "the signing certificate is itself a root")
         case .couldNotValidate(let failures):
             let why = failures.first.map { ": \($0.policyFailureReason)" } ?? ""
-            throw fail("certificate_chain", "the certificate does not chain to a certificate authority of the trusted root valid at \(stamp(time))\(why)")
+            throw fail(
+                "certificate_chain", "the certificate does not chain to a certificate authority of the trusted root valid at \(stamp(time))\(why)")
         }
     }
 

@@ -68,7 +68,9 @@ enum CertificateTransparency {
                 }
                 try out.appendConstructedNode(identifier: extensionsTag) { out in
                     for sequence in wrapped {
-                        guard case .constructed(let extensions) = sequence.content else { throw ParseError(description: "extensions are not a SEQUENCE") }
+                        guard case .constructed(let extensions) = sequence.content else {
+                            throw ParseError(description: "extensions are not a SEQUENCE")
+                        }
                         try out.appendConstructedNode(identifier: sequence.identifier) { out in
                             for ext in extensions where try Certificate.Extension(derEncoded: ext).oid != sctListOID {
                                 out.serializeRawBytes(ext.encodedBytes)

@@ -8,10 +8,16 @@ enum MerkleTree {
 
     /// The root an inclusion proof leads to (RFC 9162 §2.1.3.2) for the leaf at `index` of a tree of `size` leaves.
     static func root(leaf: [UInt8], index: Int, size: Int, proof: [[UInt8]]) throws -> [UInt8] {
-        guard index >= 0, index < size else { throw ProvenanceError.failed(check: "inclusion_proof", detail: "leaf index \(index) is outside a tree of \(size)") }
-        var fn = index, sn = size - 1, r = leaf
+        guard index >= 0, index < size else {
+            throw ProvenanceError.failed(check: "inclusion_proof", detail: "leaf index \(index) is outside a tree of \(size)")
+        }
+        var fn = index
+        var sn = size - 1
+        var r = leaf
         for p in proof {
-            guard sn != 0 else { throw ProvenanceError.failed(check: "inclusion_proof", detail: "the proof has more hashes than the tree has levels") }
+            guard sn != 0 else {
+                throw ProvenanceError.failed(check: "inclusion_proof", detail: "the proof has more hashes than the tree has levels")
+            }
             if fn & 1 == 1 || fn == sn {
                 r = nodeHash(p, r)
                 if fn & 1 == 0 {

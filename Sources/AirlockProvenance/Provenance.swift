@@ -97,10 +97,14 @@ public struct Provenance: Sendable {
         var proof: InclusionProof?
         if let p = e["inclusionProof"], !p.isNull {
             let hashes = try (p["hashes"]?.array ?? []).map { h -> [UInt8] in
-                guard let b = h.string.flatMap(base64Bytes) else { throw ProvenanceError.malformed("\(place): inclusionProof.hashes holds a non-base64 value") }
+                guard let b = h.string.flatMap(base64Bytes) else {
+                    throw ProvenanceError.malformed("\(place): inclusionProof.hashes holds a non-base64 value")
+                }
                 return b
             }
-            guard let root = p["rootHash"]?.string.flatMap(base64Bytes) else { throw ProvenanceError.malformed("\(place): inclusionProof.rootHash missing") }
+            guard let root = p["rootHash"]?.string.flatMap(base64Bytes) else {
+                throw ProvenanceError.malformed("\(place): inclusionProof.rootHash missing")
+            }
             proof = InclusionProof(
                 logIndex: try integer(p["logIndex"], "inclusionProof.logIndex"), treeSize: try integer(p["treeSize"], "inclusionProof.treeSize"),
                 rootHash: root, hashes: hashes, checkpoint: p["checkpoint"]?["envelope"]?.string ?? "")

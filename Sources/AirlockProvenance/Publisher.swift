@@ -27,8 +27,14 @@ extension Publisher {
         }
         var san = ""
         for name in (try? certificate.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames() {
-            if case .uniformResourceIdentifier(let uri) = name { san = uri; break }
-            if case .rfc822Name(let mail) = name { san = mail; break }
+            if case .uniformResourceIdentifier(let uri) = name {
+                san = uri
+                break
+            }
+            if case .rfc822Name(let mail) = name {
+                san = mail
+                break
+            }
         }
         let sourceRepository = utf8(FulcioExtension.sourceRepositoryURI)
         let buildConfig = utf8(FulcioExtension.buildConfigURI) ?? san
@@ -46,7 +52,10 @@ extension Publisher {
             return String(rest[r.upperBound...].prefix { $0 != "@" })
         }
 
-        let kind: String, identity: String, repository: String?, workflow: String?
+        let kind: String
+        let identity: String
+        let repository: String?
+        let workflow: String?
         switch issuer {
         case "https://token.actions.githubusercontent.com":
             kind = "github"
@@ -79,7 +88,8 @@ extension Publisher {
             throw ProvenanceError.failed(check: "publisher_claim", detail: "the index names repository \(claimedRepo), the certificate \(repository)")
         }
         if let claimedWorkflow = claimed["workflow"] ?? claimed["workflow_filepath"], let workflow,
-           claimedWorkflow.split(separator: "/").last.map(String.init) != workflow {
+            claimedWorkflow.split(separator: "/").last.map(String.init) != workflow
+        {
             throw ProvenanceError.failed(check: "publisher_claim", detail: "the index names workflow \(claimedWorkflow), the certificate \(workflow)")
         }
         self.init(

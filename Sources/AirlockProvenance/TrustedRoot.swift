@@ -60,8 +60,12 @@ public struct TrustedRoot: Sendable {
         authorities = try (doc["certificateAuthorities"]?.array ?? []).enumerated().map { i, ca in
             let where_ = "certificateAuthorities[\(i)]"
             let certs = try (ca["certChain"]?["certificates"]?.array ?? []).map { c -> Certificate in
-                guard let der = c["rawBytes"]?.string.flatMap(base64Bytes) else { throw ProvenanceError.trustedRoot("\(where_): a certificate lacks rawBytes") }
-                do { return try Certificate(derEncoded: der) } catch { throw ProvenanceError.trustedRoot("\(where_): certificate does not parse: \(error)") }
+                guard let der = c["rawBytes"]?.string.flatMap(base64Bytes) else {
+                    throw ProvenanceError.trustedRoot("\(where_): a certificate lacks rawBytes")
+                }
+                do { return try Certificate(derEncoded: der) } catch {
+                    throw ProvenanceError.trustedRoot("\(where_): certificate does not parse: \(error)")
+                }
             }
             guard !certs.isEmpty else { throw ProvenanceError.trustedRoot("\(where_): empty certificate chain") }
             return Authority(uri: ca["uri"]?.string ?? "", chain: certs, validity: try Self.validity(ca["validFor"], where_))
@@ -77,7 +81,9 @@ public struct TrustedRoot: Sendable {
                 throw ProvenanceError.trustedRoot("\(where_): publicKey.rawBytes missing")
             }
             let key: Certificate.PublicKey
-            do { key = try Certificate.PublicKey(derEncoded: der) } catch { throw ProvenanceError.trustedRoot("\(where_): unsupported public key: \(error)") }
+            do { key = try Certificate.PublicKey(derEncoded: der) } catch {
+                throw ProvenanceError.trustedRoot("\(where_): unsupported public key: \(error)")
+            }
             let id = log["logId"]?["keyId"]?.string.flatMap(base64Bytes) ?? Array(SHA256.hash(data: der))
             return LogKey(baseURL: log["baseUrl"]?.string ?? "", keyID: id, key: key, validity: try validity(log["publicKey"]?["validFor"], where_))
         }

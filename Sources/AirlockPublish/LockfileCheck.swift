@@ -47,7 +47,8 @@ public struct LockfileCheck: Sendable {
             var counts: [String: Int] = [:]
             for a in answers where a.status != .served { counts[a.status.rawValue.replacingOccurrences(of: "_", with: " "), default: 0] += 1 }
             let rest = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-            return "\(served) of \(answers.count) pins served by \(ecosystem.rawValue) snapshot \(snapshot)" + (rest.isEmpty ? "" : "; " + rest.joined(separator: ", "))
+            return "\(served) of \(answers.count) pins served by \(ecosystem.rawValue) snapshot \(snapshot)"
+                + (rest.isEmpty ? "" : "; " + rest.joined(separator: ", "))
         }
     }
 
@@ -70,16 +71,23 @@ public struct LockfileCheck: Sendable {
         var answers: [Answer] = []
         for pin in pins where pin.ecosystem == ecosystem {
             let key = ReleaseKey(pin.project, Self.canonical(pin.version, ecosystem))
-            func answer(_ status: Status, _ detail: String) { answers.append(Answer(project: pin.project, version: pin.version, status: status, detail: detail, source: pin.source)) }
+            func answer(_ status: Status, _ detail: String) {
+                answers.append(Answer(project: pin.project, version: pin.version, status: status, detail: detail, source: pin.source))
+            }
             if let files = served[key] {
                 if pin.hashes.isEmpty || files.contains(where: { pin.hashes.contains($0.digest) }) {
                     answer(.served, files.map(\.filename).joined(separator: ", "))
                 } else {
-                    answer(.hashMismatch, "served with sha256 \(files.map { $0.digest.hex.prefix(12) + "…" }.joined(separator: ", ")); the lockfile pins \(pin.hashes.map { $0.hex.prefix(12) + "…" }.sorted().joined(separator: ", "))")
+                    answer(
+                        .hashMismatch,
+                        "served with sha256 \(files.map { $0.digest.hex.prefix(12) + "…" }.joined(separator: ", ")); the lockfile pins \(pin.hashes.map { $0.hex.prefix(12) + "…" }.sorted().joined(separator: ", "))"
+                    )
                 }
                 continue
             }
-            let review = try await catalog.releaseReviews(ecosystem, project: pin.project).first { Self.canonical($0.version, ecosystem) == key.version }
+            let review = try await catalog.releaseReviews(ecosystem, project: pin.project).first {
+                Self.canonical($0.version, ecosystem) == key.version
+            }
             if let revocation = review?.revocation {
                 answer(.revoked, "revoked by \(revocation.actor) on \(Timestamp.format(revocation.createdAt)): \(revocation.reason)")
                 continue
@@ -97,9 +105,14 @@ public struct LockfileCheck: Sendable {
             } else if let decision = review?.decision, decision.verdict != .approve {
                 answer(decision.verdict == .deny ? .denied : .held, decision.heldBecause)
             } else if let review {
-                answer(.held, review.decision == nil ? "recorded but not decided" : "approved, but the publish rule holds it back (a dependency is not served)")
+                answer(
+                    .held,
+                    review.decision == nil ? "recorded but not decided" : "approved, but the publish rule holds it back (a dependency is not served)")
             } else {
-                answer(.neverMirrored, "no sync has recorded \(pin.project) \(pin.version); add it to the selection (airlock sync \(ecosystem.rawValue) \(pin.project)==\(pin.version))")
+                answer(
+                    .neverMirrored,
+                    "no sync has recorded \(pin.project) \(pin.version); add it to the selection (airlock sync \(ecosystem.rawValue) \(pin.project)==\(pin.version))"
+                )
             }
         }
         return Report(ecosystem: ecosystem, snapshot: snapshot.id, answers: answers)

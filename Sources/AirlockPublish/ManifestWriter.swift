@@ -90,7 +90,8 @@ public struct ManifestWriter: Sendable {
                 let decision = decisions[ReleaseKey(f.project.normalized, f.version)]
                 return Manifest.File(
                     project: f.project.normalized, version: f.version, filename: f.filename, sha256: f.digest.hex, size: f.size,
-                    upload_time: f.uploadTime.map(Timestamp.format), upload_time_source: f.uploadTime == nil ? nil : f.uploadTimeObserved ? "mirror" : "upstream",
+                    upload_time: f.uploadTime.map(Timestamp.format),
+                    upload_time_source: f.uploadTime == nil ? nil : f.uploadTimeObserved ? "mirror" : "upstream",
                     requires_python: f.requiresPython, yanked: f.yanked,
                     decision: decision?.verdict ?? .approve, score: decision?.score ?? 0, publisher: f.publisherIdentity,
                     provenance_sha256: f.provenanceDigest?.hex)
@@ -99,7 +100,8 @@ public struct ManifestWriter: Sendable {
                 ? contents.binaries.map { b in
                     Manifest.Binary(
                         package: b.package, version: b.version, distro: b.distro, r_minor: b.rMinor, platform: b.platform, filename: b.filename,
-                        sha256: b.digest.hex, size: b.size, origin: b.origin, build_log_sha256: b.buildLog?.hex, recorded_at: b.recordedAt.map(Timestamp.format))
+                        sha256: b.digest.hex, size: b.size, origin: b.origin, build_log_sha256: b.buildLog?.hex,
+                        recorded_at: b.recordedAt.map(Timestamp.format))
                 } : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -30,7 +30,8 @@ public enum PublishRule {
             do {
                 range = try VersionRange(o.versions, ecosystem: state.ecosystem)
             } catch {
-                throw AirlockError(.catalog, "override \(o.id) (\(o.action.rawValue) \(o.project) '\(o.versions)') has a range that does not parse: \(error)")
+                throw AirlockError(
+                    .catalog, "override \(o.id) (\(o.action.rawValue) \(o.project) '\(o.versions)') has a range that does not parse: \(error)")
             }
             for release in state.releases where release.key.project == o.project && range.contains(release.key.version) {
                 if o.action == .approve { served[release.key] = release } else { served[release.key] = nil }
@@ -39,7 +40,8 @@ public enum PublishRule {
             }
         }
         for key in state.revoked { served[key] = nil }
-        let yanked = Set(served.values.filter { r in r.files.contains { plan.yanking[$0] != nil } && decidedBy[r.key]?.action != .approve }.map(\.key))
+        let yanked = Set(
+            served.values.filter { r in r.files.contains { plan.yanking[$0] != nil } && decidedBy[r.key]?.action != .approve }.map(\.key))
         plan.held = try holdUninstallable(&served, yanked: yanked, state: state, decidedBy: decidedBy)
         plan.files = Set(served.values.flatMap(\.files))
         plan.yanking = plan.yanking.filter { plan.files.contains($0.key) }
@@ -75,13 +77,16 @@ public enum PublishRule {
         let perTarget = state.ecosystem == .pypi && targets.count > 1
         let passes: [[TargetEnvironment]] = perTarget ? targets.map { [$0] } : [targets]
         // With one target (or for CRAN) every file the sync kept installs there: nothing to parse.
-        let installable = perTarget
-            ? Dictionary(state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a }) : [:]
+        let installable =
+            perTarget
+            ? Dictionary(state.releases.map { r in (r.key, passes.map { installs(r, on: $0, state.ecosystem) }) }, uniquingKeysWith: { a, _ in a })
+            : [:]
         let byProject = Dictionary(grouping: state.releases, by: \.key.project)
         // Each served release's needs on each pass, worked out once: the loop below repeats until nothing changes.
         var needs: [ReleaseKey: [[DependencyNeed]]] = [:]
         for release in served.values {
-            needs[release.key] = try DependencyNeeds.needs(release.requires, state.ecosystem, perTargets: passes, extras: extras[release.key.project] ?? [])
+            needs[release.key] = try DependencyNeeds.needs(
+                release.requires, state.ecosystem, perTargets: passes, extras: extras[release.key.project] ?? [])
         }
         var held: [ReleaseKey: HeldRelease] = [:]
         var changed = true
@@ -97,10 +102,12 @@ public enum PublishRule {
                         served[release.key] = nil
                         let reason: String
                         if let other = fitting.max(by: { VersionOrder.older($0.key.version, $1.key.version, state.ecosystem) }) {
-                            reason = "on \(target[0]), its dependency \(need.requirement) has no served version installable there "
+                            reason =
+                                "on \(target[0]), its dependency \(need.requirement) has no served version installable there "
                                 + "(\(other.key.project) \(other.key.version) has files only for other targets)"
                         } else {
-                            reason = "its dependency \(need.requirement) \(why(need, byProject[need.project] ?? [], state: state, held: held, decidedBy: decidedBy))"
+                            reason =
+                                "its dependency \(need.requirement) \(why(need, byProject[need.project] ?? [], state: state, held: held, decidedBy: decidedBy))"
                         }
                         held[release.key] = HeldRelease(reason: reason, blockedBy: need.project)
                         changed = true
@@ -122,7 +129,8 @@ public enum PublishRule {
 
     /// Why no served release meets a dependency, from the newest recorded version that would.
     private static func why(
-        _ need: DependencyNeed, _ recorded: [PublishState.Release], state: PublishState, held: [ReleaseKey: HeldRelease], decidedBy: [ReleaseKey: Override]
+        _ need: DependencyNeed, _ recorded: [PublishState.Release], state: PublishState, held: [ReleaseKey: HeldRelease],
+        decidedBy: [ReleaseKey: Override]
     ) -> String {
         let matching = recorded.filter { need.accepts($0.key.version) }.sorted { VersionOrder.older($0.key.version, $1.key.version, state.ecosystem) }
         guard let newest = matching.last else {

@@ -84,7 +84,8 @@ public struct GarbageCollector: Sendable {
             try await catalog.expire(expired.sorted(), actor: actor, at: now)
             referenced = try await catalog.referencedBlobs(expiring: [])
         }
-        var removed = 0, kept = 0
+        var removed = 0
+        var kept = 0
         var freed: Int64 = 0
         for digest in try store.allDigests() {
             if referenced.contains(digest.hex) {
@@ -97,7 +98,9 @@ public struct GarbageCollector: Sendable {
         if !dryRun {
             try await catalog.audit(
                 actor: actor, action: "gc.sweep", object: "blobs",
-                details: ["removed": String(removed), "bytes_freed": String(freed), "kept": String(kept), "snapshots_expired": String(expired.count)], at: now)
+                details: [
+                    "removed": String(removed), "bytes_freed": String(freed), "kept": String(kept), "snapshots_expired": String(expired.count),
+                ], at: now)
         }
         return Report(
             expired: expired.sorted(), retained: snapshots.map(\.id).filter { !expired.contains($0) }, blobsRemoved: removed, bytesFreed: freed,

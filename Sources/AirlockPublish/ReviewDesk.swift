@@ -29,7 +29,9 @@ public struct ReviewDesk: Sendable {
             for release in try await catalog.releaseReviews(ecosystem, project: project) where range.contains(release.version) {
                 for dep in try await queue.closure(ecosystem, project: project, version: release.version) where !dep.served {
                     guard !dep.version.isEmpty else {
-                        throw AirlockError(.resolution, "'\(dep.project)', a dependency of \(project) \(release.version), has never been synced; sync it before approving")
+                        throw AirlockError(
+                            .resolution,
+                            "'\(dep.project)', a dependency of \(project) \(release.version), has never been synced; sync it before approving")
                     }
                     guard added.insert(ReleaseKey(dep.project, dep.version)).inserted else { continue }
                     requests.append(
@@ -61,8 +63,14 @@ public struct ReviewDesk: Sendable {
         var approvals: [LockfileApproval.Pin] = []
         for pin in pins {
             let version = LockfileCheck.canonical(pin.version, ecosystem)
-            guard let review = try await catalog.releaseReviews(ecosystem, project: pin.project).first(where: { LockfileCheck.canonical($0.version, ecosystem) == version }) else {
-                problems.append("\(pin.source): \(pin.project) \(pin.version) was never mirrored; sync it first (airlock sync \(ecosystem.rawValue) --lockfile \(name))")
+            guard
+                let review = try await catalog.releaseReviews(ecosystem, project: pin.project).first(where: {
+                    LockfileCheck.canonical($0.version, ecosystem) == version
+                })
+            else {
+                problems.append(
+                    "\(pin.source): \(pin.project) \(pin.version) was never mirrored; sync it first (airlock sync \(ecosystem.rawValue) --lockfile \(name))"
+                )
                 continue
             }
             if let revocation = review.revocation {
@@ -73,7 +81,8 @@ public struct ReviewDesk: Sendable {
                 let recorded = try await catalog.recordedDigests(ecosystem, project: pin.project)[review.version] ?? []
                 guard !recorded.isDisjoint(with: pin.hashes) else {
                     problems.append(
-                        "\(pin.source): no recorded file of \(pin.project) \(review.version) has a hash the lockfile pins (recorded sha256 \(recorded.map { $0.hex.prefix(12) + "…" }.sorted().joined(separator: ", ")))")
+                        "\(pin.source): no recorded file of \(pin.project) \(review.version) has a hash the lockfile pins (recorded sha256 \(recorded.map { $0.hex.prefix(12) + "…" }.sorted().joined(separator: ", ")))"
+                    )
                     continue
                 }
             }
@@ -81,9 +90,11 @@ public struct ReviewDesk: Sendable {
         }
         var pinned = Set(approvals.map(\.project))
         for approval in approvals where problems.isEmpty {
-            for dep in try await queue.closure(ecosystem, project: approval.project, version: approval.version) where !dep.served && pinned.insert(dep.project).inserted {
+            for dep in try await queue.closure(ecosystem, project: approval.project, version: approval.version)
+            where !dep.served && pinned.insert(dep.project).inserted {
                 guard !dep.version.isEmpty else {
-                    problems.append("'\(dep.project)', which \(approval.project) \(approval.version) needs and the lockfile does not pin, has never been synced")
+                    problems.append(
+                        "'\(dep.project)', which \(approval.project) \(approval.version) needs and the lockfile does not pin, has never been synced")
                     continue
                 }
                 approvals.append(LockfileApproval.Pin(dep, source: "needed by \(approval.project) \(approval.version)"))
@@ -93,7 +104,9 @@ public struct ReviewDesk: Sendable {
             throw AirlockError(.invalidArgument, "nothing approved from \(name):\n  " + problems.joined(separator: "\n  "))
         }
         let requests = try approvals.map {
-            OverrideRequest(project: $0.project, versions: try VersionRange($0.version, ecosystem: ecosystem), action: .approve, reason: reason, expiresAt: expiresAt)
+            OverrideRequest(
+                project: $0.project, versions: try VersionRange($0.version, ecosystem: ecosystem), action: .approve, reason: reason,
+                expiresAt: expiresAt)
         }
         let batch = AuditBatch(
             action: "lockfile.approved", object: "\(ecosystem.rawValue)/\(name.split(separator: "/").last ?? "")",
@@ -115,7 +128,9 @@ public struct ReviewDesk: Sendable {
         return (o, try await publisher.republish(o.ecosystem, actor: actor))
     }
 
-    public func deny(_ ecosystem: Ecosystem, project: String, versions: String, reason: String, expiresAt: Date?, actor: String) async throws -> (Override, Snapshot) {
+    public func deny(_ ecosystem: Ecosystem, project: String, versions: String, reason: String, expiresAt: Date?, actor: String) async throws -> (
+        Override, Snapshot
+    ) {
         try await refuseOnReplica("deny")
         let request = OverrideRequest(
             project: project, versions: try VersionRange(versions, ecosystem: ecosystem), action: .deny, reason: reason, expiresAt: expiresAt)
@@ -125,7 +140,8 @@ public struct ReviewDesk: Sendable {
 
     /// Revokes a release from every snapshot. On a replica too (an emergency cannot wait for the
     /// next bundle): there no snapshot is published, since revocations apply to every snapshot as it is read.
-    public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String) async throws -> (Revocation, Snapshot) {
+    public func revoke(_ ecosystem: Ecosystem, project: String, version: String, reason: String, actor: String) async throws -> (Revocation, Snapshot)
+    {
         let r = try await catalog.revoke(ecosystem, project: project, version: version, reason: reason, actor: actor, at: Date())
         if try await catalog.replicaOrigin() != nil, let latest = try await catalog.snapshot(ecosystem, .latest) { return (r, latest) }
         return await (r, try publisher.republish(ecosystem, actor: actor))
@@ -136,7 +152,8 @@ public struct ReviewDesk: Sendable {
         guard let replica = try await catalog.replicaOrigin() else { return }
         throw AirlockError(
             .forbidden,
-            "this airlock is an air-gapped replica of \(replica.origin): \(act) there, then carry the decision over with airlock export and airlock import")
+            "this airlock is an air-gapped replica of \(replica.origin): \(act) there, then carry the decision over with airlock export and airlock import"
+        )
     }
 }
 

@@ -18,7 +18,9 @@ public struct ReviewQueue: Sendable {
         for ecosystem in Ecosystem.allCases {
             let held = try await catalog.heldReleases(ecosystem)
             func unblocks(_ project: String) -> [String] {
-                var found: [String] = [], frontier = [project], seen: Set<String> = [project]
+                var found: [String] = []
+                var frontier = [project]
+                var seen: Set<String> = [project]
                 while let next = frontier.popLast() {
                     for (key, h) in held where h.blockedBy == next {
                         found.append(key.description)
@@ -38,7 +40,9 @@ public struct ReviewQueue: Sendable {
                 let blocking = unblocks(project)
                 // A project with a served version waits only if a newer one holds others back.
                 guard !releases.contains(where: \.served) || !blocking.isEmpty else { continue }
-                guard let held = releases.last(where: { $0.decision?.verdict == .review && $0.revocation == nil }) ?? releases.last(where: { $0.revocation == nil })
+                guard
+                    let held = releases.last(where: { $0.decision?.verdict == .review && $0.revocation == nil })
+                        ?? releases.last(where: { $0.revocation == nil })
                 else { continue }
                 let asked = demand["\(ecosystem.rawValue)/\(project)"] ?? []
                 out.append(
@@ -63,10 +67,16 @@ public struct ReviewQueue: Sendable {
         var seen: Set<String> = [project]
         var pending = [root]
         while let next = pending.popLast() {
-            for need in try DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted {
-                let candidates = try await catalog.releaseReviews(ecosystem, project: need.project).filter { need.accepts($0.version) && $0.revocation == nil }
+            for need in try DependencyNeeds.needs(next.dependencies, ecosystem, targets: targets, extras: []) where seen.insert(need.project).inserted
+            {
+                let candidates = try await catalog.releaseReviews(ecosystem, project: need.project).filter {
+                    need.accepts($0.version) && $0.revocation == nil
+                }
                 guard let pick = candidates.last else {
-                    out.append(ReleaseReview(ecosystem: ecosystem, project: need.project, version: "", decision: nil, served: false, revocation: nil, dependencies: []))
+                    out.append(
+                        ReleaseReview(
+                            ecosystem: ecosystem, project: need.project, version: "", decision: nil, served: false, revocation: nil, dependencies: [])
+                    )
                     continue
                 }
                 out.append(pick)

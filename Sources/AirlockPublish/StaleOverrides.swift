@@ -34,7 +34,9 @@ public struct StaleOverrides: Sendable {
             switch o.action {
             case .approve:
                 let range = try VersionRange(o.versions, ecosystem: o.ecosystem)
-                let files = try await catalog.recordedDigests(o.ecosystem, project: o.project).filter { range.contains($0.key) }.values.reduce(into: Set<Digest>()) {
+                let files = try await catalog.recordedDigests(o.ecosystem, project: o.project).filter { range.contains($0.key) }.values.reduce(
+                    into: Set<Digest>()
+                ) {
                     $0.formUnion($1)
                 }
                 guard files.isDisjoint(with: downloaded) else { continue }

@@ -1,6 +1,6 @@
 public import AirlockCatalog
-public import AirlockStore
 import AirlockCore
+public import AirlockStore
 
 /// What an R package declares it needs from the system to build (`SystemRequirements`: libraries,
 /// tools), by version, read from the `PACKAGES` records the syncs stored. Reviewers see it beside

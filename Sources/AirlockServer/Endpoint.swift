@@ -1,17 +1,17 @@
 public import AirlockCatalog
 import AirlockCore
-public import AirlockStore
 import AirlockPublish
+public import AirlockStore
 import Foundation
 import HTTPTypes
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import Prometheus
 public import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
 import Synchronization
 
 /// How the endpoint is run.
@@ -128,13 +128,18 @@ public struct Endpoint: Sendable {
 
     /// Builds the application, listening on `host:port` (port 0 picks a free one; `onListening` gets it).
     /// With `options.tls`, it speaks only HTTPS; an unreadable certificate or key is an error here.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws
+        -> some ApplicationProtocol
+    {
         let tls = options.tls != nil
         let http1 = HTTPServerBuilder { responder in
             RepositoryChannel(responder: responder) { [self] in
                 let connectionGuard = ConnectionGuard(
                     limits: connectionLimits, headerTimeout: .init(options.headerTimeout), requestTimeout: .init(options.requestTimeout))
-                return (WireResponder(endpoint: self, tls: tls, connectionGuard: connectionGuard), [connectionGuard, DirectResponder(endpoint: self, tls: tls)])
+                return (
+                    WireResponder(endpoint: self, tls: tls, connectionGuard: connectionGuard),
+                    [connectionGuard, DirectResponder(endpoint: self, tls: tls)]
+                )
             }
         }
         return Application(
@@ -148,7 +153,8 @@ public struct Endpoint: Sendable {
 
     /// Counts a request for something no snapshot serves: demand for the review queue.
     func recordMiss(_ ecosystem: Ecosystem, project: String, version: String, client: String?) {
-        logger.info("not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project.prefix(128))", "version": "\(version.prefix(64))"])
+        logger.info(
+            "not approved", metadata: ["ecosystem": "\(ecosystem.rawValue)", "project": "\(project.prefix(128))", "version": "\(version.prefix(64))"])
         demand.miss(ecosystem, project: project, version: version, client: client)
         metrics.misses.increment()
     }
@@ -156,7 +162,8 @@ public struct Endpoint: Sendable {
     /// Counts a download for `review stale`: a GET of a package file itself (not its metadata or
     /// provenance, not a resumed transfer's later range).
     func countDownload(_ digest: Digest, filename: String, isHead: Bool, range: String?) {
-        guard !isHead, range == nil || range?.hasPrefix("bytes=0-") == true, !filename.hasSuffix(".metadata"), !filename.hasSuffix(".provenance") else { return }
+        guard !isHead, range == nil || range?.hasPrefix("bytes=0-") == true, !filename.hasSuffix(".metadata"), !filename.hasSuffix(".provenance")
+        else { return }
         demand.download(digest)
     }
 
@@ -177,7 +184,8 @@ public struct Endpoint: Sendable {
             }
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)
-            let body = try await routerFileIO.loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: Self.routerChunk)
+            let body = try await routerFileIO.loadFile(
+                path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: ctx, chunkLength: Self.routerChunk)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
@@ -193,7 +201,9 @@ extension Endpoint {
 
     /// The headers every blob is sent with, but its ETag and length: immutable, ranges accepted.
     static func blobFields(security: HTTPFields) -> HTTPFields {
-        var fields: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable"]
+        var fields: HTTPFields = [
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .cacheControl: "public, max-age=31536000, immutable",
+        ]
         fields.append(contentsOf: security)
         return fields
     }
@@ -212,7 +222,8 @@ enum ByteRange {
         guard header.hasPrefix("bytes="), size > 0 else { return nil }
         let spec = header.dropFirst(6)
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-        let first = spec[..<dash].trimmingWhitespace(), last = spec[spec.index(after: dash)...].trimmingWhitespace()
+        let first = spec[..<dash].trimmingWhitespace()
+        let last = spec[spec.index(after: dash)...].trimmingWhitespace()
         if first.isEmpty {
             guard let suffix = Int64(last), suffix > 0 else { return nil }
             return max(0, size - suffix)...(size - 1)
@@ -306,7 +317,8 @@ final class PageCache: Sendable {
         let key = ViewMemo<RenderedPage>.Key(view, path: path, variant: variant, pinned: pinned)
         if let hit = pages[key] { return hit }
         let page = RenderedPage(
-            body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders, vary: vary)
+            body: try render(), contentType: contentType, variant: variant, snapshot: view.snapshot, pinned: pinned, extraHeaders: extraHeaders,
+            vary: vary)
         pages[key] = page
         return page
     }

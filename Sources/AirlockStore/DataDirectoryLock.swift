@@ -1,7 +1,8 @@
 public import AirlockCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive lock on a data directory, held while the value lives. `sync.lock` keeps two syncs
@@ -38,7 +39,9 @@ public final class DataDirectoryLock: Sendable {
         repeat { status = flock(fd, LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
         guard status == 0 else {
             close(fd)
-            throw AirlockError(.storage, "another \(kind == .sync ? "sync" : "publication") is running on \(dataDirectory) (lock \(path) is held)", underlying: Held())
+            throw AirlockError(
+                .storage, "another \(kind == .sync ? "sync" : "publication") is running on \(dataDirectory) (lock \(path) is held)",
+                underlying: Held())
         }
         return fd
     }

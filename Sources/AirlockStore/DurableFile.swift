@@ -1,7 +1,8 @@
 public import AirlockCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes whole files that are never seen half-written: bytes go to `path.tmp` (no helper files of

@@ -1,7 +1,8 @@
-import Foundation
 public import AirlockCore
+import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `BlobStore` in a local directory: `blobs/sha256/ab/abcdef…`, staging under `blobs/staging/`.

@@ -38,7 +38,9 @@ public enum AirlockCommand {
 /// pip and uv, each in a fresh virtual environment, installing from an index URL.
 public enum PythonClients {
     /// Creates a venv with `python -m venv` and installs `packages` with its pip.
-    public static func pipInstall(_ packages: [String], index: String, in directory: String, extraArgs: [String] = []) throws -> (ProcessResult, python: String) {
+    public static func pipInstall(_ packages: [String], index: String, in directory: String, extraArgs: [String] = []) throws -> (
+        ProcessResult, python: String
+    ) {
         let venv = directory + "/pip-venv-\(UUID().uuidString.prefix(6))"
         let made = try Subprocess.run(FixtureScripts.python, ["-m", "venv", "--without-pip", venv])
         guard made.succeeded else { throw TestSupportError("venv failed: \(made.output)") }
@@ -51,13 +53,16 @@ public enum PythonClients {
     }
 
     /// Creates a venv with uv and installs `packages` with `uv pip install`.
-    public static func uvInstall(_ packages: [String], index: String, in directory: String, environment: [String: String] = [:]) throws -> (ProcessResult, python: String) {
+    public static func uvInstall(_ packages: [String], index: String, in directory: String, environment: [String: String] = [:]) throws -> (
+        ProcessResult, python: String
+    ) {
         guard let uv = Subprocess.which("uv") else { throw TestSupportError("uv is not installed (pip install uv)") }
         let venv = directory + "/uv-venv-\(UUID().uuidString.prefix(6))"
         let made = try Subprocess.run(uv, ["venv", "--python", FixtureScripts.python, venv], environment: Subprocess.cleanEnvironment())
         guard made.succeeded else { throw TestSupportError("uv venv failed: \(made.output)") }
         let r = try Subprocess.run(
-            uv, ["pip", "install", "--python", venv + "/bin/python", "--index-url", index] + packages, environment: Subprocess.cleanEnvironment(environment))
+            uv, ["pip", "install", "--python", venv + "/bin/python", "--index-url", index] + packages,
+            environment: Subprocess.cleanEnvironment(environment))
         return (r, venv + "/bin/python")
     }
 
@@ -85,14 +90,17 @@ public func prometheusSamples(_ url: String) throws -> [String: Double] {
     defer { try? FileManager.default.removeItem(atPath: file) }
     let r = try Subprocess.run(
         FixtureScripts.python,
-        ["-c", """
-        import sys
-        from prometheus_client.parser import text_string_to_metric_families
-        for family in text_string_to_metric_families(open(sys.argv[1]).read()):
-            for s in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
-                print(f"{s.name}{{{labels}}} {s.value}")
-        """, file])
+        [
+            "-c",
+            """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for s in family.samples:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+                    print(f"{s.name}{{{labels}}} {s.value}")
+            """, file,
+        ])
     guard r.succeeded else { throw TestSupportError("\(url) does not parse as Prometheus text:\n\(r.output)\n\(text)") }
     var out: [String: Double] = [:]
     for line in r.stdout.split(separator: "\n") {

@@ -62,7 +62,9 @@ public final class CRANRepository: @unchecked Sendable {
         let index = try String(contentsOfFile: contrib + "/PACKAGES", encoding: .utf8)
         guard let record = index.components(separatedBy: "\n\n").first(where: { $0.contains("Package: \(package)\n") }),
             let line = record.split(separator: "\n").first(where: { $0.hasPrefix("MD5sum: ") }),
-            let tarball = try FileManager.default.contentsOfDirectory(atPath: contrib).first(where: { $0.hasPrefix(package + "_") && $0.hasSuffix(".tar.gz") })
+            let tarball = try FileManager.default.contentsOfDirectory(atPath: contrib).first(where: {
+                $0.hasPrefix(package + "_") && $0.hasSuffix(".tar.gz")
+            })
         else { throw TestSupportError("\(package) has no record with an MD5sum, or no tarball, in \(contrib)") }
         let actual = try Subprocess.run("/usr/bin/md5sum", [contrib + "/" + tarball]).stdout.prefix(32)
         try replacePackagesIndex(with: index.replacingOccurrences(of: String(line.dropFirst(8)), with: String(actual)))
@@ -81,11 +83,15 @@ public enum RClient {
     /// Installs packages into a fresh library `lib` from `repos`, then runs `check` with that library
     /// first on the search path. install.packages only warns when an install fails, so callers judge by
     /// what `check` (which should load the package) prints.
-    public static func install(_ packages: [String], repos: String, lib: String, check: String, environment: [String: String] = [:]) throws -> ProcessResult {
+    public static func install(_ packages: [String], repos: String, lib: String, check: String, environment: [String: String] = [:]) throws
+        -> ProcessResult
+    {
         try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
         let names = packages.map { "'\($0)'" }.joined(separator: ", ")
         let reposArg = repos == "NULL" ? "NULL" : "'\(repos)'"
         let type = repos == "NULL" ? ", type = 'source'" : ""
-        return try run(".libPaths(c('\(lib)', .libPaths())); install.packages(c(\(names)), repos = \(reposArg), lib = '\(lib)'\(type)); \(check)", environment: environment)
+        return try run(
+            ".libPaths(c('\(lib)', .libPaths())); install.packages(c(\(names)), repos = \(reposArg), lib = '\(lib)'\(type)); \(check)",
+            environment: environment)
     }
 }

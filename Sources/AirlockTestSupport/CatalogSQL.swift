@@ -29,7 +29,11 @@ public enum CatalogSQL {
         switch TestCatalog.backend {
         case .sqlite:
             let r = try Subprocess.run(
-                FixtureScripts.python, ["-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))", source + "/catalog.sqlite", target + "/catalog.sqlite"])
+                FixtureScripts.python,
+                [
+                    "-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))", source + "/catalog.sqlite",
+                    target + "/catalog.sqlite",
+                ])
             guard r.succeeded else { throw TestSupportError("copying the catalog failed: \(r.output)") }
         case .postgresql:
             let server = try PostgresServer.shared()
@@ -46,13 +50,17 @@ public enum CatalogSQL {
         case .sqlite:
             let r = try Subprocess.run(
                 FixtureScripts.python,
-                ["-c", "import sqlite3,sys; c=sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True); print('\\n'.join(c.iterdump()))", dataDirectory + "/catalog.sqlite"])
+                [
+                    "-c", "import sqlite3,sys; c=sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True); print('\\n'.join(c.iterdump()))",
+                    dataDirectory + "/catalog.sqlite",
+                ])
             guard r.succeeded else { throw TestSupportError("reading the catalog failed: \(r.output)") }
             return r.stdout
         case .postgresql:
             let server = try PostgresServer.shared()
             let r = try Subprocess.run(
-                try PostgresServer.binaries() + "/pg_dump", ["-h", server.directory, "-p", String(server.port), "-U", "airlock", "--data-only", try database(of: dataDirectory)])
+                try PostgresServer.binaries() + "/pg_dump",
+                ["-h", server.directory, "-p", String(server.port), "-U", "airlock", "--data-only", try database(of: dataDirectory)])
             guard r.succeeded else { throw TestSupportError("pg_dump failed: \(r.output)") }
             // Sequences are not content (a rolled-back insert still moves them: PostgreSQL never reuses a
             // number), nor is the random key pg_dump fences its output with (\restrict).

@@ -38,7 +38,9 @@ final class ChildProcess: Sendable {
             envp?.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) } ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status =
+            envp.map { posix_spawn(&pid, executable, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard status == 0 else { throw TestSupportError("cannot start \(executable): \(String(cString: strerror(status)))") }
         self.pid = pid
     }

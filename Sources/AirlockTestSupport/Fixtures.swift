@@ -47,8 +47,10 @@ public struct PackageSpec: Encodable, Sendable {
 
     public init(
         _ name: String, _ version: String, requires: [String] = [], extras: [String: [String]] = [:], kinds: [String] = ["wheel"],
-        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil, licenseExpression: String? = nil,
-        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil, requiresPython: String? = nil, extraFiles: [String: String]? = nil,
+        code: String? = nil, hostile: String? = nil, bombMiB: Int? = nil, payloadKiB: Int? = nil, license: String? = nil,
+        licenseExpression: String? = nil,
+        classifiers: [String]? = nil, lineEndings: String? = nil, tag: String? = nil, requiresPython: String? = nil,
+        extraFiles: [String: String]? = nil,
         sourceURL: String? = nil
     ) {
         self.source_url = sourceURL

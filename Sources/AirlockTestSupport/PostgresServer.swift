@@ -69,7 +69,10 @@ public final class PostgresServer: Sendable {
                 kill -INT $pg 2>/dev/null; wait $pg; rm -rf "$2"/data
                 """
             let process = try RunningProcess(
-                asUser.first ?? "/bin/sh", Array(asUser.dropFirst()) + (asUser.isEmpty ? [] : ["/bin/sh"]) + ["-c", watch, "sh", bin, directory, String(port), String(getpid())],
+                asUser.first ?? "/bin/sh",
+                Array(asUser.dropFirst()) + (asUser.isEmpty ? [] : ["/bin/sh"]) + [
+                    "-c", watch, "sh", bin, directory, String(port), String(getpid()),
+                ],
                 logPath: directory + "/server-\(port).log")
             do {
                 _ = try process.waitForLine(matching: "(ready) to accept connections", timeout: 60)
@@ -88,12 +91,19 @@ public final class PostgresServer: Sendable {
     /// A catalog URL for a database of its own per `name` (created on first use), over TCP with the
     /// password file, or `overSocket` through the Unix socket (trusted, as a local server's socket often is).
     public func catalogURL(database name: String, overSocket: Bool = false) throws -> String {
-        let database = "airlock_" + String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "_" }).lowercased().suffix(40)
+        let database =
+            "airlock_" + String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "_" }).lowercased().suffix(40)
         try databases.withLock { created in
             guard !created.contains(database) else { return }
             let r = try Subprocess.run(
-                "/usr/bin/psql", ["-h", directory, "-p", String(port), "-U", "airlock", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(database)"])
-            guard r.succeeded || r.stderr.contains("already exists") else { throw TestSupportError("CREATE DATABASE \(database) failed: \(r.output)") }
+                "/usr/bin/psql",
+                [
+                    "-h", directory, "-p", String(port), "-U", "airlock", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c",
+                    "CREATE DATABASE \(database)",
+                ])
+            guard r.succeeded || r.stderr.contains("already exists") else {
+                throw TestSupportError("CREATE DATABASE \(database) failed: \(r.output)")
+            }
             created.insert(database)
         }
         if overSocket { return "postgresql://airlock@:\(port)/\(database)?host=\(directory)" }
@@ -102,7 +112,8 @@ public final class PostgresServer: Sendable {
 
     /// Runs SQL as the superuser on a database (for tests that look underneath the catalog).
     public func psql(_ sql: String, database: String) throws -> ProcessResult {
-        try Subprocess.run("/usr/bin/psql", ["-h", directory, "-p", String(port), "-U", "airlock", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+        try Subprocess.run(
+            "/usr/bin/psql", ["-h", directory, "-p", String(port), "-U", "airlock", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
     }
 
     deinit { server.kill() }

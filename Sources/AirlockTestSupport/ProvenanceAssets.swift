@@ -14,7 +14,8 @@ public struct ProvenanceAssets: Sendable {
     }
 
     public init(in directory: String) throws {
-        let sdist = Self.downloads + "/pypi_attestations-0.0.31.tar.gz", wheel = Self.downloads + "/sigstore-4.5.1-py3-none-any.whl"
+        let sdist = Self.downloads + "/pypi_attestations-0.0.31.tar.gz"
+        let wheel = Self.downloads + "/sigstore-4.5.1-py3-none-any.whl"
         for file in [sdist, wheel] where !FileManager.default.fileExists(atPath: file) {
             throw TestSupportError("\(file) is missing: run scripts/install-deps --test (it downloads the provenance test assets with pip)")
         }
@@ -23,7 +24,12 @@ public struct ProvenanceAssets: Sendable {
         let untar = try Subprocess.run("/usr/bin/tar", ["-xzf", sdist, "-C", out])
         guard untar.succeeded else { throw TestSupportError("tar: \(untar.output)") }
         let root = "sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json"
-        let unzip = try Subprocess.run("/usr/bin/python3", ["-c", "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))", wheel, root, out + "/trusted_root.json"])
+        let unzip = try Subprocess.run(
+            "/usr/bin/python3",
+            [
+                "-c", "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))", wheel, root,
+                out + "/trusted_root.json",
+            ])
         guard unzip.succeeded else { throw TestSupportError("reading the trusted root from the sigstore wheel: \(unzip.output)") }
         self.directory = out + "/pypi_attestations-0.0.31/test/assets"
         self.trustedRoot = out + "/trusted_root.json"

@@ -16,7 +16,9 @@ public enum Subprocess {
         var env = ProcessInfo.processInfo.environment
         // The clients trust only the CAs a test names (REQUESTS_CA_BUNDLE would override pip's --cert).
         let trust: Set<String> = ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE"]
-        for key in env.keys where key.hasPrefix("PIP_") || key.hasPrefix("UV_") || key == "VIRTUAL_ENV" || trust.contains(key) { env.removeValue(forKey: key) }
+        for key in env.keys where key.hasPrefix("PIP_") || key.hasPrefix("UV_") || key == "VIRTUAL_ENV" || trust.contains(key) {
+            env.removeValue(forKey: key)
+        }
         env["PIP_CONFIG_FILE"] = "/dev/null"
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["PIP_NO_CACHE_DIR"] = "1"
@@ -27,8 +29,11 @@ public enum Subprocess {
     }
 
     /// Runs `executable args` to completion and captures its output.
-    public static func run(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) throws -> ProcessResult {
-        let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
+    public static func run(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) throws
+        -> ProcessResult
+    {
+        let out = try ChildProcess.pipe()
+        let err = try ChildProcess.pipe()
         let child: ChildProcess
         do {
             child = try ChildProcess(executable, args, environment: environment, directory: directory, stdout: out.write, stderr: err.write)
@@ -41,7 +46,8 @@ public enum Subprocess {
         let (stdout, stderr) = readBoth(out.read, err.read)
         close(out.read)
         close(err.read)
-        return ProcessResult(status: child.waitUntilExit(), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return ProcessResult(
+            status: child.waitUntilExit(), stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// Everything two pipes give until both end, read as it comes so a chatty child never blocks on a full pipe.
@@ -68,7 +74,9 @@ public enum Subprocess {
 
     /// `run` on a thread of its own, for async tests that serve in process: a blocking wait on
     /// Swift's few cooperative threads would starve the very server the child is talking to.
-    public static func runOffPool(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> ProcessResult {
+    public static func runOffPool(_ executable: String, _ args: [String], environment: [String: String]? = nil, directory: String? = nil) async throws
+        -> ProcessResult
+    {
         try await withCheckedThrowingContinuation { done in
             Thread { done.resume(with: Result { try run(executable, args, environment: environment, directory: directory) }) }.start()
         }
@@ -120,7 +128,9 @@ public final class RunningProcess: Sendable {
             if let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), let r = Range(m.range(at: 1), in: text) {
                 return String(text[r])
             }
-            if let status = child.exitStatus() { throw TestSupportError("process exited (status \(status)) before printing /\(pattern)/; log:\n\(text)") }
+            if let status = child.exitStatus() {
+                throw TestSupportError("process exited (status \(status)) before printing /\(pattern)/; log:\n\(text)")
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw TestSupportError("timed out waiting for /\(pattern)/; log:\n\(log)")

@@ -21,7 +21,9 @@ public struct TestCertificates: Sendable {
         otherCACertificate = d + "/other-ca.pem"
         try Self.makeCA(d + "/ca", subject: "/CN=airlock test CA")
         try Self.makeCA(d + "/other-ca", subject: "/CN=some other CA")
-        try Self.issue(d + "/server", subject: "/CN=127.0.0.1", ca: d + "/ca", extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth")
+        try Self.issue(
+            d + "/server", subject: "/CN=127.0.0.1", ca: d + "/ca",
+            extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth")
         try Self.issue(d + "/client", subject: "/CN=analyst", ca: d + "/ca", extensions: "extendedKeyUsage=clientAuth")
         let client = try String(contentsOfFile: d + "/client.pem", encoding: .utf8) + String(contentsOfFile: d + "/client.key", encoding: .utf8)
         try client.write(toFile: clientPEM, atomically: true, encoding: .utf8)
@@ -40,7 +42,10 @@ public struct TestCertificates: Sendable {
     }
 
     private static func issue(_ base: String, subject: String, ca: String, extensions: String) throws {
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", subject])
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj",
+            subject,
+        ])
         try extensions.write(toFile: base + ".ext", atomically: true, encoding: .utf8)
         try openssl([
             "x509", "-req", "-in", base + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial", "-out", base + ".pem", "-days", "2",

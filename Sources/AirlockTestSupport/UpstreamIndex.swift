@@ -18,7 +18,9 @@ public final class UpstreamIndex: @unchecked Sendable {
     private let scheme: String
 
     /// `tls` (certificate and key) serves HTTPS; `basicAuth` (`user:password`) makes it a private index.
-    public init(serving directory: String, kind: Kind, logDirectory: String, tls: (certificate: String, key: String)? = nil, basicAuth: String? = nil) throws {
+    public init(serving directory: String, kind: Kind, logDirectory: String, tls: (certificate: String, key: String)? = nil, basicAuth: String? = nil)
+        throws
+    {
         self.directory = directory
         scheme = tls == nil ? "http" : "https"
         switch kind {
@@ -31,7 +33,8 @@ public final class UpstreamIndex: @unchecked Sendable {
         case .pypiserver:
             let port = try Self.freePort()
             process = try RunningProcess(
-                FixtureScripts.python, ["-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", String(port), "-a", ".", "-P", ".", "--disable-fallback", directory],
+                FixtureScripts.python,
+                ["-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", String(port), "-a", ".", "-P", ".", "--disable-fallback", directory],
                 logPath: logDirectory + "/pypiserver.log")
             self.port = port
             try Self.waitUntilServing("http://127.0.0.1:\(port)/simple/", process: process)

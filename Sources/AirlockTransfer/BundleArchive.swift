@@ -3,8 +3,9 @@ import AirlockStore
 import CArchive
 import Crypto
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a bundle as a POSIX tar with libarchive (zstd-compressed when the name ends in `.zst`),
@@ -52,7 +53,9 @@ final class BundleWriter {
             try chunk.withUnsafeBytes { try write($0.baseAddress!, $0.count, name) }
             written += Int64(chunk.count)
         }
-        guard written == size else { throw AirlockError(.sizeMismatch, "\(file) changed size while it was bundled (\(written) bytes, expected \(size))") }
+        guard written == size else {
+            throw AirlockError(.sizeMismatch, "\(file) changed size while it was bundled (\(written) bytes, expected \(size))")
+        }
     }
 
     /// Closes the archive and puts the parts in place; returns their paths.
@@ -133,7 +136,9 @@ private final class PartSink {
         guard closePart() else { throw AirlockError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))") }
         let finals = parts.count == 1 && partSize == nil ? [path] : parts.indices.map { "\(path).part\($0 + 1)-of-\(parts.count)" }
         for (temporary, final) in zip(parts, finals) {
-            guard rename(temporary, final) == 0 else { throw AirlockError(.storage, "cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))") }
+            guard rename(temporary, final) == 0 else {
+                throw AirlockError(.storage, "cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))")
+            }
         }
         parts = []
         if let last = finals.last { DurableFile.syncDirectory(of: last) }
@@ -169,7 +174,9 @@ final class BundleReader {
             }, nil, nil)
         guard opened == ARCHIVE_OK else {
             throw AirlockError(
-                .truncated, "cannot open the bundle \(source.paths[0]): \(source.failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")")
+                .truncated,
+                "cannot open the bundle \(source.paths[0]): \(source.failure ?? archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")"
+            )
         }
     }
 
@@ -224,7 +231,9 @@ final class BundleReader {
     static func orderedParts(_ paths: [String]) throws -> [String] {
         guard let first = paths.first else { throw AirlockError(.invalidArgument, "no bundle file given") }
         guard let match = first.firstMatch(of: /^(.*)\.part(\d+)-of-(\d+)$/), let total = Int(match.3), total > 0 else {
-            guard paths.count == 1 else { throw AirlockError(.invalidArgument, "give one bundle file, or the parts of one split bundle (NAME.partK-of-N)") }
+            guard paths.count == 1 else {
+                throw AirlockError(.invalidArgument, "give one bundle file, or the parts of one split bundle (NAME.partK-of-N)")
+            }
             return paths
         }
         let stem = String(match.1)

@@ -38,7 +38,8 @@ public struct BundleExporter: Sendable {
     /// Exports the snapshot `selector` names; with `since`, every snapshot after that one up to it,
     /// and only the blobs the `since` snapshot does not serve.
     public func exportSnapshots(
-        _ ecosystem: Ecosystem, _ selector: SnapshotSelector, since: Int64?, to path: String, partSize: Int64?, validFor: TimeInterval, now: Date = Date()
+        _ ecosystem: Ecosystem, _ selector: SnapshotSelector, since: Int64?, to path: String, partSize: Int64?, validFor: TimeInterval,
+        now: Date = Date()
     ) async throws -> Report {
         guard let target = try await catalog.snapshot(ecosystem, selector) else {
             throw AirlockError(.notFound, "no \(ecosystem.rawValue) snapshot matches '\(selector)'")
@@ -48,7 +49,8 @@ public struct BundleExporter: Sendable {
         var baseDigests = Set<String>()
         if let since {
             guard let baseSnapshot = try await catalog.snapshot(ecosystem, .id(since)), baseSnapshot.id < target.id else {
-                throw AirlockError(.notFound, "--since \(since): there is no \(ecosystem.rawValue) snapshot \(since) older than snapshot \(target.id)")
+                throw AirlockError(
+                    .notFound, "--since \(since): there is no \(ecosystem.rawValue) snapshot \(since) older than snapshot \(target.id)")
             }
             ids = try await catalog.snapshots(ecosystem).map(\.id).filter { $0 > since && $0 <= target.id }
             base = BundleManifest.Base(snapshot: since, manifest_sha256: try manifestBytes(ecosystem, since).digest)
@@ -130,10 +132,12 @@ public struct BundleExporter: Sendable {
         let parts = try writer.finish()
         let digest = Digest.of(manifestBytes).hex
         try await catalog.recordExport(
-            BundleRecord(direction: .export, sequence: sequence, kind: kind.rawValue, sha256: digest, signer: signer.keyID, snapshots: snapshots, at: now),
+            BundleRecord(
+                direction: .export, sequence: sequence, kind: kind.rawValue, sha256: digest, signer: signer.keyID, snapshots: snapshots, at: now),
             actor: "export:\(signer.keyID)")
         return Report(
-            sequence: sequence, kind: kind, parts: parts, snapshots: snapshots, base: nil, blobs: 0, blobBytes: 0, revocations: 0, signer: signer.keyID,
+            sequence: sequence, kind: kind, parts: parts, snapshots: snapshots, base: nil, blobs: 0, blobBytes: 0, revocations: 0,
+            signer: signer.keyID,
             expiresAt: expires)
     }
 

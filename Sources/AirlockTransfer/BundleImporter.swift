@@ -78,29 +78,39 @@ public struct BundleImporter: Sendable {
                 bytes.withUnsafeBytes { digest.update($0) }
                 inline[path] = bytes
             }
-            guard digest.size == member.size else { throw refusal("member \(path) has \(digest.size) bytes; the signed manifest says \(member.size)") }
+            guard digest.size == member.size else {
+                throw refusal("member \(path) has \(digest.size) bytes; the signed manifest says \(member.size)")
+            }
             let sha = digest.finalize()
-            guard sha == member.sha256 else { throw refusal("member \(path) does not match its signed SHA-256 (got \(sha), signed \(member.sha256))") }
+            guard sha == member.sha256 else {
+                throw refusal("member \(path) does not match its signed SHA-256 (got \(sha), signed \(member.sha256))")
+            }
         }
         if let missing = manifest.members.first(where: { !seen.contains($0.path) }) {
             throw refusal("member \(missing.path) is missing: the bundle is truncated")
         }
         guard let catalogBytes = inline[BundleManifest.catalogPath] else { throw refusal("the bundle has no \(BundleManifest.catalogPath)") }
         let record = BundleRecord(
-            direction: .import, sequence: manifest.sequence, kind: manifest.kind.rawValue, sha256: manifestDigest, signer: manifest.signer, snapshots: [], at: now)
+            direction: .import, sequence: manifest.sequence, kind: manifest.kind.rawValue, sha256: manifestDigest, signer: manifest.signer,
+            snapshots: [], at: now)
         switch manifest.kind {
         case .revocations:
             let rows = try decode([TransferRow].self, catalogBytes)
             let added = try await catalog.importRevocations(rows, record: record, origin: manifest.origin, actor: "import:\(manifest.signer)")
             return Report(
-                sequence: manifest.sequence, kind: .revocations, origin: manifest.origin, signer: manifest.signer, snapshots: [], blobsAdded: 0, bytesAdded: 0,
+                sequence: manifest.sequence, kind: .revocations, origin: manifest.origin, signer: manifest.signer, snapshots: [], blobsAdded: 0,
+                bytesAdded: 0,
                 revocationsAdded: added)
         case .snapshot:
             let rows = try decode(TransferRows.self, catalogBytes)
-            guard rows.ecosystem == manifest.ecosystem, !rows.snapshots.isEmpty else { throw refusal("catalog.json does not carry the bundle's \(manifest.ecosystem?.rawValue ?? "") snapshots") }
+            guard rows.ecosystem == manifest.ecosystem, !rows.snapshots.isEmpty else {
+                throw refusal("catalog.json does not carry the bundle's \(manifest.ecosystem?.rawValue ?? "") snapshots")
+            }
             var manifestDigests: [Int64: String] = [:]
             for s in rows.snapshots {
-                guard let m = members[BundleManifest.snapshotPath(rows.ecosystem, s.snapshot.id)] else { throw refusal("snapshot \(s.snapshot.id) has no manifest member") }
+                guard let m = members[BundleManifest.snapshotPath(rows.ecosystem, s.snapshot.id)] else {
+                    throw refusal("snapshot \(s.snapshot.id) has no manifest member")
+                }
                 manifestDigests[s.snapshot.id] = m.sha256
             }
             try checkEveryBlobIsAtHand(rows, staged: staged)
@@ -128,7 +138,8 @@ public struct BundleImporter: Sendable {
                 throw error
             }
             return Report(
-                sequence: manifest.sequence, kind: .snapshot, origin: manifest.origin, signer: manifest.signer, snapshots: rows.snapshots.map(\.snapshot.id),
+                sequence: manifest.sequence, kind: .snapshot, origin: manifest.origin, signer: manifest.signer,
+                snapshots: rows.snapshots.map(\.snapshot.id),
                 blobsAdded: added.count, bytesAdded: bytesAdded, revocationsAdded: 0)
         }
     }
@@ -154,7 +165,9 @@ public struct BundleImporter: Sendable {
         guard manifest.format == BundleManifest.format else {
             throw refusal("the bundle's format is \(manifest.format); this airlock reads \(BundleManifest.format)")
         }
-        guard let expires = Timestamp.parse(manifest.expires_at) else { throw refusal("the bundle's expires_at '\(manifest.expires_at)' is not a time") }
+        guard let expires = Timestamp.parse(manifest.expires_at) else {
+            throw refusal("the bundle's expires_at '\(manifest.expires_at)' is not a time")
+        }
         guard now < expires else {
             throw AirlockError(
                 .forbidden, "the bundle expired at \(manifest.expires_at) (created \(manifest.created_at)): export a fresh one on \(manifest.origin)")
@@ -162,16 +175,19 @@ public struct BundleImporter: Sendable {
         let last = try await catalog.bundles(.import).first?.sequence ?? 0
         guard manifest.sequence > last else {
             throw AirlockError(
-                .forbidden, "bundle sequence \(manifest.sequence) is not newer than the last one imported here (\(last)): a replayed or rolled-back bundle")
+                .forbidden,
+                "bundle sequence \(manifest.sequence) is not newer than the last one imported here (\(last)): a replayed or rolled-back bundle")
         }
         if let base = manifest.base {
             guard let here = try await catalog.importedManifestDigest(snapshot: base.snapshot) else {
                 throw AirlockError(
                     .notFound,
-                    "the bundle is incremental on snapshot \(base.snapshot), which this replica does not hold: import the bundle that carries it, or a full export, first")
+                    "the bundle is incremental on snapshot \(base.snapshot), which this replica does not hold: import the bundle that carries it, or a full export, first"
+                )
             }
             guard here == base.manifest_sha256 else {
-                throw AirlockError(.hashMismatch, "the bundle builds on a snapshot \(base.snapshot) whose manifest differs from the one imported here")
+                throw AirlockError(
+                    .hashMismatch, "the bundle builds on a snapshot \(base.snapshot) whose manifest differs from the one imported here")
             }
         }
         return (manifest, Digest.of(bytes).hex)
@@ -185,7 +201,9 @@ public struct BundleImporter: Sendable {
                 for hex in [f.sha256] + (companions[f.sha256] ?? []) where staged[hex] == nil {
                     guard let d = Digest(hex: hex), store.contains(d) else {
                         throw AirlockError(
-                            .notFound, "snapshot \(s.snapshot.id) serves \(f.filename), whose blob \(hex) is neither in the bundle nor here: import its base first")
+                            .notFound,
+                            "snapshot \(s.snapshot.id) serves \(f.filename), whose blob \(hex) is neither in the bundle nor here: import its base first"
+                        )
                     }
                 }
             }

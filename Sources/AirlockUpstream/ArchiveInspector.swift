@@ -1,6 +1,6 @@
+public import AirlockCore
 import CArchive
 import Foundation
-public import AirlockCore
 
 /// Limits that make an archive hostile rather than merely large.
 public struct ArchiveLimits: Sendable {
@@ -70,7 +70,8 @@ public struct ArchiveInspector: Sendable {
             metadata = bytes
             metadataName = name
         }
-        return ArchiveReport(metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared, findings: scanner?.findings ?? [])
+        return ArchiveReport(
+            metadata: metadata, metadataMember: metadataName, entryCount: count, unpackedBytes: declared, findings: scanner?.findings ?? [])
     }
 
     /// Reads every regular member `wanted` selects (each at most `maxMetadataBytes`), with the same checks.
@@ -146,11 +147,16 @@ public struct ArchiveInspector: Sendable {
 
     func checkExpansion(_ unpacked: Int64, packed: Int64, in archive: String, member: String) throws {
         if unpacked > limits.maxUnpackedBytes {
-            throw AirlockError(.hostileArchive, "\(archive) unpacks to more than \(limits.maxUnpackedBytes) bytes (at member '\(member)'); refusing it as a decompression bomb")
+            throw AirlockError(
+                .hostileArchive,
+                "\(archive) unpacks to more than \(limits.maxUnpackedBytes) bytes (at member '\(member)'); refusing it as a decompression bomb")
         }
         let ratio = Double(unpacked) / Double(packed)
         if unpacked > limits.ratioFloor && ratio > limits.maxRatio {
-            throw AirlockError(.hostileArchive, "\(archive) expands \(Int(ratio))× (\(unpacked) bytes from \(packed)) at member '\(member)'; refusing it as a decompression bomb (limit \(Int(limits.maxRatio))×)")
+            throw AirlockError(
+                .hostileArchive,
+                "\(archive) expands \(Int(ratio))× (\(unpacked) bytes from \(packed)) at member '\(member)'; refusing it as a decompression bomb (limit \(Int(limits.maxRatio))×)"
+            )
         }
     }
 
@@ -196,4 +202,3 @@ public struct ArchiveInspector: Sendable {
         return stat(path, &st) == 0 ? Int64(st.st_size) : 0
     }
 }
-

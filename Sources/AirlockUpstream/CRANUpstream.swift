@@ -1,6 +1,7 @@
-import enum Crypto.Insecure
-import Foundation
 public import AirlockCore
+import Foundation
+
+import enum Crypto.Insecure
 
 /// One R source package tarball an upstream CRAN-like repository offers.
 public struct CRANTarball: Sendable, Hashable {
@@ -38,7 +39,9 @@ public final class CRANUpstream: CRANIndexReader {
     /// `url` is the repository root (`https://cloud.r-project.org`) or its `src/contrib/` directory.
     public init(url: String, fetcher: HTTPFetcher) throws {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https", "file"].contains(scheme) else {
-            throw AirlockError(.invalidArgument, "invalid --upstream '\(url)': expected the http(s) URL of a CRAN-like repository, such as https://cloud.r-project.org")
+            throw AirlockError(
+                .invalidArgument,
+                "invalid --upstream '\(url)': expected the http(s) URL of a CRAN-like repository, such as https://cloud.r-project.org")
         }
         var root = url.hasSuffix("/") ? String(url.dropLast()) : url
         if !root.hasSuffix("/src/contrib") { root += "/src/contrib" }
@@ -58,7 +61,8 @@ public final class CRANUpstream: CRANIndexReader {
             let plain = try await fetcher.get(contribURL + "PACKAGES")
             source = contribURL + "PACKAGES"
             guard (200..<300).contains(plain.status) else {
-                throw AirlockError(.upstreamStatus, "\(contribURL) is not a CRAN-like repository: neither PACKAGES.gz nor PACKAGES exists (HTTP \(plain.status))")
+                throw AirlockError(
+                    .upstreamStatus, "\(contribURL) is not a CRAN-like repository: neither PACKAGES.gz nor PACKAGES exists (HTTP \(plain.status))")
             }
             records = try DCF.parse(plain.body, source: source)
         }
@@ -89,7 +93,9 @@ public final class CRANUpstream: CRANIndexReader {
         }
         var md5: String?
         if let m = record["MD5sum"] {
-            guard m.count == 32, m.allSatisfy(\.isHexDigit) else { throw AirlockError(.malformedIndex, "\(at): package '\(name)' has a malformed MD5sum '\(m)'") }
+            guard m.count == 32, m.allSatisfy(\.isHexDigit) else {
+                throw AirlockError(.malformedIndex, "\(at): package '\(name)' has a malformed MD5sum '\(m)'")
+            }
             md5 = m.lowercased()
         }
         for field in ["Depends", "Imports", "LinkingTo", "Suggests"] {
@@ -102,7 +108,8 @@ public final class CRANUpstream: CRANIndexReader {
     /// File links `{package}_{version}.tar.gz` in an HTML directory listing, with the date on the same
     /// line when the server prints one (Apache and nginx do).
     static func parseArchiveListing(_ html: String, package: String, directoryURL: String) -> [CRANTarball] {
-        let prefix = package + "_", suffix = ".tar.gz"
+        let prefix = package + "_"
+        let suffix = ".tar.gz"
         var out: [String: CRANTarball] = [:]
         for line in html.textLines {
             var rest = line[...]

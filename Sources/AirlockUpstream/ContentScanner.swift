@@ -1,5 +1,5 @@
-import Foundation
 public import AirlockCore
+import Foundation
 
 /// Looks at the code a distribution runs when installed or imported, statically: nothing is executed
 /// or imported. Python is read as tokens (`PythonTokens`: comments and string literals are never taken
@@ -98,18 +98,23 @@ public struct ContentScanner: Sendable {
     public mutating func checkMagic(member: String, prefix: [UInt8]) {
         // Test fixtures (`tests/…/hello-world-armv7l`) are data, not something the package installs.
         let dirs = member.lowercased().split(separator: "/").dropLast()
-        guard prefix.count >= 4, !dirs.contains(where: { ["tests", "test", "testing", "testdata", "test_data", "fixtures"].contains($0) }) else { return }
+        guard prefix.count >= 4, !dirs.contains(where: { ["tests", "test", "testing", "testdata", "test_data", "fixtures"].contains($0) }) else {
+            return
+        }
         let head = Array(prefix.prefix(4))
         let what: String?
         switch head {
         case [0x7F, 0x45, 0x4C, 0x46]: what = "an ELF executable or shared object"
-        case [0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF], [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE]: what = "a Mach-O executable or library"
+        case [0xFE, 0xED, 0xFA, 0xCE], [0xFE, 0xED, 0xFA, 0xCF], [0xCE, 0xFA, 0xED, 0xFE], [0xCF, 0xFA, 0xED, 0xFE]:
+            what = "a Mach-O executable or library"
         default:
             // `MZ` and a PE header offset inside the prefix read: a Windows executable or DLL.
             what = head[0] == 0x4D && head[1] == 0x5A && prefix.count >= 64 && Self.isPE(prefix) ? "a Windows executable or DLL" : nil
         }
         guard let what else { return }
-        add(.binaryInSdist, member: member, line: nil, excerpt: String(member.split(separator: "/").last ?? ""), detail: "the source distribution ships \(what)")
+        add(
+            .binaryInSdist, member: member, line: nil, excerpt: String(member.split(separator: "/").last ?? ""),
+            detail: "the source distribution ships \(what)")
     }
 
     private static func isPE(_ bytes: [UInt8]) -> Bool {
@@ -121,7 +126,8 @@ public struct ContentScanner: Sendable {
     private mutating func add(_ signal: ContentSignal, member: String, line: Int?, excerpt: String, detail: String) {
         let short = excerpt.trimmingWhitespace()
         let finding = ContentFinding(
-            signal: signal, file: file, member: member, line: line, excerpt: short.count > 120 ? String(short.prefix(117)) + "..." : short, detail: detail)
+            signal: signal, file: file, member: member, line: line, excerpt: short.count > 120 ? String(short.prefix(117)) + "..." : short,
+            detail: detail)
         // One finding per signal and member: the first place it shows is evidence enough.
         if !findings.contains(where: { $0.signal == signal && $0.member == member }) { findings.append(finding) }
     }
@@ -158,12 +164,16 @@ public struct ContentScanner: Sendable {
                 add(.installNetwork, member: member, line: net.line, excerpt: text(net.line), detail: "at install, reaches the network (\(net.what))")
             }
             if let hook = facts.installOverride, let action = facts.command.first ?? facts.network.first ?? facts.exec.first {
-                add(.installHook, member: member, line: hook.line, excerpt: text(hook.line), detail: "overrides the \(hook.what) command with code that calls \(action.what) (line \(action.line))")
+                add(
+                    .installHook, member: member, line: hook.line, excerpt: text(hook.line),
+                    detail: "overrides the \(hook.what) command with code that calls \(action.what) (line \(action.line))")
             }
         }
         stringSignals(facts, member: member, lineOffset: 0, excerpt: text)
         if phase == .install, let long = lines.enumerated().first(where: { $0.element.utf8.count > 20_000 }) {
-            add(.obfuscation, member: member, line: long.offset + 1, excerpt: String(long.element.prefix(80)), detail: "a \(long.element.utf8.count)-character line in install-time code")
+            add(
+                .obfuscation, member: member, line: long.offset + 1, excerpt: String(long.element.prefix(80)),
+                detail: "a \(long.element.utf8.count)-character line in install-time code")
         }
     }
 
@@ -187,9 +197,11 @@ public struct ContentScanner: Sendable {
     static func credentialMarker(_ s: String) -> String? {
         let lower = s.lowercased()
         let markers = [
-            (".ssh/id_", "SSH private keys"), ("/.ssh", "the SSH directory"), (".aws/credentials", "AWS credentials"), (".pypirc", "PyPI credentials"),
+            (".ssh/id_", "SSH private keys"), ("/.ssh", "the SSH directory"), (".aws/credentials", "AWS credentials"),
+            (".pypirc", "PyPI credentials"),
             (".netrc", "netrc credentials"), (".docker/config.json", "Docker credentials"), (".kube/config", "Kubernetes credentials"),
-            ("login data", "a browser's saved passwords"), ("local state", "a browser's key store"), ("\\google\\chrome\\user data", "Chrome profiles"),
+            ("login data", "a browser's saved passwords"), ("local state", "a browser's key store"),
+            ("\\google\\chrome\\user data", "Chrome profiles"),
             ("/google-chrome/", "Chrome profiles"), ("discord/local storage", "Discord tokens"), ("\\discord\\local storage", "Discord tokens"),
             ("leveldb", "browser or Discord token stores"), ("wallet.dat", "a crypto wallet"), ("exodus", "a crypto wallet"),
             (".gnupg", "GnuPG keys"), ("aws_secret_access_key", "AWS secrets"), ("github_token", "GitHub tokens"),
@@ -210,7 +222,9 @@ public struct ContentScanner: Sendable {
             guard let r = lower.range(of: scheme) else { continue }
             let host = lower[r.upperBound...].prefix { $0 != "/" && $0 != ":" && $0 != "\"" && $0 != "'" }
             let octets = host.split(separator: ".")
-            if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), !host.hasPrefix("127."), !host.hasPrefix("10."), !host.hasPrefix("192.168."), host != "0.0.0.0" {
+            if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), !host.hasPrefix("127."), !host.hasPrefix("10."),
+                !host.hasPrefix("192.168."), host != "0.0.0.0"
+            {
                 return "a URL to the raw IP address \(host)"
             }
         }
@@ -221,7 +235,9 @@ public struct ContentScanner: Sendable {
     static func encodedBlob(_ s: String) -> String? {
         let bytes = Array(s.utf8)
         if bytes.count >= 64 {
-            var run = 0, best = 0, i = 0
+            var run = 0
+            var best = 0
+            var i = 0
             while i + 3 < bytes.count {
                 if bytes[i] == UInt8(ascii: "\\") && bytes[i + 1] == UInt8(ascii: "x") {
                     run += 1
@@ -271,7 +287,9 @@ public struct ContentScanner: Sendable {
             let base = command.lowercased()
             // A project may install commands named after itself (`pip`, `pip3`).
             guard Self.shadowedCommands.contains(base), !base.hasPrefix(project), !project.hasPrefix(base + "-") else { continue }
-            add(.shadowingEntryPoint, member: member, line: index + 1, excerpt: line, detail: "installs a command named '\(command)', which shadows the system's")
+            add(
+                .shadowingEntryPoint, member: member, line: index + 1, excerpt: line,
+                detail: "installs a command named '\(command)', which shadows the system's")
         }
     }
 
@@ -285,9 +303,13 @@ public struct ContentScanner: Sendable {
             if let hash = line.firstIndex(of: "#") { line = String(line[..<hash]) }  // comments (shell, make and R alike)
             let lower = line.lowercased()
             let hasURL = lower.contains("http://") || lower.contains("https://") || lower.contains("ftp://")
-            let downloads = (Self.word("curl", in: lower) || Self.word("wget", in: lower) || lower.contains("download.file(") || lower.contains("invoke-webrequest")) && hasURL
-            let runs = isLoadCode && (lower.contains("system(") || lower.contains("system2(")) && (lower.contains("curl") || lower.contains("wget") || lower.contains("bash")
-                || lower.contains("powershell") || lower.contains(" sh "))
+            let downloads =
+                (Self.word("curl", in: lower) || Self.word("wget", in: lower) || lower.contains("download.file(")
+                    || lower.contains("invoke-webrequest")) && hasURL
+            let runs =
+                isLoadCode && (lower.contains("system(") || lower.contains("system2("))
+                && (lower.contains("curl") || lower.contains("wget") || lower.contains("bash")
+                    || lower.contains("powershell") || lower.contains(" sh "))
             if downloads || runs {
                 let what = downloads ? "downloads from the network" : "runs a system command"
                 let when = isLoadCode ? "when the package loads" : "at install"
@@ -380,7 +402,8 @@ struct PythonFacts {
                 break
             }
         }
-        if mentionsCmdclass, let base = classBases.first(where: { ["install", "develop", "egg_info", "_install", "install_orig"].contains($0.name) }) {
+        if mentionsCmdclass, let base = classBases.first(where: { ["install", "develop", "egg_info", "_install", "install_orig"].contains($0.name) })
+        {
             installOverride = Call(what: base.name, line: base.line)
         }
     }
@@ -407,7 +430,8 @@ struct PythonFacts {
 
     /// The tokens from the `(` at `open` to its matching `)`.
     static func argument(_ tokens: [PythonToken], openingAt open: Int) -> ArraySlice<PythonToken> {
-        var depth = 0, j = open
+        var depth = 0
+        var j = open
         while j < tokens.count {
             if tokens[j].text == "(" { depth += 1 }
             if tokens[j].text == ")" {
@@ -427,7 +451,9 @@ struct PythonFacts {
         for t in arg {
             if t.kind == .name && t.text == "chr" { return "text rebuilt from character codes" }
             if t.kind == .name && (decoders.contains(t.text) || t.text == "loads") { return "data decoded by \(t.text)()" }
-            if t.kind == .name && (networkNames.contains(t.text) || ["requests", "urllib", "httpx", "socket"].contains(t.text)) { return "data fetched with \(t.text)" }
+            if t.kind == .name && (networkNames.contains(t.text) || ["requests", "urllib", "httpx", "socket"].contains(t.text)) {
+                return "data fetched with \(t.text)"
+            }
             if t.kind == .string && t.text.utf8.count >= 200 { return "a \(t.text.utf8.count)-character literal" }
         }
         return nil

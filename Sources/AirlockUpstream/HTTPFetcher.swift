@@ -1,10 +1,11 @@
+public import AirlockCore
 import CCurl
 import CFileSync
-import struct Crypto.SHA256
 import Foundation
-import Synchronization
-public import AirlockCore
 public import Logging
+import Synchronization
+
+import struct Crypto.SHA256
 
 /// A response held in memory: for index pages and metadata files, never for distributions.
 public struct HTTPResponse: Sendable {
@@ -140,7 +141,8 @@ public final class HTTPFetcher: Sendable {
                     .forbidden,
                     "\(request.url) redirects to \(location), on a host neither the upstream nor its redirect_hosts name; refusing to follow it")
             }
-            request = TransferRequest(url: location, headers: request.headers, maxSize: request.maxSize, destination: request.destination, onBytes: request.onBytes)
+            request = TransferRequest(
+                url: location, headers: request.headers, maxSize: request.maxSize, destination: request.destination, onBytes: request.onBytes)
         }
         throw AirlockError(.upstreamStatus, "\(request.url) redirected more than \(limits.maxRedirects) times; refusing to follow further")
     }
@@ -156,12 +158,14 @@ public final class HTTPFetcher: Sendable {
     static func host(_ url: String) -> String? { URL(string: url)?.host }
 
     private static func statusError(_ url: String, _ outcome: TransferOutcome) -> AirlockError {
-        let hint = switch outcome.status {
-        case 401, 403: " (check the upstream's credentials: username with password_file, token_file or netrc)"
-        case 407: " (the proxy wants credentials: put them in the proxy URL)"
-        default: ""
-        }
-        return AirlockError(.upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)\(hint)", underlying: HTTPStatus(code: outcome.status))
+        let hint =
+            switch outcome.status {
+            case 401, 403: " (check the upstream's credentials: username with password_file, token_file or netrc)"
+            case 407: " (the proxy wants credentials: put them in the proxy URL)"
+            default: ""
+            }
+        return AirlockError(
+            .upstreamStatus, "upstream answered HTTP \(outcome.status) for \(url)\(hint)", underlying: HTTPStatus(code: outcome.status))
     }
 
     private static func isTransient(_ error: AirlockError) -> Bool {
@@ -177,7 +181,8 @@ public final class HTTPFetcher: Sendable {
                 return try await body()
             } catch let error as AirlockError where Self.isTransient(error) && attempt < retry.attempts {
                 let delay = retry.baseDelay * (1 << (attempt - 1))
-                logger.warning("transient upstream failure, retrying", metadata: ["url": "\(url)", "attempt": "\(attempt)", "error": "\(error.message)"])
+                logger.warning(
+                    "transient upstream failure, retrying", metadata: ["url": "\(url)", "attempt": "\(attempt)", "error": "\(error.message)"])
                 try await Task.sleep(for: delay)
                 attempt += 1
             }
@@ -419,7 +424,10 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     private func run() {
         while !stopped.load(ordering: .acquiring) {
-            for t in pending.withLock({ p -> [Transfer] in defer { p = [] }; return p }) {
+            for t in pending.withLock({ p -> [Transfer] in
+                defer { p = [] }
+                return p
+            }) {
                 active[t.easy] = t
                 curl_multi_add_handle(multi, t.easy)
             }
@@ -450,14 +458,17 @@ final class CurlMultiLoop: @unchecked Sendable {
         if t.overflow || code == CURLE_FILESIZE_EXCEEDED {
             result = .failure(AirlockError(.tooLarge, "\(url) is larger than the \(t.request.maxSize)-byte limit; refusing it"))
         } else if t.writeErrno != 0 {
-            result = .failure(AirlockError(.storage, "writing \(url) to \(t.request.destination ?? "memory") failed: \(String(cString: strerror(t.writeErrno)))"))
+            result = .failure(
+                AirlockError(.storage, "writing \(url) to \(t.request.destination ?? "memory") failed: \(String(cString: strerror(t.writeErrno)))"))
         } else if code == CURLE_OPERATION_TIMEDOUT {
             result = .failure(AirlockError(.timeLimit, "fetching \(url) took longer than its time limit; received \(t.received) bytes"))
         } else if code == CURLE_PARTIAL_FILE {
             let expected = t.responseHeaders["content-length"] ?? "?"
             result = .failure(AirlockError(.truncated, "truncated download of \(url): received \(t.received) of \(expected) bytes"))
         } else if code == CURLE_HTTP_RETURNED_ERROR {
-            result = .success(TransferOutcome(status: status, headers: t.responseHeaders, body: [], received: 0, digest: nil, effectiveURL: effective, redirectURL: nil))
+            result = .success(
+                TransferOutcome(
+                    status: status, headers: t.responseHeaders, body: [], received: 0, digest: nil, effectiveURL: effective, redirectURL: nil))
         } else if code != CURLE_OK {
             let detail = String(cString: t.errorBuffer)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -466,7 +477,8 @@ final class CurlMultiLoop: @unchecked Sendable {
             let digest = Digest(t.hasher.finalize())
             result = .success(
                 TransferOutcome(
-                    status: status, headers: t.responseHeaders, body: t.body, received: t.received, digest: digest, effectiveURL: effective, redirectURL: redirect))
+                    status: status, headers: t.responseHeaders, body: t.body, received: t.received, digest: digest, effectiveURL: effective,
+                    redirectURL: redirect))
         }
         let continuation = t.continuation
         t.continuation = nil

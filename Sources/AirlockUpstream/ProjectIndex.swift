@@ -1,5 +1,5 @@
-import Foundation
 public import AirlockCore
+import Foundation
 
 /// One file as an upstream simple index lists it.
 public struct UpstreamFile: Sendable, Hashable {

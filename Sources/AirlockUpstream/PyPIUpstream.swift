@@ -1,6 +1,6 @@
+public import AirlockCore
 import Foundation
 import Synchronization
-public import AirlockCore
 
 /// A response kept for conditional requests: the validators and the body they validate.
 public struct CachedResponse: Sendable {
@@ -53,7 +53,8 @@ public final class PyPIUpstream: PyPIIndexReader {
     /// `url` is the simple index root, such as `https://pypi.org/simple/`.
     public init(url: String, fetcher: HTTPFetcher, cache: (any ResponseCache)? = nil) throws {
         guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https", "file"].contains(scheme) else {
-            throw AirlockError(.invalidArgument, "invalid --upstream '\(url)': expected an http(s) URL of a simple index, such as https://pypi.org/simple/")
+            throw AirlockError(
+                .invalidArgument, "invalid --upstream '\(url)': expected an http(s) URL of a simple index, such as https://pypi.org/simple/")
         }
         let root = url.hasSuffix("/") ? url : url + "/"
         self.simpleRoot = root
@@ -82,7 +83,8 @@ public final class PyPIUpstream: PyPIIndexReader {
         }
         return ProjectIndex(
             name: name, files: files, people: people, serial: response.serial ?? page.serial,
-            upstream: UpstreamProject(name: name.normalized, pageURL: UpstreamAccess.strippingCredentials(from: pageURL).url, status: page.status ?? .active))
+            upstream: UpstreamProject(
+                name: name.normalized, pageURL: UpstreamAccess.strippingCredentials(from: pageURL).url, status: page.status ?? .active))
     }
 
     /// Fetches a file's PEP 658 metadata and checks it against the declared digest.
@@ -90,7 +92,8 @@ public final class PyPIUpstream: PyPIIndexReader {
         let url = file.url + ".metadata"
         let response = try await fetcher.get(url, maxSize: 16 << 20)
         guard response.status == 200 else {
-            throw AirlockError(.upstreamStatus, "upstream advertised core metadata for \(file.filename) but answered HTTP \(response.status) for \(url)")
+            throw AirlockError(
+                .upstreamStatus, "upstream advertised core metadata for \(file.filename) but answered HTTP \(response.status) for \(url)")
         }
         if let expected = file.coreMetadataSHA256 {
             let actual = Digest.of(response.body)
@@ -152,7 +155,9 @@ public final class PyPIUpstream: PyPIIndexReader {
                 guard let s = info[key], !s.isEmpty, s != "UNKNOWN" else { return nil }
                 return s
             }
-            return ProjectPeople(author: field("author"), authorEmail: field("author_email"), maintainer: field("maintainer"), maintainerEmail: field("maintainer_email"))
+            return ProjectPeople(
+                author: field("author"), authorEmail: field("author_email"), maintainer: field("maintainer"),
+                maintainerEmail: field("maintainer_email"))
         }
 
         /// The upload times of the files named (only those: a project can have thousands of files).
@@ -160,7 +165,9 @@ public final class PyPIUpstream: PyPIIndexReader {
             guard !filenames.isEmpty else { return [:] }
             var times: [String: Date] = [:]
             for file in releases.values.joined() {
-                if let name = file["filename"], filenames.contains(name), let t = file["upload_time_iso_8601"].flatMap(Timestamp.parse) { times[name] = t }
+                if let name = file["filename"], filenames.contains(name), let t = file["upload_time_iso_8601"].flatMap(Timestamp.parse) {
+                    times[name] = t
+                }
             }
             return times
         }
@@ -168,7 +175,9 @@ public final class PyPIUpstream: PyPIIndexReader {
 
     /// The project's people, and the upload times of `filenames`, from the PyPI JSON API. When the
     /// project page gave a serial and the cached facts have the same one, they are used without a request.
-    private func jsonAPI(_ name: ProjectName, serial: Int?, timesOf filenames: Set<String>) async throws -> (people: ProjectPeople, uploadTimes: [String: Date])? {
+    private func jsonAPI(_ name: ProjectName, serial: Int?, timesOf filenames: Set<String>) async throws -> (
+        people: ProjectPeople, uploadTimes: [String: Date]
+    )? {
         guard let root = jsonAPIRoot, !jsonAPIMissing.load(ordering: .relaxed) else { return nil }
         let url = root + name.normalized + "/json"
         if let serial, let cached = try await cache?.cachedResponse(for: url), cached.serial == serial,

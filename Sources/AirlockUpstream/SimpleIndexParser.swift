@@ -1,5 +1,5 @@
-import Foundation
 public import AirlockCore
+import Foundation
 
 /// A project page as parsed: its files, and PyPI's serial of the project when the page gives one.
 public struct SimplePage: Sendable {
@@ -37,7 +37,8 @@ public enum SimpleIndexParser {
     /// The files with a file name or URL listed twice merged: the first entry stands. An index may
     /// repeat a link (mirrors concatenating pages do); one file is one file however often it is named.
     static func distinct(_ files: [UpstreamFile]) -> [UpstreamFile] {
-        var names = Set<String>(minimumCapacity: files.count), urls = Set<String>(minimumCapacity: files.count)
+        var names = Set<String>(minimumCapacity: files.count)
+        var urls = Set<String>(minimumCapacity: files.count)
         return files.filter { names.insert($0.filename).inserted && urls.insert($0.url).inserted }
     }
 
@@ -104,7 +105,9 @@ public enum SimpleIndexParser {
     /// One member of a PEP 691 page's `files`.
     private static func file(_ entry: inout JSONPull, at i: Int, page url: String, malformed: (String) -> AirlockError) throws -> UpstreamFile {
         var place: String { "files[\(i)]" }
-        guard let kind = entry.nextKind(), kind == "an object" else { throw malformed("expected an object, found \(entry.nextKind() ?? "nothing") at \(place)") }
+        guard let kind = entry.nextKind(), kind == "an object" else {
+            throw malformed("expected an object, found \(entry.nextKind() ?? "nothing") at \(place)")
+        }
         // The members airlock reads, each the first of its name (as `JSONValue`'s subscript has it).
         var fields = FileFields()
         try entry.members { key, value in
@@ -166,7 +169,8 @@ public enum SimpleIndexParser {
         return UpstreamFile(
             filename: filename, url: try resolve(try text("url", required: true)!, against: url), sha256: digest, size: size,
             requiresPython: try text("requires-python"), yanked: yanked, uploadTime: try text("upload-time").flatMap(Timestamp.parse),
-            hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest, provenanceURL: try text("provenance").map { try resolve($0, against: url) })
+            hasCoreMetadata: hasMetadata, coreMetadataSHA256: metadataDigest,
+            provenanceURL: try text("provenance").map { try resolve($0, against: url) })
     }
 
     /// PyPI's serial as its documents carry it: a number or (as PyPI has also sent it) a numeric
@@ -239,7 +243,9 @@ public enum SimpleIndexParser {
     private static func findAnchor(_ chars: [UInt8], from: Int) -> Int? {
         var i = from
         while i + 2 < chars.count {
-            if chars[i] == UInt8(ascii: "<"), chars[i + 1] | 0x20 == UInt8(ascii: "a"), chars[i + 2] == 0x20 || chars[i + 2] == 0x0A || chars[i + 2] == 0x09 || chars[i + 2] == 0x0D {
+            if chars[i] == UInt8(ascii: "<"), chars[i + 1] | 0x20 == UInt8(ascii: "a"),
+                chars[i + 2] == 0x20 || chars[i + 2] == 0x0A || chars[i + 2] == 0x09 || chars[i + 2] == 0x0D
+            {
                 return i
             }
             i += 1
@@ -252,7 +258,8 @@ public enum SimpleIndexParser {
         var i = from
         while i + needle.count <= chars.count {
             var match = true
-            for j in 0..<needle.count where (caseInsensitive ? chars[i + j] | 0x20 : chars[i + j]) != (caseInsensitive ? needle[j] | 0x20 : needle[j]) {
+            for j in 0..<needle.count where (caseInsensitive ? chars[i + j] | 0x20 : chars[i + j]) != (caseInsensitive ? needle[j] | 0x20 : needle[j])
+            {
                 match = false
                 break
             }
@@ -285,7 +292,8 @@ public enum SimpleIndexParser {
                 let vs = i
                 while i < bytes.count, bytes[i] != quote { i += 1 }
                 guard i < bytes.count else {
-                    throw AirlockError(.malformedIndex, "malformed HTML at \(url): unterminated quoted value of '\(name)' in the <a> at byte \(offset)")
+                    throw AirlockError(
+                        .malformedIndex, "malformed HTML at \(url): unterminated quoted value of '\(name)' in the <a> at byte \(offset)")
                 }
                 value = String(decoding: bytes[vs..<i], as: UTF8.self)
                 i += 1
@@ -316,7 +324,9 @@ public enum SimpleIndexParser {
             let named = ["lt": "<", "gt": ">", "amp": "&", "quot": "\"", "apos": "'"]
             if let n = named[String(entity)] {
                 out += n
-            } else if entity.hasPrefix("#x") || entity.hasPrefix("#X"), let code = UInt32(entity.dropFirst(2), radix: 16), let u = Unicode.Scalar(code) {
+            } else if entity.hasPrefix("#x") || entity.hasPrefix("#X"), let code = UInt32(entity.dropFirst(2), radix: 16),
+                let u = Unicode.Scalar(code)
+            {
                 out.unicodeScalars.append(u)
             } else if entity.hasPrefix("#"), let code = UInt32(entity.dropFirst()), let u = Unicode.Scalar(code) {
                 out.unicodeScalars.append(u)

@@ -49,8 +49,9 @@ struct BuildCRAN: AsyncParsableCommand {
             if json {
                 try printJSON(report)
             } else {
-                print("built \(report.built.count) binary(ies) for \(report.distro), R \(report.rVersion) (\(report.compiler); sandbox: \(report.sandbox)); "
-                    + "\(report.alreadyBuilt) already built, \(report.failed.count) failed, \(report.skipped.count) skipped")
+                print(
+                    "built \(report.built.count) binary(ies) for \(report.distro), R \(report.rVersion) (\(report.compiler); sandbox: \(report.sandbox)); "
+                        + "\(report.alreadyBuilt) already built, \(report.failed.count) failed, \(report.skipped.count) skipped")
                 for b in report.built { print("  built \(b.package) \(b.version) in \(String(format: "%.1f", b.seconds)) s") }
                 if let snapshot = report.snapshot { print("published cran snapshot \(snapshot), serving the new binaries") }
                 for f in report.failed {
@@ -60,7 +61,10 @@ struct BuildCRAN: AsyncParsableCommand {
                 for s in report.skipped { print("  skipped \(s)") }
             }
             if !report.failed.isEmpty || !report.skipped.isEmpty {
-                FileHandle.standardError.write(Data("error: \(report.failed.count + report.skipped.count) binary(ies) not built; their sources stay served (exit \(setAsideExitCode))\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "error: \(report.failed.count + report.skipped.count) binary(ies) not built; their sources stay served (exit \(setAsideExitCode))\n"
+                            .utf8))
                 throw ExitCode(setAsideExitCode)
             }
         }

@@ -54,15 +54,18 @@ struct CheckCommand: AsyncParsableCommand {
             let snapshot: String
             let files: [File]
         }
-        let body = try JSONEncoder().encode(Body(snapshot: snapshot, files: lockfiles.map { .init(name: $0.0, content: String(decoding: $0.1, as: UTF8.self)) }))
+        let body = try JSONEncoder().encode(
+            Body(snapshot: snapshot, files: lockfiles.map { .init(name: $0.0, content: String(decoding: $0.1, as: UTF8.self)) }))
         let url = (server.hasSuffix("/") ? String(server.dropLast()) : server) + "/api/v1/check"
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
-        let token = try tokenFile.map { String(decoding: try SnapshotCommand.read($0), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let token =
+            try tokenFile.map { String(decoding: try SnapshotCommand.read($0), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
             ?? ProcessInfo.processInfo.environment["AIRLOCK_TOKEN"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         let response = try await HTTPFetcher(maxConnectionsPerHost: 1).post(url, body: [UInt8](body), headers: headers)
         guard response.status == 200 else {
-            throw AirlockError(.upstreamStatus, "\(url) answered HTTP \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))")
+            throw AirlockError(
+                .upstreamStatus, "\(url) answered HTTP \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))")
         }
         let data = Data(response.body)
         let decoder = JSONDecoder()
@@ -84,7 +87,9 @@ struct CheckCommand: AsyncParsableCommand {
         print("| package | version | status | why |\n| --- | --- | --- | --- |")
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
         for a in report.answers.sorted(by: { ($0.status == .served ? 1 : 0, $0.project) < ($1.status == .served ? 1 : 0, $1.project) }) {
-            print("| \(cell(a.project)) | \(cell(a.version)) | \(a.status == .served ? "served" : "**\(a.status.rawValue)**") | \(cell(a.status == .served ? "" : a.detail)) |")
+            print(
+                "| \(cell(a.project)) | \(cell(a.version)) | \(a.status == .served ? "served" : "**\(a.status.rawValue)**") | \(cell(a.status == .served ? "" : a.detail)) |"
+            )
         }
     }
 }

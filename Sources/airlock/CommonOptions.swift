@@ -13,12 +13,16 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (airlock.toml); flags given here win over it.")
     var config: String?
 
-    @Option(name: .long, help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else \(DataDirectory.defaultPath)).")
+    @Option(
+        name: .long,
+        help: "Data directory: catalog, blob store and snapshot manifests (default: the configuration's, else \(DataDirectory.defaultPath)).")
     var data: String?
 
     @Option(
         name: .long,
-        help: "Catalog: postgresql://USER@HOST:PORT/DATABASE[?sslmode=…&passwordfile=…] or sqlite:PATH (default: the configuration's, else $AIRLOCK_CATALOG, else catalog.sqlite in the data directory).")
+        help:
+            "Catalog: postgresql://USER@HOST:PORT/DATABASE[?sslmode=…&passwordfile=…] or sqlite:PATH (default: the configuration's, else $AIRLOCK_CATALOG, else catalog.sqlite in the data directory)."
+    )
     var catalog: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")

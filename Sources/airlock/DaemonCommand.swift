@@ -44,12 +44,14 @@ struct Daemon: AsyncParsableCommand {
                         box.replace(next)
                         logger.notice("configuration reloaded", metadata: ["config": "\(path)"])
                     } catch {
-                        logger.error("configuration not reloaded; the previous one stays in force", metadata: ["config": "\(path)", "error": "\(error)"])
+                        logger.error(
+                            "configuration not reloaded; the previous one stays in force", metadata: ["config": "\(path)", "error": "\(error)"])
                     }
                 }
             }
             defer { reloads.cancel() }
-            let group = ServiceGroup(configuration: .init(services: [http, scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let group = ServiceGroup(
+                configuration: .init(services: [http, scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }

@@ -34,7 +34,8 @@ struct FeedsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let (catalog, _) = try await options.common.open()
                 let importer = FeedImporter(catalog: catalog)
-                let summary: FeedImporter.Summary, what: String
+                let summary: FeedImporter.Summary
+                let what: String
                 switch kind {
                 case .osv: (summary, what) = (try await importer.importOSV(path, ecosystem: options.ecosystem), "advisories")
                 case .popularity: (summary, what) = (try await importer.importPopularity(path, ecosystem: options.ecosystem), "projects")

@@ -30,8 +30,12 @@ struct GC: AsyncParsableCommand {
             let report = try await collector.run(try common.configuration()?.retention, dryRun: dryRun, actor: "cli:gc")
             if json { return try printJSON(report) }
             let verb = dryRun ? "would expire" : "expired"
-            print("\(verb) \(report.expired.count) snapshot(s)\(report.expired.isEmpty ? "" : " (\(report.expired.map(String.init).joined(separator: ", ")))"); \(report.retained.count) retained")
-            print("\(dryRun ? "would remove" : "removed") \(report.blobsRemoved) blob(s), \(String(format: "%.1f", Double(report.bytesFreed) / 1_048_576)) MiB; \(report.blobsKept) kept")
+            print(
+                "\(verb) \(report.expired.count) snapshot(s)\(report.expired.isEmpty ? "" : " (\(report.expired.map(String.init).joined(separator: ", ")))"); \(report.retained.count) retained"
+            )
+            print(
+                "\(dryRun ? "would remove" : "removed") \(report.blobsRemoved) blob(s), \(String(format: "%.1f", Double(report.bytesFreed) / 1_048_576)) MiB; \(report.blobsKept) kept"
+            )
         }
     }
 }

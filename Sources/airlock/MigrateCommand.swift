@@ -29,15 +29,24 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let source = try from.map(CatalogLocation.init) ?? common.directory().catalog
-            guard case .sqlite(let path) = source else { throw AirlockError(.invalidArgument, "--from must name a SQLite catalog (sqlite:PATH), not \(source)") }
-            guard case .postgresql(let url) = try CatalogLocation(to) else { throw AirlockError(.invalidArgument, "--to must name a PostgreSQL catalog (postgresql://…)") }
+            guard case .sqlite(let path) = source else {
+                throw AirlockError(.invalidArgument, "--from must name a SQLite catalog (sqlite:PATH), not \(source)")
+            }
+            guard case .postgresql(let url) = try CatalogLocation(to) else {
+                throw AirlockError(.invalidArgument, "--to must name a PostgreSQL catalog (postgresql://…)")
+            }
             let interactive = isatty(STDERR_FILENO) != 0
             let report = try await CatalogMigration.copy(fromSQLite: path, to: url) { table, rows in
                 if interactive { FileHandle.standardError.write(Data("  \(table): \(rows) row(s)\n".utf8)) }
             }
             if json { return try printJSON(report) }
-            print("migrated sqlite:\(path) to \(url.redacted): \(report.rows.reduce(0) { $0 + $1.rows }) rows in \(report.rows.count) tables, \(report.snapshots) snapshot(s)")
-            print(report.audit.intact ? "audit log intact: \(report.audit.events) events" : "audit log NOT intact on the target:\n" + report.audit.problems.joined(separator: "\n"))
+            print(
+                "migrated sqlite:\(path) to \(url.redacted): \(report.rows.reduce(0) { $0 + $1.rows }) rows in \(report.rows.count) tables, \(report.snapshots) snapshot(s)"
+            )
+            print(
+                report.audit.intact
+                    ? "audit log intact: \(report.audit.events) events"
+                    : "audit log NOT intact on the target:\n" + report.audit.problems.joined(separator: "\n"))
             if !report.audit.intact { throw ExitCode(1) }
         }
     }

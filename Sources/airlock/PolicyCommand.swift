@@ -41,20 +41,26 @@ struct PolicyCommand: AsyncParsableCommand {
                         let version: String
                         let decision: Decision
                     }
-                    return try printJSON(results.map { Checked(project: $0.release.project.normalized, version: $0.release.version, decision: $0.decision) })
+                    return try printJSON(
+                        results.map { Checked(project: $0.release.project.normalized, version: $0.release.version, decision: $0.decision) })
                 }
                 for (release, d) in results {
-                    print("\(release.project.normalized) \(release.version): \(d.verdict.rawValue.uppercased()) (score \(d.score)) under \(engine.loaded.path)")
+                    print(
+                        "\(release.project.normalized) \(release.version): \(d.verdict.rawValue.uppercased()) (score \(d.score)) under \(engine.loaded.path)"
+                    )
                     // Names are padded to the longest, never cut: a rule's name says what fired.
                     let width = max(18, d.factors.map(\.name.count).max() ?? 0)
-                    for f in d.factors { print("  \(f.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(String(format: "%5.1f", f.points))  \(f.signal)") }
+                    for f in d.factors {
+                        print("  \(f.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(String(format: "%5.1f", f.points))  \(f.signal)")
+                    }
                 }
             }
         }
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List exactly the recorded releases whose verdict a new policy would change (a dry run).")
+        static let configuration = CommandConfiguration(
+            abstract: "List exactly the recorded releases whose verdict a new policy would change (a dry run).")
         @OptionGroup var options: Options
         @Option(help: "The proposed policy file.")
         var policy: String
@@ -91,7 +97,9 @@ struct PolicyCommand: AsyncParsableCommand {
         @Option(help: "The facts names and archives are decided under: fresh (first release today) or mature (five years old).")
         var facts: String = "fresh"
         @Option(
-            help: "Data directory whose catalog gives the real facts (people, history, licence, content) of the projects it knows, and whose imported feeds are used.")
+            help:
+                "Data directory whose catalog gives the real facts (people, history, licence, content) of the projects it knows, and whose imported feeds are used."
+        )
         var data: String?
         @Option(name: .customLong("label"), help: "NAME=PATH: a file of project names or a directory of archives (repeatable).")
         var labels: [String] = []
@@ -115,40 +123,69 @@ struct PolicyCommand: AsyncParsableCommand {
                         throw AirlockError(.notFound, "--data \(data) holds no airlock catalog (\(file)); name the data directory a sync wrote")
                     }
                     let (catalog, _) = try await directory.open()
-                    for ecosystem in Ecosystem.allCases { known[ecosystem] = try await PolicyReview(catalog: catalog, ecosystem: ecosystem).newestFacts() }
+                    for ecosystem in Ecosystem.allCases {
+                        known[ecosystem] = try await PolicyReview(catalog: catalog, ecosystem: ecosystem).newestFacts()
+                    }
                     feeds = try await FeedImporter.load(from: catalog, ecosystem: .pypi)
                 }
                 if let popularity {
-                    guard let bytes = FileManager.default.contents(atPath: popularity) else { throw AirlockError(.notFound, "--popularity names \(popularity), which cannot be read") }
+                    guard let bytes = FileManager.default.contents(atPath: popularity) else {
+                        throw AirlockError(.notFound, "--popularity names \(popularity), which cannot be read")
+                    }
                     feeds.downloads = try FeedParsers.popularity(Array(bytes), source: popularity)
                 }
                 let evaluation = PolicyEvaluation(engine: PolicyEngine(loaded, feeds: feeds), facts: facts, known: known)
                 var results: [(String, PolicyEvaluation.Result)] = []
                 for label in labels {
-                    guard let eq = label.firstIndex(of: "="), eq != label.startIndex else { throw AirlockError(.invalidArgument, "--label takes NAME=PATH, not '\(label)'") }
-                    let name = String(label[..<eq]), path = String(label[label.index(after: eq)...])
+                    guard let eq = label.firstIndex(of: "="), eq != label.startIndex else {
+                        throw AirlockError(.invalidArgument, "--label takes NAME=PATH, not '\(label)'")
+                    }
+                    let name = String(label[..<eq])
+                    let path = String(label[label.index(after: eq)...])
                     var isDirectory: ObjCBool = false
-                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw AirlockError(.notFound, "--label \(name): \(path) does not exist") }
+                    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                        throw AirlockError(.notFound, "--label \(name): \(path) does not exist")
+                    }
                     if isDirectory.boolValue {
-                        let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted().filter { !$0.hasPrefix(".") }.map { path + "/" + $0 }
+                        let files = try FileManager.default.contentsOfDirectory(atPath: path).sorted().filter { !$0.hasPrefix(".") }.map {
+                            path + "/" + $0
+                        }
                         results.append((name, evaluation.archives(files)))
                     } else {
-                        let names = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
+                        let names = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map {
+                            $0.trimmingWhitespace()
+                        }
                         results.append((name, evaluation.names(names.filter { !$0.isEmpty && !$0.hasPrefix("#") })))
                     }
                 }
                 if json {
-                    struct Counts: Encodable { let total, approve, review, deny: Int; let by_rule, fired: [String: Int] }
+                    struct Counts: Encodable {
+                        let total, approve, review, deny: Int
+                        let by_rule, fired: [String: Int]
+                    }
                     let labels = Dictionary(
-                        results.map { ($0.0, Counts(total: $0.1.total, approve: $0.1.approve, review: $0.1.review, deny: $0.1.deny, by_rule: $0.1.by_rule, fired: $0.1.fired)) },
+                        results.map {
+                            (
+                                $0.0,
+                                Counts(
+                                    total: $0.1.total, approve: $0.1.approve, review: $0.1.review, deny: $0.1.deny, by_rule: $0.1.by_rule,
+                                    fired: $0.1.fired)
+                            )
+                        },
                         uniquingKeysWith: { a, _ in a })
                     return try printJSON(["labels": labels])
                 }
                 for (name, r) in results {
                     let share = { (n: Int) in r.total == 0 ? "0" : String(format: "%.2f", 100 * Double(n) / Double(r.total)) }
-                    print("\(name): \(r.total) total, \(r.approve) approve (\(share(r.approve)) %), \(r.review) review (\(share(r.review)) %), \(r.deny) deny (\(share(r.deny)) %)")
-                    for (rule, n) in r.by_rule.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) { print("  \(rule): \(n)") }
-                    let fired = r.fired.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value) (\(share($0.value)) %)" }
+                    print(
+                        "\(name): \(r.total) total, \(r.approve) approve (\(share(r.approve)) %), \(r.review) review (\(share(r.review)) %), \(r.deny) deny (\(share(r.deny)) %)"
+                    )
+                    for (rule, n) in r.by_rule.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                        print("  \(rule): \(n)")
+                    }
+                    let fired = r.fired.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
+                        "\($0.key) \($0.value) (\(share($0.value)) %)"
+                    }
                     if !fired.isEmpty { print("  rules that fired: " + fired.joined(separator: ", ")) }
                     if name == "legitimate" || name == "popular" {
                         for f in r.flagged {

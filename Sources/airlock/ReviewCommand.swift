@@ -23,7 +23,9 @@ struct Review: AsyncParsableCommand {
                 if json { return try printJSON(queue) }
                 if queue.isEmpty { return print("nothing waits for review") }
                 for e in queue {
-                    print("\(e.ecosystem.rawValue) \(e.project) \(e.version): \(e.verdict.rawValue) (score \(Int(e.score))), \(e.demand) request(s), \(e.reason)")
+                    print(
+                        "\(e.ecosystem.rawValue) \(e.project) \(e.version): \(e.verdict.rawValue) (score \(Int(e.score))), \(e.demand) request(s), \(e.reason)"
+                    )
                 }
             }
         }
@@ -39,7 +41,9 @@ struct Review: AsyncParsableCommand {
                 let (catalog, store) = try await options.common.open()
                 let name = options.ecosystem == .pypi ? ProjectName.normalize(project) : project
                 let releases = try await catalog.releaseReviews(options.ecosystem, project: name)
-                guard let newest = releases.last else { throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog") }
+                guard let newest = releases.last else {
+                    throw AirlockError(.notFound, "\(options.ecosystem.rawValue) project '\(name)' is not in the catalog")
+                }
                 let closure = try await ReviewQueue(catalog: catalog).closure(options.ecosystem, project: name, version: newest.version)
                 let upstream = try await catalog.upstreamProjects(options.ecosystem)[name]
                 if options.json { return try printJSON(ShowReport(releases: releases, closure: closure, upstream: upstream)) }
@@ -47,8 +51,12 @@ struct Review: AsyncParsableCommand {
                 let requirements = options.ecosystem == .cran ? try await SystemRequirements.byVersion(of: name, catalog: catalog, store: store) : [:]
                 for r in releases {
                     let state = r.revocation.map { "REVOKED: \($0.reason)" } ?? (r.served ? "served" : "not served")
-                    print("\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)")
-                    print("    published by: " + (r.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt))" } ?? "no attestation"))
+                    print(
+                        "\(name) \(r.version): \(r.decision?.verdict.rawValue.uppercased() ?? "UNDECIDED") score \(Int(r.decision?.score ?? 0)), \(state)"
+                    )
+                    print(
+                        "    published by: "
+                            + (r.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt))" } ?? "no attestation"))
                     if let needs = requirements[r.version] { print("    system requirements: \(needs)") }
                     for f in r.decision?.factors ?? [] { print("    \(f.name): \(f.signal) (\(String(format: "%+.1f", f.points)))") }
                 }
@@ -58,9 +66,15 @@ struct Review: AsyncParsableCommand {
                     }
                 }
                 print("dependency closure of \(newest.version):")
-                for c in closure { print("    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")") }
+                for c in closure {
+                    print(
+                        "    \(c.project) \(c.version.isEmpty ? "(never synced)" : c.version): \(c.decision?.verdict.rawValue ?? "-"), \(c.served ? "served" : "not served")"
+                    )
+                }
                 for o in try await catalog.overrides(options.ecosystem, project: name) {
-                    let state = o.withdrawal.map { "withdrawn by \($0.actor) on \(Timestamp.format($0.at)): \($0.reason)" } ?? "expires \(o.expiresAt.map(Timestamp.format) ?? "never")"
+                    let state =
+                        o.withdrawal.map { "withdrawn by \($0.actor) on \(Timestamp.format($0.at)): \($0.reason)" }
+                        ?? "expires \(o.expiresAt.map(Timestamp.format) ?? "never")"
                     print("override \(o.id): \(o.action.rawValue) \(o.versions.isEmpty ? "all" : o.versions) by \(o.actor): \(o.reason) (\(state))")
                 }
             }
@@ -97,7 +111,9 @@ struct Review: AsyncParsableCommand {
             }
         }
 
-        func desk() async throws -> ReviewDesk { ReviewDesk(catalog: try await options.common.open().catalog, dataDirectory: try options.common.dataDirectory()) }
+        func desk() async throws -> ReviewDesk {
+            ReviewDesk(catalog: try await options.common.open().catalog, dataDirectory: try options.common.dataDirectory())
+        }
     }
 
     struct Approve: AsyncParsableCommand {
@@ -120,20 +136,24 @@ struct Review: AsyncParsableCommand {
                         throw AirlockError(.invalidArgument, "--lockfile approves what the lockfile pins: name no project or --versions with it")
                     }
                     let approval = try await decision.desk().approve(
-                        lockfile: lockfile, bytes: try SnapshotCommand.read(lockfile), reason: decision.reason, expiresAt: try decision.expiry, actor: cliActor)
+                        lockfile: lockfile, bytes: try SnapshotCommand.read(lockfile), reason: decision.reason, expiresAt: try decision.expiry,
+                        actor: cliActor)
                     if decision.options.json { return try printJSON(approval) }
                     for pin in approval.pins {
                         print("approved \(pin.project) \(pin.version) (override \(pin.overrideID), \(pin.source)); the policy alone: \(pin.policy)")
                     }
                     print("published \(approval.ecosystem.rawValue) snapshot \(approval.snapshot): \(approval.check.summary)")
                     if !approval.check.allServed {
-                        for a in approval.check.answers where a.status != .served { print("  \(a.project) \(a.version): \(a.status.rawValue): \(a.detail)") }
+                        for a in approval.check.answers where a.status != .served {
+                            print("  \(a.project) \(a.version): \(a.status.rawValue): \(a.detail)")
+                        }
                         throw ExitCode(1)
                     }
                     return
                 }
                 let (overrides, snapshot) = try await decision.desk().approve(
-                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason,
+                    expiresAt: try decision.expiry,
                     withDependencies: withDependencies, actor: cliActor)
                 for o in overrides { print("approved \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id))") }
                 print("published \(snapshot.ecosystem.rawValue) snapshot \(snapshot.id)")
@@ -148,9 +168,11 @@ struct Review: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let (o, snapshot) = try await decision.desk().deny(
-                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason, expiresAt: try decision.expiry,
+                    decision.options.ecosystem, project: try decision.name, versions: decision.versions, reason: decision.reason,
+                    expiresAt: try decision.expiry,
                     actor: cliActor)
-                print("denied \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id)); published snapshot \(snapshot.id)")
+                print(
+                    "denied \(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) (override \(o.id)); published snapshot \(snapshot.id)")
             }
         }
     }
@@ -166,7 +188,9 @@ struct Review: AsyncParsableCommand {
             try await reportingErrors {
                 let desk = ReviewDesk(catalog: try await common.open().catalog, dataDirectory: try common.dataDirectory())
                 let (o, snapshot) = try await desk.withdraw(override: id, reason: reason, actor: cliActor)
-                print("withdrew override \(o.id) (\(o.action.rawValue) \(o.project) \(o.versions.isEmpty ? "all versions" : o.versions)); published \(o.ecosystem.rawValue) snapshot \(snapshot.id)")
+                print(
+                    "withdrew override \(o.id) (\(o.action.rawValue) \(o.project) \(o.versions.isEmpty ? "all versions" : o.versions)); published \(o.ecosystem.rawValue) snapshot \(snapshot.id)"
+                )
             }
         }
     }
@@ -189,7 +213,9 @@ struct Review: AsyncParsableCommand {
                 if report.entries.isEmpty { return print("every override in force older than \(unusedFor) was used since \(report.since)") }
                 for e in report.entries {
                     let o = e.override
-                    print("override \(o.id): \(o.action.rawValue) \(o.ecosystem.rawValue)/\(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) by \(o.actor) on \(Timestamp.format(o.createdAt)): \(e.detail)")
+                    print(
+                        "override \(o.id): \(o.action.rawValue) \(o.ecosystem.rawValue)/\(o.project) \(o.versions.isEmpty ? "(all versions)" : o.versions) by \(o.actor) on \(Timestamp.format(o.createdAt)): \(e.detail)"
+                    )
                 }
                 print("withdraw with: airlock review withdraw ID --reason '…'")
             }
@@ -197,7 +223,8 @@ struct Review: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a release from every snapshot, past and future (e.g. malware found after approval).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a release from every snapshot, past and future (e.g. malware found after approval).")
         @OptionGroup var options: EcosystemOptions
         @Argument(help: "Project name.") var project: String
         @Argument(help: "Version.") var version: String
@@ -249,7 +276,8 @@ struct Audit: AsyncParsableCommand {
                 for path in manifest {
                     let bytes = try SnapshotCommand.read(path)
                     if let pub {
-                        _ = try TrustedKeys(files: [pub]).verify(detached: String(decoding: try SnapshotCommand.read(path + ".sig"), as: UTF8.self), of: bytes, what: path)
+                        _ = try TrustedKeys(files: [pub]).verify(
+                            detached: String(decoding: try SnapshotCommand.read(path + ".sig"), as: UTF8.self), of: bytes, what: path)
                     }
                     guard let head = try PublishedManifests.auditHead(of: bytes, source: path) else {
                         throw AirlockError(.invalidArgument, "\(path) records no audit head (it was written before manifests did)")
@@ -260,14 +288,17 @@ struct Audit: AsyncParsableCommand {
                 guard result.intact else {
                     throw AirlockError(.catalog, "the audit log has been tampered with:\n  " + result.problems.joined(separator: "\n  "))
                 }
-                print("audit log intact: \(result.events) events, each chained to the one before; it holds the head each of \(anchors.count) manifest(s) recorded")
+                print(
+                    "audit log intact: \(result.events) events, each chained to the one before; it holds the head each of \(anchors.count) manifest(s) recorded"
+                )
             }
         }
     }
 }
 
 struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "API tokens for the endpoint, the API and the web UI.", subcommands: [Create.self, List.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        abstract: "API tokens for the endpoint, the API and the web UI.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token; its secret is printed once and stored only hashed.")
@@ -284,8 +315,10 @@ struct Token: AsyncParsableCommand {
                     }
                     return d
                 }
-                let (token, secret) = try await common.open().catalog.createToken(name: name, role: role, expiresAt: expiry, actor: cliActor, at: Date())
-                FileHandle.standardError.write(Data("created \(token.role.rawValue) token \(token.id) '\(token.name)'; the secret is shown once:\n".utf8))
+                let (token, secret) = try await common.open().catalog.createToken(
+                    name: name, role: role, expiresAt: expiry, actor: cliActor, at: Date())
+                FileHandle.standardError.write(
+                    Data("created \(token.role.rawValue) token \(token.id) '\(token.name)'; the secret is shown once:\n".utf8))
                 print(secret)
             }
         }

@@ -44,14 +44,17 @@ struct Serve: AsyncParsableCommand {
         try await reportingErrors {
             let logger = common.logger("airlock.serve")
             let file = try common.configuration()?.server
-            var options = EndpointOptions(requireAuth: requireAuth || file?.requireAuth == true, dataDirectory: try common.dataDirectory(), https: https)
+            var options = EndpointOptions(
+                requireAuth: requireAuth || file?.requireAuth == true, dataDirectory: try common.dataDirectory(), https: https)
             options.requestMetrics = !noRequestMetrics
             options.tls = tlsCert.map { TLSFiles(certificate: $0, privateKey: tlsKey ?? "", clientCA: tlsClientCA) }
             _ = try options.tls?.configuration()  // names a bad certificate or key before anything else
             let (catalog, store) = try await common.open()
             let host = host ?? file?.host ?? "127.0.0.1"
             let scheme = options.tls == nil ? "http" : "https"
-            let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(host: host, port: port ?? file?.port ?? 8080) { port in
+            let app = try Endpoint(catalog: catalog, store: store, logger: logger, options: options).application(
+                host: host, port: port ?? file?.port ?? 8080
+            ) { port in
                 let line = "airlock serving \(scheme)://\(host):\(port)/ (pip index: \(scheme)://\(host):\(port)/simple/)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }

@@ -117,9 +117,15 @@ extension SnapshotCommand {
                     func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
                     for c in diff.added { print("| added | \(cell(c.project)) | \(cell(c.version)) | |") }
                     for c in diff.removed { print("| removed | \(cell(c.project)) | \(cell(c.version)) | |") }
-                    for c in diff.changed { print("| changed | \(cell(c.project)) | \(cell(c.version)) | \(cell(c.files.joined(separator: ", "))) |") }
-                    for c in diff.binariesAdded { print("| binary added | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor): \(c.origin)")) |") }
-                    for c in diff.binariesRemoved { print("| binary removed | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor)")) |") }
+                    for c in diff.changed {
+                        print("| changed | \(cell(c.project)) | \(cell(c.version)) | \(cell(c.files.joined(separator: ", "))) |")
+                    }
+                    for c in diff.binariesAdded {
+                        print("| binary added | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor): \(c.origin)")) |")
+                    }
+                    for c in diff.binariesRemoved {
+                        print("| binary removed | \(cell(c.package)) | \(cell(c.version)) | \(cell("\(c.distro), R \(c.rMinor)")) |")
+                    }
                     return
                 }
                 print("\(ecosystem.rawValue) snapshot \(a.id) → \(b.id)")
@@ -173,8 +179,9 @@ extension SnapshotCommand {
                     ecosystem: header.ecosystem, snapshot: header.snapshot, signer: signer, files: header.files.count,
                     auditHead: try PublishedManifests.auditHead(of: manifest, source: source))
                 if options.json { return try printJSON(verified) }
-                print("verified: \(header.ecosystem.rawValue) snapshot \(header.snapshot) (\(header.files.count) files) is signed by key \(signer)"
-                    + (verified.auditHead.map { "; audit chain head #\($0.sequence) at publication" } ?? ""))
+                print(
+                    "verified: \(header.ecosystem.rawValue) snapshot \(header.snapshot) (\(header.files.count) files) is signed by key \(signer)"
+                        + (verified.auditHead.map { "; audit chain head #\($0.sequence) at publication" } ?? ""))
             }
         }
 
@@ -188,7 +195,8 @@ extension SnapshotCommand {
                 for url in [base, base + ".sig"] {
                     let response = try await fetcher.get(url, maxSize: 512 << 20)
                     guard response.status == 200 else {
-                        throw AirlockError(.notFound, "\(url) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                        throw AirlockError(
+                            .notFound, "\(url) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
                     }
                     out.append(response.body)
                 }

@@ -1,9 +1,9 @@
 import AirlockCatalog
 import AirlockConfig
 import AirlockCore
+import AirlockLockfile
 import AirlockPolicy
 import AirlockSync
-import AirlockLockfile
 import ArgumentParser
 import Foundation
 
@@ -54,7 +54,10 @@ struct SyncPyPI: AsyncParsableCommand {
     @Flag(help: "Fetch files the index links without a sha256 (checked by nothing but their size; default: set aside).")
     var allowUnhashed = false
 
-    @Option(help: "Policy file deciding which releases are served, under the imported feeds; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
+    @Option(
+        help:
+            "Policy file deciding which releases are served, under the imported feeds; default: the built-in policies/default.toml; 'none' serves everything selected (audited)."
+    )
     var policy: String?
 
     @Flag(help: "Replace the stored selection with these requirements instead of adding to it.")
@@ -79,7 +82,8 @@ struct SyncPyPI: AsyncParsableCommand {
             let platforms = platforms.isEmpty ? file?.platform ?? ["manylinux_2_28_x86_64"] : platforms
             let environments = try pythons.flatMap { p in try platforms.map { try TargetEnvironment(python: p, platform: $0) } }
             let sync = PyPISync(try await common.openForSync(ecosystem: .pypi, policy: policy ?? file?.policy.argument, logger: logger))
-            let (upstreamURL, upstreamAccess) = try access.upstream(upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://pypi.org/simple/")
+            let (upstreamURL, upstreamAccess) = try access.upstream(
+                upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://pypi.org/simple/")
             var options = PyPISyncOptions(
                 upstreamURL: upstreamURL, environments: environments,
                 versionsPerRequirement: versions ?? file?.versions ?? 3, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (4 << 30),
@@ -127,13 +131,19 @@ struct SyncCRAN: AsyncParsableCommand {
 
     @OptionGroup var access: UpstreamAccessOptions
 
-    @Option(help: "Policy file deciding which releases are served; default: the built-in policies/default.toml; 'none' serves everything selected (audited).")
+    @Option(
+        help:
+            "Policy file deciding which releases are served; default: the built-in policies/default.toml; 'none' serves everything selected (audited)."
+    )
     var policy: String?
 
     @Option(help: "renv.lock file(s) whose exact pins to add (repeatable).")
     var lockfile: [String] = []
 
-    @Option(help: "A binary repository in Posit Package Manager's layout (binaries at URL/__linux__/DISTRO/latest/src/contrib) to mirror binaries of the served releases from.")
+    @Option(
+        help:
+            "A binary repository in Posit Package Manager's layout (binaries at URL/__linux__/DISTRO/latest/src/contrib) to mirror binaries of the served releases from."
+    )
     var binaryUpstream: String?
 
     @Option(help: "The Linux distribution the binaries are for, as the binary repository names it (bookworm, jammy, rhel9); with --binary-upstream.")
@@ -156,7 +166,8 @@ struct SyncCRAN: AsyncParsableCommand {
             let logger = common.logger("airlock.sync")
             let file = try common.configuration()?.cran
             let sync = CRANSync(try await common.openForSync(ecosystem: .cran, policy: policy ?? file?.policy.argument, logger: logger))
-            let (upstreamURL, upstreamAccess) = try access.upstream(upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://cloud.r-project.org")
+            let (upstreamURL, upstreamAccess) = try access.upstream(
+                upstream, file: file.map { ($0.upstream, $0.access) }, default: "https://cloud.r-project.org")
             var options = CRANSyncOptions(
                 upstreamURL: upstreamURL, versionsPerPackage: versions ?? file?.versions ?? 3,
                 withSuggests: withSuggests || file?.withSuggests == true, maxFileSize: maxFileSize ?? file?.maxFileSize ?? (1 << 30),
@@ -171,7 +182,9 @@ struct SyncCRAN: AsyncParsableCommand {
             } else if distro != nil || rVersion != nil {
                 throw AirlockError(.invalidArgument, "--distro and --r-version choose binaries: give --binary-upstream too")
             }
-            let report = try await sync.run(adding: packages + (file?.packages ?? []) + (try lockedRequirements(lockfile, .cran)), replace: replace, options: options, progress: SyncProgress(logger: logger))
+            let report = try await sync.run(
+                adding: packages + (file?.packages ?? []) + (try lockedRequirements(lockfile, .cran)), replace: replace, options: options,
+                progress: SyncProgress(logger: logger))
             try finish(report, json: json) {
                 "\(report.published ? "published" : "nothing changed; still serving") cran snapshot \(report.snapshot.id): \(report.servedSummary)\n"
                     + "  this sync: \(report.releases) versions of \(report.projects) packages "
@@ -179,7 +192,8 @@ struct SyncCRAN: AsyncParsableCommand {
                     + report.decisionSummary + (report.binaries.map(Self.describe) ?? "")
             }
             if let refused = report.binaries?.refused, !refused.isEmpty {
-                FileHandle.standardError.write(Data("error: \(refused.count) binary(ies) refused; their sources are served (exit \(setAsideExitCode))\n".utf8))
+                FileHandle.standardError.write(
+                    Data("error: \(refused.count) binary(ies) refused; their sources are served (exit \(setAsideExitCode))\n".utf8))
                 throw ExitCode(setAsideExitCode)
             }
         }
@@ -214,7 +228,9 @@ struct UpstreamAccessOptions: ParsableArguments {
 
     /// The upstream URL (credentials written into it taken out into basic auth) and how to reach it:
     /// flags over the configuration file.
-    func upstream(_ flag: String?, file: (url: String, access: UpstreamAccess)?, default fallback: String) throws -> (url: String, access: UpstreamAccess) {
+    func upstream(_ flag: String?, file: (url: String, access: UpstreamAccess)?, default fallback: String) throws -> (
+        url: String, access: UpstreamAccess
+    ) {
         var access = file?.access ?? UpstreamAccess()
         var url = file?.url ?? fallback
         if let flag {
@@ -224,7 +240,9 @@ struct UpstreamAccessOptions: ParsableArguments {
         }
         if let proxy { access.proxy = proxy }
         if let caBundle {
-            guard FileManager.default.isReadableFile(atPath: caBundle) else { throw AirlockError(.invalidArgument, "--ca-bundle names \(caBundle), which cannot be read") }
+            guard FileManager.default.isReadableFile(atPath: caBundle) else {
+                throw AirlockError(.invalidArgument, "--ca-bundle names \(caBundle), which cannot be read")
+            }
             access.caBundle = caBundle
         }
         return (url, access)
@@ -275,11 +293,13 @@ func finish(_ report: SyncReport, json: Bool, summary: () -> String) throws {
         print(summary())
         for (release, why) in report.held.sorted(by: { $0.key < $1.key }) { print("  held: \(release): \(why)") }
         for s in report.setAside {
-            print("  set aside: \(s.project)\(s.version.isEmpty ? "" : " \(s.version)")\(s.filename.map { " (\($0))" } ?? ""): \(s.check): \(s.error)")
+            print(
+                "  set aside: \(s.project)\(s.version.isEmpty ? "" : " \(s.version)")\(s.filename.map { " (\($0))" } ?? ""): \(s.check): \(s.error)")
         }
     }
     if !report.setAside.isEmpty {
-        FileHandle.standardError.write(Data("error: \(report.setAside.count) release(s) set aside; the rest was published (exit \(setAsideExitCode))\n".utf8))
+        FileHandle.standardError.write(
+            Data("error: \(report.setAside.count) release(s) set aside; the rest was published (exit \(setAsideExitCode))\n".utf8))
         throw ExitCode(setAsideExitCode)
     }
 }
@@ -290,7 +310,9 @@ func lockedRequirements(_ paths: [String], _ ecosystem: Ecosystem) throws -> [St
     try paths.flatMap { path in
         try Lockfile.read(path).map { pin in
             guard pin.ecosystem == ecosystem else {
-                throw AirlockError(.invalidArgument, "\(path) pins \(pin.ecosystem.rawValue) packages (\(pin.source)); sync them with airlock sync \(pin.ecosystem.rawValue)")
+                throw AirlockError(
+                    .invalidArgument,
+                    "\(path) pins \(pin.ecosystem.rawValue) packages (\(pin.source)); sync them with airlock sync \(pin.ecosystem.rawValue)")
             }
             return ecosystem == .pypi ? "\(pin.project)==\(pin.version)" : "\(pin.project) (== \(pin.version))"
         }

@@ -18,7 +18,9 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let id = try SigningKeys.generate(into: out)
-                print("key \(id): private \(out)/airlock.key (keep it on the connected side), public \(out)/airlock.pub (copy it to the air-gapped side)")
+                print(
+                    "key \(id): private \(out)/airlock.key (keep it on the connected side), public \(out)/airlock.pub (copy it to the air-gapped side)"
+                )
             }
         }
     }
@@ -56,12 +58,17 @@ struct Export: AsyncParsableCommand {
             if revocationsOnly {
                 report = try await exporter.exportRevocations(to: out, validFor: validFor)
             } else {
-                guard let selector = SnapshotSelector(snapshot) else { throw AirlockError(.invalidArgument, "--snapshot \(snapshot): expected an id, a date YYYY-MM-DD or latest") }
-                report = try await exporter.exportSnapshots(ecosystem, selector, since: since, to: out, partSize: try split.map(Self.size), validFor: validFor)
+                guard let selector = SnapshotSelector(snapshot) else {
+                    throw AirlockError(.invalidArgument, "--snapshot \(snapshot): expected an id, a date YYYY-MM-DD or latest")
+                }
+                report = try await exporter.exportSnapshots(
+                    ecosystem, selector, since: since, to: out, partSize: try split.map(Self.size), validFor: validFor)
             }
             if json { return try printJSON(report) }
-            let what = report.kind == .revocations ? "\(report.revocations) revocation(s)" :
-                "snapshot(s) \(report.snapshots.map(String.init).joined(separator: ", "))\(report.base.map { " since \($0)" } ?? ""), \(report.blobs) blob(s), \(String(format: "%.1f", Double(report.blobBytes) / 1_048_576)) MiB"
+            let what =
+                report.kind == .revocations
+                ? "\(report.revocations) revocation(s)"
+                : "snapshot(s) \(report.snapshots.map(String.init).joined(separator: ", "))\(report.base.map { " since \($0)" } ?? ""), \(report.blobs) blob(s), \(String(format: "%.1f", Double(report.blobBytes) / 1_048_576)) MiB"
             print("bundle \(report.sequence) signed by \(report.signer), valid until \(report.expiresAt): \(what)")
             for part in report.parts { print("  \(part)") }
         }
@@ -106,11 +113,15 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let (catalog, store) = try await common.open()
-            let importer = BundleImporter(catalog: catalog, store: store, dataDirectory: try common.dataDirectory(), trusted: try TrustedKeys(files: trust + (try common.configuration()?.trust ?? [])))
+            let importer = BundleImporter(
+                catalog: catalog, store: store, dataDirectory: try common.dataDirectory(),
+                trusted: try TrustedKeys(files: trust + (try common.configuration()?.trust ?? [])))
             let report = try await importer.run(bundle)
             if json { return try printJSON(report) }
             if report.kind == .revocations {
-                print("bundle \(report.sequence) from \(report.origin) (key \(report.signer)): \(report.revocationsAdded) new revocation(s), in force in every snapshot")
+                print(
+                    "bundle \(report.sequence) from \(report.origin) (key \(report.signer)): \(report.revocationsAdded) new revocation(s), in force in every snapshot"
+                )
             } else {
                 print(
                     "bundle \(report.sequence) from \(report.origin) (key \(report.signer)): published snapshot(s) \(report.snapshots.map(String.init).joined(separator: ", ")); \(report.blobsAdded) blob(s) added, \(String(format: "%.1f", Double(report.bytesAdded) / 1_048_576)) MiB"
@@ -134,7 +145,8 @@ struct MissesCommand: AsyncParsableCommand {
     }
 
     static func coder() -> (JSONEncoder, JSONDecoder) {
-        let e = JSONEncoder(), d = JSONDecoder()
+        let e = JSONEncoder()
+        let d = JSONDecoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
         d.dateDecodingStrategy = .iso8601
@@ -142,7 +154,8 @@ struct MissesCommand: AsyncParsableCommand {
     }
 
     struct ExportMisses: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every recorded miss, with counts and last-seen times, to a file.")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Write every recorded miss, with counts and last-seen times, to a file.")
         @OptionGroup var common: CommonOptions
         @Option(help: "File to write.") var out: String
 
@@ -171,14 +184,19 @@ struct MissesCommand: AsyncParsableCommand {
                 } catch {
                     throw AirlockError(.invalidArgument, "\(file) is not a misses file written by airlock misses export: \(error)")
                 }
-                guard parsed.format == File.format else { throw AirlockError(.invalidArgument, "\(file) has format \(parsed.format); expected \(File.format)") }
+                guard parsed.format == File.format else {
+                    throw AirlockError(.invalidArgument, "\(file) has format \(parsed.format); expected \(File.format)")
+                }
                 for (i, miss) in parsed.misses.enumerated() {
-                    if let problem = miss.problem { throw AirlockError(.invalidArgument, "\(file): miss \(i + 1) (\(miss.ecosystem.rawValue)): \(problem); nothing was imported") }
+                    if let problem = miss.problem {
+                        throw AirlockError(.invalidArgument, "\(file): miss \(i + 1) (\(miss.ecosystem.rawValue)): \(problem); nothing was imported")
+                    }
                 }
                 let catalog = try await common.open().catalog
                 try await catalog.recordMisses(parsed.misses)
                 try await catalog.audit(
-                    actor: cliActor, action: "misses.imported", object: file, details: ["count": String(parsed.misses.count), "exported_at": Timestamp.format(parsed.exportedAt)],
+                    actor: cliActor, action: "misses.imported", object: file,
+                    details: ["count": String(parsed.misses.count), "exported_at": Timestamp.format(parsed.exportedAt)],
                     at: Date())
                 print("added \(parsed.misses.count) miss(es) to the review queue's demand")
             }

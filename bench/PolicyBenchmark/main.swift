@@ -41,7 +41,8 @@ for (i, name) in projects.enumerated() {
     if i % 100 == 0 {
         advisories[name] = [
             Advisory(
-                id: "GHSA-bench-\(i)", project: name, summary: "synthetic", severity: Severity(rawValue: 1 + Int(random.next() % 4)), malicious: false,
+                id: "GHSA-bench-\(i)", project: name, summary: "synthetic", severity: Severity(rawValue: 1 + Int(random.next() % 4)),
+                malicious: false,
                 ranges: [[.init(introduced: "0"), .init(fixed: "3.0")]], versions: [])
         ]
     }

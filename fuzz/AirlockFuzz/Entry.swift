@@ -8,14 +8,15 @@ import Foundation
 struct AirlockFuzz {
     static func main() throws {
         #if FUZZING
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            selectedTarget(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-            return 0
-        })
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(
+                LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                    selectedTarget(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+                    return 0
+                })
         #else
-        try replay(Array(CommandLine.arguments.dropFirst()))
+            try replay(Array(CommandLine.arguments.dropFirst()))
         #endif
     }
 
@@ -25,7 +26,8 @@ struct AirlockFuzz {
             return
         }
         guard let name = args.first, let target = FuzzTargets.all[name] else {
-            FileHandle.standardError.write(Data("usage: AirlockFuzz TARGET PATH... (targets: \(FuzzTargets.all.keys.sorted().joined(separator: ", ")))\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: AirlockFuzz TARGET PATH... (targets: \(FuzzTargets.all.keys.sorted().joined(separator: ", ")))\n".utf8))
             exit(2)
         }
         var count = 0
@@ -43,18 +45,18 @@ struct AirlockFuzz {
 }
 
 #if FUZZING
-/// libFuzzer's driver, for programs that keep their own `main`.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// libFuzzer's driver, for programs that keep their own `main`.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
-let selectedTarget: @Sendable ([UInt8]) -> Void = {
-    let name = ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_TARGET"] ?? ""
-    guard let target = FuzzTargets.all[name] else {
-        fatalError("set AIRLOCK_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))")
-    }
-    return target
-}()
+    let selectedTarget: @Sendable ([UInt8]) -> Void = {
+        let name = ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTargets.all[name] else {
+            fatalError("set AIRLOCK_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))")
+        }
+        return target
+    }()
 #endif

@@ -74,7 +74,10 @@ enum FuzzTargets {
     /// A page parses or is refused; what it lists names each file and URL once, and every wheel name
     /// it lists parses in bounded time and memory (tag sets are never multiplied out).
     static func simpleIndex(_ bytes: [UInt8], contentType: String) {
-        guard let files = try? SimpleIndexParser.parse(bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz")).files
+        guard
+            let files = try? SimpleIndexParser.parse(
+                bytes, contentType: contentType, url: "https://upstream.test/simple/fuzz/", project: ProjectName("fuzz")
+            ).files
         else { return }
         precondition(Set(files.map(\.filename)).count == files.count && Set(files.map(\.url)).count == files.count, "a file is listed twice")
         for file in files { _ = DistributionFilename(file.filename) }
@@ -122,7 +125,9 @@ enum FuzzTargets {
             for field in ["Depends", "Imports", "LinkingTo", "Suggests"] {
                 if let value = record[field] { _ = try? RDependency.parseField(value, source: "fuzz") }
             }
-            if let version = record["Version"], let v = RVersion(version) { precondition(RVersion(v.description) == v, "R version '\(v)' does not parse again") }
+            if let version = record["Version"], let v = RVersion(version) {
+                precondition(RVersion(v.description) == v, "R version '\(v)' does not parse again")
+            }
         }
     }
 
@@ -189,7 +194,11 @@ enum FuzzTargets {
         }
         func accepted(_ rule: ArchiveTree.LinkRule) -> Bool { (try? ArchiveTree.check(members, archive: "fuzz.tar", rule: rule)) != nil }
         let withLinks = accepted(.linksInside)
-        if !members.contains(where: { if case .symlink = $0.1 { return true }; if case .hardlink = $0.1 { return true }; return false }) {
+        if !members.contains(where: {
+            if case .symlink = $0.1 { return true }
+            if case .hardlink = $0.1 { return true }
+            return false
+        }) {
             precondition(withLinks == accepted(.noLinks), "a tree without links is judged differently by the two rules")
         } else if accepted(.noLinks) {
             preconditionFailure("a tree with links passed the rule that allows none")

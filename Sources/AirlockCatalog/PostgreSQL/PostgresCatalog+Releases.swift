@@ -48,7 +48,9 @@ extension PostgresCatalog: ReleaseCatalog {
                         Timestamp.format(at), r.decision.serveYanked,
                     ])
                 var files: [Int64] = []
-                for file in r.files { files.append(try await Self.upsertDistribution(s, releaseID: releaseID, file.distribution, upstreamURL: file.upstreamURL, at: at)) }
+                for file in r.files {
+                    files.append(try await Self.upsertDistribution(s, releaseID: releaseID, file.distribution, upstreamURL: file.upstreamURL, at: at))
+                }
                 recorded.append(RecordedRelease(releaseID: releaseID, fileIDs: files))
             }
             return recorded
@@ -58,14 +60,18 @@ extension PostgresCatalog: ReleaseCatalog {
     public func metadataDigest(ofFile digest: Digest) async throws -> Digest? {
         try await read { s in
             try parseDigest(
-                try await s.value(String.self, "SELECT metadata_sha256 FROM distribution WHERE sha256 = $1 AND metadata_sha256 IS NOT NULL LIMIT 1", [digest.hex]),
+                try await s.value(
+                    String.self, "SELECT metadata_sha256 FROM distribution WHERE sha256 = $1 AND metadata_sha256 IS NOT NULL LIMIT 1", [digest.hex]),
                 table: "distribution", key: digest.hex)
         }
     }
 
     public func recordedFile(upstreamURL: String) async throws -> RecordedFile? {
         try await read { s in
-            guard let row = try await s.query("SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = $1 ORDER BY id DESC LIMIT 1", [upstreamURL]).first
+            guard
+                let row = try await s.query(
+                    "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = $1 ORDER BY id DESC LIMIT 1", [upstreamURL]
+                ).first
             else { return nil }
             return RecordedFile(
                 digest: try parseDigest(try row.get("sha256", as: String.self), table: "distribution", key: upstreamURL),
@@ -73,7 +79,8 @@ extension PostgresCatalog: ReleaseCatalog {
         }
     }
 
-    private static func upsertProject(_ s: PostgresSession, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) async throws -> Int64 {
+    private static func upsertProject(_ s: PostgresSession, _ ecosystem: Ecosystem, _ name: ProjectName, people: ProjectPeople?) async throws -> Int64
+    {
         try required(
             try await s.value(
                 Int64.self,
@@ -90,7 +97,9 @@ extension PostgresCatalog: ReleaseCatalog {
     }
 
     /// Records a file (upload times as on SQLite: see `SQLiteCatalog.upsertDistribution`).
-    private static func upsertDistribution(_ s: PostgresSession, releaseID: Int64, _ d: Distribution, upstreamURL: String, at: Date) async throws -> Int64 {
+    private static func upsertDistribution(_ s: PostgresSession, releaseID: Int64, _ d: Distribution, upstreamURL: String, at: Date) async throws
+        -> Int64
+    {
         try required(
             try await s.value(
                 Int64.self,
@@ -113,7 +122,8 @@ extension PostgresCatalog: ReleaseCatalog {
 
     public func selection(_ ecosystem: Ecosystem) async throws -> [String] {
         try await read { s in
-            try await s.column(String.self, "SELECT requirement FROM selection WHERE ecosystem = $1 ORDER BY added_at, requirement", [ecosystem.rawValue])
+            try await s.column(
+                String.self, "SELECT requirement FROM selection WHERE ecosystem = $1 ORDER BY added_at, requirement", [ecosystem.rawValue])
         }
     }
 
@@ -136,7 +146,8 @@ extension PostgresCatalog: ReleaseCatalog {
 
     public func projectEmails(_ ecosystem: Ecosystem) async throws -> [(project: String, people: ProjectPeople)] {
         let rows = try await read { s in
-            try await s.query("SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = $1 ORDER BY name", [ecosystem.rawValue]).map {
+            try await s.query("SELECT name, author_email, maintainer_email FROM project WHERE ecosystem = $1 ORDER BY name", [ecosystem.rawValue]).map
+            {
                 PersonRow(name: try $0.get("name"), authorEmail: try $0.get("author_email"), maintainerEmail: try $0.get("maintainer_email"))
             }
         }
@@ -170,14 +181,17 @@ extension PostgresCatalog: ReleaseCatalog {
                 """, [ecosystem.rawValue, project, version])
             var out: [StoredRelease] = []
             for row in rows {
-                let files = try await s.fetch(DistributionRow.self, Relation.recordedColumns + " WHERE d.release_id = $1 ORDER BY d.filename", [row.id])
-                    .map { try $0.distribution() }
+                let files = try await s.fetch(
+                    DistributionRow.self, Relation.recordedColumns + " WHERE d.release_id = $1 ORDER BY d.filename", [row.id]
+                )
+                .map { try $0.distribution() }
                 let decision = try await s.fetchOne(
                     DecisionRow.self, "SELECT * FROM decision WHERE release_id = $1 ORDER BY decided_at DESC, seq DESC LIMIT 1", [row.id])
                 out.append(
                     StoredRelease(
                         project: ProjectName(normalized: row.name, display: row.displayName), version: row.version,
-                        people: ProjectPeople(author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
+                        people: ProjectPeople(
+                            author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
                         files: files, facts: try row.facts(), decision: try decision?.decision(), requiresDist: try row.dependencies()))
             }
             return out
@@ -248,7 +262,8 @@ extension PostgresCatalog: ReleaseCatalog {
                     observed_at = excluded.observed_at
                 """,
                 [
-                    ecosystem.rawValue, PostgresArray(projects.map(\.name)), PostgresArray(projects.map(\.pageURL)), PostgresArray(projects.map(\.status.status)),
+                    ecosystem.rawValue, PostgresArray(projects.map(\.name)), PostgresArray(projects.map(\.pageURL)),
+                    PostgresArray(projects.map(\.status.status)),
                     PostgresArray(projects.map { $0.status.reason ?? "" }), PostgresArray(projects.map { _ in Timestamp.format(at) }),
                 ])
         }
@@ -309,7 +324,9 @@ extension PostgresCatalog: FeedCatalog {
 
     public func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]? {
         try await read { s in
-            guard try await s.value(Int64.self, "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = $1", [ecosystem.rawValue]) ?? 0 > 0
+            guard
+                try await s.value(Int64.self, "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = $1", [ecosystem.rawValue])
+                    ?? 0 > 0
             else { return nil }
             var out: [String: Int] = [:]
             for row in try await s.query("SELECT project, downloads FROM popularity WHERE ecosystem = $1", [ecosystem.rawValue]) {
@@ -336,7 +353,9 @@ extension PostgresCatalog: FeedCatalog {
         }
     }
 
-    private static func noteImport(_ s: PostgresSession, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date) async throws {
+    private static func noteImport(
+        _ s: PostgresSession, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date
+    ) async throws {
         try await s.execute(
             "INSERT INTO feed_import (kind, ecosystem, source, sha256, entries, imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
             [kind, ecosystem.rawValue, source, digest.hex, entries, Timestamp.format(at)])

@@ -7,7 +7,9 @@ extension PostgresCatalog: ReviewCatalog {
     /// Appends an event inside the caller's write transaction, chained to the last one. Writers hold
     /// the write lock, so no other event can be appended between reading the last and writing this.
     @discardableResult
-    static func appendAudit(_ s: PostgresSession, actor: String, action: String, object: String, details: [String: String], at: Date) async throws -> AuditHead {
+    static func appendAudit(_ s: PostgresSession, actor: String, action: String, object: String, details: [String: String], at: Date) async throws
+        -> AuditHead
+    {
         let detailText = try encodeJSON(details)
         let last = try await s.fetchOne(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT 1")
         let id = (last?.id ?? 0) + 1
@@ -25,7 +27,9 @@ extension PostgresCatalog: ReviewCatalog {
     }
 
     public func auditEvents(limit: Int, offset: Int) async throws -> [AuditEvent] {
-        try await read { s in try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT $1 OFFSET $2", [limit, offset]).map(\.event) }
+        try await read { s in
+            try await s.fetch(AuditRow.self, "SELECT * FROM audit ORDER BY id DESC LIMIT $1 OFFSET $2", [limit, offset]).map(\.event)
+        }
     }
 
     public func auditCount() async throws -> Int {
@@ -48,7 +52,8 @@ extension PostgresCatalog: ReviewCatalog {
             let id = try required(
                 try await s.value(
                     Int64.self, "INSERT INTO token (name, role, secret_sha256, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                    [name, role.rawValue, Digest.of(Array(secret.utf8)).hex, Timestamp.format(at), expiresAt.map(Timestamp.format)]), "token just written")
+                    [name, role.rawValue, Digest.of(Array(secret.utf8)).hex, Timestamp.format(at), expiresAt.map(Timestamp.format)]),
+                "token just written")
             try await Self.appendAudit(
                 s, actor: actor, action: "token.created", object: "token/\(id)",
                 details: ["name": name, "role": role.rawValue, "expires": expiresAt.map(Timestamp.format) ?? "never"], at: at)
@@ -63,7 +68,8 @@ extension PostgresCatalog: ReviewCatalog {
 
     public func revokeToken(id: Int64, actor: String, at: Date) async throws {
         try await write { s in
-            let changed = try await s.execute("UPDATE token SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id", [Timestamp.format(at), id])
+            let changed = try await s.execute(
+                "UPDATE token SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id", [Timestamp.format(at), id])
             guard changed == 1 else { throw AirlockError(.notFound, "no active token with id \(id)") }
             try await Self.appendAudit(s, actor: actor, action: "token.revoked", object: "token/\(id)", details: [:], at: at)
         }
@@ -90,7 +96,8 @@ extension PostgresCatalog: ReviewCatalog {
                         last_client = coalesce(excluded.last_client, miss.last_client)
                     """,
                     [
-                        m.ecosystem.rawValue, m.project, m.version, min(max(m.count, 0), Miss.maxCount), Timestamp.format(m.firstSeen), Timestamp.format(m.lastSeen),
+                        m.ecosystem.rawValue, m.project, m.version, min(max(m.count, 0), Miss.maxCount), Timestamp.format(m.firstSeen),
+                        Timestamp.format(m.lastSeen),
                         m.lastClient,
                     ])
             }
@@ -113,7 +120,9 @@ extension PostgresCatalog: ReviewCatalog {
 
     // MARK: Overrides and revocations
 
-    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws -> [Override] {
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws
+        -> [Override]
+    {
         try await write { s in
             var added: [Override] = []
             for r in requests { added.append(try await Self.insertOverride(s, ecosystem, r, actor, at, audited: batch == nil)) }
@@ -134,16 +143,21 @@ extension PostgresCatalog: ReviewCatalog {
             }
             try row.override().checkWithdrawable(at: at)
             try await s.execute(
-                "UPDATE override SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_reason = $3 WHERE id = $4", [Timestamp.format(at), actor, why, id])
-            try await Self.appendAudit(s, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
-            return try required(try await s.fetchOne(OverrideRow.self, "SELECT * FROM override WHERE id = $1", [id]), "override just withdrawn").override()
+                "UPDATE override SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_reason = $3 WHERE id = $4",
+                [Timestamp.format(at), actor, why, id])
+            try await Self.appendAudit(
+                s, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
+            return try required(try await s.fetchOne(OverrideRow.self, "SELECT * FROM override WHERE id = $1", [id]), "override just withdrawn")
+                .override()
         }
     }
 
     public func recordedDigests(_ ecosystem: Ecosystem, project: String) async throws -> [String: Set<Digest>] {
         try await read { s in
             var out: [String: Set<Digest>] = [:]
-            for row in try await s.query("SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = $1 AND p.name = $2", [ecosystem.rawValue, project]) {
+            for row in try await s.query(
+                "SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = $1 AND p.name = $2", [ecosystem.rawValue, project])
+            {
                 if let d = Digest(hex: try row.get("sha256", as: String.self)) { out[try row.get("version", as: String.self), default: []].insert(d) }
             }
             return out
@@ -179,7 +193,8 @@ extension PostgresCatalog: ReviewCatalog {
     public func downloads(since day: String) async throws -> [DownloadCount] {
         try await read { s in
             try await s.query("SELECT sha256, day, count FROM download WHERE day >= $1 ORDER BY day, sha256", [day]).compactMap { row in
-                let day = try row.get("day", as: String.self), count = try row.get("count", as: Int.self)
+                let day = try row.get("day", as: String.self)
+                let count = try row.get("count", as: Int.self)
                 return Digest(hex: try row.get("sha256", as: String.self)).map { DownloadCount(sha256: $0, day: day, count: count) }
             }
         }
@@ -197,7 +212,8 @@ extension PostgresCatalog: ReviewCatalog {
                 Int64.self,
                 "INSERT INTO override (ecosystem, project, versions, action, reason, actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 [
-                    ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at), r.expiresAt.map(Timestamp.format),
+                    ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at),
+                    r.expiresAt.map(Timestamp.format),
                 ]), "override just written")
         if audited {
             try await appendAudit(
@@ -205,7 +221,8 @@ extension PostgresCatalog: ReviewCatalog {
                 details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
         }
         return Override(
-            id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor, createdAt: at,
+            id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor,
+            createdAt: at,
             expiresAt: r.expiresAt)
     }
 
@@ -224,24 +241,29 @@ extension PostgresCatalog: ReviewCatalog {
         try await write { s in
             let why = reason.trimmingWhitespace()
             guard !why.isEmpty else { throw AirlockError(.invalidArgument, "a revocation needs a reason") }
-            let exists = try await s.value(
-                Bool.self, "SELECT EXISTS (SELECT 1 FROM \(Relation.releases) WHERE p.ecosystem = $1 AND p.name = $2 AND r.version = $3)",
-                [ecosystem.rawValue, project, version]) ?? false
+            let exists =
+                try await s.value(
+                    Bool.self, "SELECT EXISTS (SELECT 1 FROM \(Relation.releases) WHERE p.ecosystem = $1 AND p.name = $2 AND r.version = $3)",
+                    [ecosystem.rawValue, project, version]) ?? false
             guard exists else { throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog") }
-            guard let id = try await s.value(
-                Int64.self,
-                "INSERT INTO revocation (ecosystem, project, version, reason, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-                [ecosystem.rawValue, project, version, why, actor, Timestamp.format(at)])
+            guard
+                let id = try await s.value(
+                    Int64.self,
+                    "INSERT INTO revocation (ecosystem, project, version, reason, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                    [ecosystem.rawValue, project, version, why, actor, Timestamp.format(at)])
             else { throw AirlockError(.invalidArgument, "'\(project) \(version)' is already revoked") }
-            try await Self.appendAudit(s, actor: actor, action: "release.revoked", object: "\(ecosystem.rawValue)/\(project) \(version)", details: ["reason": why], at: at)
+            try await Self.appendAudit(
+                s, actor: actor, action: "release.revoked", object: "\(ecosystem.rawValue)/\(project) \(version)", details: ["reason": why], at: at)
             return Revocation(id: id, ecosystem: ecosystem, project: project, version: version, reason: why, actor: actor, createdAt: at)
         }
     }
 
     public func revocations(_ ecosystem: Ecosystem?) async throws -> [Revocation] {
         try await read { s in
-            try await s.fetch(RevocationRow.self, "SELECT * FROM revocation WHERE $1::text IS NULL OR ecosystem = $1 ORDER BY id", [ecosystem?.rawValue])
-                .map { try $0.revocation() }
+            try await s.fetch(
+                RevocationRow.self, "SELECT * FROM revocation WHERE $1::text IS NULL OR ecosystem = $1 ORDER BY id", [ecosystem?.rawValue]
+            )
+            .map { try $0.revocation() }
         }
     }
 
@@ -250,7 +272,9 @@ extension PostgresCatalog: ReviewCatalog {
     public func releaseReviews(_ ecosystem: Ecosystem, project: String) async throws -> [ReleaseReview] {
         try await read { s in
             var revoked: [String: Revocation] = [:]
-            for row in try await s.fetch(RevocationRow.self, "SELECT * FROM revocation WHERE ecosystem = $1 AND project = $2", [ecosystem.rawValue, project]) {
+            for row in try await s.fetch(
+                RevocationRow.self, "SELECT * FROM revocation WHERE ecosystem = $1 AND project = $2", [ecosystem.rawValue, project])
+            {
                 revoked[row.version] = try row.revocation()
             }
             let rows = try await s.query(
@@ -264,15 +288,18 @@ extension PostgresCatalog: ReviewCatalog {
             let policy = try await Self.activePolicyDigest(s, ecosystem)
             var reviews: [ReleaseReview] = []
             for r in rows {
-                let id: Int64 = try r.get("id"), version: String = try r.get("version")
-                let decision = try await s.fetchOne(DecisionRow.self, "SELECT * FROM decision WHERE release_id = $1 AND policy_digest = $2", [id, policy])
+                let id: Int64 = try r.get("id")
+                let version: String = try r.get("version")
+                let decision = try await s.fetchOne(
+                    DecisionRow.self, "SELECT * FROM decision WHERE release_id = $1 AND policy_digest = $2", [id, policy])
                 reviews.append(
                     ReleaseReview(
                         ecosystem: ecosystem, project: project, version: version, decision: try decision?.decision(),
                         served: try r.get("served", as: Bool.self) && revoked[version] == nil, revocation: revoked[version],
                         dependencies: try decodeJSON([String].self, try r.get("requires_dist", as: String?.self), table: "release", key: id) ?? [],
                         provenance: try PublisherRecord.decode(
-                            document: try r.get("provenance_document", as: String?.self), publisher: try r.get("provenance_publisher", as: String?.self),
+                            document: try r.get("provenance_document", as: String?.self),
+                            publisher: try r.get("provenance_publisher", as: String?.self),
                             signedAt: try r.get("provenance_signed_at", as: String?.self), release: "\(project) \(version)")))
             }
             return reviews.sorted { VersionOrder.older($0.version, $1.version, ecosystem) }
@@ -296,7 +323,8 @@ extension PostgresCatalog: ReviewCatalog {
         try await read { s in
             var out: [ReleaseKey: HeldRelease] = [:]
             for row in try await s.query("SELECT * FROM held WHERE ecosystem = $1", [ecosystem.rawValue]) {
-                out[ReleaseKey(try row.get("project"), try row.get("version"))] = HeldRelease(reason: try row.get("reason"), blockedBy: try row.get("blocked_by"))
+                out[ReleaseKey(try row.get("project"), try row.get("version"))] = HeldRelease(
+                    reason: try row.get("reason"), blockedBy: try row.get("blocked_by"))
             }
             return out
         }

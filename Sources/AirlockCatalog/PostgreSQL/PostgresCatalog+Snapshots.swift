@@ -3,7 +3,8 @@ public import Foundation
 
 extension PostgresCatalog: SnapshotCatalog {
     /// Retained snapshots only: an expired one is found by no selector.
-    private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
+    private static let snapshotColumns =
+        "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
 
     public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) async throws -> Snapshot? {
         try await read { s in try await Self.snapshot(s, ecosystem, selector) }
@@ -41,12 +42,12 @@ extension PostgresCatalog: SnapshotCatalog {
             try await s.fetchOne(
                 DistributionRow.self,
                 Relation.distributionColumns + """
-                 WHERE d.sha256 = $1 AND d.filename = $2
-                   AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
-                               WHERE m.distribution_id = d.id AND s.expired_at IS NULL)
-                   AND \(Relation.notRevoked)
-                 LIMIT 1
-                """, [digest.hex, filename]
+                     WHERE d.sha256 = $1 AND d.filename = $2
+                       AND EXISTS (SELECT 1 FROM membership m JOIN snapshot s ON s.ecosystem = p.ecosystem AND \(Relation.serves("s.id"))
+                                   WHERE m.distribution_id = d.id AND s.expired_at IS NULL)
+                       AND \(Relation.notRevoked)
+                     LIMIT 1
+                    """, [digest.hex, filename]
             )?.distribution()
         }
     }
@@ -94,7 +95,8 @@ extension PostgresCatalog: SnapshotCatalog {
     /// Whether an R binary was recorded after `snapshot` was published (the next snapshot serves it).
     static func binariesRecorded(_ s: PostgresSession, _ ecosystem: Ecosystem, after snapshot: Snapshot) async throws -> Bool {
         guard ecosystem == .cran else { return false }
-        return try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > $1)", [Timestamp.format(snapshot.publishedAt)]) ?? false
+        return try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > $1)", [Timestamp.format(snapshot.publishedAt)])
+            ?? false
     }
 
     public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
@@ -102,7 +104,10 @@ extension PostgresCatalog: SnapshotCatalog {
             for b in binaries {
                 try await s.execute(
                     RBinaryTable.upsert,
-                    [b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, b.buildLog?.hex, Timestamp.format(at)])
+                    [
+                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin,
+                        b.buildLog?.hex, Timestamp.format(at),
+                    ])
             }
         }
     }
@@ -124,11 +129,11 @@ extension PostgresCatalog: SnapshotCatalog {
         try await s.fetch(
             DistributionRow.self,
             Relation.servedColumns + """
-             JOIN membership m ON m.distribution_id = d.id
-             WHERE p.ecosystem = $1 AND \(Relation.serves("$2"))
-               AND \(Relation.notRevoked)
-             ORDER BY p.name, d.filename
-            """, [snapshot.ecosystem.rawValue, snapshot.id]
+                 JOIN membership m ON m.distribution_id = d.id
+                 WHERE p.ecosystem = $1 AND \(Relation.serves("$2"))
+                   AND \(Relation.notRevoked)
+                 ORDER BY p.name, d.filename
+                """, [snapshot.ecosystem.rawValue, snapshot.id]
         ).map { try $0.distribution() }
     }
 }
@@ -138,7 +143,8 @@ extension PostgresCatalog: PublishCatalog {
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
         beforeCommit: @Sendable (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
-        let ecosystem = request.ecosystem, at = request.at
+        let ecosystem = request.ecosystem
+        let at = request.at
         return try await write { s in
             if let imported = request.imported {
                 return try await Self.publishImported(s, imported, actor: request.actor, at: at, rule: rule, beforeCommit: beforeCommit)
@@ -179,8 +185,11 @@ extension PostgresCatalog: PublishCatalog {
             if try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = $1)", [id]) ?? false {
                 throw AirlockError(.forbidden, "snapshot \(id) is already here: a bundle never replaces a published snapshot")
             }
-            if let newest = try await s.value(Int64?.self, "SELECT max(id) FROM snapshot WHERE ecosystem = $1", [ecosystem.rawValue]) ?? nil, newest > id {
-                throw AirlockError(.forbidden, "\(ecosystem.rawValue) snapshot \(id) is older than snapshot \(newest), already served here: a rollback")
+            if let newest = try await s.value(Int64?.self, "SELECT max(id) FROM snapshot WHERE ecosystem = $1", [ecosystem.rawValue]) ?? nil,
+                newest > id
+            {
+                throw AirlockError(
+                    .forbidden, "\(ecosystem.rawValue) snapshot \(id) is older than snapshot \(newest), already served here: a rollback")
             }
             guard let manifestDigest = bundle.manifestDigests[id] else {
                 throw AirlockError(.malformedIndex, "the bundle carries no manifest for snapshot \(id)")
@@ -197,7 +206,8 @@ extension PostgresCatalog: PublishCatalog {
             try beforeCommit(snapshot, try await contents(s, of: snapshot), plan, head)
             last = snapshot
         }
-        try await recordImport(s, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])
+        try await recordImport(
+            s, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])
         guard let last else { throw AirlockError(.malformedIndex, "the bundle carries no snapshot") }
         return (last, true)
     }
@@ -205,7 +215,9 @@ extension PostgresCatalog: PublishCatalog {
     /// Stores a snapshot (with `id`, or the next one: ids are never reused, as SQLite's AUTOINCREMENT)
     /// serving the plan's files: membership ranges of files it no longer serves (or serves with
     /// another yank reason) end, new ones begin.
-    private static func storeSnapshot(_ s: PostgresSession, _ ecosystem: Ecosystem, id wanted: Int64?, at: Date, policyDigest: String, plan: PublishPlan) async throws -> Snapshot {
+    private static func storeSnapshot(
+        _ s: PostgresSession, _ ecosystem: Ecosystem, id wanted: Int64?, at: Date, policyDigest: String, plan: PublishPlan
+    ) async throws -> Snapshot {
         let id = try required(
             try await s.value(
                 Int64.self,
@@ -268,9 +280,12 @@ extension PostgresCatalog: PublishCatalog {
         }
     }
 
-    private static func applySync(_ s: PostgresSession, _ ecosystem: Ecosystem, _ sync: PublishRequest.SyncOutcome, actor: String, at: Date) async throws {
+    private static func applySync(_ s: PostgresSession, _ ecosystem: Ecosystem, _ sync: PublishRequest.SyncOutcome, actor: String, at: Date)
+        async throws
+    {
         if let policy = sync.policy {
-            let previous = try await s.value(String.self, "SELECT digest FROM policy WHERE ecosystem = $1 ORDER BY id DESC LIMIT 1", [ecosystem.rawValue])
+            let previous = try await s.value(
+                String.self, "SELECT digest FROM policy WHERE ecosystem = $1 ORDER BY id DESC LIMIT 1", [ecosystem.rawValue])
             try await s.execute(
                 "INSERT INTO policy (ecosystem, digest, path, text, activated_at) VALUES ($1, $2, $3, $4, $5)",
                 [ecosystem.rawValue, sync.policyDigest, policy.path, policy.text, Timestamp.format(at)])
@@ -317,24 +332,34 @@ extension PostgresCatalog: PublishCatalog {
             FROM \(Relation.releases) WHERE r.id IN (\(publishable))
             """, [e])
         var decisions: [Int64: Decision] = [:]
-        for d in try await s.fetch(DecisionRow.self, "SELECT * FROM decision WHERE policy_digest = $2 AND release_id IN (\(publishable))", [e, policyDigest]) {
+        for d in try await s.fetch(
+            DecisionRow.self, "SELECT * FROM decision WHERE policy_digest = $2 AND release_id IN (\(publishable))", [e, policyDigest])
+        {
             decisions[d.releaseId] = try d.decision()
         }
-        var files: [Int64: [Int64]] = [:], artifacts: [Int64: [PublishState.Artifact]] = [:]
-        for f in try await s.query("SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id", [e]) {
+        var files: [Int64: [Int64]] = [:]
+        var artifacts: [Int64: [PublishState.Artifact]] = [:]
+        for f in try await s.query(
+            "SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id", [e])
+        {
             let release = try f.get("release_id", as: Int64.self)
             files[release, default: []].append(try f.get("id", as: Int64.self))
-            artifacts[release, default: []].append(PublishState.Artifact(filename: try f.get("filename"), requiresPython: try f.get("requires_python")))
+            artifacts[release, default: []].append(
+                PublishState.Artifact(filename: try f.get("filename"), requiresPython: try f.get("requires_python")))
         }
         let releases = try rows.map { row -> PublishState.Release in
             let id: Int64 = try row.get("id")
             return PublishState.Release(
-                id: id, key: ReleaseKey(try row.get("name"), try row.get("version")), isCandidate: try row.get("is_candidate"), decision: decisions[id],
-                files: files[id] ?? [], requires: try decodeJSON([String].self, try row.get("requires_dist", as: String?.self), table: "release", key: id) ?? [],
+                id: id, key: ReleaseKey(try row.get("name"), try row.get("version")), isCandidate: try row.get("is_candidate"),
+                decision: decisions[id],
+                files: files[id] ?? [],
+                requires: try decodeJSON([String].self, try row.get("requires_dist", as: String?.self), table: "release", key: id) ?? [],
                 artifacts: artifacts[id] ?? [])
         }
         let revoked = Set(
-            try await s.query("SELECT project, version FROM revocation WHERE ecosystem = $1", [e]).map { ReleaseKey(try $0.get("project"), try $0.get("version")) })
+            try await s.query("SELECT project, version FROM revocation WHERE ecosystem = $1", [e]).map {
+                ReleaseKey(try $0.get("project"), try $0.get("version"))
+            })
         return PublishState(
             ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, extras: extras, releases: releases,
             overrides: try await overrides(s, ecosystem, project: nil), revoked: revoked)
@@ -344,17 +369,22 @@ extension PostgresCatalog: PublishCatalog {
 extension PostgresCatalog: RetentionCatalog {
     public func retainedSnapshots() async throws -> [Snapshot] {
         try await read { s in
-            try await s.fetch(SnapshotRow.self, "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id")
-                .map { try $0.snapshot() }
+            try await s.fetch(
+                SnapshotRow.self,
+                "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id"
+            )
+            .map { try $0.snapshot() }
         }
     }
 
     public func expire(_ ids: [Int64], actor: String, at: Date) async throws {
         guard !ids.isEmpty else { return }
         try await write { s in
-            try await s.execute("UPDATE snapshot SET expired_at = $1 WHERE id = ANY($2::bigint[]) AND expired_at IS NULL", [Timestamp.format(at), PostgresArray(ids)])
+            try await s.execute(
+                "UPDATE snapshot SET expired_at = $1 WHERE id = ANY($2::bigint[]) AND expired_at IS NULL", [Timestamp.format(at), PostgresArray(ids)])
             try await Self.appendAudit(
-                s, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","), details: ["count": String(ids.count)], at: at)
+                s, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","),
+                details: ["count": String(ids.count)], at: at)
         }
     }
 
@@ -383,7 +413,9 @@ extension PostgresCatalog: RetentionCatalog {
                     UNION
                     SELECT build_log_sha256 FROM r_binary WHERE build_log_sha256 IS NOT NULL
                     """, [PostgresArray(expiring.sorted())]))
-            let documents = try await s.query("SELECT sha256, document FROM file_provenance").map { (try $0.get("sha256", as: String.self), try $0.get("document", as: String.self)) }
+            let documents = try await s.query("SELECT sha256, document FROM file_provenance").map {
+                (try $0.get("sha256", as: String.self), try $0.get("document", as: String.self))
+            }
             return Relation.withProvenance(served, documents)
         }
     }

@@ -41,15 +41,19 @@ extension PostgresCatalog: TransferCatalog {
                 s, "SELECT p.name AS project, r.version AS version, d.* FROM \(Relation.files) WHERE r.id IN (\(releases))", args,
                 dropping: ["id", "release_id"])
             rows.provenance = try await Self.transferRows(
-                s, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args, dropping: [])
+                s, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args,
+                dropping: [])
             rows.decisions = try await Self.transferRows(
                 s,
                 "SELECT p.name AS project, r.version AS version, c.* FROM decision c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))",
                 args, dropping: ["release_id", "seq"])
             rows.candidates = try await s.query(
-                "SELECT p.name, r.version FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = $1", [e]
+                "SELECT p.name, r.version FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = $1",
+                [e]
             ).map { [try $0.get("name", as: String.self), try $0.get("version", as: String.self)] }
-            rows.state = try await Self.transferRows(s, "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = $1", [e], dropping: []).first
+            rows.state = try await Self.transferRows(
+                s, "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = $1", [e], dropping: []
+            ).first
             rows.policies = try await Self.transferRows(
                 s,
                 """
@@ -59,7 +63,8 @@ extension PostgresCatalog: TransferCatalog {
             rows.overrides = try await Self.transferRows(s, "SELECT * FROM override WHERE ecosystem = $1 ORDER BY id", [e], dropping: [])
             rows.revocations = try await Self.transferRows(s, "SELECT * FROM revocation WHERE ecosystem = $1 ORDER BY id", [e], dropping: ["id"])
             rows.held = try await Self.transferRows(s, "SELECT * FROM held WHERE ecosystem = $1", [e], dropping: [])
-            rows.upstreamProjects = try await Self.transferRows(s, "SELECT * FROM upstream_project WHERE ecosystem = $1", [e], dropping: ["ecosystem"])
+            rows.upstreamProjects = try await Self.transferRows(
+                s, "SELECT * FROM upstream_project WHERE ecosystem = $1", [e], dropping: ["ecosystem"])
             rows.binaries = try await Self.transferRows(
                 s,
                 "SELECT b.* FROM r_binary b JOIN project p ON p.ecosystem = $1 AND p.name = b.package JOIN release r ON r.project_id = p.id AND r.version = b.version WHERE r.id IN (\(releases))",
@@ -89,7 +94,10 @@ extension PostgresCatalog: TransferCatalog {
             try await Self.recordBundle(s, record)
             try await Self.appendAudit(
                 s, actor: actor, action: "bundle.exported", object: "bundle/\(record.sequence)",
-                details: ["kind": record.kind, "sha256": record.sha256, "signer": record.signer, "snapshots": record.snapshots.map(String.init).joined(separator: ",")],
+                details: [
+                    "kind": record.kind, "sha256": record.sha256, "signer": record.signer,
+                    "snapshots": record.snapshots.map(String.init).joined(separator: ","),
+                ],
                 at: record.at)
         }
     }
@@ -115,7 +123,8 @@ extension PostgresCatalog: TransferCatalog {
     // MARK: - Within the publishing transaction
 
     static func applyImport(_ s: PostgresSession, _ bundle: PublishRequest.ImportedBundle, at: Date) async throws {
-        let rows = bundle.rows, e = rows.ecosystem.rawValue
+        let rows = bundle.rows
+        let e = rows.ecosystem.rawValue
         try await becomeReplica(s, of: bundle.origin, at: at)
         var writer = PostgresRowWriter(s)
         for row in rows.projects { try await writer.upsert("project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
@@ -123,13 +132,18 @@ extension PostgresCatalog: TransferCatalog {
         for row in rows.distributions {
             try await writer.upsert("distribution", row, parent: .release(ecosystem: e), conflict: ["release_id", "filename", "sha256"])
         }
-        for row in rows.decisions { try await writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"]) }
+        for row in rows.decisions {
+            try await writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"])
+        }
         for row in rows.provenance ?? [] { try await writer.upsert("file_provenance", row, conflict: ["sha256"]) }
-        for row in rows.upstreamProjects ?? [] { try await writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
+        for row in rows.upstreamProjects ?? [] {
+            try await writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"])
+        }
         for row in rows.binaries ?? [] { try await writer.upsert("r_binary", row, conflict: ["package", "version", "distro", "r_minor"]) }
         for row in rows.policies {
             guard case .text(let digest)? = row["digest"] else { throw AirlockError(.malformedIndex, "a bundle's policy row has no digest") }
-            let known = try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = $1 AND digest = $2)", [e, digest]) ?? false
+            let known =
+                try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = $1 AND digest = $2)", [e, digest]) ?? false
             if !known { try await writer.upsert("policy", row, fixed: ["ecosystem": e], conflict: nil) }
         }
         try await s.execute("DELETE FROM override WHERE ecosystem = $1", [e])
@@ -156,15 +170,18 @@ extension PostgresCatalog: TransferCatalog {
     static func imposed(_ s: PostgresSession, _ ecosystem: Ecosystem, _ transferred: TransferredSnapshot) async throws -> PublishState.Imposed {
         var imposed = PublishState.Imposed()
         for f in transferred.files {
-            guard let row = try await s.query(
-                """
-                SELECT d.id, d.release_id FROM \(Relation.files)
-                WHERE p.ecosystem = $1 AND p.name = $2 AND r.version = $3 AND d.filename = $4 AND d.sha256 = $5
-                """, [ecosystem.rawValue, f.project, f.version, f.filename, f.sha256]
-            ).first
+            guard
+                let row = try await s.query(
+                    """
+                    SELECT d.id, d.release_id FROM \(Relation.files)
+                    WHERE p.ecosystem = $1 AND p.name = $2 AND r.version = $3 AND d.filename = $4 AND d.sha256 = $5
+                    """, [ecosystem.rawValue, f.project, f.version, f.filename, f.sha256]
+                ).first
             else {
                 throw AirlockError(
-                    .malformedIndex, "snapshot \(transferred.snapshot.id) serves \(f.filename) (\(f.project) \(f.version)), which the bundle's catalog rows do not hold")
+                    .malformedIndex,
+                    "snapshot \(transferred.snapshot.id) serves \(f.filename) (\(f.project) \(f.version)), which the bundle's catalog rows do not hold"
+                )
             }
             let key = ReleaseKey(f.project, f.version)
             imposed.files.append(.init(id: try row.get("id"), release: key, yankReason: f.yankReason))
@@ -191,7 +208,8 @@ extension PostgresCatalog: TransferCatalog {
         if try await s.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM snapshot)") ?? false {
             throw AirlockError(
                 .forbidden,
-                "this data directory publishes its own snapshots from an upstream; import bundles only into a new data directory, which becomes a replica")
+                "this data directory publishes its own snapshots from an upstream; import bundles only into a new data directory, which becomes a replica"
+            )
         }
         try await s.execute("INSERT INTO replica (id, origin, since) VALUES (1, $1, $2)", [origin, Timestamp.format(at)])
     }
@@ -204,7 +222,10 @@ extension PostgresCatalog: TransferCatalog {
     private static func recordBundle(_ s: PostgresSession, _ record: BundleRecord) async throws {
         try await s.execute(
             "INSERT INTO bundle (direction, sequence, kind, sha256, signer, snapshots, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [record.direction.rawValue, record.sequence, record.kind, record.sha256, record.signer, try encodeJSON(record.snapshots), Timestamp.format(record.at)])
+            [
+                record.direction.rawValue, record.sequence, record.kind, record.sha256, record.signer, try encodeJSON(record.snapshots),
+                Timestamp.format(record.at),
+            ])
     }
 
     private static func insertRevocations(_ rows: [TransferRow], writer: inout PostgresRowWriter) async throws -> Int {
@@ -214,7 +235,9 @@ extension PostgresCatalog: TransferCatalog {
     }
 
     /// Rows by column name, each value as a bundle carries it.
-    static func transferRows(_ s: PostgresSession, _ sql: String, _ arguments: [any PostgresArgument], dropping: Set<String>) async throws -> [TransferRow] {
+    static func transferRows(_ s: PostgresSession, _ sql: String, _ arguments: [any PostgresArgument], dropping: Set<String>) async throws
+        -> [TransferRow]
+    {
         try await s.query(sql, arguments).map { row in
             var out: TransferRow = [:]
             for cell in row where !dropping.contains(cell.columnName) { out[cell.columnName] = try Cell(cell) }
@@ -267,7 +290,9 @@ struct PostgresRowWriter {
         _ table: String, _ row: TransferRow, fixed: [String: String] = [:], parent: Parent = .none, conflict: [String]?, orIgnore: Bool = false
     ) async throws -> Int {
         let known = try await tableColumns(table)
-        var naturalKeys: Set<String> = [], names: [String] = [], values: [String] = []
+        var naturalKeys: Set<String> = []
+        var names: [String] = []
+        var values: [String] = []
         var arguments: [any PostgresArgument] = []
         func add(_ column: String, _ placeholder: (Int) -> String, _ argument: [any PostgresArgument]) {
             names.append("\"\(column)\"")
@@ -282,18 +307,23 @@ struct PostgresRowWriter {
         case .release(let e):
             naturalKeys = ["project", "version"]
             add(
-                "release_id", { "(SELECT r.id FROM \(Relation.releases) WHERE p.ecosystem = $\($0) AND p.name = $\($0 + 1) AND r.version = $\($0 + 2))" },
+                "release_id",
+                { "(SELECT r.id FROM \(Relation.releases) WHERE p.ecosystem = $\($0) AND p.name = $\($0 + 1) AND r.version = $\($0 + 2))" },
                 [e, row["project"]?.text, row["version"]?.text])
         }
         for (column, cell) in row.sorted(by: { $0.key < $1.key }) where fixed[column] == nil && !naturalKeys.contains(column) {
-            guard known.contains(column) else { throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know") }
+            guard known.contains(column) else {
+                throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know")
+            }
             add(column, { "$\($0)" }, [cell.argument])
         }
         for (column, value) in fixed.sorted(by: { $0.key < $1.key }) { add(column, { "$\($0)" }, [value]) }
         var sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
         if let conflict {
             let updates = names.filter { !conflict.contains($0.trimmingCharacters(in: ["\""])) }.map { "\($0) = excluded.\($0)" }
-            sql += " ON CONFLICT (\(conflict.joined(separator: ", "))) DO " + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
+            sql +=
+                " ON CONFLICT (\(conflict.joined(separator: ", "))) DO "
+                + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
         } else if orIgnore {
             sql += " ON CONFLICT DO NOTHING"
         }
@@ -304,7 +334,8 @@ struct PostgresRowWriter {
         if let known = columns[table] { return known }
         let known = Set(
             try await session.column(
-                String.self, "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [table]))
+                String.self, "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                [table]))
         columns[table] = known
         return known
     }

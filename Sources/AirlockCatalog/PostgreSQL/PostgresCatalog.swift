@@ -49,7 +49,8 @@ public final class PostgresCatalog: Sendable {
             let applied = Set(try await s.column(String.self, "SELECT identifier FROM airlock_migrations"))
             for migration in PostgresMigrations.all where !applied.contains(migration.name) {
                 try await s.simple(migration.sql)
-                try await s.execute("INSERT INTO airlock_migrations (identifier, applied_at) VALUES ($1, $2)", [migration.name, Timestamp.format(Date())])
+                try await s.execute(
+                    "INSERT INTO airlock_migrations (identifier, applied_at) VALUES ($1, $2)", [migration.name, Timestamp.format(Date())])
             }
         }
     }
@@ -96,7 +97,10 @@ public final class PostgresCatalog: Sendable {
 /// (the default when a `sslrootcert=PATH` is given: encrypted, the server's certificate checked
 /// against that CA and its name against the host).
 public struct PostgresURL: Sendable, CustomStringConvertible {
-    public enum SSLMode: String, Sendable { case disable, prefer, require, verifyFull = "verify-full" }
+    public enum SSLMode: String, Sendable {
+        case disable, prefer, require
+        case verifyFull = "verify-full"
+    }
 
     public let user: String
     public let host: String

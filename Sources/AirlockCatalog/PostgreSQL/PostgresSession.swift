@@ -13,7 +13,8 @@ extension String: PostgresArgument {
     /// PostgreSQL text holds no NUL character (SQLite's does): such a value is refused as bad input, naming it.
     func bind(to bindings: inout PostgresBindings) throws {
         guard !utf8.contains(0) else {
-            throw AirlockError(.invalidArgument, "'\(replacingOccurrences(of: "\0", with: "\\0").prefix(80))' holds a NUL character, which no catalog field holds")
+            throw AirlockError(
+                .invalidArgument, "'\(replacingOccurrences(of: "\0", with: "\\0").prefix(80))' holds a NUL character, which no catalog field holds")
         }
         bindings.append(self)
     }
@@ -61,7 +62,10 @@ struct PostgresSession {
             }
             return rows
         } catch let error as PSQLError {
-            throw AirlockError(.catalog, "catalog statement failed in \(location): \(error.serverInfo?[.message] ?? String(reflecting: error.code)) — \(sql.prefix(160))", underlying: error)
+            throw AirlockError(
+                .catalog,
+                "catalog statement failed in \(location): \(error.serverInfo?[.message] ?? String(reflecting: error.code)) — \(sql.prefix(160))",
+                underlying: error)
         }
     }
 
@@ -160,7 +164,9 @@ struct PostgresRowDecoder: Decoder {
         func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
             throw DecodingError.typeMismatch([Any].self, .init(codingPath: [key], debugDescription: "catalog columns are flat"))
         }
-        func superDecoder() throws -> any Decoder { throw DecodingError.typeMismatch(Any.self, .init(codingPath: [], debugDescription: "catalog columns are flat")) }
+        func superDecoder() throws -> any Decoder {
+            throw DecodingError.typeMismatch(Any.self, .init(codingPath: [], debugDescription: "catalog columns are flat"))
+        }
         func superDecoder(forKey key: Key) throws -> any Decoder { try superDecoder() }
     }
 

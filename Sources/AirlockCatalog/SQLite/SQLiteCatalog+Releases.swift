@@ -32,14 +32,19 @@ extension SQLiteCatalog: ReleaseCatalog {
                         projectID, r.version, try r.requiresDist.map(encodeJSON), Timestamp.format(at), f.licenseExpression, f.licenseDeclared,
                         f.selectedBy, try encodeJSON(f.newMaintainerEmails), f.dependents, try encodeJSON(f.maintainersOtherProjects),
                     ])
-                let releaseID = try required(Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version]), "release \(r.version) of project \(projectID) just written")
+                let releaseID = try required(
+                    Int64.fetchOne(db, sql: "SELECT id FROM release WHERE project_id = ? AND version = ?", arguments: [projectID, r.version]),
+                    "release \(r.version) of project \(projectID) just written")
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at, serve_yanked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT OR REPLACE INTO decision (release_id, policy_digest, verdict, score, factors, decided_at, serve_yanked) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
                         releaseID, r.decision.policyDigest, r.decision.verdict.rawValue, r.decision.score, try encodeJSON(r.decision.factors),
                         Timestamp.format(at), r.decision.serveYanked,
                     ])
-                let files = try r.files.map { try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL, at: at) }
+                let files = try r.files.map {
+                    try Self.upsertDistribution(db, releaseID: releaseID, $0.distribution, upstreamURL: $0.upstreamURL, at: at)
+                }
                 return RecordedRelease(releaseID: releaseID, fileIDs: files)
             }
         }
@@ -49,15 +54,18 @@ extension SQLiteCatalog: ReleaseCatalog {
         try await read { db in
             try parseDigest(
                 try String.fetchOne(
-                    db, sql: "SELECT metadata_sha256 FROM distribution WHERE sha256 = ? AND metadata_sha256 IS NOT NULL LIMIT 1", arguments: [digest.hex]),
+                    db, sql: "SELECT metadata_sha256 FROM distribution WHERE sha256 = ? AND metadata_sha256 IS NOT NULL LIMIT 1",
+                    arguments: [digest.hex]),
                 table: "distribution", key: digest.hex)
         }
     }
 
     public func recordedFile(upstreamURL: String) async throws -> RecordedFile? {
         try await read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1", arguments: [upstreamURL])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT sha256, metadata_sha256 FROM distribution WHERE upstream_url = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [upstreamURL])
             else { return nil }
             return RecordedFile(
                 digest: try parseDigest(row["sha256"] as String, table: "distribution", key: upstreamURL),
@@ -74,8 +82,12 @@ extension SQLiteCatalog: ReleaseCatalog {
                     author = coalesce(excluded.author, author), author_email = coalesce(excluded.author_email, author_email),
                     maintainer = coalesce(excluded.maintainer, maintainer), maintainer_email = coalesce(excluded.maintainer_email, maintainer_email)
                 """,
-            arguments: [ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail])
-        return try required(Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized]), "project \(name.normalized) just written")
+            arguments: [
+                ecosystem.rawValue, name.normalized, name.display, people?.author, people?.authorEmail, people?.maintainer, people?.maintainerEmail,
+            ])
+        return try required(
+            Int64.fetchOne(db, sql: "SELECT id FROM project WHERE ecosystem = ? AND name = ?", arguments: [ecosystem.rawValue, name.normalized]),
+            "project \(name.normalized) just written")
     }
 
     /// Records a file. Without an upload time from the upstream, the first time it was recorded stands
@@ -105,7 +117,8 @@ extension SQLiteCatalog: ReleaseCatalog {
 
     public func selection(_ ecosystem: Ecosystem) async throws -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: "SELECT requirement FROM selection WHERE ecosystem = ? ORDER BY added_at, requirement", arguments: [ecosystem.rawValue])
+            try String.fetchAll(
+                db, sql: "SELECT requirement FROM selection WHERE ecosystem = ? ORDER BY added_at, requirement", arguments: [ecosystem.rawValue])
         }
     }
 
@@ -136,8 +149,10 @@ extension SQLiteCatalog: ReleaseCatalog {
 
     public func activePolicy(_ ecosystem: Ecosystem) async throws -> PolicySource? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT path, text FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue])
-                .map { PolicySource(path: $0["path"], text: $0["text"]) }
+            try Row.fetchOne(
+                db, sql: "SELECT path, text FROM policy WHERE ecosystem = ? ORDER BY rowid DESC LIMIT 1", arguments: [ecosystem.rawValue]
+            )
+            .map { PolicySource(path: $0["path"], text: $0["text"]) }
         }
     }
 
@@ -154,13 +169,16 @@ extension SQLiteCatalog: ReleaseCatalog {
                     ORDER BY p.name, r.id
                     """, arguments: [ecosystem.rawValue, project, version])
             return try rows.map { row in
-                let files = try DistributionRow.fetchAll(db, sql: Relation.recordedColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [row.id])
-                    .map { try $0.distribution() }
+                let files = try DistributionRow.fetchAll(
+                    db, sql: Relation.recordedColumns + " WHERE d.release_id = ? ORDER BY d.filename", arguments: [row.id]
+                )
+                .map { try $0.distribution() }
                 let decision = try DecisionRow.fetchOne(
                     db, sql: "SELECT * FROM decision WHERE release_id = ? ORDER BY decided_at DESC, rowid DESC LIMIT 1", arguments: [row.id])
                 return StoredRelease(
                     project: ProjectName(normalized: row.name, display: row.displayName), version: row.version,
-                    people: ProjectPeople(author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
+                    people: ProjectPeople(
+                        author: row.author, authorEmail: row.authorEmail, maintainer: row.maintainer, maintainerEmail: row.maintainerEmail),
                     files: files, facts: try row.facts(), decision: try decision?.decision(), requiresDist: try row.dependencies())
             }
         }
@@ -168,7 +186,9 @@ extension SQLiteCatalog: ReleaseCatalog {
 
     public func contentScan(ofFile digest: Digest) async throws -> (scanner: Int, findings: [ContentFinding])? {
         let row = try await read { db in
-            try Row.fetchOne(db, sql: "SELECT scanner, findings FROM content_scan WHERE sha256 = ?", arguments: [digest.hex]).map { ($0["scanner"] as Int, $0["findings"] as String) }
+            try Row.fetchOne(db, sql: "SELECT scanner, findings FROM content_scan WHERE sha256 = ?", arguments: [digest.hex]).map {
+                ($0["scanner"] as Int, $0["findings"] as String)
+            }
         }
         return try row.map { ($0.0, try ContentScanRecord.decode($0.1, digest: digest)) }
     }
@@ -176,7 +196,8 @@ extension SQLiteCatalog: ReleaseCatalog {
     public func storeContentScan(ofFile digest: Digest, scanner: Int, findings: [ContentFinding]) async throws {
         let json = try ContentScanRecord.encode(findings)
         try await write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO content_scan (sha256, scanner, findings) VALUES (?, ?, ?)", arguments: [digest.hex, scanner, json])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO content_scan (sha256, scanner, findings) VALUES (?, ?, ?)", arguments: [digest.hex, scanner, json])
         }
     }
 
@@ -219,7 +240,8 @@ extension SQLiteCatalog: ReleaseCatalog {
 
     public func storeTrustedRoot(_ document: [UInt8], source: String, digest: Digest, at: Date) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO trusted_root (id, document) VALUES (1, ?)", arguments: [String(decoding: document, as: UTF8.self)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO trusted_root (id, document) VALUES (1, ?)", arguments: [String(decoding: document, as: UTF8.self)])
             try Self.noteImport(db, "sigstore-root", .pypi, source, digest, 1, at)
         }
     }
@@ -241,7 +263,8 @@ extension SQLiteCatalog: ReleaseCatalog {
     public func storeResponse(url: String, _ r: StoredResponse) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body, serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT OR REPLACE INTO response_cache (url, etag, last_modified, content_type, final_url, body, serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [url, r.etag, r.lastModified, r.contentType, r.finalURL, Data(r.body), r.serial])
         }
     }
@@ -252,7 +275,8 @@ extension SQLiteCatalog: FeedCatalog {
         try await write { db in
             try db.execute(sql: "DELETE FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
             for (project, count) in downloads {
-                try db.execute(sql: "INSERT INTO popularity (ecosystem, project, downloads) VALUES (?, ?, ?)", arguments: [ecosystem.rawValue, project, count])
+                try db.execute(
+                    sql: "INSERT INTO popularity (ecosystem, project, downloads) VALUES (?, ?, ?)", arguments: [ecosystem.rawValue, project, count])
             }
             try Self.noteImport(db, "popularity", ecosystem, source, digest, downloads.count, at)
         }
@@ -260,7 +284,9 @@ extension SQLiteCatalog: FeedCatalog {
 
     public func popularity(_ ecosystem: Ecosystem) async throws -> [String: Int]? {
         try await read { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue]) ?? 0 > 0
+            guard
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM feed_import WHERE kind = 'popularity' AND ecosystem = ?", arguments: [ecosystem.rawValue]) ?? 0 > 0
             else { return nil }
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT project, downloads FROM popularity WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
@@ -287,7 +313,9 @@ extension SQLiteCatalog: FeedCatalog {
         }
     }
 
-    private static func noteImport(_ db: Database, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date) throws {
+    private static func noteImport(
+        _ db: Database, _ kind: String, _ ecosystem: Ecosystem, _ source: String, _ digest: Digest, _ entries: Int, _ at: Date
+    ) throws {
         try db.execute(
             sql: "INSERT INTO feed_import (kind, ecosystem, source, sha256, entries, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [kind, ecosystem.rawValue, source, digest.hex, entries, Timestamp.format(at)])

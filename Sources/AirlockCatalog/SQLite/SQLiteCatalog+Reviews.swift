@@ -25,7 +25,9 @@ extension SQLiteCatalog: ReviewCatalog {
     }
 
     public func auditEvents(limit: Int, offset: Int) async throws -> [AuditEvent] {
-        try await read { db in try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", arguments: [limit, offset]).map(\.event) }
+        try await read { db in
+            try AuditRow.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", arguments: [limit, offset]).map(\.event)
+        }
     }
 
     public func auditCount() async throws -> Int {
@@ -33,7 +35,9 @@ extension SQLiteCatalog: ReviewCatalog {
     }
 
     public func projectNames(_ ecosystem: Ecosystem) async throws -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT name FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue]) }
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM project WHERE ecosystem = ? ORDER BY name", arguments: [ecosystem.rawValue])
+        }
     }
 
     public func verifyAudit(anchors: [AuditHead]) async throws -> AuditVerification {
@@ -91,13 +95,15 @@ extension SQLiteCatalog: ReviewCatalog {
                             last_client = coalesce(excluded.last_client, last_client)
                         """,
                     arguments: [
-                        m.ecosystem.rawValue, m.project, m.version, min(max(m.count, 0), Miss.maxCount), Timestamp.format(m.firstSeen), Timestamp.format(m.lastSeen),
+                        m.ecosystem.rawValue, m.project, m.version, min(max(m.count, 0), Miss.maxCount), Timestamp.format(m.firstSeen),
+                        Timestamp.format(m.lastSeen),
                         m.lastClient,
                     ])
             }
             // Demand is bounded: past the cap, the least recently seen names go.
             try db.execute(
-                sql: "DELETE FROM miss WHERE rowid IN (SELECT rowid FROM miss ORDER BY last_seen DESC, rowid DESC LIMIT -1 OFFSET ?)", arguments: [Miss.maxStored])
+                sql: "DELETE FROM miss WHERE rowid IN (SELECT rowid FROM miss ORDER BY last_seen DESC, rowid DESC LIMIT -1 OFFSET ?)",
+                arguments: [Miss.maxStored])
         }
     }
 
@@ -111,7 +117,9 @@ extension SQLiteCatalog: ReviewCatalog {
 
     // MARK: Overrides and revocations
 
-    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws -> [Override] {
+    public func addOverrides(_ ecosystem: Ecosystem, _ requests: [OverrideRequest], actor: String, at: Date, batch: AuditBatch?) async throws
+        -> [Override]
+    {
         try await write { db in
             let added = try requests.map { try Self.insertOverride(db, ecosystem, $0, actor, at, audited: batch == nil) }
             if let batch {
@@ -133,7 +141,8 @@ extension SQLiteCatalog: ReviewCatalog {
             try db.execute(
                 sql: "UPDATE override SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?",
                 arguments: [Timestamp.format(at), actor, why, id])
-            try Self.appendAudit(db, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
+            try Self.appendAudit(
+                db, actor: actor, action: "override.withdrawn", object: row.auditObject, details: ["override": String(id), "reason": why], at: at)
             return try OverrideRow.fetchOne(db, sql: "SELECT * FROM override WHERE id = ?", arguments: [id])!.override()
         }
     }
@@ -142,7 +151,8 @@ extension SQLiteCatalog: ReviewCatalog {
         try await read { db in
             var out: [String: Set<Digest>] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ?", arguments: [ecosystem.rawValue, project])
+                db, sql: "SELECT r.version, d.sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ?",
+                arguments: [ecosystem.rawValue, project])
             {
                 if let d = Digest(hex: row["sha256"]) { out[row["version"], default: []].insert(d) }
             }
@@ -154,7 +164,9 @@ extension SQLiteCatalog: ReviewCatalog {
         try await read { db in
             var out: [String: Digest] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT r.version, d.metadata_sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ? AND d.metadata_sha256 IS NOT NULL ORDER BY d.filename",
+                db,
+                sql:
+                    "SELECT r.version, d.metadata_sha256 FROM \(Relation.files) WHERE p.ecosystem = ? AND p.name = ? AND d.metadata_sha256 IS NOT NULL ORDER BY d.filename",
                 arguments: [ecosystem.rawValue, project])
             {
                 if let d = Digest(hex: row["metadata_sha256"]), out[row["version"]] == nil { out[row["version"]] = d }
@@ -169,7 +181,8 @@ extension SQLiteCatalog: ReviewCatalog {
         try await write { db in
             for c in counts {
                 try db.execute(
-                    sql: "INSERT INTO download (sha256, day, count) VALUES (?, ?, ?) ON CONFLICT (sha256, day) DO UPDATE SET count = count + excluded.count",
+                    sql:
+                        "INSERT INTO download (sha256, day, count) VALUES (?, ?, ?) ON CONFLICT (sha256, day) DO UPDATE SET count = count + excluded.count",
                     arguments: [c.sha256.hex, c.day, c.count])
             }
         }
@@ -177,13 +190,16 @@ extension SQLiteCatalog: ReviewCatalog {
 
     public func downloads(since day: String) async throws -> [DownloadCount] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT sha256, day, count FROM download WHERE day >= ? ORDER BY day, sha256", arguments: [day]).compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT sha256, day, count FROM download WHERE day >= ? ORDER BY day, sha256", arguments: [day]).compactMap {
+                row in
                 Digest(hex: row["sha256"]).map { DownloadCount(sha256: $0, day: row["day"], count: row["count"]) }
             }
         }
     }
 
-    private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date, audited: Bool) throws -> Override {
+    private static func insertOverride(_ db: Database, _ ecosystem: Ecosystem, _ r: OverrideRequest, _ actor: String, _ at: Date, audited: Bool)
+        throws -> Override
+    {
         let why = try r.checkedReason(at: at)
         let recorded = try String.fetchAll(
             db, sql: "SELECT r.version FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ?",
@@ -192,7 +208,8 @@ extension SQLiteCatalog: ReviewCatalog {
         try db.execute(
             sql: "INSERT INTO override (ecosystem, project, versions, action, reason, actor, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [
-                ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at), r.expiresAt.map(Timestamp.format),
+                ecosystem.rawValue, r.project, r.versions.description, r.action.rawValue, why, actor, Timestamp.format(at),
+                r.expiresAt.map(Timestamp.format),
             ])
         let id = db.lastInsertedRowID
         if audited {
@@ -201,7 +218,8 @@ extension SQLiteCatalog: ReviewCatalog {
                 details: ["override": String(id), "reason": why, "expires": r.expiresAt.map(Timestamp.format) ?? "never"], at: at)
         }
         return Override(
-            id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor, createdAt: at,
+            id: id, ecosystem: ecosystem, project: r.project, versions: r.versions.description, action: r.action, reason: why, actor: actor,
+            createdAt: at,
             expiresAt: r.expiresAt)
     }
 
@@ -220,24 +238,29 @@ extension SQLiteCatalog: ReviewCatalog {
         try await write { db in
             let why = reason.trimmingWhitespace()
             guard !why.isEmpty else { throw AirlockError(.invalidArgument, "a revocation needs a reason") }
-            let exists = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?",
-                arguments: [ecosystem.rawValue, project, version]) ?? false
+            let exists =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM \(Relation.releases) WHERE p.ecosystem = ? AND p.name = ? AND r.version = ?",
+                    arguments: [ecosystem.rawValue, project, version]) ?? false
             guard exists else { throw AirlockError(.notFound, "\(ecosystem.rawValue) release '\(project) \(version)' is not in the catalog") }
             try db.execute(
-                sql: "INSERT INTO revocation (ecosystem, project, version, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                sql:
+                    "INSERT INTO revocation (ecosystem, project, version, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [ecosystem.rawValue, project, version, why, actor, Timestamp.format(at)])
             guard db.changesCount == 1 else { throw AirlockError(.invalidArgument, "'\(project) \(version)' is already revoked") }
             let id = db.lastInsertedRowID
-            try Self.appendAudit(db, actor: actor, action: "release.revoked", object: "\(ecosystem.rawValue)/\(project) \(version)", details: ["reason": why], at: at)
+            try Self.appendAudit(
+                db, actor: actor, action: "release.revoked", object: "\(ecosystem.rawValue)/\(project) \(version)", details: ["reason": why], at: at)
             return Revocation(id: id, ecosystem: ecosystem, project: project, version: version, reason: why, actor: actor, createdAt: at)
         }
     }
 
     public func revocations(_ ecosystem: Ecosystem?) async throws -> [Revocation] {
         try await read { db in
-            try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY id", arguments: [ecosystem?.rawValue])
-                .map { try $0.revocation() }
+            try RevocationRow.fetchAll(
+                db, sql: "SELECT * FROM revocation WHERE ?1 IS NULL OR ecosystem = ?1 ORDER BY id", arguments: [ecosystem?.rawValue]
+            )
+            .map { try $0.revocation() }
         }
     }
 
@@ -246,8 +269,10 @@ extension SQLiteCatalog: ReviewCatalog {
     public func releaseReviews(_ ecosystem: Ecosystem, project: String) async throws -> [ReleaseReview] {
         try await read { db in
             let revoked = Dictionary(
-                try RevocationRow.fetchAll(db, sql: "SELECT * FROM revocation WHERE ecosystem = ? AND project = ?", arguments: [ecosystem.rawValue, project])
-                    .map { ($0.version, try $0.revocation()) }, uniquingKeysWith: { a, _ in a })
+                try RevocationRow.fetchAll(
+                    db, sql: "SELECT * FROM revocation WHERE ecosystem = ? AND project = ?", arguments: [ecosystem.rawValue, project]
+                )
+                .map { ($0.version, try $0.revocation()) }, uniquingKeysWith: { a, _ in a })
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -259,14 +284,17 @@ extension SQLiteCatalog: ReviewCatalog {
                     """, arguments: [ecosystem.rawValue, project])
             let policy = try Self.activePolicyDigest(db, ecosystem)
             return try rows.map { r in
-                let id: Int64 = r["id"], version: String = r["version"]
-                let decision = try DecisionRow.fetchOne(db, sql: "SELECT * FROM decision WHERE release_id = ? AND policy_digest = ?", arguments: [id, policy])
+                let id: Int64 = r["id"]
+                let version: String = r["version"]
+                let decision = try DecisionRow.fetchOne(
+                    db, sql: "SELECT * FROM decision WHERE release_id = ? AND policy_digest = ?", arguments: [id, policy])
                 return ReleaseReview(
                     ecosystem: ecosystem, project: project, version: version, decision: try decision?.decision(),
                     served: r["served"] && revoked[version] == nil, revocation: revoked[version],
                     dependencies: try decodeJSON([String].self, r["requires_dist"], table: "release", key: id) ?? [],
                     provenance: try PublisherRecord.decode(
-                        document: r["provenance_document"], publisher: r["provenance_publisher"], signedAt: r["provenance_signed_at"], release: "\(project) \(version)"))
+                        document: r["provenance_document"], publisher: r["provenance_publisher"], signedAt: r["provenance_signed_at"],
+                        release: "\(project) \(version)"))
             }.sorted { VersionOrder.older($0.version, $1.version, ecosystem) }
         }
     }
@@ -307,7 +335,8 @@ extension SQLiteCatalog: ReviewCatalog {
     public func syncTargets(_ ecosystem: Ecosystem) async throws -> [String] {
         try await read { db in
             try decodeJSON(
-                [String].self, try String.fetchOne(db, sql: "SELECT targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
+                [String].self,
+                try String.fetchOne(db, sql: "SELECT targets FROM ecosystem_state WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
                 table: "ecosystem_state", key: ecosystem.rawValue) ?? []
         }
     }

@@ -4,7 +4,8 @@ import GRDB
 
 extension SQLiteCatalog: SnapshotCatalog {
     /// Retained snapshots only: an expired one is found by no selector.
-    private static let snapshotColumns = "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
+    private static let snapshotColumns =
+        "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL AND"
 
     public func snapshot(_ ecosystem: Ecosystem, _ selector: SnapshotSelector) async throws -> Snapshot? {
         try await read { db in try Self.snapshot(db, ecosystem, selector) }
@@ -29,7 +30,9 @@ extension SQLiteCatalog: SnapshotCatalog {
 
     public func snapshots(_ ecosystem: Ecosystem) async throws -> [Snapshot] {
         try await read { db in
-            try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map { try $0.snapshot() }
+            try SnapshotRow.fetchAll(db, sql: "\(Self.snapshotColumns) ecosystem = ? ORDER BY id", arguments: [ecosystem.rawValue]).map {
+                try $0.snapshot()
+            }
         }
     }
 
@@ -56,7 +59,9 @@ extension SQLiteCatalog: SnapshotCatalog {
     public func upstreamProjects(_ ecosystem: Ecosystem) async throws -> [String: UpstreamProject] {
         try await read { db in
             var out: [String: UpstreamProject] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT name, page_url, status, reason FROM upstream_project WHERE ecosystem = ?", arguments: [ecosystem.rawValue]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT name, page_url, status, reason FROM upstream_project WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
+            {
                 let name: String = row["name"]
                 out[name] = UpstreamProject(name: name, pageURL: row["page_url"], status: ProjectStatus(status: row["status"], reason: row["reason"]))
             }
@@ -78,7 +83,9 @@ extension SQLiteCatalog: SnapshotCatalog {
 
     static func binaries(_ db: Database, distro: String?, package: String?) throws -> [RBinary] {
         try RBinaryRow.fetchAll(
-            db, sql: "SELECT * FROM r_binary WHERE (?1 IS NULL OR distro = ?1) AND (?2 IS NULL OR package = ?2) ORDER BY package, version, distro, r_minor",
+            db,
+            sql:
+                "SELECT * FROM r_binary WHERE (?1 IS NULL OR distro = ?1) AND (?2 IS NULL OR package = ?2) ORDER BY package, version, distro, r_minor",
             arguments: [distro, package]
         ).map { try $0.binary() }
     }
@@ -93,7 +100,8 @@ extension SQLiteCatalog: SnapshotCatalog {
     /// Whether an R binary was recorded after `snapshot` was published (the next snapshot serves it).
     static func binariesRecorded(_ db: Database, _ ecosystem: Ecosystem, after snapshot: Snapshot) throws -> Bool {
         guard ecosystem == .cran else { return false }
-        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > ?)", arguments: [Timestamp.format(snapshot.publishedAt)]) ?? false
+        return try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM r_binary WHERE recorded_at > ?)", arguments: [Timestamp.format(snapshot.publishedAt)]) ?? false
     }
 
     public func recordBinaries(_ binaries: [RBinary], at: Date) async throws {
@@ -102,7 +110,8 @@ extension SQLiteCatalog: SnapshotCatalog {
                 try db.execute(
                     sql: RBinaryTable.upsert,
                     arguments: [
-                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin, b.buildLog?.hex, Timestamp.format(at),
+                        b.package, b.version, b.distro, b.rMinor, b.platform, b.built, b.digest.hex, b.size, b.recordDigest.hex, b.origin,
+                        b.buildLog?.hex, Timestamp.format(at),
                     ])
             }
         }
@@ -140,9 +149,12 @@ extension SQLiteCatalog: PublishCatalog {
         _ request: PublishRequest, rule: @Sendable (PublishState) throws -> PublishPlan,
         beforeCommit: @Sendable (Snapshot, SnapshotContents, PublishPlan, AuditHead) throws -> Void
     ) async throws -> (snapshot: Snapshot, isNew: Bool) {
-        let ecosystem = request.ecosystem, at = request.at
+        let ecosystem = request.ecosystem
+        let at = request.at
         return try await write { db in
-            if let imported = request.imported { return try Self.publishImported(db, imported, actor: request.actor, at: at, rule: rule, beforeCommit: beforeCommit) }
+            if let imported = request.imported {
+                return try Self.publishImported(db, imported, actor: request.actor, at: at, rule: rule, beforeCommit: beforeCommit)
+            }
             if let origin = try Self.replicaOrigin(db) {
                 throw AirlockError(
                     .forbidden, "this data directory is a replica of \(origin.origin): its snapshots come only from bundles that side exports")
@@ -151,7 +163,8 @@ extension SQLiteCatalog: PublishCatalog {
             let state = try Self.publishState(db, ecosystem)
             let plan = try rule(state)
             try Self.recordHeld(db, ecosystem, plan)
-            try db.execute(sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
+            try db.execute(
+                sql: "UPDATE ecosystem_state SET checked_at = ? WHERE ecosystem = ?", arguments: [Timestamp.format(at), ecosystem.rawValue])
             if let latest = try Self.snapshot(db, ecosystem, .latest), try Self.servesExactly(db, ecosystem, plan),
                 try !Self.binariesRecorded(db, ecosystem, after: latest)
             {
@@ -180,8 +193,11 @@ extension SQLiteCatalog: PublishCatalog {
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?)", arguments: [id]) ?? false {
                 throw AirlockError(.forbidden, "snapshot \(id) is already here: a bundle never replaces a published snapshot")
             }
-            if let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM snapshot WHERE ecosystem = ?", arguments: [ecosystem.rawValue]), newest > id {
-                throw AirlockError(.forbidden, "\(ecosystem.rawValue) snapshot \(id) is older than snapshot \(newest), already served here: a rollback")
+            if let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM snapshot WHERE ecosystem = ?", arguments: [ecosystem.rawValue]),
+                newest > id
+            {
+                throw AirlockError(
+                    .forbidden, "\(ecosystem.rawValue) snapshot \(id) is older than snapshot \(newest), already served here: a rollback")
             }
             guard let manifestDigest = bundle.manifestDigests[id] else {
                 throw AirlockError(.malformedIndex, "the bundle carries no manifest for snapshot \(id)")
@@ -189,7 +205,8 @@ extension SQLiteCatalog: PublishCatalog {
             var state = try publishState(db, ecosystem)
             state.imposed = try imposed(db, ecosystem, transferred)
             let plan = try rule(state)
-            let snapshot = try storeSnapshot(db, ecosystem, id: id, at: transferred.snapshot.publishedAt, policyDigest: transferred.snapshot.policyDigest, plan: plan)
+            let snapshot = try storeSnapshot(
+                db, ecosystem, id: id, at: transferred.snapshot.publishedAt, policyDigest: transferred.snapshot.policyDigest, plan: plan)
             try recordImportedSnapshot(db, id: id, manifestDigest: manifestDigest)
             let head = try appendAudit(
                 db, actor: actor, action: "snapshot.imported", object: "\(ecosystem.rawValue)/\(id)",
@@ -197,14 +214,17 @@ extension SQLiteCatalog: PublishCatalog {
             try beforeCommit(snapshot, try contents(db, of: snapshot), plan, head)
             last = snapshot
         }
-        try recordImport(db, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])
+        try recordImport(
+            db, bundle.record, actor: actor, details: ["snapshots": bundle.rows.snapshots.map { String($0.snapshot.id) }.joined(separator: ",")])
         guard let last else { throw AirlockError(.malformedIndex, "the bundle carries no snapshot") }
         return (last, true)
     }
 
     /// Stores a snapshot (with `id`, or the next one) serving the plan's files: membership ranges of
     /// files it no longer serves (or serves with another yank reason) end, new ones begin.
-    private static func storeSnapshot(_ db: Database, _ ecosystem: Ecosystem, id wanted: Int64?, at: Date, policyDigest: String, plan: PublishPlan) throws -> Snapshot {
+    private static func storeSnapshot(_ db: Database, _ ecosystem: Ecosystem, id wanted: Int64?, at: Date, policyDigest: String, plan: PublishPlan)
+        throws -> Snapshot
+    {
         try db.execute(
             sql: "INSERT INTO snapshot (id, ecosystem, published_at, policy_digest, distribution_count) VALUES (?, ?, ?, ?, ?)",
             arguments: [wanted, ecosystem.rawValue, Timestamp.format(at), policyDigest, plan.files.count])
@@ -289,7 +309,8 @@ extension SQLiteCatalog: PublishCatalog {
         try db.execute(sql: "DELETE FROM set_aside WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
         for s in sync.setAside {
             try db.execute(
-                sql: "INSERT INTO set_aside (ecosystem, project, version, filename, \"check\", error, required_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO set_aside (ecosystem, project, version, filename, \"check\", error, required_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [ecosystem.rawValue, s.project, s.version, s.filename, s.check, s.error, s.requiredBy, Timestamp.format(at)])
         }
         try db.execute(sql: "DELETE FROM candidate WHERE ecosystem = ?", arguments: [ecosystem.rawValue])
@@ -302,7 +323,9 @@ extension SQLiteCatalog: PublishCatalog {
     /// their decisions under the active policy, files and dependencies; all overrides; revocations.
     static func publishState(_ db: Database, _ ecosystem: Ecosystem) throws -> PublishState {
         let e = ecosystem.rawValue
-        guard let stateRow = try Row.fetchOne(db, sql: "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = ?", arguments: [e]) else {
+        guard
+            let stateRow = try Row.fetchOne(db, sql: "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = ?", arguments: [e])
+        else {
             throw AirlockError(.notFound, "no \(e) snapshot has been published yet; run a sync first")
         }
         let policyDigest: String = stateRow["policy_digest"]
@@ -328,9 +351,11 @@ extension SQLiteCatalog: PublishCatalog {
         {
             decisions[d.releaseId] = try d.decision()
         }
-        var files: [Int64: [Int64]] = [:], artifacts: [Int64: [PublishState.Artifact]] = [:]
+        var files: [Int64: [Int64]] = [:]
+        var artifacts: [Int64: [PublishState.Artifact]] = [:]
         for f in try Row.fetchAll(
-            db, sql: "SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id",
+            db,
+            sql: "SELECT d.id, d.release_id, d.filename, d.requires_python FROM distribution d WHERE d.release_id IN (\(publishable)) ORDER BY d.id",
             arguments: [e])
         {
             files[f["release_id"], default: []].append(f["id"])
@@ -339,13 +364,17 @@ extension SQLiteCatalog: PublishCatalog {
         let releases = try rows.map { row -> PublishState.Release in
             let id: Int64 = row["id"]
             return PublishState.Release(
-                id: id, key: ReleaseKey(row["name"], row["version"]), isCandidate: row["is_candidate"], decision: decisions[id], files: files[id] ?? [],
+                id: id, key: ReleaseKey(row["name"], row["version"]), isCandidate: row["is_candidate"], decision: decisions[id],
+                files: files[id] ?? [],
                 requires: try decodeJSON([String].self, row["requires_dist"], table: "release", key: id) ?? [], artifacts: artifacts[id] ?? [])
         }
         let revoked = Set(
-            try Row.fetchAll(db, sql: "SELECT project, version FROM revocation WHERE ecosystem = ?", arguments: [e]).map { ReleaseKey($0["project"], $0["version"]) })
+            try Row.fetchAll(db, sql: "SELECT project, version FROM revocation WHERE ecosystem = ?", arguments: [e]).map {
+                ReleaseKey($0["project"], $0["version"])
+            })
         return PublishState(
-            ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, extras: extras, releases: releases, overrides: try overrides(db, ecosystem, project: nil),
+            ecosystem: ecosystem, policyDigest: policyDigest, targets: targets, extras: extras, releases: releases,
+            overrides: try overrides(db, ecosystem, project: nil),
             revoked: revoked)
     }
 }
@@ -353,8 +382,10 @@ extension SQLiteCatalog: PublishCatalog {
 extension SQLiteCatalog: RetentionCatalog {
     public func retainedSnapshots() async throws -> [Snapshot] {
         try await read { db in
-            try SnapshotRow.fetchAll(db, sql: "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id")
-                .map { try $0.snapshot() }
+            try SnapshotRow.fetchAll(
+                db, sql: "SELECT id, ecosystem, published_at, policy_digest, distribution_count FROM snapshot WHERE expired_at IS NULL ORDER BY id"
+            )
+            .map { try $0.snapshot() }
         }
     }
 
@@ -365,7 +396,8 @@ extension SQLiteCatalog: RetentionCatalog {
                 try db.execute(sql: "UPDATE snapshot SET expired_at = ? WHERE id = ? AND expired_at IS NULL", arguments: [Timestamp.format(at), id])
             }
             try Self.appendAudit(
-                db, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","), details: ["count": String(ids.count)], at: at)
+                db, actor: actor, action: "snapshot.expire", object: ids.map(String.init).joined(separator: ","),
+                details: ["count": String(ids.count)], at: at)
         }
     }
 
@@ -393,7 +425,8 @@ extension SQLiteCatalog: RetentionCatalog {
                     UNION
                     SELECT build_log_sha256 FROM r_binary WHERE build_log_sha256 IS NOT NULL
                     """)
-            return Relation.withProvenance(Set(served), try Row.fetchAll(db, sql: "SELECT sha256, document FROM file_provenance").map { ($0["sha256"], $0["document"]) })
+            return Relation.withProvenance(
+                Set(served), try Row.fetchAll(db, sql: "SELECT sha256, document FROM file_provenance").map { ($0["sha256"], $0["document"]) })
         }
     }
 }

@@ -20,7 +20,10 @@ extension SQLiteCatalog: TransferCatalog {
                           AND \(Relation.notRevoked)
                         ORDER BY p.name, d.filename
                         """, arguments: [e, id, id]
-                ).map { TransferredFile(project: $0["name"], version: $0["version"], filename: $0["filename"], sha256: $0["sha256"], yankReason: $0["yank_reason"]) }
+                ).map {
+                    TransferredFile(
+                        project: $0["name"], version: $0["version"], filename: $0["filename"], sha256: $0["sha256"], yankReason: $0["yank_reason"])
+                }
                 rows.snapshots.append(TransferredSnapshot(snapshot: snapshot, files: files))
             }
             guard let first = rows.snapshots.first?.snapshot.id, let last = rows.snapshots.last?.snapshot.id else { return rows }
@@ -41,16 +44,21 @@ extension SQLiteCatalog: TransferCatalog {
                 "SELECT p.name AS project, r.version AS version, d.* FROM \(Relation.files) WHERE r.id IN (\(releases))",
                 args, dropping: ["id", "release_id"])
             rows.provenance = try Self.transferRows(
-                db, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args, dropping: [])
+                db, "SELECT * FROM file_provenance WHERE sha256 IN (SELECT d.sha256 FROM \(Relation.files) WHERE r.id IN (\(releases)))", args,
+                dropping: [])
             rows.decisions = try Self.transferRows(
                 db,
                 "SELECT p.name AS project, r.version AS version, c.* FROM decision c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE r.id IN (\(releases))",
                 args, dropping: ["release_id"])
             rows.candidates = try Row.fetchAll(
-                db, sql: "SELECT p.name, r.version FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = ?",
+                db,
+                sql:
+                    "SELECT p.name, r.version FROM candidate c JOIN release r ON r.id = c.release_id JOIN project p ON p.id = r.project_id WHERE c.ecosystem = ?",
                 arguments: [e]
             ).map { [$0["name"], $0["version"]] }
-            rows.state = try Self.transferRows(db, "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = ?", [e], dropping: []).first
+            rows.state = try Self.transferRows(
+                db, "SELECT policy_digest, targets, extras FROM ecosystem_state WHERE ecosystem = ?", [e], dropping: []
+            ).first
             rows.policies = try Self.transferRows(
                 db,
                 """
@@ -90,7 +98,10 @@ extension SQLiteCatalog: TransferCatalog {
             try Self.recordBundle(db, record)
             try Self.appendAudit(
                 db, actor: actor, action: "bundle.exported", object: "bundle/\(record.sequence)",
-                details: ["kind": record.kind, "sha256": record.sha256, "signer": record.signer, "snapshots": record.snapshots.map(String.init).joined(separator: ",")],
+                details: [
+                    "kind": record.kind, "sha256": record.sha256, "signer": record.signer,
+                    "snapshots": record.snapshots.map(String.init).joined(separator: ","),
+                ],
                 at: record.at)
         }
     }
@@ -118,7 +129,8 @@ extension SQLiteCatalog: TransferCatalog {
     /// Applies a bundle's rows: releases, files and decisions are added or updated by natural key;
     /// overrides, held releases and candidates are replaced by the connected side's; revocations are added.
     static func applyImport(_ db: Database, _ bundle: PublishRequest.ImportedBundle, at: Date) throws {
-        let rows = bundle.rows, e = rows.ecosystem.rawValue
+        let rows = bundle.rows
+        let e = rows.ecosystem.rawValue
         try becomeReplica(db, of: bundle.origin, at: at)
         var writer = RowWriter(db)
         for row in rows.projects {
@@ -134,11 +146,14 @@ extension SQLiteCatalog: TransferCatalog {
             try writer.upsert("decision", row, parent: .release(ecosystem: e), conflict: ["release_id", "policy_digest"])
         }
         for row in rows.provenance ?? [] { try writer.upsert("file_provenance", row, conflict: ["sha256"]) }
-        for row in rows.upstreamProjects ?? [] { try writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"]) }
+        for row in rows.upstreamProjects ?? [] {
+            try writer.upsert("upstream_project", row, fixed: ["ecosystem": e], conflict: ["ecosystem", "name"])
+        }
         for row in rows.binaries ?? [] { try writer.upsert("r_binary", row, conflict: ["package", "version", "distro", "r_minor"]) }
         for row in rows.policies {
             let known = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)", arguments: [e, row["digest"]?.databaseValue ?? .null])
+                db, sql: "SELECT EXISTS (SELECT 1 FROM policy WHERE ecosystem = ? AND digest = ?)",
+                arguments: [e, row["digest"]?.databaseValue ?? .null])
             if known != true { try writer.upsert("policy", row, fixed: ["ecosystem": e], conflict: nil) }
         }
         try db.execute(sql: "DELETE FROM override WHERE ecosystem = ?", arguments: [e])
@@ -164,21 +179,25 @@ extension SQLiteCatalog: TransferCatalog {
     static func imposed(_ db: Database, _ ecosystem: Ecosystem, _ transferred: TransferredSnapshot) throws -> PublishState.Imposed {
         var imposed = PublishState.Imposed()
         for f in transferred.files {
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT d.id, d.release_id FROM \(Relation.files)
-                    WHERE p.ecosystem = ? AND p.name = ? AND r.version = ? AND d.filename = ? AND d.sha256 = ?
-                    """, arguments: [ecosystem.rawValue, f.project, f.version, f.filename, f.sha256])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT d.id, d.release_id FROM \(Relation.files)
+                        WHERE p.ecosystem = ? AND p.name = ? AND r.version = ? AND d.filename = ? AND d.sha256 = ?
+                        """, arguments: [ecosystem.rawValue, f.project, f.version, f.filename, f.sha256])
             else {
                 throw AirlockError(
-                    .malformedIndex, "snapshot \(transferred.snapshot.id) serves \(f.filename) (\(f.project) \(f.version)), which the bundle's catalog rows do not hold")
+                    .malformedIndex,
+                    "snapshot \(transferred.snapshot.id) serves \(f.filename) (\(f.project) \(f.version)), which the bundle's catalog rows do not hold"
+                )
             }
             let key = ReleaseKey(f.project, f.version)
             imposed.files.append(.init(id: row["id"], release: key, yankReason: f.yankReason))
             if imposed.decisions[key] == nil,
                 let d = try DecisionRow.fetchOne(
-                    db, sql: "SELECT * FROM decision WHERE release_id = ? AND policy_digest = ?", arguments: [row["release_id"], transferred.snapshot.policyDigest])
+                    db, sql: "SELECT * FROM decision WHERE release_id = ? AND policy_digest = ?",
+                    arguments: [row["release_id"], transferred.snapshot.policyDigest])
             {
                 imposed.decisions[key] = try d.decision()
             }
@@ -204,7 +223,8 @@ extension SQLiteCatalog: TransferCatalog {
         if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM snapshot)") ?? false {
             throw AirlockError(
                 .forbidden,
-                "this data directory publishes its own snapshots from an upstream; import bundles only into a new data directory, which becomes a replica")
+                "this data directory publishes its own snapshots from an upstream; import bundles only into a new data directory, which becomes a replica"
+            )
         }
         try db.execute(sql: "INSERT INTO replica (id, origin, since) VALUES (1, ?, ?)", arguments: [origin, Timestamp.format(at)])
     }
@@ -217,7 +237,10 @@ extension SQLiteCatalog: TransferCatalog {
     private static func recordBundle(_ db: Database, _ record: BundleRecord) throws {
         try db.execute(
             sql: "INSERT INTO bundle (direction, sequence, kind, sha256, signer, snapshots, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [record.direction.rawValue, record.sequence, record.kind, record.sha256, record.signer, try encodeJSON(record.snapshots), Timestamp.format(record.at)])
+            arguments: [
+                record.direction.rawValue, record.sequence, record.kind, record.sha256, record.signer, try encodeJSON(record.snapshots),
+                Timestamp.format(record.at),
+            ])
     }
 
     /// Adds revocations not yet present; returns how many were new.
@@ -272,7 +295,9 @@ private struct RowWriter {
         _ table: String, _ row: TransferRow, fixed: [String: String] = [:], parent: Parent = .none, conflict: [String]?, orIgnore: Bool = false
     ) throws {
         let known = try tableColumns(table)
-        var naturalKeys: Set<String> = [], names: [String] = [], values: [String] = []
+        var naturalKeys: Set<String> = []
+        var names: [String] = []
+        var values: [String] = []
         var arguments = StatementArguments()
         func add(_ column: String, _ placeholder: String, _ argument: StatementArguments) {
             names.append("\"\(column)\"")
@@ -291,14 +316,18 @@ private struct RowWriter {
                 [e, row["project"]?.databaseValue ?? .null, row["version"]?.databaseValue ?? .null])
         }
         for (column, cell) in row.sorted(by: { $0.key < $1.key }) where fixed[column] == nil && !naturalKeys.contains(column) {
-            guard known.contains(column) else { throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know") }
+            guard known.contains(column) else {
+                throw AirlockError(.malformedIndex, "the bundle's \(table) rows have a column '\(column)' the catalog does not know")
+            }
             add(column, "?", [cell.databaseValue])
         }
         for (column, value) in fixed.sorted(by: { $0.key < $1.key }) { add(column, "?", [value]) }
         var sql = "INSERT \(orIgnore ? "OR IGNORE " : "")INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
         if let conflict {
             let updates = names.filter { !conflict.contains($0.trimmingCharacters(in: ["\""])) }.map { "\($0) = excluded.\($0)" }
-            sql += " ON CONFLICT (\(conflict.joined(separator: ", "))) DO " + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
+            sql +=
+                " ON CONFLICT (\(conflict.joined(separator: ", "))) DO "
+                + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
         }
         try db.execute(sql: sql, arguments: arguments)
     }

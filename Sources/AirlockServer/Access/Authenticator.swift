@@ -79,7 +79,8 @@ struct Authenticator: Sendable {
         switch parts[0].lowercased() {
         case "bearer": return String(parts[1]).trimmingCharacters(in: .whitespaces)
         case "basic":
-            guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8),
+                let colon = text.firstIndex(of: ":")
             else { return nil }
             return String(text[text.index(after: colon)...])
         default: return nil

@@ -44,7 +44,9 @@ final class DemandRecorder: Service, Sendable {
     let maxFailuresPerMinute: Int
     private let state = Mutex(State())
 
-    init(catalog: any ReviewCatalog, logger: Logger, interval: Duration = .seconds(5), maxMissesPerInterval: Int = 1000, maxFailuresPerMinute: Int = 30) {
+    init(
+        catalog: any ReviewCatalog, logger: Logger, interval: Duration = .seconds(5), maxMissesPerInterval: Int = 1000, maxFailuresPerMinute: Int = 30
+    ) {
         self.catalog = catalog
         self.logger = logger
         self.interval = interval
@@ -61,9 +63,11 @@ final class DemandRecorder: Service, Sendable {
                 s.droppedMisses += 1
             } else if let m = s.misses[key] {
                 s.misses[key] = Miss(
-                    ecosystem: ecosystem, project: project, version: version, count: m.count + 1, firstSeen: m.firstSeen, lastSeen: now, lastClient: client)
+                    ecosystem: ecosystem, project: project, version: version, count: m.count + 1, firstSeen: m.firstSeen, lastSeen: now,
+                    lastClient: client)
             } else if s.misses.count < maxMissesPerInterval {
-                s.misses[key] = Miss(ecosystem: ecosystem, project: project, version: version, count: 1, firstSeen: now, lastSeen: now, lastClient: client)
+                s.misses[key] = Miss(
+                    ecosystem: ecosystem, project: project, version: version, count: 1, firstSeen: now, lastSeen: now, lastClient: client)
             } else {
                 s.droppedMisses += 1
             }

@@ -74,7 +74,8 @@ final class SessionStore: Sendable {
 
     func csrfMatches(_ sent: String?, binding: String) -> Bool {
         guard let sent else { return false }
-        let expected = Array(csrf(for: binding).utf8), given = Array(sent.utf8)
+        let expected = Array(csrf(for: binding).utf8)
+        let given = Array(sent.utf8)
         guard expected.count == given.count else { return false }
         return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -68,7 +68,8 @@ final class BlobSender {
 
     private func piece(_ start: Int64, _ count: Int64) -> EventLoopFuture<IOData> {
         guard let fileIO else {
-            return eventLoop.makeSucceededFuture(.fileRegion(FileRegion(fileHandle: lease.handle, readerIndex: Int(start), endIndex: Int(start + count))))
+            return eventLoop.makeSucceededFuture(
+                .fileRegion(FileRegion(fileHandle: lease.handle, readerIndex: Int(start), endIndex: Int(start + count))))
         }
         return fileIO.read(fileHandle: lease.handle, fromOffset: start, byteCount: Int(count), allocator: allocator, eventLoop: eventLoop)
             .map { IOData.byteBuffer($0) }

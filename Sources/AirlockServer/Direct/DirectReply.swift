@@ -38,7 +38,9 @@ struct Reply {
     let headers: HTTPHeaders
     let body: Body
 
-    init(_ request: DirectRequest, route: EndpointMetrics.RouteClass, start: NIODeadline, status: HTTPResponseStatus, headers: HTTPHeaders, body: Body) {
+    init(
+        _ request: DirectRequest, route: EndpointMetrics.RouteClass, start: NIODeadline, status: HTTPResponseStatus, headers: HTTPHeaders, body: Body
+    ) {
         version = request.version
         keepAlive = request.keepAlive
         isHead = request.isHead
@@ -109,7 +111,8 @@ extension Endpoint {
         }
         switch answer {
         case .page(let page):
-            recentPages.remember(key, page, epoch: views.epoch, until: start + .nanoseconds(Int64(views.refreshInterval.components.seconds * 1_000_000_000)))
+            recentPages.remember(
+                key, page, epoch: views.epoch, until: start + .nanoseconds(Int64(views.refreshInterval.components.seconds * 1_000_000_000)))
             return pageReply(request, route: route, start: start, page)
         case .blob(let digest, let filename):
             guard let path = store.localPath(for: digest), let lease = openBlobs.open(digest, path: path) else { return nil }

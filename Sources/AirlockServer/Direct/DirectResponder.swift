@@ -97,7 +97,8 @@ final class DirectResponder: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func send(_ reply: Reply, _ context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: reply.version, status: reply.status, headers: reply.sentHeaders))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: reply.version, status: reply.status, headers: reply.sentHeaders))), promise: nil)
         reply.record(endpoint.metrics)
         switch reply.body {
         case .buffer(let buffer) where !reply.isHead:

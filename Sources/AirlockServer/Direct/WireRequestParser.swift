@@ -49,7 +49,10 @@ package enum WireRequestParser {
             return nil
         }
         i += 10
-        var close = false, keepAlive = false, hasLength = false, fields = 0
+        var close = false
+        var keepAlive = false
+        var hasLength = false
+        var fields = 0
         while !(b[i] == 0x0D && b[i + 1] == 0x0A) {
             fields += 1
             guard fields <= maxFields else { return nil }

@@ -78,7 +78,8 @@ package enum CanonicalPath {
     private static func isPlainlyCanonical(_ target: Substring.UTF8View) -> Bool {
         guard target.first == UInt8(ascii: "/"), target.count <= maxLength, !target.contains(UInt8(ascii: "#")) else { return false }
         var previousSlash = false
-        var length = 0, dots = 0
+        var length = 0
+        var dots = 0
         for byte in target {
             if byte == UInt8(ascii: "?") { break }
             if byte == UInt8(ascii: "/") {

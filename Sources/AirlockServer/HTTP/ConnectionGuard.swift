@@ -1,8 +1,8 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import NIOHTTP1
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// How many connections the endpoint holds, in all and per client address; over either limit a new
@@ -101,7 +101,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // A file region may take long to go out: the deadline runs from when it has.
             extend(context, requestTimeout)
             let completion = promise ?? context.eventLoop.makePromise()
-            completion.futureResult.hop(to: context.eventLoop).assumeIsolatedUnsafeUnchecked().whenSuccess { [self] in extend(context, requestTimeout) }
+            completion.futureResult.hop(to: context.eventLoop).assumeIsolatedUnsafeUnchecked().whenSuccess { [self] in extend(context, requestTimeout)
+            }
             context.write(data, promise: completion)
             return
         default: extend(context, requestTimeout)

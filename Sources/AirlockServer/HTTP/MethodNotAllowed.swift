@@ -18,7 +18,9 @@ struct MethodNotAllowed: RouterMiddleware {
             let allowed = allowedMethods(req.uri.path)
             guard !allowed.isEmpty else { throw e }
             let allow = (allowed.contains(.get) ? ["HEAD"] : []) + allowed.map(\.rawValue)
-            throw Problem(.methodNotAllowed, "\(req.method) is not allowed on \(req.uri.path); use \(allow.joined(separator: ", "))", headers: [.allow: allow.joined(separator: ", ")])
+            throw Problem(
+                .methodNotAllowed, "\(req.method) is not allowed on \(req.uri.path); use \(allow.joined(separator: ", "))",
+                headers: [.allow: allow.joined(separator: ", ")])
         }
     }
 

@@ -7,7 +7,8 @@ enum Responses {
         var fields = headers
         fields[.contentType] = "text/plain; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: message.hasSuffix("\n") ? message : message + "\n")))
+        return Response(
+            status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: message.hasSuffix("\n") ? message : message + "\n")))
     }
 
     static func notApproved(_ ecosystem: Ecosystem, project: String, snapshot: Snapshot) -> Response {
@@ -24,11 +25,15 @@ enum Responses {
     static func unknownSnapshot(_ ecosystem: Ecosystem, _ text: String) -> Response {
         Responses.text(
             .notFound,
-            "airlock: no \(ecosystem.rawValue) snapshot matches '\(text)'. Use 'latest', a date (YYYY-MM-DD, the last snapshot of that UTC day) or a snapshot id; `airlock snapshot list` shows them.")
+            "airlock: no \(ecosystem.rawValue) snapshot matches '\(text)'. Use 'latest', a date (YYYY-MM-DD, the last snapshot of that UTC day) or a snapshot id; `airlock snapshot list` shows them."
+        )
     }
 
     static func notServed(_ path: String) -> Response {
-        text(.notFound, "airlock: nothing is served at \(path). Package indexes live under /pypi/{snapshot}/simple/ (or /simple/ for the latest snapshot) and /cran/{snapshot}/src/contrib/.")
+        text(
+            .notFound,
+            "airlock: nothing is served at \(path). Package indexes live under /pypi/{snapshot}/simple/ (or /simple/ for the latest snapshot) and /cran/{snapshot}/src/contrib/."
+        )
     }
 
     static func redirect(to location: String, status: HTTPResponse.Status = .movedPermanently) -> Response {

@@ -12,7 +12,9 @@ struct SameOriginForms: RouterMiddleware {
     static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
     func handle(_ req: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard req.method != .get, req.method != .head, req.method != .options, req.uri.path.hasPrefix("/ui/") else { return try await next(req, context) }
+        guard req.method != .get, req.method != .head, req.method != .options, req.uri.path.hasPrefix("/ui/") else {
+            return try await next(req, context)
+        }
         if let site = req.headers[Self.fetchSite] {
             guard site == "same-origin" || site == "none" else {
                 return Responses.text(.forbidden, "airlock: this form was sent from another site (Sec-Fetch-Site: \(site)); refused")

@@ -23,37 +23,69 @@ public final class EndpointMetrics: Sendable {
         case simple, files, cran, api, ui, other
 
         init(path: String) {
-            if path.hasPrefix("/simple") || path.hasPrefix("/pypi/") { self = .simple }
-            else if path.hasPrefix("/files/") { self = .files }
-            else if path.hasPrefix("/cran/") { self = .cran }
-            else if path.hasPrefix("/api/") { self = .api }
-            else if path.hasPrefix("/ui") { self = .ui }
-            else { self = .other }
+            if path.hasPrefix("/simple") || path.hasPrefix("/pypi/") {
+                self = .simple
+            } else if path.hasPrefix("/files/") {
+                self = .files
+            } else if path.hasPrefix("/cran/") {
+                self = .cran
+            } else if path.hasPrefix("/api/") {
+                self = .api
+            } else if path.hasPrefix("/ui") {
+                self = .ui
+            } else {
+                self = .other
+            }
         }
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        let buckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)]
-        latency = Dictionary(uniqueKeysWithValues: RouteClass.allCases.map { c in
-            (c, registry.makeDurationHistogram(
-                descriptor: .init(namespace: "airlock", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Time from request head to response head"),
-                labels: [("class", c.rawValue)], buckets: buckets))
-        })
-        bytes = Dictionary(uniqueKeysWithValues: RouteClass.allCases.map { c in
-            (c, registry.makeCounter(
-                descriptor: .init(namespace: "airlock", subsystem: "http", metricName: "response_body", unitName: "bytes_total", helpText: "Response body bytes sent (by Content-Length)"),
-                labels: [("class", c.rawValue)]))
-        })
+        let buckets: [Duration] = [
+            .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+            .seconds(2), .seconds(10),
+        ]
+        latency = Dictionary(
+            uniqueKeysWithValues: RouteClass.allCases.map { c in
+                (
+                    c,
+                    registry.makeDurationHistogram(
+                        descriptor: .init(
+                            namespace: "airlock", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                            helpText: "Time from request head to response head"),
+                        labels: [("class", c.rawValue)], buckets: buckets)
+                )
+            })
+        bytes = Dictionary(
+            uniqueKeysWithValues: RouteClass.allCases.map { c in
+                (
+                    c,
+                    registry.makeCounter(
+                        descriptor: .init(
+                            namespace: "airlock", subsystem: "http", metricName: "response_body", unitName: "bytes_total",
+                            helpText: "Response body bytes sent (by Content-Length)"),
+                        labels: [("class", c.rawValue)])
+                )
+            })
         misses = registry.makeCounter(
-            descriptor: .init(namespace: "airlock", metricName: "install_misses", unitName: "total", helpText: "Requests for projects or files no snapshot serves"), labels: [])
-        snapshot = Dictionary(uniqueKeysWithValues: Ecosystem.allCases.map { e in
-            (e, registry.makeGauge(
-                descriptor: .init(namespace: "airlock", metricName: "snapshot_served", unitName: "id", helpText: "The id of the latest snapshot served (0: none)"),
-                labels: [("ecosystem", e.rawValue)]))
-        })
+            descriptor: .init(
+                namespace: "airlock", metricName: "install_misses", unitName: "total", helpText: "Requests for projects or files no snapshot serves"),
+            labels: [])
+        snapshot = Dictionary(
+            uniqueKeysWithValues: Ecosystem.allCases.map { e in
+                (
+                    e,
+                    registry.makeGauge(
+                        descriptor: .init(
+                            namespace: "airlock", metricName: "snapshot_served", unitName: "id",
+                            helpText: "The id of the latest snapshot served (0: none)"),
+                        labels: [("ecosystem", e.rawValue)])
+                )
+            })
         revocations = registry.makeGauge(
-            descriptor: .init(namespace: "airlock", metricName: "revocations_in_force", unitName: "count", helpText: "Releases revoked from every snapshot"), labels: [])
+            descriptor: .init(
+                namespace: "airlock", metricName: "revocations_in_force", unitName: "count", helpText: "Releases revoked from every snapshot"),
+            labels: [])
     }
 
     func record(path: String, status: Int, elapsed: Duration, bodyBytes: Int?) {
@@ -65,7 +97,9 @@ public final class EndpointMetrics: Sendable {
         let counter = requests.withLock { counters in
             if let hit = counters[key] { return hit }
             let made = registry.makeCounter(
-                descriptor: .init(namespace: "airlock", subsystem: "http", metricName: "requests", unitName: "total", helpText: "Requests answered, by route class and status"),
+                descriptor: .init(
+                    namespace: "airlock", subsystem: "http", metricName: "requests", unitName: "total",
+                    helpText: "Requests answered, by route class and status"),
                 labels: [("class", c.rawValue), ("status", String(status))])
             counters[key] = made
             return made
@@ -95,7 +129,9 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         do {
             let response = try await next(req, context)
-            metrics.record(path: req.uri.path, status: response.status.code, elapsed: .now - start, bodyBytes: response.headers[.contentLength].flatMap { Int($0) })
+            metrics.record(
+                path: req.uri.path, status: response.status.code, elapsed: .now - start,
+                bodyBytes: response.headers[.contentLength].flatMap { Int($0) })
             return response
         } catch let e as any HTTPResponseError {
             metrics.record(path: req.uri.path, status: e.status.code, elapsed: .now - start, bodyBytes: nil)

@@ -16,23 +16,28 @@ extension Endpoint {
         case .meta:
             guard let view else { return .other(Responses.unknownSnapshot(.cran, snapshot)) }
             guard file == "archive.rds" else { return .other(Responses.text(.notFound, "airlock: src/contrib/Meta/ holds archive.rds only")) }
-            return .page(pages.page(view, path: "src/contrib/Meta", variant: file, contentType: "application/octet-stream", pinned: view.isExact(snapshot)) {
-                CRANRepositoryRenderer.archiveRDS(view)
-            })
+            return .page(
+                pages.page(view, path: "src/contrib/Meta", variant: file, contentType: "application/octet-stream", pinned: view.isExact(snapshot)) {
+                    CRANRepositoryRenderer.archiveRDS(view)
+                })
         }
         guard let view else { return .other(Responses.unknownSnapshot(.cran, snapshot)) }
         if archive == nil, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
-            return .page(try pages.page(
-                view, path: "src/contrib", variant: file, contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
-                pinned: view.isExact(snapshot)
-            ) {
-                if file == "PACKAGES.rds" { return try CRANRepositoryRenderer.packagesRDS(view, store: store) }
-                let text = try CRANRepositoryRenderer.packages(view, store: store)
-                return file == "PACKAGES" ? text : Gzip.compress(text)
-            })
+            return .page(
+                try pages.page(
+                    view, path: "src/contrib", variant: file,
+                    contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
+                    pinned: view.isExact(snapshot)
+                ) {
+                    if file == "PACKAGES.rds" { return try CRANRepositoryRenderer.packagesRDS(view, store: store) }
+                    let text = try CRANRepositoryRenderer.packages(view, store: store)
+                    return file == "PACKAGES" ? text : Gzip.compress(text)
+                })
         }
         guard let package = CRANRepositoryRenderer.package(ofTarball: file), archive == nil || archive == package else {
-            return .other(Responses.text(.notFound, "airlock: nothing is served at \(path). R reads /cran/\(snapshot)/src/contrib/PACKAGES.gz and the tarballs it lists."))
+            return .other(
+                Responses.text(
+                    .notFound, "airlock: nothing is served at \(path). R reads /cran/\(snapshot)/src/contrib/PACKAGES.gz and the tarballs it lists."))
         }
         guard let project = view.projects[package] else {
             let version = String(file.dropFirst(package.count + 1).dropLast(".tar.gz".count))
@@ -41,7 +46,10 @@ extension Endpoint {
         let current = CRANRepositoryRenderer.currentFile(of: project)
         // The top level holds the current version only, as on CRAN; Archive/ holds every approved version.
         guard let served = archive == nil ? (current?.filename == file ? current : nil) : project.files.first(where: { $0.filename == file }) else {
-            let hint = archive == nil ? "\(package) \(current?.version ?? "?") is the current version; older approved ones are under Archive/\(package)/" : "approved versions of \(package): \(project.versions.joined(separator: ", "))"
+            let hint =
+                archive == nil
+                ? "\(package) \(current?.version ?? "?") is the current version; older approved ones are under Archive/\(package)/"
+                : "approved versions of \(package): \(project.versions.joined(separator: ", "))"
             return .other(Responses.text(.notFound, "airlock: \(file) is not approved in cran snapshot \(view.snapshot.id); \(hint)."))
         }
         return .blob(served.digest, filename: file)
@@ -70,7 +78,8 @@ extension Endpoint {
         let file = String(rawFile).removingPercentEncoding ?? String(rawFile)
         if directory == .contrib, ["PACKAGES", "PACKAGES.gz", "PACKAGES.rds"].contains(file) {
             let page = try pages.page(
-                view, path: "__linux__/\(distro)/src/contrib", variant: "\(file) R\(rMinor)", contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
+                view, path: "__linux__/\(distro)/src/contrib", variant: "\(file) R\(rMinor)",
+                contentType: file == "PACKAGES" ? "text/plain; charset=utf-8" : "application/octet-stream",
                 pinned: view.isExact(String(snapshot)), vary: "User-Agent"
             ) {
                 if file == "PACKAGES.rds" { return try CRANRepositoryRenderer.packagesRDS(view, store: store, binaries: binaries) }
@@ -81,7 +90,8 @@ extension Endpoint {
         }
         // A tarball: the binary of the very release the source answer serves, if there is one.
         if case .blob(_, let filename) = source, let package = CRANRepositoryRenderer.package(ofTarball: filename),
-            let served = view.projects[package]?.files.first(where: { $0.filename == filename }), let binary = binaries["\(package) \(served.version)"]
+            let served = view.projects[package]?.files.first(where: { $0.filename == filename }),
+            let binary = binaries["\(package) \(served.version)"]
         {
             return try await respond(.blob(binary.digest, filename: filename), req, ctx)
         }

@@ -10,7 +10,9 @@ extension Endpoint {
     /// manifest and its detached signature, open to anyone (what they attest is public: a CI system checks
     /// a dated snapshot with `airlock snapshot verify --server`). `{snapshot}` is `latest`, a date or an id.
     func manifest(_ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
-        let raw = ctx.parameters.get("ecosystem") ?? "", text = ctx.parameters.get("snapshot") ?? "", file = ctx.parameters.get("file") ?? ""
+        let raw = ctx.parameters.get("ecosystem") ?? ""
+        let text = ctx.parameters.get("snapshot") ?? ""
+        let file = ctx.parameters.get("file") ?? ""
         guard let ecosystem = Ecosystem(rawValue: raw) else { return Responses.text(.notFound, "airlock: no ecosystem '\(raw)': pypi or cran") }
         guard file == "manifest.json" || file == "manifest.json.sig" else {
             return Responses.text(.notFound, "airlock: a snapshot has manifest.json and manifest.json.sig, nothing else")
@@ -23,7 +25,8 @@ extension Endpoint {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
             return Responses.text(
                 .notFound,
-                file == "manifest.json" ? "airlock: the manifest of \(ecosystem.rawValue) snapshot \(snapshot.id) is missing"
+                file == "manifest.json"
+                    ? "airlock: the manifest of \(ecosystem.rawValue) snapshot \(snapshot.id) is missing"
                     : "airlock: \(ecosystem.rawValue) snapshot \(snapshot.id) was published unsigned (no key at keys/airlock.key then)")
         }
         var headers = HTTPFields()

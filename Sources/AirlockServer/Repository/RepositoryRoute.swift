@@ -26,7 +26,8 @@ enum RepositoryRoute: Equatable {
         case (4, "pypi") where c[2] == "simple": self = .simpleProject(snapshot: c[1], project: c[3])
         case (4, "files") where c[1] == "sha256": self = .file(FileURL(hex: c[2], filename: c[3]))
         case (5, "cran") where c[2] == "src" && c[3] == "contrib": self = .cran(snapshot: c[1], directory: .contrib, file: c[4])
-        case (7, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Archive": self = .cran(snapshot: c[1], directory: .archive(c[5]), file: c[6])
+        case (7, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Archive":
+            self = .cran(snapshot: c[1], directory: .archive(c[5]), file: c[6])
         case (6, "cran") where c[2] == "src" && c[3] == "contrib" && c[4] == "Meta": self = .cran(snapshot: c[1], directory: .meta, file: c[5])
         default: return nil
         }
@@ -147,9 +148,12 @@ extension Endpoint {
             return response
         case .notServedFile(let digest, let filename):
             if let revoked = try await catalog.revocation(ofFile: digest) {
-                return Responses.text(.notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)")
+                return Responses.text(
+                    .notFound, "airlock: \(filename) was revoked by \(revoked.actor) on \(Timestamp.format(revoked.createdAt)): \(revoked.reason)")
             }
-            return Responses.text(.notFound, "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved.")
+            return Responses.text(
+                .notFound,
+                "airlock: \(filename) (sha256 \(digest.hex)) is not served by any snapshot of this airlock. It may never have been approved.")
         case .other(let response): return response
         }
     }
@@ -160,9 +164,10 @@ extension Endpoint {
         if !path.hasSuffix("/") { return .other(Responses.redirect(to: "\(path)/")) }
         guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
         guard let view else { return .other(Responses.unknownSnapshot(.pypi, snapshot)) }
-        return .page(pages.page(view, path: "", variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
-            SimpleRepositoryRenderer.index(view, format: format)
-        })
+        return .page(
+            pages.page(view, path: "", variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
+                SimpleRepositoryRenderer.index(view, format: format)
+            })
     }
 
     private func simpleProject(path: Substring, accept: String?, snapshot: String, project raw: String, view: SnapshotView?) -> RepositoryAnswer {
@@ -175,18 +180,23 @@ extension Endpoint {
         guard let format = formats.negotiate(accept) else { return .other(notAcceptable()) }
         guard let view else { return .other(Responses.unknownSnapshot(.pypi, snapshot)) }
         let upstream = view.upstream[normalized]
-        guard let entry = view.projects[normalized] ?? upstream.flatMap({ $0.status.isQuarantined ? SnapshotView.Project(name: ProjectName(normalized), files: [], versions: []) : nil })
+        guard
+            let entry = view.projects[normalized]
+                ?? upstream.flatMap({ $0.status.isQuarantined ? SnapshotView.Project(name: ProjectName(normalized), files: [], versions: []) : nil })
         else {
             return .miss(.pypi, project: normalized, version: "", Responses.notApproved(.pypi, project: normalized, snapshot: view.snapshot))
         }
         // A quarantined project's page lists no files and says why (PEP 792), as the upstream's does.
-        return .page(pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
-            SimpleRepositoryRenderer.project(entry, upstream: upstream, snapshot: view.snapshot, format: format)
-        })
+        return .page(
+            pages.page(view, path: normalized, variant: format.rawValue, contentType: format.contentType, pinned: view.isExact(snapshot)) {
+                SimpleRepositoryRenderer.project(entry, upstream: upstream, snapshot: view.snapshot, format: format)
+            })
     }
 
     func notAcceptable() -> Response {
-        Responses.text(.notAcceptable, "airlock: this index speaks application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html (PEP 691).")
+        Responses.text(
+            .notAcceptable,
+            "airlock: this index speaks application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html (PEP 691).")
     }
 
     // MARK: Files
@@ -194,7 +204,9 @@ extension Endpoint {
     private func file(_ url: FileURL, served: Distribution?) -> RepositoryAnswer {
         let (filename, distributionName) = (url.filename, url.distributionName)
         guard let digest = url.digest else {
-            return .other(Responses.text(.notFound, "airlock: \(url.hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
+            return .other(
+                Responses.text(
+                    .notFound, "airlock: \(url.hex) is not a SHA-256 digest in lowercase hex; file URLs name files by their lowercase digest"))
         }
         guard let served else { return .notServedFile(digest, filename: filename) }
         switch url.part {

@@ -80,7 +80,8 @@ struct ReviewAPI {
     /// decisions for reviewers, tokens for admins. Each group's `RoleMiddleware` admits the caller
     /// before anything of the request is read; `ProblemMiddleware` turns every error into problem+json.
     func register(on router: Router<AirlockRequestContext>) {
-        let catalog = endpoint.catalog, desk = endpoint.desk
+        let catalog = endpoint.catalog
+        let desk = endpoint.desk
         let api = router.group("/api/v1").add(middleware: ProblemMiddleware())
         api.get("openapi.json") { _, _ in Self.json(OpenAPIDocument.text, raw: true) }
 
@@ -93,15 +94,19 @@ struct ReviewAPI {
                 throw AirlockError(.invalidArgument, "the check request is not {\"snapshot\": …, \"files\": [{\"name\", \"content\"}]}: \(error)")
             }
             let text = body.snapshot ?? "latest"
-            guard let selector = SnapshotSelector(text) else { throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id") }
-            return Self.json(try await LockfileCheck(catalog: catalog).check(body.files.map { ($0.name, Array($0.content.utf8)) }, snapshot: selector))
+            guard let selector = SnapshotSelector(text) else {
+                throw AirlockError(.invalidArgument, "'\(text)' names no snapshot: use latest, a date YYYY-MM-DD or an id")
+            }
+            return Self.json(
+                try await LockfileCheck(catalog: catalog).check(body.files.map { ($0.name, Array($0.content.utf8)) }, snapshot: selector))
         }
 
         let reviewers = api.group().add(middleware: RoleMiddleware(role: .reviewer, auth: endpoint.auth))
         reviewers.get("snapshots/{ecosystem}") { _, ctx in Self.json(try await catalog.snapshots(try Self.ecosystem(ctx))) }
         reviewers.get("snapshots/{ecosystem}/{from}/diff/{to}") { _, ctx in
             let eco = try Self.ecosystem(ctx)
-            let a = try await snapshot(eco, ctx.parameters.get("from") ?? ""), b = try await snapshot(eco, ctx.parameters.get("to") ?? "")
+            let a = try await snapshot(eco, ctx.parameters.get("from") ?? "")
+            let b = try await snapshot(eco, ctx.parameters.get("to") ?? "")
             return Self.json(try await catalog.diff(a, b))
         }
         reviewers.get("projects/{ecosystem}/{project}") { _, ctx in
@@ -124,7 +129,8 @@ struct ReviewAPI {
                     withDependencies: body.with_dependencies ?? false, actor: actor)
                 published = Published(overrides: overrides, revocation: nil, snapshot: snapshot)
             case .deny:
-                let (o, s) = try await desk.deny(body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires, actor: actor)
+                let (o, s) = try await desk.deny(
+                    body.ecosystem, project: body.project, versions: body.versions ?? "", reason: body.reason, expiresAt: expires, actor: actor)
                 published = Published(overrides: [o], revocation: nil, snapshot: s)
             }
             endpoint.views.invalidate()
@@ -137,7 +143,8 @@ struct ReviewAPI {
                 throw AirlockError(.invalidArgument, "the approval request is not {\"name\", \"content\", \"reason\", \"expires_at\"}: \(error)")
             }
             let approval = try await desk.approve(
-                lockfile: body.name, bytes: Array(body.content.utf8), reason: body.reason, expiresAt: try Self.date(body.expires_at, field: "expires_at"),
+                lockfile: body.name, bytes: Array(body.content.utf8), reason: body.reason,
+                expiresAt: try Self.date(body.expires_at, field: "expires_at"),
                 actor: "token:\(try ctx.admitted.name)")
             endpoint.views.invalidate()
             return Self.json(approval)
@@ -160,7 +167,8 @@ struct ReviewAPI {
         reviewers.get("revocations") { _, _ in Self.json(try await catalog.revocations(nil)) }
         reviewers.post("revocations") { req, ctx in
             let body = try await req.decode(as: RevocationRequest.self, context: ctx)
-            let (r, snapshot) = try await desk.revoke(body.ecosystem, project: body.project, version: body.version, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
+            let (r, snapshot) = try await desk.revoke(
+                body.ecosystem, project: body.project, version: body.version, reason: body.reason, actor: "token:\(try ctx.admitted.name)")
             endpoint.views.invalidate()
             return Self.json(Published(overrides: [], revocation: r, snapshot: snapshot))
         }
@@ -217,7 +225,8 @@ struct ReviewAPI {
     static func date(_ text: String?, field: String) throws -> Date? {
         guard let text, !text.isEmpty else { return nil }
         guard let d = Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") else {
-            throw AirlockError(.invalidArgument, "\(field) '\(text)' is not a date: use YYYY-MM-DD or an RFC 3339 UTC time such as 2026-12-31T00:00:00Z")
+            throw AirlockError(
+                .invalidArgument, "\(field) '\(text)' is not a date: use YYYY-MM-DD or an RFC 3339 UTC time such as 2026-12-31T00:00:00Z")
         }
         return d
     }
@@ -235,7 +244,8 @@ struct ReviewAPI {
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func json(_ text: String, raw: Bool) -> Response {

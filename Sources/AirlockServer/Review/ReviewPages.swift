@@ -27,16 +27,23 @@ extension ReviewUI {
     func landing(_ req: Request, _ ctx: AirlockRequestContext) async throws -> Response {
         // The Host header is the client's to write: only a host[:port] is used, and the engine escapes it like all text.
         let authority = req.head.authority ?? ""
-        let isHost = !authority.isEmpty && authority.utf8.count <= 255
-            && authority.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:[]".unicodeScalars.contains($0)) }
+        let isHost =
+            !authority.isEmpty && authority.utf8.count <= 255
+            && authority.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:[]".unicodeScalars.contains($0))
+            }
         let base = "\(endpoint.options.tls == nil ? "http" : "https")://\(isHost ? authority : "airlock.internal:8080")"
         var rows: [LandingView.Row] = []
         for eco in Ecosystem.allCases {
             guard let s = try await endpoint.catalog.snapshot(eco, .latest) else { continue }
-            rows.append(.init(ecosystem: eco.rawValue, id: s.id, published: Timestamp.format(s.publishedAt), files: s.distributionCount, policy: s.policyDigest))
+            rows.append(
+                .init(
+                    ecosystem: eco.rawValue, id: s.id, published: Timestamp.format(s.publishedAt), files: s.distributionCount, policy: s.policyDigest)
+            )
         }
         let view = LandingView(
-            ecosystems: rows.isEmpty ? nil : .init(rows: rows), base: base, tokenBase: base.replacingOccurrences(of: "://", with: "://__token__:TOKEN@"),
+            ecosystems: rows.isEmpty ? nil : .init(rows: rows), base: base,
+            tokenBase: base.replacingOccurrences(of: "://", with: "://__token__:TOKEN@"),
             today: Timestamp.day(Date()))
         return page("landing", "Packages, vetted", await session(req, ctx), view)
     }
@@ -66,8 +73,10 @@ extension ReviewUI {
         await endpoint.demand.flush()
         let rows = try await ReviewQueue(catalog: endpoint.catalog).entries().map { e in
             QueueRow(
-                ecosystem: e.ecosystem.rawValue, project: e.project, link: Self.projectLink(e.ecosystem, e.project), version: e.version, verdict: e.verdict.rawValue,
-                score: Int(e.score), demand: e.demand, lastRequested: e.lastRequested.map(Timestamp.format) ?? "", why: e.reason + (e.detail.map { ": " + $0 } ?? ""),
+                ecosystem: e.ecosystem.rawValue, project: e.project, link: Self.projectLink(e.ecosystem, e.project), version: e.version,
+                verdict: e.verdict.rawValue,
+                score: Int(e.score), demand: e.demand, lastRequested: e.lastRequested.map(Timestamp.format) ?? "",
+                why: e.reason + (e.detail.map { ": " + $0 } ?? ""),
                 unblocks: e.unblocks.joined(separator: ", "))
         }
         let (shown, pager) = Pager.slice(rows, page: Pager.requested(req)) { query("/ui/", [("page", String($0))]) }
@@ -111,7 +120,8 @@ extension ReviewUI {
         let (shown, pager) = Pager.slice(ordered, page: Pager.requested(req)) {
             query("/ui/projects", [("q", q), ("ecosystem", chosen?.rawValue ?? ""), ("page", String($0))])
         }
-        let choices = [ProjectsView.Choice(value: "", label: "all", selected: chosen == nil)]
+        let choices =
+            [ProjectsView.Choice(value: "", label: "all", selected: chosen == nil)]
             + Ecosystem.allCases.map { ProjectsView.Choice(value: $0.rawValue, label: $0.rawValue, selected: $0 == chosen) }
         let title = q.isEmpty ? "Projects" : "Projects matching “\(q)”"
         return page("projects", title, s, ProjectsView(q: q, ecosystems: choices, rows: shown, hasRows: !shown.isEmpty, pager: pager), query: q)
@@ -158,17 +168,22 @@ extension ReviewUI {
 
     func projectPage(_ r: ProjectReport, _ s: Session) async throws -> Response {
         let latest = try await endpoint.catalog.snapshot(r.ecosystem, .latest)
-        let digests = try await endpoint.catalog.recordedDigests(r.ecosystem, project: r.project).values.reduce(into: Set<Digest>()) { $0.formUnion($1) }
+        let digests = try await endpoint.catalog.recordedDigests(r.ecosystem, project: r.project).values.reduce(into: Set<Digest>()) {
+            $0.formUnion($1)
+        }
         let start = Date().addingTimeInterval(-Double(UsageChart.days - 1) * 86_400)
         let downloads = try await endpoint.catalog.downloads(since: DownloadCount.day(of: start)).filter { digests.contains($0.sha256) }
         let misses = try await endpoint.catalog.misses(r.ecosystem).filter { $0.project == r.project }
-        let requirements = r.ecosystem == .cran ? try await SystemRequirements.byVersion(of: r.project, catalog: endpoint.catalog, store: endpoint.store) : [:]
+        let requirements =
+            r.ecosystem == .cran ? try await SystemRequirements.byVersion(of: r.project, catalog: endpoint.catalog, store: endpoint.store) : [:]
         let releases = r.releases.reversed().map { release in
             let factors = release.decision?.factors ?? []
             let scale = max(factors.map { abs($0.points) }.max() ?? 0, 1)
             return ProjectView.Release(
                 version: release.version, verdict: release.decision?.verdict.rawValue ?? "undecided", state: release.served ? "served" : "not served",
-                publisher: release.provenance.map { "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt)) (Sigstore, verified offline)" }
+                publisher: release.provenance.map {
+                    "\($0.publisher.summary), attested \(Timestamp.format($0.signedAt)) (Sigstore, verified offline)"
+                }
                     ?? "no verified attestation",
                 score: Int(release.decision?.score ?? 0), revoked: release.revocation?.reason, systemRequirements: requirements[release.version],
                 hasFactors: !factors.isEmpty,
@@ -182,22 +197,29 @@ extension ReviewUI {
         let now = Date()
         let binaries = r.ecosystem == .cran ? try await endpoint.catalog.binaries(distro: nil, package: r.project) : []
         let view = ProjectView(
-            ecosystem: r.ecosystem.rawValue, project: r.project, newest: r.releases.last?.version ?? "", demand: r.demand, policy: latest?.policyDigest,
+            ecosystem: r.ecosystem.rawValue, project: r.project, newest: r.releases.last?.version ?? "", demand: r.demand,
+            policy: latest?.policyDigest,
             snapshot: latest?.id ?? 0, upstream: r.upstream.map { .init(url: $0.pageURL, status: $0.status.described) },
             chart: UsageChart(downloads: downloads, misses: misses, until: now), releases: releases,
             hasClosure: !r.closure.isEmpty, hasOverrides: !r.overrides.isEmpty, hasBinaries: !binaries.isEmpty,
             binaries: binaries.map {
-                .init(version: $0.version, distro: $0.distro, rMinor: $0.rMinor, platform: $0.platform.isEmpty ? "any (no compiled code)" : $0.platform, origin: $0.origin,
+                .init(
+                    version: $0.version, distro: $0.distro, rMinor: $0.rMinor, platform: $0.platform.isEmpty ? "any (no compiled code)" : $0.platform,
+                    origin: $0.origin,
                     log: $0.buildLog.map { "sha256 " + $0.hex } ?? "")
             },
             closure: r.closure.map {
-                .init(project: $0.project, version: $0.version.isEmpty ? "never synced" : $0.version, verdict: $0.decision?.verdict.rawValue ?? "", served: $0.served ? "yes" : "no")
+                .init(
+                    project: $0.project, version: $0.version.isEmpty ? "never synced" : $0.version, verdict: $0.decision?.verdict.rawValue ?? "",
+                    served: $0.served ? "yes" : "no")
             },
             overrides: r.overrides.map { o in
-                let state = o.withdrawal.map { "withdrawn by \($0.actor) on \(Timestamp.format($0.at)): \($0.reason)" }
+                let state =
+                    o.withdrawal.map { "withdrawn by \($0.actor) on \(Timestamp.format($0.at)): \($0.reason)" }
                     ?? (o.isActive(at: now) ? "in force, expires \(o.expiresAt.map(Timestamp.format) ?? "never")" : "expired")
                 return .init(
-                    id: o.id, action: o.action.rawValue, versions: o.versions.isEmpty ? "all" : o.versions, reason: o.reason, actor: o.actor, state: state,
+                    id: o.id, action: o.action.rawValue, versions: o.versions.isEmpty ? "all" : o.versions, reason: o.reason, actor: o.actor,
+                    state: state,
                     active: o.isActive(at: now))
             })
         return page("project", "\(r.project) (\(r.ecosystem.rawValue))", s, view)
@@ -219,10 +241,13 @@ extension ReviewUI {
         for eco in Ecosystem.allCases {
             let list = try await endpoint.catalog.snapshots(eco)
             for (i, snap) in list.enumerated().reversed() {
-                let diff = i > 0 ? query("/ui/snapshots/diff", [("ecosystem", eco.rawValue), ("from", String(list[i - 1].id)), ("to", String(snap.id))]) : nil
+                let diff =
+                    i > 0
+                    ? query("/ui/snapshots/diff", [("ecosystem", eco.rawValue), ("from", String(list[i - 1].id)), ("to", String(snap.id))]) : nil
                 rows.append(
                     SnapshotRow(
-                        ecosystem: eco.rawValue, id: snap.id, published: Timestamp.format(snap.publishedAt), files: snap.distributionCount, policy: snap.policyDigest, diff: diff))
+                        ecosystem: eco.rawValue, id: snap.id, published: Timestamp.format(snap.publishedAt), files: snap.distributionCount,
+                        policy: snap.policyDigest, diff: diff))
             }
         }
         rows.sort { $0.published > $1.published }
@@ -255,13 +280,20 @@ extension ReviewUI {
         let eco = try Self.ecosystem(q.get("ecosystem") ?? "pypi")
         func snapshot(_ field: String) async throws -> Snapshot {
             let text = q.get(field) ?? ""
-            guard let selector = SnapshotSelector(text) else { throw AirlockError(.invalidArgument, "'\(text.prefix(40))' names no snapshot: use latest, a date YYYY-MM-DD or an id") }
-            guard let found = try await endpoint.catalog.snapshot(eco, selector) else { throw AirlockError(.notFound, "no \(eco.rawValue) snapshot matches '\(text.prefix(40))'") }
+            guard let selector = SnapshotSelector(text) else {
+                throw AirlockError(.invalidArgument, "'\(text.prefix(40))' names no snapshot: use latest, a date YYYY-MM-DD or an id")
+            }
+            guard let found = try await endpoint.catalog.snapshot(eco, selector) else {
+                throw AirlockError(.notFound, "no \(eco.rawValue) snapshot matches '\(text.prefix(40))'")
+            }
             return found
         }
-        let a = try await snapshot("from"), b = try await snapshot("to")
+        let a = try await snapshot("from")
+        let b = try await snapshot("to")
         let diff = try await endpoint.catalog.diff(a, b)
-        func rows(_ changes: [SnapshotDiff.Change]) -> [DiffView.Row] { changes.map { .init(project: $0.project, version: $0.version, files: $0.files.joined(separator: ", ")) } }
+        func rows(_ changes: [SnapshotDiff.Change]) -> [DiffView.Row] {
+            changes.map { .init(project: $0.project, version: $0.version, files: $0.files.joined(separator: ", ")) }
+        }
         func rows(_ changes: [SnapshotDiff.BinaryChange]) -> [DiffView.Row] {
             changes.map { .init(project: $0.package, version: $0.version, files: "\($0.distro), R \($0.rMinor): \($0.origin)") }
         }
@@ -285,7 +317,10 @@ extension ReviewUI {
 
     // MARK: Misses, unused overrides, audit
 
-    struct MissRow { let ecosystem, project, link, version, first, last: String; let count: Int }
+    struct MissRow {
+        let ecosystem, project, link, version, first, last: String
+        let count: Int
+    }
 
     func missesPage(_ req: Request, _ s: Session) async throws -> Response {
         await endpoint.demand.flush()
@@ -318,14 +353,18 @@ extension ReviewUI {
         let rows = report.entries.map { e in
             let o = e.override
             return StaleView.Row(
-                id: o.id, action: o.action.rawValue, ecosystem: o.ecosystem.rawValue, project: o.project, link: Self.projectLink(o.ecosystem, o.project),
+                id: o.id, action: o.action.rawValue, ecosystem: o.ecosystem.rawValue, project: o.project,
+                link: Self.projectLink(o.ecosystem, o.project),
                 versions: o.versions.isEmpty ? "all" : o.versions, actor: o.actor, created: Timestamp.format(o.createdAt), detail: e.detail)
         }
         return page("stale", "Overrides nobody used", s, StaleView(window: window, since: report.since, rows: rows, hasRows: !rows.isEmpty))
     }
 
     struct AuditView {
-        struct Row { let id: Int64; let at, actor, action, object, details: String }
+        struct Row {
+            let id: Int64
+            let at, actor, action, object, details: String
+        }
         let intact: Bool
         let events, anchors: Int
         let problems: [String]
@@ -345,7 +384,8 @@ extension ReviewUI {
             next: current < pages ? query("/ui/audit", [("page", String(current + 1))]) : nil)
         let view = AuditView(
             intact: verification.intact, events: verification.events, anchors: anchors.count, problems: verification.problems,
-            rows: events.map { .init(id: $0.id, at: $0.at, actor: $0.actor, action: $0.action, object: $0.object, details: $0.details) }, pager: pager)
+            rows: events.map { .init(id: $0.id, at: $0.at, actor: $0.actor, action: $0.action, object: $0.object, details: $0.details) }, pager: pager
+        )
         return page("audit", "Audit log", s, view)
     }
 
@@ -387,23 +427,30 @@ extension ReviewUI {
             var view = CheckView(csrf: "", name: form.name, content: form.content, snapshot: form.snapshot ?? "latest")
             if form.action == "approve" {
                 let approval = try await endpoint.desk.approve(
-                    lockfile: form.name, bytes: Array(form.content.utf8), reason: form.reason ?? "", expiresAt: try ReviewAPI.date(form.expires_at, field: "expiry"),
+                    lockfile: form.name, bytes: Array(form.content.utf8), reason: form.reason ?? "",
+                    expiresAt: try ReviewAPI.date(form.expires_at, field: "expiry"),
                     actor: "ui:\(token.name)")
-                view.approved = "approved \(approval.pins.count) release(s) (overrides \(approval.pins.map { String($0.overrideID) }.joined(separator: ", "))); published snapshot \(approval.snapshot)"
+                view.approved =
+                    "approved \(approval.pins.count) release(s) (overrides \(approval.pins.map { String($0.overrideID) }.joined(separator: ", "))); published snapshot \(approval.snapshot)"
                 view.reports = [.init(ecosystem: approval.ecosystem.rawValue, summary: approval.check.summary, answers: approval.check.answers)]
             } else {
                 let text = view.snapshot.isEmpty ? "latest" : view.snapshot
-                guard let selector = SnapshotSelector(text) else { throw AirlockError(.invalidArgument, "'\(text.prefix(40))' names no snapshot: use latest, a date YYYY-MM-DD or an id") }
-                view.reports = try await LockfileCheck(catalog: endpoint.catalog).check([(form.name, Array(form.content.utf8))], snapshot: selector).map {
-                    .init(ecosystem: $0.ecosystem.rawValue, summary: $0.summary, answers: $0.answers)
+                guard let selector = SnapshotSelector(text) else {
+                    throw AirlockError(.invalidArgument, "'\(text.prefix(40))' names no snapshot: use latest, a date YYYY-MM-DD or an id")
                 }
+                view.reports = try await LockfileCheck(catalog: endpoint.catalog).check([(form.name, Array(form.content.utf8))], snapshot: selector)
+                    .map {
+                        .init(ecosystem: $0.ecosystem.rawValue, summary: $0.summary, answers: $0.answers)
+                    }
             }
             outcome = view
             return ""
         }
         // `acting` redirects after a change; a check shows its answer on the page itself.
         guard let view = outcome, let s = await session(req, ctx) else { return response }
-        return page("check", "Check a lockfile", s, CheckView(csrf: s.csrf, name: view.name, content: view.content, snapshot: view.snapshot, approved: view.approved, reports: view.reports))
+        return page(
+            "check", "Check a lockfile", s,
+            CheckView(csrf: s.csrf, name: view.name, content: view.content, snapshot: view.snapshot, approved: view.approved, reports: view.reports))
     }
 }
 
@@ -429,7 +476,8 @@ struct UsageChart {
         var demand: [String: Int] = [:]
         for m in misses { demand[DownloadCount.day(of: m.lastSeen), default: 0] += m.count }
         let top = max(perDay.values.max() ?? 0, demand.values.max() ?? 0, 1)
-        let slot = 600 / Self.days, height = 120
+        let slot = 600 / Self.days
+        let height = 120
         func bar(_ i: Int, _ value: Int, _ what: String, offset: Int) -> Bar? {
             guard value > 0 else { return nil }
             let h = max(2, Int((Double(value) / Double(top) * Double(height - 10)).rounded()))
@@ -437,7 +485,8 @@ struct UsageChart {
         }
         bars = dayNames.enumerated().compactMap { bar($0.offset, perDay[$0.element] ?? 0, "download(s)", offset: 0) }
         demandMarks = dayNames.enumerated().compactMap { bar($0.offset, demand[$0.element] ?? 0, "request(s) it could not serve", offset: slot / 2) }
-        let total = perDay.values.reduce(0, +), asked = misses.reduce(0) { $0 + $1.count }
+        let total = perDay.values.reduce(0, +)
+        let asked = misses.reduce(0) { $0 + $1.count }
         summary = "\(total) download(s) of its files from \(dayNames.first ?? "") to \(dayNames.last ?? ""); \(asked) request(s) it could not serve."
     }
 }

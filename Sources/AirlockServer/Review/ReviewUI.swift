@@ -71,7 +71,9 @@ struct ReviewUI {
         router.get("/ui/misses") { req, ctx in try await signedIn(req, ctx) { s in try await missesPage(req, s) } }
         router.get("/ui/stale") { req, ctx in try await signedIn(req, ctx) { s in try await stalePage(req, s) } }
         router.get("/ui/check") { req, ctx in
-            try await signedIn(req, ctx) { s in page("check", "Check a lockfile", s, CheckView(csrf: s.csrf, name: "requirements.txt", content: "", snapshot: "latest")) }
+            try await signedIn(req, ctx) { s in
+                page("check", "Check a lockfile", s, CheckView(csrf: s.csrf, name: "requirements.txt", content: "", snapshot: "latest"))
+            }
         }
         router.post("/ui/check") { req, ctx in try await checkLockfile(req, ctx) }
         router.get("/ui/audit") { req, ctx in try await signedIn(req, ctx) { s in try await auditPage(req, s) } }
@@ -80,7 +82,8 @@ struct ReviewUI {
                 let eco = try Self.ecosystem(form.ecosystem)
                 let expires = try ReviewAPI.date(form.expires_at, field: "expiry")
                 if form.action == "deny" {
-                    _ = try await endpoint.desk.deny(eco, project: form.project, versions: form.versions ?? "", reason: form.reason, expiresAt: expires, actor: "ui:\(token.name)")
+                    _ = try await endpoint.desk.deny(
+                        eco, project: form.project, versions: form.versions ?? "", reason: form.reason, expiresAt: expires, actor: "ui:\(token.name)")
                 } else {
                     _ = try await endpoint.desk.approve(
                         eco, project: form.project, versions: form.versions ?? "", reason: form.reason, expiresAt: expires,
@@ -215,7 +218,8 @@ struct ReviewUI {
 
     func page(_ template: String, _ title: String, _ s: Session?, _ content: Any, query: String = "", status: HTTPResponse.Status = .ok) -> Response {
         UITemplates.response(
-            template, PageView(title: title, reviewer: s.map { .init(name: $0.token.name) }, csrf: s?.csrf, error: nil, query: query, page: content), status: status)
+            template, PageView(title: title, reviewer: s.map { .init(name: $0.token.name) }, csrf: s?.csrf, error: nil, query: query, page: content),
+            status: status)
     }
 
     func message(_ title: String, _ s: Session?, error: String, hint: String? = nil, status: HTTPResponse.Status) -> Response {
@@ -229,7 +233,8 @@ struct ReviewUI {
         struct Login { let loginCSRF: String }
         let nonce = SessionStore.randomID()
         var r = UITemplates.response(
-            "login", PageView(title: "Sign in", reviewer: nil, csrf: nil, error: error, page: Login(loginCSRF: endpoint.sessions.csrf(for: nonce))), status: status)
+            "login", PageView(title: "Sign in", reviewer: nil, csrf: nil, error: error, page: Login(loginCSRF: endpoint.sessions.csrf(for: nonce))),
+            status: status)
         r.headers[.setCookie] = endpoint.sessions.setCookie(SessionStore.loginCookie, nonce, maxAge: 3600)
         return r
     }

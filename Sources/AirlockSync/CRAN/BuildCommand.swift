@@ -22,7 +22,8 @@ enum BuildCommand {
         // (`bwrap --die-with-parent`) follows the spawning *thread*, and a pool thread may retire mid-build.
         return try await withCheckedThrowingContinuation { done in
             Thread {
-                done.resume(with: Result { try spawnAndWait(executable, argv, directory: directory, environment: environment, log: log, timeout: timeout) })
+                done.resume(
+                    with: Result { try spawnAndWait(executable, argv, directory: directory, environment: environment, log: log, timeout: timeout) })
             }.start()
         }
     }

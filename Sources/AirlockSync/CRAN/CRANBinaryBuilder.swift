@@ -1,6 +1,6 @@
 import AirlockCatalog
-import AirlockPublish
 public import AirlockCore
+import AirlockPublish
 import AirlockStore
 import AirlockUpstream
 public import Foundation
@@ -70,20 +70,26 @@ public struct CRANBinaryBuilder: Sendable {
     public func run(_ options: CRANBuildOptions) async throws -> BuildReport {
         let (catalog, store, logger) = (context.catalog, context.store, context.logger)
         let work = context.dataDirectory + "/build/run-\(Int(Date().timeIntervalSince1970))-\(getpid())"
-        for dir in ["lib", "src", "home", "tmp", "logs"] { try FileManager.default.createDirectory(atPath: "\(work)/\(dir)", withIntermediateDirectories: true) }
+        for dir in ["lib", "src", "home", "tmp", "logs"] {
+            try FileManager.default.createDirectory(atPath: "\(work)/\(dir)", withIntermediateDirectories: true)
+        }
         defer { try? FileManager.default.removeItem(atPath: work) }
 
         try Self.checkDistro(options.distro)
         let rVersion = try await output(["Rscript", "--vanilla", "-e", "cat(as.character(getRversion()))"], work: work)
         let rMinor = rVersion.split(separator: ".").prefix(2).joined(separator: ".")
         if let wanted = options.rMinor, wanted != rMinor {
-            throw AirlockError(.invalidArgument, "this machine's R is \(rVersion): it builds binaries for R \(rMinor), not \(wanted); build on a machine with R \(wanted)")
+            throw AirlockError(
+                .invalidArgument,
+                "this machine's R is \(rVersion): it builds binaries for R \(rMinor), not \(wanted); build on a machine with R \(wanted)")
         }
         let compiler = try await output(["sh", "-c", #"$(R CMD config CC | cut -d' ' -f1) --version | head -1"#], work: work)
-        let sandbox = options.sandbox ? "bubblewrap, no network, only the build directory writable" : "none (--no-sandbox): the build could reach the network"
+        let sandbox =
+            options.sandbox ? "bubblewrap, no network, only the build directory writable" : "none (--no-sandbox): the build could reach the network"
         if options.sandbox {
             let probe = try await BuildCommand.run(
-                Self.sandboxed(["true"], work: work), directory: work, environment: environment(work), log: work + "/logs/sandbox-check.log", timeout: .seconds(30))
+                Self.sandboxed(["true"], work: work), directory: work, environment: environment(work), log: work + "/logs/sandbox-check.log",
+                timeout: .seconds(30))
             guard probe.succeeded else {
                 let said = (try? String(contentsOfFile: work + "/logs/sandbox-check.log", encoding: .utf8)) ?? ""
                 throw AirlockError(
@@ -95,11 +101,14 @@ public struct CRANBinaryBuilder: Sendable {
         var report = BuildReport(distro: options.distro, rVersion: rVersion, compiler: compiler, sandbox: sandbox)
         let how = Provenance(rVersion: rVersion, rMinor: rMinor, compiler: compiler, sandbox: sandbox)
 
-        guard let snapshot = try await catalog.snapshot(.cran, .latest) else { throw AirlockError(.notFound, "no cran snapshot is published: sync cran first") }
+        guard let snapshot = try await catalog.snapshot(.cran, .latest) else {
+            throw AirlockError(.notFound, "no cran snapshot is published: sync cran first")
+        }
         let served = Dictionary(grouping: try await catalog.servedFiles(in: snapshot), by: { $0.project.normalized })
         let current = served.compactMapValues { files in files.max { VersionOrder.older($0.version, $1.version, .cran) } }
         let existing = Dictionary(
-            try await catalog.binaries(distro: options.distro).filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+            try await catalog.binaries(distro: options.distro).filter { $0.rMinor == rMinor }.map { ("\($0.package) \($0.version)", $0) },
+            uniquingKeysWith: { a, _ in a })
         var failedPackages = Set<String>()
         let order = try dependencyOrder(current, store: store)
         for package in order {
@@ -121,13 +130,17 @@ public struct CRANBinaryBuilder: Sendable {
                 if !installed.succeeded { failedPackages.insert(package) }
                 continue
             }
-            if !(try await build(source, package: package, library: work + "/lib", options, how, work: work, into: &report)) { failedPackages.insert(package) }
+            if !(try await build(source, package: package, library: work + "/lib", options, how, work: work, into: &report)) {
+                failedPackages.insert(package)
+            }
         }
         // Archived versions, against the current versions of what they need; each into a library of its
         // own, so none replaces the current version others build against.
         if options.archived {
             for package in order {
-                let older = (served[package] ?? []).filter { $0.version != current[package]?.version }.sorted { VersionOrder.older($0.version, $1.version, .cran) }
+                let older = (served[package] ?? []).filter { $0.version != current[package]?.version }.sorted {
+                    VersionOrder.older($0.version, $1.version, .cran)
+                }
                 for source in older {
                     if failedPackages.contains(package) {
                         report.skipped.append("\(package) \(source.version) (archived; the current version's build failed)")
@@ -146,7 +159,9 @@ public struct CRANBinaryBuilder: Sendable {
         if !report.built.isEmpty {
             let publication = try await context.publishRecordedBinaries(actor: "build")
             report.snapshot = publication.snapshot.id
-            logger.info("snapshot published", metadata: ["ecosystem": "cran", "snapshot": "\(publication.snapshot.id)", "binaries_built": "\(report.built.count)"])
+            logger.info(
+                "snapshot published",
+                metadata: ["ecosystem": "cran", "snapshot": "\(publication.snapshot.id)", "binaries_built": "\(report.built.count)"])
         }
         return report
     }
@@ -159,7 +174,8 @@ public struct CRANBinaryBuilder: Sendable {
     /// Builds one source release's binary into `library`, checks and records it; a failure is reported
     /// with its cause and the log's tail. Returns whether it was built.
     private func build(
-        _ source: Distribution, package: String, library: String, _ options: CRANBuildOptions, _ how: Provenance, work: String, into report: inout BuildReport
+        _ source: Distribution, package: String, library: String, _ options: CRANBuildOptions, _ how: Provenance, work: String,
+        into report: inout BuildReport
     ) async throws -> Bool {
         let (catalog, store, logger) = (context.catalog, context.store, context.logger)
         let log = "\(work)/logs/\(package)-\(source.version).log"
@@ -167,7 +183,8 @@ public struct CRANBinaryBuilder: Sendable {
         let tarball = "\(work)/src/\(source.filename)"
         try Data(try store.read(source.digest)).write(to: URL(fileURLWithPath: tarball))
         let outcome = try await BuildCommand.run(
-            wrap(["R", "CMD", "INSTALL", "--build", "-l", library, tarball], options, work: work), directory: work, environment: environment(work), log: log,
+            wrap(["R", "CMD", "INSTALL", "--build", "-l", library, tarball], options, work: work), directory: work, environment: environment(work),
+            log: log,
             timeout: options.timeout)
         let logBytes = Array((try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data())
         let logDigest = try store.put(logBytes)
@@ -177,22 +194,33 @@ public struct CRANBinaryBuilder: Sendable {
             guard outcome.succeeded else {
                 throw AirlockError(.resolution, Self.diagnose(text, outcome: outcome, timeout: options.timeout, systemRequirements: declared))
             }
-            guard let name = try FileManager.default.contentsOfDirectory(atPath: work).first(where: { $0.hasPrefix("\(package)_\(source.version)_R_") && $0.hasSuffix(".tar.gz") })
+            guard
+                let name = try FileManager.default.contentsOfDirectory(atPath: work).first(where: {
+                    $0.hasPrefix("\(package)_\(source.version)_R_") && $0.hasSuffix(".tar.gz")
+                })
             else { throw AirlockError(.resolution, "R CMD INSTALL --build succeeded but wrote no binary tarball") }
             let path = "\(work)/\(name)"
-            let (description, built, platform) = try CRANBinaryMirror.check(path, package: package, version: source.version, rMinor: how.rMinor, inspector: ArchiveInspector())
+            let (description, built, platform) = try CRANBinaryMirror.check(
+                path, package: package, version: source.version, rMinor: how.rMinor, inspector: ArchiveInspector())
             let md5 = try CRANUpstream.md5(ofFileAt: path)
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             let digest = try store.put(bytes)
             let record = try store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
             try FileManager.default.removeItem(atPath: path)
-            let origin = "built by airlock on \(options.distro) with R \(how.rVersion) and \(how.compiler); sandbox: \(how.sandbox); source sha256 \(source.digest.hex)"
+            let origin =
+                "built by airlock on \(options.distro) with R \(how.rVersion) and \(how.compiler); sandbox: \(how.sandbox); source sha256 \(source.digest.hex)"
                 + "; SystemRequirements: \(declared ?? "none declared")"
             try await catalog.recordBinaries(
-                [RBinary(package: package, version: source.version, distro: options.distro, rMinor: how.rMinor, platform: platform, built: built, digest: digest,
-                    size: Int64(bytes.count), recordDigest: record, origin: origin, buildLog: logDigest)], at: Date())
+                [
+                    RBinary(
+                        package: package, version: source.version, distro: options.distro, rMinor: how.rMinor, platform: platform, built: built,
+                        digest: digest,
+                        size: Int64(bytes.count), recordDigest: record, origin: origin, buildLog: logDigest)
+                ], at: Date())
             report.built.append(.init(package: package, version: source.version, seconds: Date().timeIntervalSince(started)))
-            logger.info("binary built", metadata: ["package": "\(package)", "version": "\(source.version)", "seconds": "\(Int(Date().timeIntervalSince(started)))"])
+            logger.info(
+                "binary built",
+                metadata: ["package": "\(package)", "version": "\(source.version)", "seconds": "\(Int(Date().timeIntervalSince(started)))"])
             return true
         } catch let e as AirlockError {
             let tail = text.textLines.suffix(12).map(String.init)
@@ -210,20 +238,27 @@ public struct CRANBinaryBuilder: Sendable {
             let parts = line.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { fields[String(parts[0])] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         }
-        let names = [fields["VERSION_CODENAME"], fields["ID"].flatMap { id in fields["VERSION_ID"].map { id + $0.split(separator: ".").first.map(String.init)! } }]
-            .compactMap { $0 }
+        let names = [
+            fields["VERSION_CODENAME"],
+            fields["ID"].flatMap { id in fields["VERSION_ID"].map { id + $0.split(separator: ".").first.map(String.init)! } },
+        ]
+        .compactMap { $0 }
         guard names.contains(distro) else {
             throw AirlockError(
                 .invalidArgument,
-                "this machine runs \(fields["PRETTY_NAME"] ?? "an unknown distribution") (\(names.joined(separator: ", "))), not \(distro): build \(distro)'s binaries on a \(distro) machine")
+                "this machine runs \(fields["PRETTY_NAME"] ?? "an unknown distribution") (\(names.joined(separator: ", "))), not \(distro): build \(distro)'s binaries on a \(distro) machine"
+            )
         }
     }
 
     /// The served packages, each after those it depends on (`Depends`, `Imports`, `LinkingTo`).
     private func dependencyOrder(_ current: [String: Distribution], store: any BlobStore) throws -> [String] {
         var needs: [String: Set<String>] = [:]
-        for (package, file) in current { needs[package] = Set(try dependencies(of: file, store: store).filter { current[$0] != nil && $0 != package }) }
-        var order: [String] = [], done = Set<String>()
+        for (package, file) in current {
+            needs[package] = Set(try dependencies(of: file, store: store).filter { current[$0] != nil && $0 != package })
+        }
+        var order: [String] = []
+        var done = Set<String>()
         while order.count < needs.count {
             let ready = needs.keys.filter { !done.contains($0) && needs[$0]!.isSubset(of: done) }.sorted()
             // A cycle (R refuses one at install time anyway): the rest in name order.
@@ -254,7 +289,8 @@ public struct CRANBinaryBuilder: Sendable {
 
     private func environment(_ work: String) -> [String: String] {
         [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": work + "/home", "TMPDIR": work + "/tmp", "LANG": "C.UTF-8",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": work + "/home", "TMPDIR": work + "/tmp",
+            "LANG": "C.UTF-8",
             "R_LIBS": work + "/lib", "MAKEFLAGS": "-j\(max(1, ProcessInfo.processInfo.activeProcessorCount))",
         ]
     }
@@ -267,8 +303,11 @@ public struct CRANBinaryBuilder: Sendable {
     /// `command` in bubblewrap: its own network (none but a down loopback), PID, IPC and UTS namespaces,
     /// the whole system read-only, the build directory the only writable place; it dies with airlock.
     static func sandboxed(_ command: [String], work: String) -> [String] {
-        ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev",
-            "--proc", "/proc", "--bind", work, work, "--chdir", work, "--"] + command
+        [
+            "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
+            "--dev", "/dev",
+            "--proc", "/proc", "--bind", work, work, "--chdir", work, "--",
+        ] + command
     }
 
     /// Why a build failed, from its log: a missing header, library or pkg-config module, the network, the time limit.
@@ -276,17 +315,29 @@ public struct CRANBinaryBuilder: Sendable {
         if outcome.timedOut { return "the build took longer than \(timeout.components.seconds) s and was stopped" }
         let declared = systemRequirements.map { "; the package declares SystemRequirements: \($0)" } ?? ""
         let patterns: [(String, (String) -> String)] = [
-            (#"fatal error: ([A-Za-z0-9_./+-]+\.h): No such file or directory"#, { "a system header is missing: \($0) (install the development package that provides it\(declared))" }),
+            (
+                #"fatal error: ([A-Za-z0-9_./+-]+\.h): No such file or directory"#,
+                { "a system header is missing: \($0) (install the development package that provides it\(declared))" }
+            ),
             (#"cannot find -l([A-Za-z0-9_.+-]+)"#, { "a system library is missing: lib\($0) (install its development package\(declared))" }),
-            (#"Package '?([A-Za-z0-9_.+-]+)'?,? (?:required by '[^']*', )?(?:was )?not found"#, { "a pkg-config module is missing: \($0) (install its development package\(declared))" }),
-            (#"(Could not resolve host|Couldn't connect to server|Failed to connect|Network is unreachable|Connection refused)"#, { "the build tried to reach the network (\($0)); builds have none" }),
+            (
+                #"Package '?([A-Za-z0-9_.+-]+)'?,? (?:required by '[^']*', )?(?:was )?not found"#,
+                { "a pkg-config module is missing: \($0) (install its development package\(declared))" }
+            ),
+            (
+                #"(Could not resolve host|Couldn't connect to server|Failed to connect|Network is unreachable|Connection refused)"#,
+                { "the build tried to reach the network (\($0)); builds have none" }
+            ),
         ]
         for (pattern, describe) in patterns {
             if let match = log.range(of: pattern, options: .regularExpression) {
                 let found = String(log[match])
-                let capture = (try? NSRegularExpression(pattern: pattern)).flatMap { regex in
-                    regex.firstMatch(in: found, range: NSRange(found.startIndex..., in: found)).flatMap { Range($0.range(at: 1), in: found).map { String(found[$0]) } }
-                } ?? found
+                let capture =
+                    (try? NSRegularExpression(pattern: pattern)).flatMap { regex in
+                        regex.firstMatch(in: found, range: NSRange(found.startIndex..., in: found)).flatMap {
+                            Range($0.range(at: 1), in: found).map { String(found[$0]) }
+                        }
+                    } ?? found
                 return describe(capture)
             }
         }
@@ -300,7 +351,9 @@ public struct CRANBinaryBuilder: Sendable {
         let log = work + "/logs/probe-\(UUID().uuidString.prefix(6)).log"
         let outcome = try await BuildCommand.run(command, directory: work, environment: environment(work), log: log, timeout: .seconds(60))
         let text = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard outcome.succeeded, !text.isEmpty else { throw AirlockError(.notFound, "\(command.joined(separator: " ")) failed: \(text.prefix(200)) (is R installed?)") }
+        guard outcome.succeeded, !text.isEmpty else {
+            throw AirlockError(.notFound, "\(command.joined(separator: " ")) failed: \(text.prefix(200)) (is R installed?)")
+        }
         return text
     }
 }

@@ -63,7 +63,8 @@ struct CRANBinaryMirror {
     func run(serving files: [Distribution]) async throws -> BinaryReport {
         var report = BinaryReport(distro: options.distro, rMinor: options.rMinor)
         let offered = try await offeredRecords()
-        let stored = Set(try await catalog.binaries(distro: options.distro).filter { $0.rMinor == options.rMinor }.map { "\($0.package) \($0.version)" })
+        let stored = Set(
+            try await catalog.binaries(distro: options.distro).filter { $0.rMinor == options.rMinor }.map { "\($0.package) \($0.version)" })
         var recorded: [RBinary] = []
         for file in files.sorted(by: { $0.filename < $1.filename }) {
             let (package, version) = (file.project.normalized, file.version)
@@ -100,7 +101,9 @@ struct CRANBinaryMirror {
             let plain = try await download.fetcher.get(options.contribURL + "PACKAGES", headers: headers)
             guard (200..<300).contains(plain.status) else {
                 throw AirlockError(
-                    .upstreamStatus, "\(options.contribURL) offers no binaries to R \(options.rMinor) (HTTP \(plain.status) for PACKAGES): is it a binary repository for \(options.distro)?")
+                    .upstreamStatus,
+                    "\(options.contribURL) offers no binaries to R \(options.rMinor) (HTTP \(plain.status) for PACKAGES): is it a binary repository for \(options.distro)?"
+                )
             }
             records = try DCF.parse(plain.body, source: options.contribURL + "PACKAGES")
         }
@@ -118,7 +121,8 @@ struct CRANBinaryMirror {
             if let declared, declared != md5 {
                 throw AirlockError(.hashMismatch, "md5 mismatch: the binary PACKAGES declares \(declared), the download has \(md5)")
             }
-            let (description, built, platform) = try Self.check(path, package: package, version: version, rMinor: options.rMinor, inspector: inspector)
+            let (description, built, platform) = try Self.check(
+                path, package: package, version: version, rMinor: options.rMinor, inspector: inspector)
             let rMinor = options.rMinor
             let record = try download.store.put(Array(CRANFetcher.packagesRecord(description, md5: md5).text.utf8))
             return RBinary(
@@ -130,7 +134,9 @@ struct CRANBinaryMirror {
     /// Checks that the archive at `path` is the binary of `package` `version` built with R `rMinor` on
     /// Linux (or for no platform): its `DESCRIPTION`'s `Package`, `Version` and `Built:`, read with the
     /// same hostile-archive checks as every archive. Returns the `DESCRIPTION`, `Built:` and platform.
-    static func check(_ path: String, package: String, version: String, rMinor expected: String, inspector: ArchiveInspector) throws -> (DCFRecord, String, String) {
+    static func check(_ path: String, package: String, version: String, rMinor expected: String, inspector: ArchiveInspector) throws -> (
+        DCFRecord, String, String
+    ) {
         let name = "\(package)_\(version).tar.gz (binary)"
         let report = try inspector.inspect(path: path, displayName: name, metadata: .rDescription)
         guard let bytes = report.metadata, let description = try DCF.parse(bytes, source: name + ": DESCRIPTION").first else {
@@ -139,7 +145,8 @@ struct CRANBinaryMirror {
         guard description["Package"] == package, description["Version"] == version else {
             throw AirlockError(
                 .malformedMetadata,
-                "DESCRIPTION names package '\(description["Package"] ?? "nothing")' version \(description["Version"] ?? "nothing"), not \(package) \(version)")
+                "DESCRIPTION names package '\(description["Package"] ?? "nothing")' version \(description["Version"] ?? "nothing"), not \(package) \(version)"
+            )
         }
         guard let built = description["Built"] else {
             throw AirlockError(.malformedMetadata, "DESCRIPTION has no Built: field: this is a source package, not a binary")

@@ -60,7 +60,8 @@ struct CRANFetcher: Sendable {
         let stored = try await download.fetch(tarball.url) { path, result in
             let md5 = try CRANUpstream.md5(ofFileAt: path)
             if let declared = tarball.md5, declared != md5 {
-                throw AirlockError(.hashMismatch, "md5 mismatch for \(tarball.filename) from \(tarball.url): PACKAGES declares \(declared), the download has \(md5)")
+                throw AirlockError(
+                    .hashMismatch, "md5 mismatch for \(tarball.filename) from \(tarball.url): PACKAGES declares \(declared), the download has \(md5)")
             }
             return try inspect(tarball, path: path, digest: result.digest, size: result.size, md5: md5)
         }
@@ -103,7 +104,8 @@ struct CRANFetcher: Sendable {
             throw AirlockError(.malformedMetadata, "\(source) is empty")
         }
         guard records.count == 1 else {
-            throw AirlockError(.malformedMetadata, "\(source) holds \(records.count) records (a second starts on line \(records[1].line)); a DESCRIPTION is one")
+            throw AirlockError(
+                .malformedMetadata, "\(source) holds \(records.count) records (a second starts on line \(records[1].line)); a DESCRIPTION is one")
         }
         guard description["Package"] == tarball.package else {
             throw AirlockError(.malformedMetadata, "\(source) names package '\(description["Package"] ?? "nothing")', not '\(tarball.package)'")
@@ -117,6 +119,7 @@ struct CRANFetcher: Sendable {
         let record = Self.packagesRecord(description, md5: md5)
         let recordDigest = try download.store.put(Array(record.text.utf8))
         return StoredTarball(
-            digest: digest, size: size, description: description, packagesRecord: record, packagesRecordDigest: recordDigest, findings: report.findings)
+            digest: digest, size: size, description: description, packagesRecord: record, packagesRecordDigest: recordDigest,
+            findings: report.findings)
     }
 }

@@ -60,7 +60,8 @@ struct CRANResolver: ResolverAdapter {
     private let current = TaskMemo<[String: [CRANTarball]]>()
     private let versions = TaskMemo<[CRANTarball]>()
 
-    init(upstream: any CRANIndexReader, tarballs: CRANFetcher, withSuggests: Bool, logger: Logger, passes: @escaping @Sendable (CRANRelease) -> Bool) {
+    init(upstream: any CRANIndexReader, tarballs: CRANFetcher, withSuggests: Bool, logger: Logger, passes: @escaping @Sendable (CRANRelease) -> Bool)
+    {
         self.upstream = upstream
         self.tarballs = tarballs
         self.withSuggests = withSuggests
@@ -82,7 +83,9 @@ struct CRANResolver: ResolverAdapter {
 
     func targets(of c: Candidate) -> Set<String> { [] }
 
-    func describe(_ c: Candidate, _ want: Want<RDependency>) -> (version: String, filename: String?) { (c.tarball.version.description, c.tarball.filename) }
+    func describe(_ c: Candidate, _ want: Want<RDependency>) -> (version: String, filename: String?) {
+        (c.tarball.version.description, c.tarball.filename)
+    }
 
     func passes(_ release: CRANRelease) -> Bool { passesPolicy(release) }
 
@@ -91,17 +94,21 @@ struct CRANResolver: ResolverAdapter {
         let all = try await available(dep.name)
         guard !all.isEmpty else {
             if want.optional {
-                logger.warning("suggested package is not in the upstream repository", metadata: ["package": "\(dep.name)", "suggested_by": "\(want.origin)"])
+                logger.warning(
+                    "suggested package is not in the upstream repository", metadata: ["package": "\(dep.name)", "suggested_by": "\(want.origin)"])
                 return []
             }
-            throw AirlockError(.resolution, "R package '\(dep.name)' (required by \(want.origin)) is not in the upstream repository \(upstream.contribURL)")
+            throw AirlockError(
+                .resolution, "R package '\(dep.name)' (required by \(want.origin)) is not in the upstream repository \(upstream.contribURL)")
         }
         let matching = all.filter { dep.accepts($0.version) }
         guard !matching.isEmpty else {
             let available = all.prefix(10).map(\.version.description).joined(separator: ", ")
-            throw AirlockError(.resolution, "no version of R package '\(dep.name)' satisfies '\(dep)' (required by \(want.origin)); upstream has: \(available)")
+            throw AirlockError(
+                .resolution, "no version of R package '\(dep.name)' satisfies '\(dep)' (required by \(want.origin)); upstream has: \(available)")
         }
-        let history = ProjectHistory(firstUpload: all.compactMap(\.listedAt).min(), lastUpload: all.compactMap(\.listedAt).max(), releaseCount: all.count)
+        let history = ProjectHistory(
+            firstUpload: all.compactMap(\.listedAt).min(), lastUpload: all.compactMap(\.listedAt).max(), releaseCount: all.count)
         return matching.map { Candidate(tarball: $0, history: history) }
     }
 
@@ -122,11 +129,14 @@ struct CRANResolver: ResolverAdapter {
         var dependencies: [RDependency] = []
         for field in ["Depends", "Imports", "LinkingTo"] {
             guard let value = d[field] else { continue }
-            dependencies += try RDependency.parseField(value, source: "\(tarball.filename) \(field)").filter { !RDependency.shippedWithR.contains($0.name) }
+            dependencies += try RDependency.parseField(value, source: "\(tarball.filename) \(field)").filter {
+                !RDependency.shippedWithR.contains($0.name)
+            }
         }
         let maintainer = d["Maintainer"].map(Self.nameAndEmail)
         let people = ProjectPeople(
-            author: d["Author"].map { String($0.split(separator: "\n").first ?? "") }, maintainer: maintainer?.name, maintainerEmail: maintainer?.email)
+            author: d["Author"].map { String($0.split(separator: "\n").first ?? "") }, maintainer: maintainer?.name,
+            maintainerEmail: maintainer?.email)
         var emails = Set(PolicyEngine.emails(people))
         if let authors = d["Authors@R"] {
             for m in authors.matches(of: /email\s*=\s*"([^"]+)"/) { emails.insert(String(m.1).lowercased()) }
@@ -138,7 +148,8 @@ struct CRANResolver: ResolverAdapter {
             known.lastUpload = max(known.lastUpload ?? uploaded, uploaded)
         }
         let release = CRANRelease(
-            tarball: tarball, stored: stored, selectedBy: want.selectedBy, people: people, metadataEmails: emails, uploadTime: uploaded, history: known,
+            tarball: tarball, stored: stored, selectedBy: want.selectedBy, people: people, metadataEmails: emails, uploadTime: uploaded,
+            history: known,
             dependencies: dependencies)
         let origin = RequirementOrigin.dependency(of: "\(tarball.package) \(tarball.version)")
         let deps = dependencies.map { Want(requirement: $0, origin: origin, count: 1) } + (try suggested(release, want: want))

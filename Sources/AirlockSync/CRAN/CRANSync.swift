@@ -52,11 +52,13 @@ public struct CRANSync: Sendable {
         try await catalog.updateSelection(.cran, adding: wanted.map(\.description), replace: replace, at: started)
         let selection = try await catalog.selection(.cran).flatMap { try RDependency.parseField($0, source: "stored CRAN selection") }
         guard !selection.isEmpty else {
-            throw AirlockError(.invalidArgument, "nothing to sync: name R packages (e.g. 'data.table' or 'Rcpp (>= 1.0)'); the stored selection is empty")
+            throw AirlockError(
+                .invalidArgument, "nothing to sync: name R packages (e.g. 'data.table' or 'Rcpp (>= 1.0)'); the stored selection is empty")
         }
 
         let fetcher = HTTPFetcher(
-            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access, logger: logger)
+            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access,
+            logger: logger)
         let upstream = try CRANUpstream(url: options.upstreamURL, fetcher: fetcher)
         let tarballs = CRANFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog)
@@ -72,13 +74,16 @@ public struct CRANSync: Sendable {
         progress.finish()
 
         let outcome = try await pipeline.recordAndPublish(releases, targets: [], setAside: setAside, at: Date())
-        var report = try await pipeline.report(outcome, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
+        var report = try await pipeline.report(
+            outcome, releases, setAside: setAside, files: releases.count, transfers: tarballs.counts, started: started)
         if let binaries = options.binaries {
             progress.phase("mirroring binaries for \(binaries.distro), R \(binaries.rMinor)")
             let binaryFetcher = HTTPFetcher(
-                maxConnectionsPerHost: options.maxConnections, upstream: binaries.upstreamURL, limits: options.limits, access: options.access, logger: logger)
+                maxConnectionsPerHost: options.maxConnections, upstream: binaries.upstreamURL, limits: options.limits, access: options.access,
+                logger: logger)
             let mirror = CRANBinaryMirror(
-                options: binaries, download: VerifiedDownload(store: store, fetcher: binaryFetcher, progress: progress, maxFileSize: options.maxFileSize),
+                options: binaries,
+                download: VerifiedDownload(store: store, fetcher: binaryFetcher, progress: progress, maxFileSize: options.maxFileSize),
                 catalog: catalog, logger: logger)
             let binaryReport = try await mirror.run(serving: try await catalog.servedFiles(in: report.snapshot))
             report.binaries = binaryReport

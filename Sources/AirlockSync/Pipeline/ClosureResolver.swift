@@ -95,24 +95,30 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
         do {
             candidates = try await adapter.candidates(want)
         } catch let e as AirlockError where e.code == .quarantined || (!want.origin.isSelection && e.code == .resolution) {
-            await setAside(SetAsideRelease(project: adapter.project(want), version: "", filename: nil, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
+            await setAside(
+                SetAsideRelease(
+                    project: adapter.project(want), version: "", filename: nil, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
             return []
         }
         var out: [(Adapter.Release, [Want<Adapter.Requirement>])] = []
-        var passing = 0, examined = 0
+        var passing = 0
+        var examined = 0
         // Each target needs a version it can install: the newest may have dropped an older Python.
         var uncovered = adapter.allTargets
         for candidate in candidates {
             if want.count > 0 && ((passing >= want.count && uncovered.isEmpty) || examined >= want.count + Self.maxHeldBack) { break }
             if want.count > 0 && passing >= want.count && adapter.targets(of: candidate).isDisjoint(with: uncovered) { continue }
             examined += 1
-            let release: Adapter.Release, deps: [Want<Adapter.Requirement>]
+            let release: Adapter.Release
+            let deps: [Want<Adapter.Requirement>]
             do {
                 (release, deps) = try await adapter.examine(candidate, want)
             } catch let e as AirlockError where e.setsAsideRelease {
                 let (version, filename) = adapter.describe(candidate, want)
-                await setAside(SetAsideRelease(
-                    project: adapter.project(want), version: version, filename: filename, check: e.code.name, error: e.message, requiredBy: "\(want.origin)"))
+                await setAside(
+                    SetAsideRelease(
+                        project: adapter.project(want), version: version, filename: filename, check: e.code.name, error: e.message,
+                        requiredBy: "\(want.origin)"))
                 continue
             }
             // An excluded release (held back as not installable) still brings its dependencies in, so the
@@ -134,7 +140,8 @@ struct ClosureResolver<Adapter: ResolverAdapter> {
 
     private func setAside(_ entry: SetAsideRelease) async {
         logger.error(
-            "set aside", metadata: ["project": "\(entry.project)", "version": "\(entry.version)", "check": "\(entry.check)", "error": "\(entry.error)"])
+            "set aside",
+            metadata: ["project": "\(entry.project)", "version": "\(entry.version)", "check": "\(entry.check)", "error": "\(entry.error)"])
         await setAside.add(entry)
     }
 }
@@ -155,7 +162,9 @@ extension AirlockError {
     /// sync's own time limit: a sync that cannot reach its upstream fails whole and publishes nothing.
     var setsAsideRelease: Bool {
         switch code {
-        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit, .provenance, .quarantined: return true
+        case .hashMismatch, .sizeMismatch, .tooLarge, .truncated, .malformedMetadata, .hostileArchive, .unverifiable, .timeLimit, .provenance,
+            .quarantined:
+            return true
         // A link or redirect to another scheme or host: that file's fault, never followed.
         case .forbidden: return true
         case .upstreamStatus: return (underlying as? HTTPStatus)?.isTransient == false

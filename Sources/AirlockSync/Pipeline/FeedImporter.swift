@@ -69,11 +69,14 @@ public struct FeedImporter: Sendable {
         let root: TrustedRoot
         do { root = try TrustedRoot(json: bytes) } catch { throw AirlockError(.invalidArgument, "\(path): \(error)") }
         guard !root.authorities.isEmpty, !root.transparencyLogs.isEmpty else {
-            throw AirlockError(.invalidArgument, "\(path): the trusted root names no certificate authority or no transparency log; nothing could verify against it")
+            throw AirlockError(
+                .invalidArgument, "\(path): the trusted root names no certificate authority or no transparency log; nothing could verify against it")
         }
         let digest = Digest.of(bytes)
         try await catalog.storeTrustedRoot(bytes, source: path, digest: digest, at: Date())
-        return Summary(kind: "sigstore-root", source: path, entries: root.authorities.count + root.transparencyLogs.count + root.certificateLogs.count, sha256: digest.hex)
+        return Summary(
+            kind: "sigstore-root", source: path, entries: root.authorities.count + root.transparencyLogs.count + root.certificateLogs.count,
+            sha256: digest.hex)
     }
 
     /// The feeds imported so far, as the policy engine takes them.

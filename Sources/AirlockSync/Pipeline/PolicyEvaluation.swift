@@ -55,7 +55,8 @@ public struct PolicyEvaluation: Sendable {
     public func names(_ names: [String]) -> Result {
         var result = Result()
         for name in names where !name.isEmpty {
-            let release = known[.pypi]?[ProjectName.normalize(name)]
+            let release =
+                known[.pypi]?[ProjectName.normalize(name)]
                 ?? releaseFacts(project: ProjectName(name), version: "1.0", filename: "\(name)-1.0.tar.gz", findings: [], ecosystem: .pypi)
             add(name, engine.evaluate(release, at: now), to: &result)
         }
@@ -75,7 +76,8 @@ public struct PolicyEvaluation: Sendable {
             let member: ArchiveInspector.MetadataMember = kind == .wheel ? .wheelMetadata : kind == .rSource ? .rDescription : .sdistPKGINFO
             do {
                 let report = try ArchiveInspector().inspect(
-                    path: path, displayName: filename, metadata: member, scanner: ContentScanner(kind: kind, file: filename, project: project.normalized))
+                    path: path, displayName: filename, metadata: member,
+                    scanner: ContentScanner(kind: kind, file: filename, project: project.normalized))
                 let version = parsed?.version.description ?? String(filename.dropLast(".tar.gz".count).split(separator: "_").last ?? "0")
                 let ecosystem: Ecosystem = isR ? .cran : .pypi
                 var facts = releaseFacts(project: project, version: version, filename: filename, findings: report.findings, ecosystem: ecosystem)
@@ -108,21 +110,27 @@ public struct PolicyEvaluation: Sendable {
             result.fired[rule, default: 0] += 1
         }
         if decision.verdict != .approve {
-            let explanation = decision.factors.filter { $0.name.hasPrefix("rule:") || $0.name.hasPrefix("note:") || $0.name == "score" }.map { "\($0.name): \($0.signal)" }
+            let explanation = decision.factors.filter { $0.name.hasPrefix("rule:") || $0.name.hasPrefix("note:") || $0.name == "score" }.map {
+                "\($0.name): \($0.signal)"
+            }
             result.flagged.append(Flagged(item: item, verdict: decision.verdict, decidedBy: decidedBy, explanation: explanation))
         }
     }
 
-    private func releaseFacts(project: ProjectName, version: String, filename: String, findings: [ContentFinding], ecosystem: Ecosystem) -> ReleaseFacts {
+    private func releaseFacts(project: ProjectName, version: String, filename: String, findings: [ContentFinding], ecosystem: Ecosystem)
+        -> ReleaseFacts
+    {
         let day = 86_400.0
         let uploaded = facts == .fresh ? now.addingTimeInterval(-3600) : now.addingTimeInterval(-90 * day)
         let file = Distribution(
             ecosystem: ecosystem, project: project, version: version, filename: filename, kind: filename.hasSuffix(".whl") ? .wheel : .sdist,
             digest: Digest.of(Array(filename.utf8)), size: 1, uploadTime: uploaded)
-        let people = facts == .fresh
+        let people =
+            facts == .fresh
             ? ProjectPeople(author: "New Author", authorEmail: "author@example.org")
             : ProjectPeople(author: "Ada Lovelace", authorEmail: "ada@example.org", maintainer: "Grace Hopper", maintainerEmail: "grace@example.org")
-        let history = facts == .fresh
+        let history =
+            facts == .fresh
             ? ProjectHistory(firstUpload: uploaded, lastUpload: uploaded, releaseCount: 1)
             : ProjectHistory(firstUpload: now.addingTimeInterval(-5 * 365 * day), lastUpload: uploaded, releaseCount: 40)
         var release = ReleaseFacts(

@@ -17,7 +17,8 @@ public struct PolicyReview: Sendable {
     /// The policy the latest snapshot was published under, with the imported feeds.
     public func activeEngine() async throws -> PolicyEngine? {
         guard let source = try await catalog.activePolicy(ecosystem) else { return nil }
-        return PolicyEngine(try PolicyFile.parse(source.text, path: source.path), feeds: try await FeedImporter.load(from: catalog, ecosystem: ecosystem))
+        return PolicyEngine(
+            try PolicyFile.parse(source.text, path: source.path), feeds: try await FeedImporter.load(from: catalog, ecosystem: ecosystem))
     }
 
     /// A policy file under the imported feeds.
@@ -31,7 +32,9 @@ public struct PolicyReview: Sendable {
     }
 
     /// Every recorded release of `project` (or one version), decided now under `engine`.
-    public func check(project: String, version: String?, engine: PolicyEngine, at now: Date) async throws -> [(release: StoredRelease, decision: Decision)] {
+    public func check(project: String, version: String?, engine: PolicyEngine, at now: Date) async throws -> [(
+        release: StoredRelease, decision: Decision
+    )] {
         let releases = try await catalog.storedReleases(ecosystem, project: ProjectName.normalize(project), version: version)
         guard !releases.isEmpty else {
             throw AirlockError(.notFound, "no recorded release of '\(project)\(version.map { "==\($0)" } ?? "")' in the catalog; sync it first")
@@ -74,7 +77,8 @@ public struct PolicyReview: Sendable {
         let served = try await servedAttestations()
         for release in try await catalog.storedReleases(ecosystem, project: nil, version: nil) {
             let facts = try await facts(release, served: served)
-            let before = current.evaluate(facts, at: now), after = proposed.evaluate(facts, at: now)
+            let before = current.evaluate(facts, at: now)
+            let after = proposed.evaluate(facts, at: now)
             guard before.verdict != after.verdict else { continue }
             changes.append(
                 Change(
@@ -107,7 +111,8 @@ extension ReleaseCatalog {
     func attestedReleasesServed(_ ecosystem: Ecosystem) async throws -> [String: [AttestedRelease]] {
         var out: [String: [AttestedRelease]] = [:]
         for row in try await servedAttestations(ecosystem) {
-            out[row.project, default: []].append(AttestedRelease(version: row.version, publisher: row.provenance.publisher, signedAt: row.provenance.signedAt))
+            out[row.project, default: []].append(
+                AttestedRelease(version: row.version, publisher: row.provenance.publisher, signedAt: row.provenance.signedAt))
         }
         return out
     }

@@ -14,14 +14,18 @@ extension SyncContext {
         let (catalog, store) = try await data.open()
         if let replica = try await catalog.replicaOrigin() {
             throw AirlockError(
-                .forbidden, "\(data.path) is an air-gapped replica of \(replica.origin): it has no upstream; sync there and carry snapshots over with airlock export and airlock import")
+                .forbidden,
+                "\(data.path) is an air-gapped replica of \(replica.origin): it has no upstream; sync there and carry snapshots over with airlock export and airlock import"
+            )
         }
         let evaluator: any ReleaseEvaluator
         if let loaded = try PolicyFile.choose(policy) {
             evaluator = PolicyEngine(loaded, feeds: try await FeedImporter.load(from: catalog, ecosystem: ecosystem))
         } else {
             logger.warning("no policy: every selected release will be served", metadata: ["ecosystem": "\(ecosystem.rawValue)", "policy": "none"])
-            try await catalog.audit(actor: "sync", action: "policy.none", object: ecosystem.rawValue, details: ["note": "synced without a policy: every selected release is approved"], at: Date())
+            try await catalog.audit(
+                actor: "sync", action: "policy.none", object: ecosystem.rawValue,
+                details: ["note": "synced without a policy: every selected release is approved"], at: Date())
             evaluator = SelectionPolicy()
         }
         var context = SyncContext(lock: lock, dataDirectory: data.path, catalog: catalog, store: store, evaluator: evaluator, logger: logger)

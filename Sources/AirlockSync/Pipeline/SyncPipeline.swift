@@ -82,7 +82,8 @@ struct SyncPipeline {
 
     /// What the sync did, logged as one structured line.
     func report<R: SyncedRelease>(
-        _ outcome: (publication: Publication, records: [ReleaseRecord]), _ releases: [R], setAside: [SetAsideRelease], files: Int, transfers: TransferCounts,
+        _ outcome: (publication: Publication, records: [ReleaseRecord]), _ releases: [R], setAside: [SetAsideRelease], files: Int,
+        transfers: TransferCounts,
         index: (requests: Int, notModified: Int) = (0, 0), started: Date
     ) async throws -> SyncReport {
         let publication = outcome.publication
@@ -90,7 +91,8 @@ struct SyncPipeline {
             snapshot: publication.snapshot, published: publication.isNew, manifest: publication.manifest, setAside: setAside,
             held: Dictionary(publication.held.map { ("\($0.key)", $0.value.reason) }, uniquingKeysWith: { first, _ in first }),
             projects: Set(releases.map(\.project.normalized)).count, releases: releases.count, files: files, downloaded: await transfers.downloaded,
-            reused: await transfers.reused, indexRequests: index.requests, indexNotModified: index.notModified, seconds: Date().timeIntervalSince(started))
+            reused: await transfers.reused, indexRequests: index.requests, indexNotModified: index.notModified,
+            seconds: Date().timeIntervalSince(started))
         report.summarize(outcome.records, served: try await catalog.servedFiles(in: publication.snapshot), popularityKnown: evaluator.knowsPopularity)
         logger.info(
             publication.isNew ? "snapshot published" : "nothing changed",
@@ -112,7 +114,8 @@ struct SyncPipeline {
             ecosystem: ecosystem, policyDigest: "simulation", targets: targets, extras: extras,
             releases: releases.enumerated().map { i, r in
                 PublishState.Release(
-                    id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)], requires: r.requiresDist ?? [],
+                    id: Int64(i), key: r.key, isCandidate: true, decision: passing.contains(r.key) ? approve : hold, files: [Int64(i)],
+                    requires: r.requiresDist ?? [],
                     artifacts: r.artifacts)
             }, overrides: [], revoked: [])
         return Set(try PublishRule.plan(state, at: Date()).held.keys)
@@ -135,7 +138,9 @@ struct SyncPipeline {
             facts.attestedBefore = publishedBefore[r.key]
             if let prior = previous[r.key] {
                 facts.previousRelease = prior
-                facts.newDependencies = r.dependsOn.subtracting(prior.dependencies).subtracting([r.project.normalized]).sorted().map { ($0, firstUploads[$0] ?? nil) }
+                facts.newDependencies = r.dependsOn.subtracting(prior.dependencies).subtracting([r.project.normalized]).sorted().map {
+                    ($0, firstUploads[$0] ?? nil)
+                }
             }
             return ReleaseRecord(
                 project: r.project, people: r.people, version: "\(r.version)", requiresDist: r.requiresDist, files: r.files,
@@ -197,10 +202,13 @@ struct SyncPipeline {
     /// a reviewer has not let through sets no baseline.
     func publisherBaselines<R: SyncedRelease>(_ releases: [R]) async throws -> [ReleaseKey: AttestedRelease] {
         let served = try await catalog.attestedReleasesServed(ecosystem)
-        let inSync = Dictionary(grouping: releases.compactMap { r in r.attestation.map { (r.project.normalized, $0) } }, by: \.0).mapValues { $0.map(\.1) }
+        let inSync = Dictionary(grouping: releases.compactMap { r in r.attestation.map { (r.project.normalized, $0) } }, by: \.0).mapValues {
+            $0.map(\.1)
+        }
         var out: [ReleaseKey: AttestedRelease] = [:]
         for r in releases {
-            let project = r.project.normalized, version = "\(r.version)"
+            let project = r.project.normalized
+            let version = "\(r.version)"
             let older = { (a: AttestedRelease) in VersionOrder.older(a.version, version, self.ecosystem) }
             if let newest = (served[project] ?? []).filter(older).max(by: { VersionOrder.older($0.version, $1.version, ecosystem) }) {
                 out[r.key] = newest
@@ -279,7 +287,9 @@ struct SyncPipeline {
             }
         }
         if !failures.isEmpty {
-            throw AirlockError(.network, "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
+            throw AirlockError(
+                .network,
+                "sync failed; nothing was published. \(failures.count) file(s) could not be mirrored:\n  " + failures.joined(separator: "\n  "))
         }
         return (done, setAside)
     }
@@ -302,6 +312,7 @@ extension ReleaseFacts {
             ecosystem: ecosystem, project: r.project, version: r.version, files: r.files, people: r.people, selectedBy: r.facts.selectedBy,
             history: ProjectHistory(firstUpload: r.facts.firstUpload, lastUpload: r.facts.lastUpload, releaseCount: r.facts.releaseCount),
             license: r.facts.licenseExpression.flatMap(LicenseExpression.parse), declaredLicense: r.facts.licenseDeclared,
-            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents, maintainersOtherProjects: r.facts.maintainersOtherProjects)
+            newMaintainerEmails: r.facts.newMaintainerEmails, dependents: r.facts.dependents,
+            maintainersOtherProjects: r.facts.maintainersOtherProjects)
     }
 }

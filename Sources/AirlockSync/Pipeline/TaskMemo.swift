@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Runs each keyed piece of work once, however many callers ask for it at the same time: later
 /// callers await the first caller's task. Used for index pages, metadata files and downloads.
 actor TaskMemo<Value: Sendable> {

@@ -32,7 +32,9 @@ struct PyPIFileFetcher: Sendable {
     let counts = TransferCounts()
     private let memo = TaskMemo<StoredFile>()
 
-    init(download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector, provenance: ProvenanceCheck, allowUnhashed: Bool = false) {
+    init(
+        download: VerifiedDownload, catalog: any ReleaseCatalog, inspector: ArchiveInspector, provenance: ProvenanceCheck, allowUnhashed: Bool = false
+    ) {
         self.download = download
         self.catalog = catalog
         self.inspector = inspector
@@ -51,7 +53,8 @@ struct PyPIFileFetcher: Sendable {
         guard file.sha256 != nil || allowUnhashed else {
             throw AirlockError(
                 .unverifiable,
-                "the index links \(file.filename) without a sha256, so its bytes could not be checked; set allow_unhashed for this upstream to accept such files")
+                "the index links \(file.filename) without a sha256, so its bytes could not be checked; set allow_unhashed for this upstream to accept such files"
+            )
         }
         if let declared = file.sha256, let size = store.size(of: declared) {
             await counts.count(downloaded: false)
@@ -72,10 +75,13 @@ struct PyPIFileFetcher: Sendable {
         }
         let stored = try await download.fetch(file.url) { path, result in
             if let expected = file.size, expected != result.size {
-                throw AirlockError(.sizeMismatch, "size mismatch for \(file.filename) from \(file.url): the index declares \(expected) bytes, the download has \(result.size)")
+                throw AirlockError(
+                    .sizeMismatch,
+                    "size mismatch for \(file.filename) from \(file.url): the index declares \(expected) bytes, the download has \(result.size)")
             }
             if let expected = file.sha256, expected != result.digest {
-                throw AirlockError(.hashMismatch, "sha256 mismatch for \(file.filename) from \(file.url): expected \(expected.hex), got \(result.digest.hex)")
+                throw AirlockError(
+                    .hashMismatch, "sha256 mismatch for \(file.filename) from \(file.url): expected \(expected.hex), got \(result.digest.hex)")
             }
             var inspected = try inspect(file, project: project, path: path, digest: result.digest, size: result.size, kind: kind)
             // Verified before the file is committed: a file whose provenance fails is never stored.
@@ -100,7 +106,8 @@ struct PyPIFileFetcher: Sendable {
         let report = try inspector.inspect(path: path, displayName: file.filename, metadata: kind, scanner: scanner)
         guard let bytes = report.metadata else {
             let member = kind == .wheelMetadata ? "*.dist-info/METADATA" : "PKG-INFO"
-            throw AirlockError(.malformedMetadata, "\(file.filename) has no \(member); it is not a valid \(kind == .wheelMetadata ? "wheel" : "sdist")")
+            throw AirlockError(
+                .malformedMetadata, "\(file.filename) has no \(member); it is not a valid \(kind == .wheelMetadata ? "wheel" : "sdist")")
         }
         let metadata = try CoreMetadata(bytes: bytes, source: "\(file.filename): \(report.metadataMember ?? "")")
         if ProjectName.normalize(metadata.name) != project.normalized {

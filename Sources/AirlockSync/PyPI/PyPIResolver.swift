@@ -92,11 +92,14 @@ extension ResolvedRelease: SyncedRelease {
         for wheel in wheels.compactMap({ f in metadata(f).map { (filename: f.filename, metadata: $0) } }) {
             let theirs = Set(wheel.metadata.values("Requires-Dist").map(canonical))
             guard theirs != declared else { continue }
-            let added = theirs.subtracting(declared).sorted(), dropped = declared.subtracting(theirs).sorted()
+            let added = theirs.subtracting(declared).sorted()
+            let dropped = declared.subtracting(theirs).sorted()
             let change = (added.map { "+\($0)" } + dropped.map { "-\($0)" }).joined(separator: ", ")
-            return [ContentFinding(
-                signal: .dependencyMismatch, file: wheel.filename, member: "METADATA", line: nil, excerpt: change,
-                detail: "its Requires-Dist differs from the static one (metadata \(version)) of \(sdistFile.filename)")]
+            return [
+                ContentFinding(
+                    signal: .dependencyMismatch, file: wheel.filename, member: "METADATA", line: nil, excerpt: change,
+                    detail: "its Requires-Dist differs from the static one (metadata \(version)) of \(sdistFile.filename)")
+            ]
         }
         return []
     }
@@ -202,12 +205,14 @@ struct PyPIResolver: ResolverAdapter {
     func candidates(_ want: Want<Requirement>) async throws -> LazyFilterSequence<LazyMapSequence<[PythonVersion], Candidate>> {
         let req = want.requirement
         guard let indexed = try await indexes.value(req.name.normalized, read(req.name)) else {
-            throw AirlockError(.resolution, "project '\(req.name.display)' (required by \(want.origin)) does not exist on the upstream \(upstream.simpleRoot)")
+            throw AirlockError(
+                .resolution, "project '\(req.name.display)' (required by \(want.origin)) does not exist on the upstream \(upstream.simpleRoot)")
         }
         if let status = indexed.index.upstream?.status, status.isQuarantined {
             throw AirlockError(
                 .quarantined,
-                "project '\(req.name.display)' (required by \(want.origin)) is quarantined on the upstream\(status.reason.map { ": \($0)" } ?? ""); none of its files are mirrored")
+                "project '\(req.name.display)' (required by \(want.origin)) is quarantined on the upstream\(status.reason.map { ": \($0)" } ?? ""); none of its files are mirrored"
+            )
         }
         let ordered = indexed.versions
         var matching = ordered.filter { req.specifier.contains($0) }
@@ -224,7 +229,8 @@ struct PyPIResolver: ResolverAdapter {
             let targets = environments.map(\.description).joined(separator: ", ")
             throw AirlockError(
                 .resolution,
-                "no version of '\(req.name.display)' matching '\(req.specifier.isEmpty ? "any" : req.specifier.description)' installs on \(targets) (required by \(want.origin)); upstream has: \(available.isEmpty ? "no installable files" : available)")
+                "no version of '\(req.name.display)' matching '\(req.specifier.isEmpty ? "any" : req.specifier.description)' installs on \(targets) (required by \(want.origin)); upstream has: \(available.isEmpty ? "no installable files" : available)"
+            )
         }
         return candidates
     }
@@ -239,15 +245,20 @@ struct PyPIResolver: ResolverAdapter {
         let label = "\(name.display)==\(c.version)"
         let metadata = try await coreMetadata(of: c.files, project: name)
         let requirements = try metadata.requirements(source: label)
-        if requirements.isEmpty && !c.files.contains(where: { $0.filename.hasSuffix(".whl") }) && (metadata.value("Metadata-Version") ?? "1.0") < "2.2" {
-            logger.warning("sdist-only release declares no dependencies in its metadata; if it has any, they are not mirrored", metadata: ["release": "\(label)"])
+        if requirements.isEmpty && !c.files.contains(where: { $0.filename.hasSuffix(".whl") })
+            && (metadata.value("Metadata-Version") ?? "1.0") < "2.2"
+        {
+            logger.warning(
+                "sdist-only release declares no dependencies in its metadata; if it has any, they are not mirrored", metadata: ["release": "\(label)"]
+            )
         }
         let deps = requirements.filter { DependencyNeeds.applies($0, on: environments, extras: want.requirement.extras) }
         let release = ResolvedRelease(
             project: ProjectName(normalized: name.normalized, display: metadata.name.isEmpty ? name.display : metadata.name),
             version: c.version, upstreamFiles: c.files, selectedBy: want.selectedBy, requiresDist: metadata.values("Requires-Dist"),
             people: c.project.index.people ?? metadata.people, history: c.project.history,
-            license: LicenseExpression.declared(expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
+            license: LicenseExpression.declared(
+                expression: metadata.value("License-Expression"), license: metadata.value("License"), classifiers: metadata.values("Classifier")),
             declaredLicense: metadata.value("License-Expression") ?? metadata.value("License"),
             metadataEmails: Set(PolicyEngine.emails(metadata.people)), dependsOn: Set(deps.map(\.name.normalized)),
             metadataRequiresPython: metadata.requiresPython, summary: metadata.value("Summary") ?? "", projectURLs: metadata.projectURLs,
@@ -305,15 +316,28 @@ struct PyPIResolver: ResolverAdapter {
     /// spelling parsed once), an sdist's name is parsed whole; tags are read only for versions asked about.
     private func indexed(_ index: ProjectIndex, project: ProjectName) -> IndexedProject {
         var byVersion: [PythonVersion: [Int]] = [:]
-        var versions: [Substring: PythonVersion?] = [:], names: [Substring: Bool] = [:]
+        var versions: [Substring: PythonVersion?] = [:]
+        var names: [Substring: Bool] = [:]
         for (place, file) in index.files.enumerated() {
             let version: PythonVersion?
             if file.filename.hasSuffix(".whl") {
                 let parts = file.filename.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
                 guard parts.count == 3 else { continue }
-                let ours = names[parts[0]] ?? { let v = ProjectName.normalize(String(parts[0])) == project.normalized; names[parts[0]] = v; return v }()
+                let ours =
+                    names[parts[0]]
+                    ?? {
+                        let v = ProjectName.normalize(String(parts[0])) == project.normalized
+                        names[parts[0]] = v
+                        return v
+                    }()
                 guard ours else { continue }
-                version = versions[parts[1]] ?? { let v = PythonVersion(String(parts[1])); versions[parts[1]] = v; return v }()
+                version =
+                    versions[parts[1]]
+                    ?? {
+                        let v = PythonVersion(String(parts[1]))
+                        versions[parts[1]] = v
+                        return v
+                    }()
             } else {
                 guard let parsed = DistributionFilename(file.filename, project: project), parsed.project == project else { continue }
                 version = parsed.version

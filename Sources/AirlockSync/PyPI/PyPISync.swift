@@ -21,7 +21,9 @@ public struct PyPISyncOptions: Sendable {
     /// Proxy, CA, client certificate, credentials, headers, request rate.
     public var access = UpstreamAccess()
 
-    public init(upstreamURL: String, environments: [TargetEnvironment], versionsPerRequirement: Int = 3, maxFileSize: Int64 = 4 << 30, maxConnections: Int = 8) {
+    public init(
+        upstreamURL: String, environments: [TargetEnvironment], versionsPerRequirement: Int = 3, maxFileSize: Int64 = 4 << 30, maxConnections: Int = 8
+    ) {
         self.upstreamURL = upstreamURL
         self.environments = environments
         self.versionsPerRequirement = versionsPerRequirement
@@ -78,7 +80,8 @@ public struct SyncReport: Codable, Sendable {
     /// Fills the served counts, the verdicts and why releases were held, and the facts that were missing.
     mutating func summarize(_ records: [ReleaseRecord], served: [Distribution], popularityKnown: Bool) {
         self.served = ServedCounts(
-            releases: Set(served.map { "\($0.project.normalized) \($0.version)" }).count, projects: Set(served.map(\.project.normalized)).count, files: served.count)
+            releases: Set(served.map { "\($0.project.normalized) \($0.version)" }).count, projects: Set(served.map(\.project.normalized)).count,
+            files: served.count)
         var reasons: [String: Int] = [:]
         for r in records {
             switch r.decision.verdict {
@@ -91,12 +94,17 @@ public struct SyncReport: Codable, Sendable {
         holdReasons = reasons.map { ReasonCount(reason: $0.key, releases: $0.value) }.sorted { ($0.releases, $1.reason) > ($1.releases, $0.reason) }
         let untimed = records.filter { r in r.files.allSatisfy { $0.distribution.uploadTime == nil || $0.distribution.uploadTimeObserved } }.count
         if untimed > 0 {
-            missingFacts.append("\(untimed) of \(records.count) releases have no upload time from the upstream: age and cooldown score them as new (mirror from an index that gives upload times, or review them)")
+            missingFacts.append(
+                "\(untimed) of \(records.count) releases have no upload time from the upstream: age and cooldown score them as new (mirror from an index that gives upload times, or review them)"
+            )
         }
-        let unnamed = records.filter { r in r.people.map { $0.author == nil && $0.maintainer == nil && $0.authorEmail == nil && $0.maintainerEmail == nil } ?? true }.count
+        let unnamed = records.filter { r in
+            r.people.map { $0.author == nil && $0.maintainer == nil && $0.authorEmail == nil && $0.maintainerEmail == nil } ?? true
+        }.count
         if unnamed > 0 { missingFacts.append("\(unnamed) of \(records.count) releases name no author or maintainer: they earn no maintainer points") }
         if !popularityKnown {
-            missingFacts.append("no popularity feed is imported: popularity is not scored (airlock feeds import popularity FILE, or popularity_feed in airlock.toml)")
+            missingFacts.append(
+                "no popularity feed is imported: popularity is not scored (airlock feeds import popularity FILE, or popularity_feed in airlock.toml)")
         }
     }
 }
@@ -115,7 +123,8 @@ public struct SyncContext: Sendable {
     public var importedTrustedRoot: [UInt8]?
 
     public init(
-        lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog & SnapshotCatalog, store: any BlobStore, evaluator: any ReleaseEvaluator,
+        lock: DataDirectoryLock, dataDirectory: String, catalog: any ReleaseCatalog & PublishCatalog & SnapshotCatalog, store: any BlobStore,
+        evaluator: any ReleaseEvaluator,
         logger: Logger
     ) {
         self.lock = lock
@@ -129,12 +138,15 @@ public struct SyncContext: Sendable {
     /// Publishes a CRAN snapshot serving the binaries recorded since the latest one (a snapshot serves
     /// only binaries recorded before its publication, so its bytes never change).
     public func publishRecordedBinaries(actor: String) async throws -> Publication {
-        try await SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory).publish(PublishRequest(ecosystem: .cran, actor: actor, at: Date()))
+        try await SnapshotPublisher(catalog: catalog, dataDirectory: dataDirectory).publish(
+            PublishRequest(ecosystem: .cran, actor: actor, at: Date()))
     }
 
     func trustedRoot() async throws -> TrustedRoot {
         guard let importedTrustedRoot else { return try TrustedRoot.publicGood() }
-        do { return try TrustedRoot(json: importedTrustedRoot) } catch { throw AirlockError(.catalog, "the imported Sigstore trusted root does not read back: \(error)") }
+        do { return try TrustedRoot(json: importedTrustedRoot) } catch {
+            throw AirlockError(.catalog, "the imported Sigstore trusted root does not read back: \(error)")
+        }
     }
 
     func pipeline(_ ecosystem: Ecosystem) -> SyncPipeline {
@@ -164,16 +176,19 @@ public struct PyPISync: Sendable {
         try await catalog.updateSelection(.pypi, adding: requirements.map(\.description), replace: replace, at: Date())
         let selection = try await catalog.selection(.pypi).map(Requirement.init(parsing:))
         guard !selection.isEmpty else {
-            throw AirlockError(.invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
+            throw AirlockError(
+                .invalidArgument, "nothing to sync: give requirements (e.g. 'requests>=2') or -r requirements.txt; the stored selection is empty")
         }
 
         let fetcher = HTTPFetcher(
-            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access, logger: logger)
+            maxConnectionsPerHost: options.maxConnections, upstream: options.upstreamURL, limits: options.limits, access: options.access,
+            logger: logger)
         let upstream = try PyPIUpstream(url: options.upstreamURL, fetcher: fetcher, cache: CatalogResponseCache(catalog: catalog))
         let files = PyPIFileFetcher(
             download: VerifiedDownload(store: store, fetcher: fetcher, progress: progress, maxFileSize: options.maxFileSize), catalog: catalog,
             inspector: ArchiveInspector(),
-            provenance: ProvenanceCheck(verifier: AttestationVerifier(root: try await context.trustedRoot()), fetcher: fetcher, store: store, catalog: catalog),
+            provenance: ProvenanceCheck(
+                verifier: AttestationVerifier(root: try await context.trustedRoot()), fetcher: fetcher, store: store, catalog: catalog),
             allowUnhashed: options.limits.allowUnhashed)
 
         progress.phase("resolving")
@@ -188,7 +203,8 @@ public struct PyPISync: Sendable {
         let extras = Dictionary(selection.map { ($0.name.normalized, $0.extras.sorted()) }, uniquingKeysWith: { Array(Set($0 + $1)).sorted() })
         var fileCount = 0
         let (releases, setAside) = try await pipeline.resolveInstallable(
-            adapter, selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerRequirement) }, targets: targets, extras: extras
+            adapter, selection.map { Want(requirement: $0, origin: .selection, count: options.versionsPerRequirement) }, targets: targets,
+            extras: extras
         ) { resolved in
             let allFiles = resolved.flatMap { r in r.upstreamFiles.map { (r.project, $0) } }
             fileCount = allFiles.count
@@ -203,7 +219,8 @@ public struct PyPISync: Sendable {
                 if let (file, error) = r.upstreamFiles.lazy.compactMap({ f in failed[f.url].map { (f, $0) } }).first {
                     setAside.append(
                         SetAsideRelease(
-                            project: r.project.normalized, version: r.version.description, filename: file.filename, check: error.code.name, error: error.message,
+                            project: r.project.normalized, version: r.version.description, filename: file.filename, check: error.code.name,
+                            error: error.message,
                             requiredBy: r.selectedBy))
                     continue
                 }
@@ -239,7 +256,9 @@ public struct PyPISync: Sendable {
                 "\(upstream) gives no upload time for \(untimed) of \(files.count) files: they are served with the time airlock first saw them "
                     + "(the policy's age and cooldown cannot use it; mirror from an index that gives upload times, such as PyPI's JSON API)")
         }
-        let filled = releases.reduce(0) { n, r in n + (r.metadataRequiresPython == nil ? 0 : r.upstreamFiles.filter { $0.requiresPython == nil }.count) }
+        let filled = releases.reduce(0) { n, r in
+            n + (r.metadataRequiresPython == nil ? 0 : r.upstreamFiles.filter { $0.requiresPython == nil }.count)
+        }
         if filled > 0 {
             gaps.append("\(upstream) gives no Requires-Python for \(filled) of \(files.count) files: served from their core metadata")
         }

@@ -15,7 +15,8 @@ import Testing
 
     @Test func snapshotsAreImmutableRanges() async throws {
         let f = try await CatalogFixture()
-        let day1 = Timestamp.parse("2026-11-20T10:00:00Z")!, day2 = Timestamp.parse("2026-11-22T09:00:00Z")!
+        let day1 = Timestamp.parse("2026-11-20T10:00:00Z")!
+        let day2 = Timestamp.parse("2026-11-22T09:00:00Z")!
         let s1 = try await f.sync([CatalogFixture.release("a", "1.0"), CatalogFixture.release("b", "1.0")], at: day1)
         let s2 = try await f.sync([CatalogFixture.release("a", "2.0"), CatalogFixture.release("b", "1.0")], at: day2)
         #expect(try await f.catalog.servedFiles(in: s1).map(\.filename) == ["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"])
@@ -49,7 +50,9 @@ import Testing
         let request = PublishRequest(
             ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids.map(\.releaseID), policyDigest: "t", policy: nil, targets: []))
         await #expect(throws: AirlockError.self) {
-            try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _, _ in throw AirlockError(.storage, "disk full") }
+            try await f.catalog.publish(request, rule: { try PublishRule.plan($0, at: Date()) }) { _, _, _, _ in
+                throw AirlockError(.storage, "disk full")
+            }
         }
         #expect(try await f.catalog.snapshots(.pypi).isEmpty)
         #expect(try f.sql("SELECT count(*) FROM membership") == "0")
@@ -107,17 +110,21 @@ import Testing
         let again = try await #require(throws: AirlockError.self) { try await f.catalog.revokeToken(id: token.id, actor: "t", at: now) }
         #expect(again.message.contains("no active token"))
 
-        let deny = OverrideRequest(project: "a", versions: try VersionRange(">=2", ecosystem: .pypi), action: .deny, reason: "  bad  ", expiresAt: nil)
+        let deny = OverrideRequest(
+            project: "a", versions: try VersionRange(">=2", ecosystem: .pypi), action: .deny, reason: "  bad  ", expiresAt: nil)
         let added = try await f.catalog.addOverrides(.pypi, [deny], actor: "t", at: now)
         #expect(added.first?.reason == "bad" && added.first?.versions == ">=2")
-        let unknown = OverrideRequest(project: "never", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "x", expiresAt: nil)
+        let unknown = OverrideRequest(
+            project: "never", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "x", expiresAt: nil)
         let refused = try await #require(throws: AirlockError.self) { try await f.catalog.addOverrides(.pypi, [deny, unknown], actor: "t", at: now) }
         #expect(refused.message.contains("never been synced"))
         #expect(try await f.catalog.overrides(.pypi, project: nil).count == 1, "all of a batch or none of it")
 
         let revocation = try await f.catalog.revoke(.pypi, project: "b", version: "1.0", reason: "malware", actor: "t", at: now)
         #expect(try await f.catalog.revocation(ofFile: Digest.of(Array("b-1.0".utf8)))?.id == revocation.id)
-        let twice = try await #require(throws: AirlockError.self) { try await f.catalog.revoke(.pypi, project: "b", version: "1.0", reason: "x", actor: "t", at: now) }
+        let twice = try await #require(throws: AirlockError.self) {
+            try await f.catalog.revoke(.pypi, project: "b", version: "1.0", reason: "x", actor: "t", at: now)
+        }
         #expect(twice.message.contains("already revoked"))
         await #expect(throws: AirlockError.self) { try await f.catalog.revoke(.pypi, project: "b", version: "9", reason: "x", actor: "t", at: now) }
         #expect(try await f.catalog.withdrawalStamp() > 0)
@@ -138,7 +145,11 @@ import Testing
             Miss(ecosystem: .pypi, project: "a", version: "9", count: 2, firstSeen: t, lastSeen: t, lastClient: "10.0.0.1"),
             Miss(ecosystem: .cran, project: "x", version: "", count: 1, firstSeen: t, lastSeen: t, lastClient: nil),
         ])
-        try await f.catalog.recordMisses([Miss(ecosystem: .pypi, project: "a", version: "9", count: 3, firstSeen: t.addingTimeInterval(-5), lastSeen: t.addingTimeInterval(5), lastClient: nil)])
+        try await f.catalog.recordMisses([
+            Miss(
+                ecosystem: .pypi, project: "a", version: "9", count: 3, firstSeen: t.addingTimeInterval(-5), lastSeen: t.addingTimeInterval(5),
+                lastClient: nil)
+        ])
         let misses = try await f.catalog.misses(.pypi)
         #expect(misses.count == 1 && misses[0].count == 5 && misses[0].firstSeen == t.addingTimeInterval(-5) && misses[0].lastClient == "10.0.0.1")
         #expect(try await f.catalog.misses(nil).count == 2)
@@ -149,7 +160,8 @@ import Testing
         let f = try await CatalogFixture(onDisk: true)
         let s1 = try await f.sync([CatalogFixture.release("a", "1.0")], at: Date(timeIntervalSince1970: 1_800_000_000))
         let s2 = try await f.sync([CatalogFixture.release("a", "2.0")], at: Date(timeIntervalSince1970: 1_800_000_100))
-        let a1 = Digest.of(Array("a-1.0".utf8)).hex, a2 = Digest.of(Array("a-2.0".utf8)).hex
+        let a1 = Digest.of(Array("a-1.0".utf8)).hex
+        let a2 = Digest.of(Array("a-2.0".utf8)).hex
         #expect(try await f.catalog.referencedBlobs(expiring: []) == [a1, a2])
         #expect(try await f.catalog.referencedBlobs(expiring: [s1.id]) == [a2])
         try await f.catalog.expire([s1.id], actor: "t", at: Date())

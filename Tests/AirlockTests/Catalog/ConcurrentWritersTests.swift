@@ -13,13 +13,19 @@ import Testing
         let acts = 12
         let syncs = try RunningProcess(
             "/bin/sh",
-            ["-c", #"for i in 1 2 3 4 5 6; do "$0" sync pypi --upstream "$1" --data "$2" --python "$3" --policy none alpha unrelated || exit 1; done"#,
-             AirlockCommand.binary, mirror.upstream.simpleURL, mirror.data, MirrorHarness.python],
+            [
+                "-c",
+                #"for i in 1 2 3 4 5 6; do "$0" sync pypi --upstream "$1" --data "$2" --python "$3" --policy none alpha unrelated || exit 1; done"#,
+                AirlockCommand.binary, mirror.upstream.simpleURL, mirror.data, MirrorHarness.python,
+            ],
             environment: environment, logPath: mirror.dir.path + "/syncs.log")
         let reviews = try RunningProcess(
             "/bin/sh",
-            ["-c", #"i=0; while [ $i -lt "$2" ]; do i=$((i+1)); "$0" token create --data "$1" --name "t$i" --role reader >/dev/null || exit 1; "$0" review deny --data "$1" unrelated --reason "act $i" >/dev/null || exit 1; done"#,
-             AirlockCommand.binary, mirror.data, String(acts)],
+            [
+                "-c",
+                #"i=0; while [ $i -lt "$2" ]; do i=$((i+1)); "$0" token create --data "$1" --name "t$i" --role reader >/dev/null || exit 1; "$0" review deny --data "$1" unrelated --reason "act $i" >/dev/null || exit 1; done"#,
+                AirlockCommand.binary, mirror.data, String(acts),
+            ],
             environment: environment, logPath: mirror.dir.path + "/reviews.log")
         #expect(syncs.waitUntilExit() == 0, "\(syncs.log)")
         #expect(reviews.waitUntilExit() == 0, "\(reviews.log)")

@@ -26,7 +26,9 @@ import Testing
         #expect(!again.succeeded && again.stderr.contains("already holds"), "a non-empty target is refused: \(again.output)")
 
         let on = ["--catalog", url]
-        #expect(try AirlockCommand.run(["snapshot", "list", "--data", mirror.data, "--json"] + on).stdout == sourceSnapshots, "snapshots identical by id and date")
+        #expect(
+            try AirlockCommand.run(["snapshot", "list", "--data", mirror.data, "--json"] + on).stdout == sourceSnapshots,
+            "snapshots identical by id and date")
         #expect(try AirlockCommand.run(["audit", "list", "--data", mirror.data, "--json"] + on).stdout == sourceAudit, "the same audit events")
         #expect(try AirlockCommand.run(["audit", "verify", "--data", mirror.data] + on).succeeded)
         let overrides = try AirlockCommand.run(["review", "show", "--data", mirror.data, "unrelated"] + on)
@@ -43,11 +45,17 @@ import Testing
         let migratedPage = try httpGet(postgres.base + "/simple/alpha/", headers: ["Authorization: Bearer \(token)"])
         #expect(page.status == 200 && migratedPage.status == 200 && page.body == migratedPage.body, "\(migratedPage)")
         #expect(!migratedPage.body.contains("alpha-1.0"), "the revocation crossed")
-        let (pip, python) = try PythonClients.pipInstall(["alpha"], index: "http://__token__:\(token)@127.0.0.1:\(postgres.port)/simple/", in: mirror.dir.path)
+        let (pip, python) = try PythonClients.pipInstall(
+            ["alpha"], index: "http://__token__:\(token)@127.0.0.1:\(postgres.port)/simple/", in: mirror.dir.path)
         #expect(pip.succeeded, "\(pip.output)")
         #expect(try PythonClients.python(python, "import alpha; print(alpha.hello())").stdout.contains("alpha 1.1 + beta 1.2"))
         let wheel = "alpha-1.1-py3-none-any.whl"
-        let served = try Subprocess.run("/usr/bin/curl", ["-sf", "-H", "Authorization: Bearer \(token)", postgres.base + "/files/sha256/\(try mirror.digest(of: wheel).hex)/\(wheel)", "-o", mirror.dir.path + "/got.whl"])
+        let served = try Subprocess.run(
+            "/usr/bin/curl",
+            [
+                "-sf", "-H", "Authorization: Bearer \(token)", postgres.base + "/files/sha256/\(try mirror.digest(of: wheel).hex)/\(wheel)", "-o",
+                mirror.dir.path + "/got.whl",
+            ])
         #expect(served.succeeded)
         #expect(Digest.of([UInt8](try Data(contentsOf: URL(fileURLWithPath: mirror.dir.path + "/got.whl")))) == (try mirror.digest(of: wheel)))
     }

@@ -21,7 +21,8 @@ import Testing
         ("1.0-1", "1.0.post1"), ("1.0.rev2", "1.0.post2"), ("1.0dev", "1.0.dev0"), ("1!2.0", "1!2.0"), ("1.0+ubuntu-1", "1.0+ubuntu.1"),
     ])
     func normalization(_ raw: String, _ normalized: String) throws {
-        let a = try #require(PythonVersion(raw)), b = try #require(PythonVersion(normalized))
+        let a = try #require(PythonVersion(raw))
+        let b = try #require(PythonVersion(normalized))
         #expect(a == b)
         #expect(PythonVersion(a.description) == b, "the normalized form parses back to the same version")
     }

@@ -3,11 +3,12 @@ import Testing
 
 /// What R says of itself: the minor version in its `User-Agent`, and a binary's `Built:` field.
 @Suite struct RBinaryTests {
-    @Test(arguments: [
-        ("R (4.4.1 x86_64-pc-linux-gnu x86_64 linux-gnu)", "4.4"), ("R/4.2.2 R (4.2.2 x86_64-pc-linux-gnu x86_64 linux-gnu)", "4.2"),
-        ("R (10.12.0 aarch64-unknown-linux-gnu aarch64 linux-gnu)", "10.12"), ("libcurl/7.88.1", nil), ("curl/8.0", nil), ("R (x.y.z)", nil),
-        ("NotR (4.4.1 x86_64)", nil), ("R (4)", nil), ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("R (4.4.1 x86_64-pc-linux-gnu x86_64 linux-gnu)", "4.4"), ("R/4.2.2 R (4.2.2 x86_64-pc-linux-gnu x86_64 linux-gnu)", "4.2"),
+            ("R (10.12.0 aarch64-unknown-linux-gnu aarch64 linux-gnu)", "10.12"), ("libcurl/7.88.1", nil), ("curl/8.0", nil), ("R (x.y.z)", nil),
+            ("NotR (4.4.1 x86_64)", nil), ("R (4)", nil), ("", nil),
+        ] as [(String, String?)])
     func userAgents(_ agent: String, _ minor: String?) {
         #expect(RBinary.rMinor(userAgent: agent) == minor, "\(agent)")
     }

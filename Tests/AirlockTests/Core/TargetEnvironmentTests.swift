@@ -49,7 +49,8 @@ import Testing
 
 @Suite struct CoreMetadataTests {
     @Test func parsesRepeatedAndContinuedHeaders() throws {
-        let text = "Metadata-Version: 2.1\nName: Alpha\nVersion: 1.0\nRequires-Dist: beta>=1\nRequires-Dist: gamma; extra == 'x'\nLicense: MIT\n  continued\n\nBody: not a header\n"
+        let text =
+            "Metadata-Version: 2.1\nName: Alpha\nVersion: 1.0\nRequires-Dist: beta>=1\nRequires-Dist: gamma; extra == 'x'\nLicense: MIT\n  continued\n\nBody: not a header\n"
         let m = try CoreMetadata(parsing: text, source: "alpha.whl")
         #expect(m.name == "Alpha")
         #expect(try m.requirements(source: "t").map(\.name.normalized) == ["beta", "gamma"])
@@ -59,7 +60,8 @@ import Testing
 
     @Test func crlfMetadataReadsLikeLF() throws {
         // nest_asyncio2 1.7.4's METADATA: CRLF line ends, which core metadata allows and pip reads.
-        let text = "Metadata-Version: 2.1\r\nName: nest_asyncio2\r\nVersion: 1.7.4\r\nRequires-Dist: beta>=1\r\nSummary: a\r\n  folded\r\n\r\nBody\r\n"
+        let text =
+            "Metadata-Version: 2.1\r\nName: nest_asyncio2\r\nVersion: 1.7.4\r\nRequires-Dist: beta>=1\r\nSummary: a\r\n  folded\r\n\r\nBody\r\n"
         let m = try CoreMetadata(bytes: Array(text.utf8), source: "nest_asyncio2-1.7.4-py3-none-any.whl")
         #expect(m.name == "nest_asyncio2" && m.version == "1.7.4")
         #expect(try m.requirements(source: "t").map(\.name.normalized) == ["beta"])

@@ -3,8 +3,8 @@ import AirlockCore
 import AirlockDaemon
 import AirlockSync
 import AirlockTestSupport
-import Logging
 import Foundation
+import Logging
 import Testing
 
 /// `airlock daemon` as an operator runs it: one configuration file, a schedule of seconds, a test
@@ -61,7 +61,11 @@ import Testing
         // An upstream release: a new snapshot, with nobody typing anything.
         try mirror.add([PackageSpec("app", "1.1", requires: ["dep"])])
         try waitFor("a snapshot serving app 1.1", { daemon.log }) {
-            try mirror.snapshotIDs().count >= 2 && String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(mirror.data)/snapshots/pypi-\(try mirror.snapshotIDs().max()!).json")), as: UTF8.self).contains("app-1.1")
+            try mirror.snapshotIDs().count >= 2
+                && String(
+                    decoding: try Data(contentsOf: URL(fileURLWithPath: "\(mirror.data)/snapshots/pypi-\(try mirror.snapshotIDs().max()!).json")),
+                    as: UTF8.self
+                ).contains("app-1.1")
         }
         let before = try prometheusSamples(base + "/metrics")
         #expect((before[#"airlock_sync_runs_total{ecosystem="pypi",result="success"}"#] ?? 0) >= 2, "\(before)")
@@ -102,12 +106,15 @@ import Testing
         try waitFor("snapshot 1", { daemon.log }) { try mirror.snapshotIDs().count >= 1 }
 
         let text = try String(contentsOfFile: config, encoding: .utf8)
-        try text.replacingOccurrences(of: #"requirements = ["app"]"#, with: #"requirements = ["app", "other"]"#).write(toFile: config, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: #"requirements = ["app"]"#, with: #"requirements = ["app", "other"]"#).write(
+            toFile: config, atomically: true, encoding: .utf8)
         daemon.hangUp()
         try waitFor("other served after SIGHUP", { daemon.log }) {
             let ids = try mirror.snapshotIDs()
             guard let last = ids.max() else { return false }
-            return String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: "\(mirror.data)/snapshots/pypi-\(last).json"))) ?? Data(), as: UTF8.self).contains("other-1.0")
+            return String(
+                decoding: (try? Data(contentsOf: URL(fileURLWithPath: "\(mirror.data)/snapshots/pypi-\(last).json"))) ?? Data(), as: UTF8.self
+            ).contains("other-1.0")
         }
         try text.replacingOccurrences(of: #"every = "1s""#, with: #"every = "soon""#).write(toFile: config, atomically: true, encoding: .utf8)
         daemon.hangUp()

@@ -36,12 +36,12 @@ import Testing
     /// A project depending on alpha, locked by `uv lock` against `index`: `dir/uv.lock`.
     func uvLock(in dir: String, index: String) throws {
         try """
-            [project]
-            name = "demo"
-            version = "0.1.0"
-            requires-python = ">=3.9"
-            dependencies = ["alpha"]
-            """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
+        [project]
+        name = "demo"
+        version = "0.1.0"
+        requires-python = ">=3.9"
+        dependencies = ["alpha"]
+        """.write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
         let locked = try tool(["lock", "--default-index", index], in: dir)
         #expect(locked.succeeded, "\(locked.output)")
     }
@@ -62,7 +62,8 @@ import Testing
         try (frozen.succeeded ? frozen.stdout : "").write(toFile: dir + "/frozen.txt", atomically: true, encoding: .utf8)
         if !frozen.succeeded {
             // The venv has no pip of its own: freeze with the host pip pointed at it.
-            let host = try Subprocess.run(FixtureScripts.python, ["-m", "pip", "--python", python, "freeze"], environment: Subprocess.cleanEnvironment())
+            let host = try Subprocess.run(
+                FixtureScripts.python, ["-m", "pip", "--python", python, "freeze"], environment: Subprocess.cleanEnvironment())
             try host.stdout.write(toFile: dir + "/frozen.txt", atomically: true, encoding: .utf8)
         }
         let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
@@ -86,12 +87,16 @@ import Testing
         let after = try h.snapshotIDs()
         #expect(approved.succeeded && after.count == snapshots.count + 1, "\(approved.output)")
         func frozenSync(_ name: String) throws -> ProcessResult {
-            try tool(["sync", "--frozen", "--no-cache", "--python", FixtureScripts.python], in: dir, environment: ["UV_PROJECT_ENVIRONMENT": dir + "/" + name])
+            try tool(
+                ["sync", "--frozen", "--no-cache", "--python", FixtureScripts.python], in: dir,
+                environment: ["UV_PROJECT_ENVIRONMENT": dir + "/" + name])
         }
         let synced = try frozenSync("env-a")
         #expect(synced.succeeded, "\(synced.output)")
 
-        let revoked = try AirlockCommand.run(["review", "revoke", "epsilon", "2.0", "--data", h.data, "--reason", "CVE-2026-0002: credential stealer"])
+        let revoked = try AirlockCommand.run([
+            "review", "revoke", "epsilon", "2.0", "--data", h.data, "--reason", "CVE-2026-0002: credential stealer",
+        ])
         #expect(revoked.succeeded, "\(revoked.output)")
         Thread.sleep(forTimeInterval: 1.2)
         let refused = try frozenSync("env-b")
@@ -101,28 +106,33 @@ import Testing
         let fileURL = server.base + "/files/sha256/\(try h.digest(of: "epsilon-2.0-py3-none-any.whl").hex)/epsilon-2.0-py3-none-any.whl"
         #expect(refused.output.contains(fileURL), "\(refused.output)")
         let answer = try httpGet(fileURL)
-        #expect(answer.status == 404 && answer.body.contains("epsilon-2.0-py3-none-any.whl was revoked by cli:") && answer.body.contains("CVE-2026-0002: credential stealer"), "\(answer)")
+        #expect(
+            answer.status == 404 && answer.body.contains("epsilon-2.0-py3-none-any.whl was revoked by cli:")
+                && answer.body.contains("CVE-2026-0002: credential stealer"), "\(answer)")
         let checked = try check([dir + "/uv.lock"])
-        #expect(checked.status == 1 && checked.stdout.contains("epsilon") && checked.stdout.contains("CVE-2026-0002: credential stealer"), "\(checked.output)")
+        #expect(
+            checked.status == 1 && checked.stdout.contains("epsilon") && checked.stdout.contains("CVE-2026-0002: credential stealer"),
+            "\(checked.output)")
     }
 
     @Test func eachUnservedPinIsNamedWithItsReason() throws {
         let epsilon = try h.digest(of: "epsilon-2.0-py3-none-any.whl")
         let file = h.dir.path + "/requirements.txt"
         try """
-            # pinned by hand
-            epsilon==2.0 --hash=sha256:\(String(repeating: "0", count: 64))
-            delta==0.9
-            fresh==1.0
-            unrelated==1.0
-            gone==1.0
-            no-such-project==1.0 \\
-                --hash=sha256:\(epsilon.hex)
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        # pinned by hand
+        epsilon==2.0 --hash=sha256:\(String(repeating: "0", count: 64))
+        delta==0.9
+        fresh==1.0
+        unrelated==1.0
+        gone==1.0
+        no-such-project==1.0 \\
+            --hash=sha256:\(epsilon.hex)
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let r = try check([file, "--json"])
         #expect(r.status == 1, "\(r.output)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
-        let answers = Dictionary(uniqueKeysWithValues: (reports.first?["answers"] as? [[String: Any]] ?? []).map { ($0["project"] as? String ?? "", $0) })
+        let answers = Dictionary(
+            uniqueKeysWithValues: (reports.first?["answers"] as? [[String: Any]] ?? []).map { ($0["project"] as? String ?? "", $0) })
         func status(_ p: String) -> String? { answers[p]?["status"] as? String }
         func detail(_ p: String) -> String { answers[p]?["detail"] as? String ?? "" }
         #expect(status("epsilon") == "hash_mismatch", "\(answers)")
@@ -130,9 +140,13 @@ import Testing
         #expect(status("fresh") == "held" && detail("fresh").contains("cooldown"), "\(detail("fresh"))")
         #expect(status("unrelated") == "denied" && detail("unrelated").contains("deny list"), "\(detail("unrelated"))")
         #expect(status("gone") == "revoked" && detail("gone").contains("CVE-2026-0001 in the wild"), "\(detail("gone"))")
-        #expect(status("no-such-project") == "never_mirrored" && (answers["no-such-project"]?["source"] as? String)?.hasSuffix("requirements.txt:7") == true)
+        #expect(
+            status("no-such-project") == "never_mirrored"
+                && (answers["no-such-project"]?["source"] as? String)?.hasSuffix("requirements.txt:7") == true)
         let markdown = try check([file, "--format", "markdown"])
-        #expect(markdown.status == 1 && markdown.stdout.contains("**1 of 6 pins served by pypi snapshot") && markdown.stdout.contains("| fresh | 1.0 | **held** |"), "\(markdown.output)")
+        #expect(
+            markdown.status == 1 && markdown.stdout.contains("**1 of 6 pins served by pypi snapshot")
+                && markdown.stdout.contains("| fresh | 1.0 | **held** |"), "\(markdown.output)")
         // A running endpoint answers the same (POST /api/v1/check, reader role).
         let server = try h.serve()
         let token = try AirlockCommand.run(["token", "create", "--data", h.data, "--name", "ci", "--role", "reader"]).stdout
@@ -141,7 +155,10 @@ import Testing
         let remote = try check([file, "--json", "--server", server.base, "--token-file", h.dir.path + "/ci.token"])
         #expect(remote.status == 1, "\(remote.output)")
         let remoteReports = try JSONSerialization.jsonObject(with: Data(remote.stdout.utf8)) as? [[String: Any]]
-        let remoteStatuses = Dictionary(uniqueKeysWithValues: (remoteReports?.first?["answers"] as? [[String: Any]] ?? []).map { ($0["project"] as? String ?? "", $0["status"] as? String ?? "") })
+        let remoteStatuses = Dictionary(
+            uniqueKeysWithValues: (remoteReports?.first?["answers"] as? [[String: Any]] ?? []).map {
+                ($0["project"] as? String ?? "", $0["status"] as? String ?? "")
+            })
         #expect(remoteStatuses == answers.mapValues { $0["status"] as? String ?? "" }, "--server gives the same answers as --data")
         let anonymous = try check([file, "--server", server.base])
         #expect(anonymous.status == 1 && anonymous.stderr.contains("401"), "\(anonymous.output)")
@@ -154,16 +171,17 @@ import Testing
     @Test func poetryAndRenvLockfilesAreRead() throws {
         let dir = h.dir.sub("formats")
         try """
-            [[package]]
-            name = "Epsilon"
-            version = "2.0"
-            files = [{ file = "epsilon-2.0-py3-none-any.whl", hash = "sha256:\(try h.digest(of: "epsilon-2.0-py3-none-any.whl").hex)" }]
-            [metadata]
-            lock-version = "2.1"
-            """.write(toFile: dir + "/poetry.lock", atomically: true, encoding: .utf8)
+        [[package]]
+        name = "Epsilon"
+        version = "2.0"
+        files = [{ file = "epsilon-2.0-py3-none-any.whl", hash = "sha256:\(try h.digest(of: "epsilon-2.0-py3-none-any.whl").hex)" }]
+        [metadata]
+        lock-version = "2.1"
+        """.write(toFile: dir + "/poetry.lock", atomically: true, encoding: .utf8)
         let poetry = try check([dir + "/poetry.lock"])
         #expect(poetry.succeeded && poetry.stdout.contains("1 of 1 pins served"), "\(poetry.output)")
-        try #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"jsonlite": {"Package": "jsonlite", "Version": "1.8.9", "Source": "Repository", "Hash": "4e993b65c2c3ffbffce7bb3e2c6f832b"}}}"#
+        try
+            #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"jsonlite": {"Package": "jsonlite", "Version": "1.8.9", "Source": "Repository", "Hash": "4e993b65c2c3ffbffce7bb3e2c6f832b"}}}"#
             .write(toFile: dir + "/renv.lock", atomically: true, encoding: .utf8)
         let pins = try Lockfile.read(dir + "/renv.lock")
         #expect(pins == [LockedPin(ecosystem: .cran, project: "jsonlite", version: "1.8.9", hashes: [], source: dir + "/renv.lock: jsonlite")])

@@ -4,9 +4,12 @@ import Foundation
 import Testing
 
 @Suite struct FeedTests {
-    static func osvRecord(id: String = "GHSA-test-0001", package: String = "alpha", events: String, severity: String? = "HIGH", versions: String = "[]") -> [UInt8] {
+    static func osvRecord(
+        id: String = "GHSA-test-0001", package: String = "alpha", events: String, severity: String? = "HIGH", versions: String = "[]"
+    ) -> [UInt8] {
         let specific = severity.map { #", "database_specific": {"severity": "\#($0)"}"# } ?? ""
-        return Array(#"""
+        return Array(
+            #"""
             {"id": "\#(id)", "summary": "remote code execution", "affected": [
               {"package": {"ecosystem": "PyPI", "name": "\#(package)"}, "ranges": [{"type": "ECOSYSTEM", "events": \#(events)}], "versions": \#(versions)},
               {"package": {"ecosystem": "npm", "name": "\#(package)"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}
@@ -15,7 +18,8 @@ import Testing
     }
 
     @Test func introducedAndFixed() throws {
-        let advisories = try FeedParsers.osv(Self.osvRecord(events: #"[{"introduced": "1.0"}, {"fixed": "1.2"}]"#), source: "a.json", ecosystem: .pypi)
+        let advisories = try FeedParsers.osv(
+            Self.osvRecord(events: #"[{"introduced": "1.0"}, {"fixed": "1.2"}]"#), source: "a.json", ecosystem: .pypi)
         #expect(advisories.count == 1, "only the PyPI package is kept")
         let a = advisories[0]
         #expect(a.severity == .high)
@@ -28,7 +32,9 @@ import Testing
     }
 
     @Test func lastAffectedAndExplicitVersions() throws {
-        let a = try FeedParsers.osv(Self.osvRecord(events: #"[{"introduced": "0"}, {"last_affected": "2.0"}]"#, versions: #"["3.0.1"]"#), source: "b.json", ecosystem: .pypi)[0]
+        let a = try FeedParsers.osv(
+            Self.osvRecord(events: #"[{"introduced": "0"}, {"last_affected": "2.0"}]"#, versions: #"["3.0.1"]"#), source: "b.json", ecosystem: .pypi)[
+                0]
         #expect(a.affects("0.1"))
         #expect(a.affects("2.0"))
         #expect(!a.affects("2.0.1"))
@@ -37,7 +43,8 @@ import Testing
 
     @Test func reintroducedRanges() throws {
         let a = try FeedParsers.osv(
-            Self.osvRecord(events: #"[{"introduced": "1.0"}, {"fixed": "1.1"}, {"introduced": "2.0"}, {"fixed": "2.3"}]"#), source: "c.json", ecosystem: .pypi)[0]
+            Self.osvRecord(events: #"[{"introduced": "1.0"}, {"fixed": "1.1"}, {"introduced": "2.0"}, {"fixed": "2.3"}]"#), source: "c.json",
+            ecosystem: .pypi)[0]
         #expect(a.affects("1.0.5") && !a.affects("1.5") && a.affects("2.2") && !a.affects("2.3"))
     }
 
@@ -48,7 +55,10 @@ import Testing
     }
 
     @Test func popularityFormats() throws {
-        let json = try FeedParsers.popularity(Array(#"{"last_update": "x", "rows": [{"project": "Requests", "download_count": 900}, {"project": "numpy", "download_count": 50}]}"#.utf8), source: "top.json")
+        let json = try FeedParsers.popularity(
+            Array(
+                #"{"last_update": "x", "rows": [{"project": "Requests", "download_count": 900}, {"project": "numpy", "download_count": 50}]}"#.utf8),
+            source: "top.json")
         #expect(json == ["requests": 900, "numpy": 50])
         let csv = try FeedParsers.popularity(Array("package,count\nrequests,900\n\"numpy\",50\n".utf8), source: "dl.csv")
         #expect(csv == ["requests": 900, "numpy": 50])
@@ -63,7 +73,8 @@ import Testing
     @Test func engineUsesFeeds() throws {
         let base = PolicyEngineTests()
         let advisory = try FeedParsers.osv(Self.osvRecord(events: #"[{"introduced": "0"}, {"fixed": "1.0"}]"#), source: "a", ecosystem: .pypi)[0]
-        let malware = try FeedParsers.osv(Self.osvRecord(id: "MAL-2026-1", package: "beta", events: #"[{"introduced": "0"}]"#, severity: nil), source: "m", ecosystem: .pypi)[0]
+        let malware = try FeedParsers.osv(
+            Self.osvRecord(id: "MAL-2026-1", package: "beta", events: #"[{"introduced": "0"}]"#, severity: nil), source: "m", ecosystem: .pypi)[0]
         let feeds = Feeds(downloads: ["alpha": 1000, "popularname": 5_000_000], advisories: ["alpha": [advisory], "beta": [malware]])
         let engine = PolicyEngine(try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: feeds)
         let d = engine.evaluate(base.facts(), at: base.now)
@@ -80,7 +91,9 @@ import Testing
         #expect(denied.verdict == .deny)
         #expect(denied.factors.contains { $0.name == "rule:vulnerability" && $0.signal.hasPrefix("GHSA-test-0001: high vulnerability") })
         #expect(engine.evaluate(base.facts("beta"), at: base.now).verdict == .deny, "malware is always denied")
-        #expect(engine.evaluate(base.facts("popu1arname"), at: base.now).factors.contains { $0.name == "rule:typosquat" }, "the feed's top names are protected")
+        #expect(
+            engine.evaluate(base.facts("popu1arname"), at: base.now).factors.contains { $0.name == "rule:typosquat" },
+            "the feed's top names are protected")
     }
 }
 
@@ -88,12 +101,16 @@ import Testing
     @Test func onlyVulnerabilityDenialsAreServedYanked() throws {
         let base = PolicyEngineTests()
         let advisory = try FeedParsers.osv(FeedTests.osvRecord(events: #"[{"introduced": "0"}, {"fixed": "2.0"}]"#), source: "a", ecosystem: .pypi)[0]
-        let malware = try FeedParsers.osv(FeedTests.osvRecord(id: "MAL-1", package: "beta", events: #"[{"introduced": "0"}]"#), source: "m", ecosystem: .pypi)[0]
+        let malware = try FeedParsers.osv(
+            FeedTests.osvRecord(id: "MAL-1", package: "beta", events: #"[{"introduced": "0"}]"#), source: "m", ecosystem: .pypi)[0]
         let engine = PolicyEngine(
-            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: nil, advisories: ["alpha": [advisory], "beta": [malware]]))
+            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"),
+            feeds: Feeds(downloads: nil, advisories: ["alpha": [advisory], "beta": [malware]]))
         let vulnerable = engine.evaluate(base.facts(), at: base.now)
         #expect(vulnerable.verdict == .deny)
-        #expect(vulnerable.serveYanked?.hasPrefix("airlock: known vulnerability: GHSA-test-0001: high vulnerability") == true, "\(String(describing: vulnerable.serveYanked))")
+        #expect(
+            vulnerable.serveYanked?.hasPrefix("airlock: known vulnerability: GHSA-test-0001: high vulnerability") == true,
+            "\(String(describing: vulnerable.serveYanked))")
         #expect(engine.evaluate(base.facts("beta"), at: base.now).serveYanked == nil, "malware is never served")
         #expect(engine.evaluate(base.facts(license: "AGPL-3.0-only"), at: base.now).serveYanked == nil, "denied for another reason too")
     }

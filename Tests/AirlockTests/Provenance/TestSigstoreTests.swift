@@ -55,7 +55,9 @@ import Testing
     }
 
     @Test func theIndexCannotClaimAnotherPublisher() async throws {
-        var doc = try JSONSerialization.jsonObject(with: Data(try sigstore.provenance(filename: file, sha256: digest, repository: "org/a"))) as! [String: Any]
+        var doc =
+            try JSONSerialization.jsonObject(with: Data(try sigstore.provenance(filename: file, sha256: digest, repository: "org/a")))
+            as! [String: Any]
         var bundles = doc["attestation_bundles"] as! [[String: Any]]
         bundles[0]["publisher"] = ["kind": "GitHub", "repository": "psf/requests", "workflow": "release.yml"]
         doc["attestation_bundles"] = bundles

@@ -14,7 +14,11 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("snapshots/manifest.schema.json").path
         let check = try Subprocess.run(
             FixtureScripts.python,
-            ["-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print(len(json.load(open(sys.argv[1]))['files']))", manifest, schema])
+            [
+                "-c",
+                "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print(len(json.load(open(sys.argv[1]))['files']))",
+                manifest, schema,
+            ])
         #expect(check.succeeded, "\(check.output)")
         #expect(check.stdout.trimmingWhitespace() == "5")
     }

@@ -30,9 +30,13 @@ import Testing
                 release(4, "requests", "2.32.3", Self.approve, requires: ["idna; python_version < '3.0'"]),
             ]), at: Date())
         #expect(plan.files == [4], "only requests is installable (its idna requirement does not apply on 3.12)")
-        #expect(plan.held[ReleaseKey("importlib-metadata", "10.2.0")]?.reason == "its dependency lazy-importer>=0.1 is held for review (lazy-importer 0.1.0)")
+        #expect(
+            plan.held[ReleaseKey("importlib-metadata", "10.2.0")]?.reason
+                == "its dependency lazy-importer>=0.1 is held for review (lazy-importer 0.1.0)")
         #expect(plan.held[ReleaseKey("importlib-metadata", "10.2.0")]?.blockedBy == "lazy-importer")
-        #expect(plan.held[ReleaseKey("dash", "3.0")]?.reason.hasPrefix("its dependency importlib-metadata>=10 is held back (importlib-metadata 10.2.0)") == true)
+        #expect(
+            plan.held[ReleaseKey("dash", "3.0")]?.reason.hasPrefix("its dependency importlib-metadata>=10 is held back (importlib-metadata 10.2.0)")
+                == true)
     }
 
     @Test func extrasAskedForMustBeInstallableToo() throws {
@@ -86,11 +90,16 @@ import Testing
         let environments = try DependencyNeeds.targets(targets)
         var wantedExtras = extras.mapValues(Set.init)
         for r in served {
-            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: []) { wantedExtras[need.project, default: []].formUnion(need.extras) }
+            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: []) {
+                wantedExtras[need.project, default: []].formUnion(need.extras)
+            }
         }
         for r in served {
-            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: wantedExtras[r.key.project] ?? []) where need.project != r.key.project {
-                #expect(served.contains { $0.key.project == need.project && need.accepts($0.key.version) }, "seed \(seed): \(r.key) needs \(need.requirement)")
+            for need in try DependencyNeeds.needs(r.requires, .pypi, targets: environments, extras: wantedExtras[r.key.project] ?? [])
+            where need.project != r.key.project {
+                #expect(
+                    served.contains { $0.key.project == need.project && need.accepts($0.key.version) },
+                    "seed \(seed): \(r.key) needs \(need.requirement)")
             }
         }
         for r in releases where r.isCandidate && r.decision?.verdict == .approve && !plan.files.contains(r.id) {

@@ -42,12 +42,15 @@ import Testing
         #expect(try mirror.snapshotIDs() == [1, 2])
         let r = try CatalogSQL.run("UPDATE snapshot SET published_at='2026-01-01T00:00:00.000Z' WHERE id=1", dataDirectory: mirror.data)
         #expect(r.succeeded, "\(r.output)")
-        let old = try mirror.digest(of: "alpha-1.0-py3-none-any.whl"), new = try mirror.digest(of: "alpha-1.1-py3-none-any.whl")
+        let old = try mirror.digest(of: "alpha-1.0-py3-none-any.whl")
+        let new = try mirror.digest(of: "alpha-1.1-py3-none-any.whl")
         let config = mirror.dir.path + "/airlock.toml"
         try "data = \"\(mirror.data)\"\n\n[retention]\nkeep_days = 30\nthen = \"none\"\n".write(toFile: config, atomically: true, encoding: .utf8)
 
         let dry = try AirlockCommand.run(["gc", "--config", config, "--dry-run"])
-        #expect(dry.succeeded && dry.stdout.contains("would expire 1 snapshot(s) (1)") && dry.stdout.contains("would remove 2 blob(s)"), "the wheel and its metadata: \(dry.output)")
+        #expect(
+            dry.succeeded && dry.stdout.contains("would expire 1 snapshot(s) (1)") && dry.stdout.contains("would remove 2 blob(s)"),
+            "the wheel and its metadata: \(dry.output)")
         let unchanged = try mirror.snapshotIDs()
         #expect(mirror.blobExists(old) && unchanged == [1, 2], "a dry run changes nothing")
 

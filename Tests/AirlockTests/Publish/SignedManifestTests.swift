@@ -58,12 +58,15 @@ import Testing
         let diff = try AirlockCommand.run(["snapshot", "diff", "1", "latest", "--data", h.data, "--format", "markdown"])
         #expect(diff.stdout.contains("### pypi snapshot 1 → 2") && diff.stdout.contains("| removed | epsilon | 2.0 | |"), "\(diff.output)")
         let copy = h.dir.path + "/kept-elsewhere.json"
-        let latest = try #require(try FileManager.default.contentsOfDirectory(atPath: h.data + "/snapshots").filter { $0.hasPrefix("pypi-") && $0.hasSuffix(".json") }.max())
+        let latest = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: h.data + "/snapshots").filter { $0.hasPrefix("pypi-") && $0.hasSuffix(".json") }.max()
+        )
         try FileManager.default.copyItem(atPath: h.data + "/snapshots/" + latest, toPath: copy)
         try FileManager.default.copyItem(atPath: h.data + "/snapshots/" + latest + ".sig", toPath: copy + ".sig")
         #expect(try AirlockCommand.run(["audit", "verify", "--data", h.data, "--manifest", copy, "--pub", pub]).succeeded)
 
-        let dropGuards = TestCatalog.backend == .sqlite ? "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" : "DROP TRIGGER audit_no_update ON audit;"
+        let dropGuards =
+            TestCatalog.backend == .sqlite ? "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" : "DROP TRIGGER audit_no_update ON audit;"
         let cut = try CatalogSQL.run(dropGuards + " DELETE FROM audit WHERE id = (SELECT max(id) FROM audit);", dataDirectory: h.data)
         #expect(cut.succeeded, "\(cut.output)")
         // The chain that is left is intact in itself; only the manifests show what it lost.

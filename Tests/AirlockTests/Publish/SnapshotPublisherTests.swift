@@ -11,7 +11,8 @@ import Testing
         let f = try await CatalogFixture()
         try await f.sync([release("ok", "1.0", .approve, []), release("held", "1.0", .review, []), release("held", "2.0", .review, [])])
         let desk = ReviewDesk(catalog: f.catalog, dataDirectory: f.directory.path)
-        var (_, s) = try await desk.approve(.pypi, project: "held", versions: ">=1", reason: "read it", expiresAt: nil, withDependencies: false, actor: "t")
+        var (_, s) = try await desk.approve(
+            .pypi, project: "held", versions: ">=1", reason: "read it", expiresAt: nil, withDependencies: false, actor: "t")
         #expect(try await f.served(s) == ["held==1.0", "held==2.0", "ok==1.0"])
         (_, s) = try await desk.deny(.pypi, project: "held", versions: "2.0", reason: "bad build", expiresAt: nil, actor: "t")
         #expect(try await f.served(s) == ["held==1.0", "ok==1.0"], "a deny wins over an approve")
@@ -28,7 +29,11 @@ import Testing
         try await f.sync([release("held", "1.0", .review, [])])
         let now = Date()
         _ = try await f.catalog.addOverrides(
-            .pypi, [OverrideRequest(project: "held", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "for now", expiresAt: now + 60)],
+            .pypi,
+            [
+                OverrideRequest(
+                    project: "held", versions: try VersionRange("", ecosystem: .pypi), action: .approve, reason: "for now", expiresAt: now + 60)
+            ],
             actor: "t", at: now)
         #expect(try await f.served(try f.publisher.republish(.pypi, actor: "t", at: now + 1)) == ["held==1.0"])
         #expect(try await f.served(try f.publisher.republish(.pypi, actor: "expiry", at: now + 61)) == [])
@@ -37,7 +42,8 @@ import Testing
     @Test func theReviewClosureEvaluatesMarkersLikeTheResolver() async throws {
         let f = try await CatalogFixture()
         try await f.sync([
-            release("app", "1.0", .review, ["dep>=1", "winonly>=1; sys_platform == 'win32'", "extraonly; extra == 'docs'", "old; python_version < '3.0'"]),
+            release(
+                "app", "1.0", .review, ["dep>=1", "winonly>=1; sys_platform == 'win32'", "extraonly; extra == 'docs'", "old; python_version < '3.0'"]),
             release("dep", "1.2", .review, []), release("winonly", "1.0", .review, []), release("extraonly", "1.0", .review, []),
             release("old", "1.0", .review, []),
         ])
@@ -64,10 +70,14 @@ import Testing
                     let added = try await catalog.record(.pypi, [release("synced\(i)", "1.0", .approve, [])], at: Date())
                     let ids = candidates.adding(added.map(\.releaseID))
                     let s = try await publisher.publish(
-                        PublishRequest(ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids, policyDigest: "test", policy: nil, targets: [])))
+                        PublishRequest(
+                            ecosystem: .pypi, actor: "sync", at: Date(), sync: .init(candidates: ids, policyDigest: "test", policy: nil, targets: []))
+                    )
                     let served = Set(try await catalog.servedFiles(in: s.snapshot).map(\.project.normalized))
                     let revoked = Set(try await catalog.revocations(.pypi).map(\.project))
-                    #expect((0...i).allSatisfy { served.contains("synced\($0)") || revoked.contains("synced\($0)") }, "sync round \(i) lost a synced release")
+                    #expect(
+                        (0...i).allSatisfy { served.contains("synced\($0)") || revoked.contains("synced\($0)") },
+                        "sync round \(i) lost a synced release")
                 }
             }
             group.addTask {
@@ -75,7 +85,8 @@ import Testing
                 let catalog = try await CatalogFixture.open(path)
                 let desk = ReviewDesk(catalog: catalog, dataDirectory: path)
                 for i in 0..<iterations {
-                    let (_, s) = try await desk.approve(.pypi, project: "held\(i)", versions: "", reason: "ok", expiresAt: nil, withDependencies: false, actor: "r")
+                    let (_, s) = try await desk.approve(
+                        .pypi, project: "held\(i)", versions: "", reason: "ok", expiresAt: nil, withDependencies: false, actor: "r")
                     let served = Set(try await catalog.servedFiles(in: s).map(\.project.normalized))
                     #expect((0...i).allSatisfy { served.contains("held\($0)") }, "review round \(i) lost an approval")
                     if i % 5 == 4, try await !catalog.releaseReviews(.pypi, project: "synced\(i / 2)").isEmpty {
@@ -101,7 +112,12 @@ private func release(_ name: String, _ version: String, _ verdict: Verdict, _ re
 private final class Candidates: Sendable {
     private let ids: Mutex<[Int64]>
     init(_ ids: [Int64]) { self.ids = Mutex(ids) }
-    func adding(_ more: [Int64]) -> [Int64] { ids.withLock { $0 += more; return $0 } }
+    func adding(_ more: [Int64]) -> [Int64] {
+        ids.withLock {
+            $0 += more
+            return $0
+        }
+    }
 }
 
 @Suite struct PublishOnChangeTests {

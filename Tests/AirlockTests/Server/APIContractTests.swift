@@ -23,8 +23,11 @@ import Testing
         // LockfileApprovalTests drive them with real lockfiles and tokens.
         return try Subprocess.run(
             st,
-            ["run", server.base + "/api/v1/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--exclude-method", "DELETE", "--exclude-path", "/api/v1/check", "--exclude-path", "/api/v1/approvals/lockfile",
-             "--max-examples", Self.examples, "--seed", Self.seed, "--workers", "2", "--report-dir", dir]
+            [
+                "run", server.base + "/api/v1/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--exclude-method",
+                "DELETE", "--exclude-path", "/api/v1/check", "--exclude-path", "/api/v1/approvals/lockfile",
+                "--max-examples", Self.examples, "--seed", Self.seed, "--workers", "2", "--report-dir", dir,
+            ]
                 + headers.flatMap { ["-H", $0] },
             environment: Subprocess.cleanEnvironment(["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""]), directory: dir)
     }
@@ -39,7 +42,10 @@ import Testing
 
         let reader = try h.token("reader")
         let tokensBefore = try h.api("GET", server.base + "/api/v1/tokens", token: admin).body
-        for (label, headers) in [("no token", [String]()), ("a reader token", ["Authorization: Bearer \(reader)"]), ("a wrong token", ["Authorization: Bearer airlock_0000"])] {
+        for (label, headers) in [
+            ("no token", [String]()), ("a reader token", ["Authorization: Bearer \(reader)"]),
+            ("a wrong token", ["Authorization: Bearer airlock_0000"]),
+        ] {
             let r = try schemathesis(server, headers: headers, in: h.mirror.dir.path + "/st-\(label.count)")
             #expect(r.succeeded, "schemathesis with \(label):\n\(r.output)")
         }

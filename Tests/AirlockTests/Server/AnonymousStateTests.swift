@@ -1,12 +1,13 @@
 import AirlockCatalog
 import AirlockCore
-@testable import AirlockServer
 import AirlockTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import AirlockServer
 
 /// What anonymous clients can make the endpoint keep is bounded: misses, snapshot selectors, cached
 /// pages; and the smaller holes of the attack test: dates at the end of time, sign-out, cross-site forms.
@@ -46,7 +47,11 @@ import Testing
         let kept = try await fixture.catalog.misses(nil)
         #expect(kept.count == Miss.maxStored)
         #expect(!kept.contains { $0.project == "p0" } && kept.contains { $0.project == "p\(Miss.maxStored + 499)" }, "the oldest went")
-        try await fixture.catalog.recordMisses([Miss(ecosystem: .pypi, project: "p\(Miss.maxStored + 499)", version: "", count: Int.max, firstSeen: start, lastSeen: start.addingTimeInterval(1e6), lastClient: nil)])
+        try await fixture.catalog.recordMisses([
+            Miss(
+                ecosystem: .pypi, project: "p\(Miss.maxStored + 499)", version: "", count: Int.max, firstSeen: start,
+                lastSeen: start.addingTimeInterval(1e6), lastClient: nil)
+        ])
         #expect(try await fixture.catalog.misses(nil).first?.count == Miss.maxCount, "counts saturate")
     }
 
@@ -56,7 +61,11 @@ import Testing
         (Miss(ecosystem: .pypi, project: "requests", version: "", count: -1, firstSeen: .now, lastSeen: .now, lastClient: nil), false),
         (Miss(ecosystem: .pypi, project: "a b", version: "", count: 1, firstSeen: .now, lastSeen: .now, lastClient: nil), false),
         (Miss(ecosystem: .cran, project: "1abc", version: "", count: 1, firstSeen: .now, lastSeen: .now, lastClient: nil), false),
-        (Miss(ecosystem: .pypi, project: String(repeating: "a", count: 200), version: "", count: 1, firstSeen: .now, lastSeen: .now, lastClient: nil), false),
+        (
+            Miss(
+                ecosystem: .pypi, project: String(repeating: "a", count: 200), version: "", count: 1, firstSeen: .now, lastSeen: .now, lastClient: nil
+            ), false
+        ),
         (Miss(ecosystem: .pypi, project: "ok", version: "1.0<script>", count: 1, firstSeen: .now, lastSeen: .now, lastClient: nil), false),
     ])
     func missesNameWhatCouldBeAProject(_ miss: Miss, _ plausible: Bool) {

@@ -50,7 +50,8 @@ import Testing
         let r = try Subprocess.run(FixtureScripts.python, ["-c", Self.flood, String(server.port), "/simple/alpha/", String(pid), first])
         #expect(r.succeeded, "\(r.output)")
         let fields = r.stdout.split(separator: " ").map(String.init)
-        let sent = Int(fields.dropFirst(1).first ?? "") ?? 0, peak = Int(fields.dropFirst(3).first ?? "") ?? .max
+        let sent = Int(fields.dropFirst(1).first ?? "") ?? 0
+        let peak = Int(fields.dropFirst(3).first ?? "") ?? .max
         let after = Int(fields.dropFirst(5).first?.trimmingWhitespace() ?? "") ?? .max
         #expect(peak < 150 && after < 150, "serve's RSS stays under 150 MiB (peak \(peak), after \(after) MiB; \(sent) bytes sent)")
         #expect(try httpGet(server.base + "/simple/alpha/").status == 200, "the server still answers others")

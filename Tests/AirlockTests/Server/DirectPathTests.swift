@@ -1,7 +1,6 @@
 import AirlockCatalog
 import AirlockCore
 import AirlockPublish
-@testable import AirlockServer
 import AirlockStore
 import AirlockTestSupport
 import Foundation
@@ -10,6 +9,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
+@testable import AirlockServer
 
 /// The `DirectResponder`, which answers pages and files on the event loop below Hummingbird: over a
 /// real socket, with a served 8 MiB wheel whose bytes are in the store.
@@ -34,9 +35,11 @@ import Testing
         let release = ReleaseRecord(
             project: ProjectName("big"), people: nil, version: "1.0", requiresDist: [], files: [(file, "http://127.0.0.1/big-1.0-py3-none-any.whl")],
             decision: Decision(verdict: .approve, score: 100, factors: [], policyDigest: "test"),
-            facts: DecisionFacts(firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
+            facts: DecisionFacts(
+                firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
         try await fixture.sync([release])
-        let endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "test"), options: EndpointOptions(dataDirectory: fixture.directory.path))
+        let endpoint = Endpoint(
+            catalog: fixture.catalog, store: store, logger: Logger(label: "test"), options: EndpointOptions(dataDirectory: fixture.directory.path))
         return Served(fixture: fixture, endpoint: endpoint, bytes: bytes, digest: digest)
     }
 
@@ -121,13 +124,17 @@ import Testing
         let s = try await Self.served()
         let digest = s.digest.hex
         let output = try await s.endpoint.application(host: "127.0.0.1", port: 0).testApart(.live) { client in
-            let out = try await Subprocess.runOffPool(FixtureScripts.python, ["-c", Self.probe, String(client.port!), s.url, digest, String(s.bytes.count)]).output
+            let out = try await Subprocess.runOffPool(
+                FixtureScripts.python, ["-c", Self.probe, String(client.port!), s.url, digest, String(s.bytes.count)]
+            ).output
             // The connection that left gave its file handle back.
             let deadline = Date().addingTimeInterval(10)
             while s.endpoint.openBlobs.inUse > 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
             return out + "in use after: \(s.endpoint.openBlobs.inUse)\n"
         }
-        let lines = Dictionary(output.split(separator: "\n").map { ($0.split(separator: " ").first.map(String.init) ?? "", String($0)) }, uniquingKeysWith: { $0 + " | " + $1 })
+        let lines = Dictionary(
+            output.split(separator: "\n").map { ($0.split(separator: " ").first.map(String.init) ?? "", String($0)) },
+            uniquingKeysWith: { $0 + " | " + $1 })
         let size = s.bytes.count
         #expect(lines["get"] == "get 200 \(size) True \"\(digest)\" public, max-age=31536000, immutable bytes", "\(output)")
         #expect(lines["head"] == "head 200 \(size) 0 \"\(digest)\"", "\(output)")

@@ -1,7 +1,6 @@
 import AirlockCatalog
 import AirlockCore
 import AirlockPublish
-@testable import AirlockServer
 import AirlockStore
 import AirlockTestSupport
 import Foundation
@@ -10,6 +9,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
+@testable import AirlockServer
 
 /// An endpoint over a catalog with one served release (`ok`) and one held for review (`held`),
 /// exercised in process through Hummingbird's router test client.
@@ -49,7 +50,8 @@ extension TestResponse {
         let e = try await EndpointFixture()
         try await e.test { client in
             for path in ["/api/v1/overrides", "/api/v1/revocations", "/api/v1/tokens"] {
-                let r = try await client.execute(uri: path, method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "not json"))
+                let r = try await client.execute(
+                    uri: path, method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "not json"))
                 #expect(r.status == .unauthorized, "\(path): \(r.text)")
                 #expect(r.headers[.contentType] == "application/problem+json" && r.text.contains(#""status":401"#), "\(r.text)")
             }
@@ -60,11 +62,13 @@ extension TestResponse {
         let e = try await EndpointFixture()
         try await e.test { client in
             let viaCookie = try await client.execute(
-                uri: "/api/v1/tokens", method: .post, headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://127.0.0.2:8443"],
+                uri: "/api/v1/tokens", method: .post,
+                headers: [.cookie: "airlock_session=\(e.admin)", .contentType: "text/plain", .origin: "http://127.0.0.2:8443"],
                 body: ByteBuffer(string: #"{"name":"x","role":"admin"}"#))
             #expect(viaCookie.status == .unauthorized)
             let viaHeader = try await client.execute(
-                uri: "/api/v1/tokens", method: .post, headers: EndpointFixture.bearer(e.admin), body: ByteBuffer(string: #"{"name":"x","role":"reader"}"#))
+                uri: "/api/v1/tokens", method: .post, headers: EndpointFixture.bearer(e.admin),
+                body: ByteBuffer(string: #"{"name":"x","role":"reader"}"#))
             #expect(viaHeader.status == .created, "\(viaHeader.text)")
         }
     }
@@ -74,10 +78,13 @@ extension TestResponse {
         try await e.test { client in
             let unknown = try await client.execute(uri: "/api/v1/snapshots/npm", method: .get, headers: EndpointFixture.bearer(e.reviewer))
             #expect(unknown.status == .notFound && unknown.headers[.contentType] == "application/problem+json", "\(unknown.text)")
-            let bad = try await client.execute(uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer), body: ByteBuffer(string: "{}"))
-            #expect(bad.status == .badRequest && bad.headers[.contentType] == "application/problem+json" && bad.text.contains("ecosystem"), "\(bad.text)")
+            let bad = try await client.execute(
+                uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer), body: ByteBuffer(string: "{}"))
+            #expect(
+                bad.status == .badRequest && bad.headers[.contentType] == "application/problem+json" && bad.text.contains("ecosystem"), "\(bad.text)")
             let huge = try await client.execute(
-                uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer), body: ByteBuffer(repeating: UInt8(ascii: " "), count: 1 << 20))
+                uri: "/api/v1/overrides", method: .post, headers: EndpointFixture.bearer(e.reviewer),
+                body: ByteBuffer(repeating: UInt8(ascii: " "), count: 1 << 20))
             #expect(huge.status == .contentTooLarge, "\(huge.status)")
             let past = try await client.execute(
                 uri: "/api/v1/tokens", method: .post, headers: EndpointFixture.bearer(e.admin),
@@ -140,7 +147,8 @@ extension TestResponse {
         let e = try await EndpointFixture()
         try await e.test { client in
             let r = try await client.execute(
-                uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "token=\(e.reviewer)"))
+                uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=\(e.reviewer)"))
             #expect(r.status == .forbidden)
         }
     }
@@ -173,7 +181,8 @@ extension TestResponse {
             uri: "/ui/login", method: .post, headers: [.cookie: nonce, .contentType: "application/x-www-form-urlencoded"],
             body: ByteBuffer(string: "csrf=\(loginCSRF)&token=\(token)"))
         #expect(signedIn.status == .seeOther)
-        let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix(SessionStore.cookie + "=") }?.split(separator: ";").first.map(String.init))
+        let cookie = try #require(
+            signedIn.headers[values: .setCookie].first { $0.hasPrefix(SessionStore.cookie + "=") }?.split(separator: ";").first.map(String.init))
         let page = try await client.execute(uri: "/ui/", method: .get, headers: [.cookie: cookie])
         return (cookie, try #require(ReviewHarness.csrf(in: page.text)))
     }

@@ -22,7 +22,9 @@ import Testing
         let url = server.base + "/simple/alpha/"
         #expect(try curl([url]).contains("Content-Type: text/html"))
         #expect(try curl(["-H", "Accept: application/vnd.pypi.simple.v1+json", url]).contains("Content-Type: application/vnd.pypi.simple.v1+json"))
-        #expect(try curl(["-H", "Accept: application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json;q=0.5", url]).contains("Content-Type: application/vnd.pypi.simple.v1+html"))
+        #expect(
+            try curl(["-H", "Accept: application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json;q=0.5", url]).contains(
+                "Content-Type: application/vnd.pypi.simple.v1+html"))
         #expect(try curl(["-H", "Accept: image/png", url]).hasPrefix("HTTP/1.1 406"))
         let json = try httpGet(url, headers: ["Accept: application/vnd.pypi.simple.v1+json"]).body
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

@@ -1,8 +1,9 @@
 import AirlockCore
-@testable import AirlockServer
 import AirlockTestSupport
 import Foundation
 import Testing
+
+@testable import AirlockServer
 
 /// `--require-auth` holds however a path is spelled: every request target is read once, by
 /// `CanonicalPath`, before any gate or route decides on it.
@@ -50,13 +51,16 @@ import Testing
             ("/%73imple/unrelated/", page), ("/simple/%75nrelated/", page), ("/simple/unrelated/?q=1", "/simple/unrelated/?q=1"),
             ("/./simple/unrelated/", nil), ("/simple/./unrelated/", nil), ("/x/../simple/unrelated/", nil), ("/simple%2Funrelated/", nil),
             ("/%2Fsimple/unrelated/", nil), ("/simple/unrelated/%2e%2e/", nil), ("/simple/unrelated/.", nil), ("/simple%5Cunrelated/", nil),
-            (pinned, pinned), ("//pypi/latest/simple/unrelated/", pinned), ("/pypi//latest/simple/unrelated/", pinned), ("/pypi/latest//simple/unrelated/", pinned),
-            ("/pypi/%6Catest/simple/unrelated/", pinned), ("/pypi/./latest/simple/unrelated/", nil), ("/pypi/latest/simple/../simple/unrelated/", nil),
+            (pinned, pinned), ("//pypi/latest/simple/unrelated/", pinned), ("/pypi//latest/simple/unrelated/", pinned),
+            ("/pypi/latest//simple/unrelated/", pinned),
+            ("/pypi/%6Catest/simple/unrelated/", pinned), ("/pypi/./latest/simple/unrelated/", nil),
+            ("/pypi/latest/simple/../simple/unrelated/", nil),
             (file, file), ("/" + file, file), (file.replacingOccurrences(of: "/sha256/", with: "//sha256/"), file),
             (file.replacingOccurrences(of: "/files/", with: "/files//"), file), (file.replacingOccurrences(of: "/files/", with: "/%66iles/"), file),
             (file.replacingOccurrences(of: "/sha256/", with: "/./sha256/"), nil),
             (file + ".metadata", file + ".metadata"), ("/" + file + ".metadata", file + ".metadata"),
-            (cran, cran), ("/" + cran, cran), (cran.replacingOccurrences(of: "/src/", with: "/src//"), cran), (cran.replacingOccurrences(of: "/src/", with: "/src/./"), nil),
+            (cran, cran), ("/" + cran, cran), (cran.replacingOccurrences(of: "/src/", with: "/src//"), cran),
+            (cran.replacingOccurrences(of: "/src/", with: "/src/./"), nil),
         ].map { ($0.0, $0.1) }
     }
 
@@ -113,7 +117,9 @@ import Testing
                     let served = target.hasPrefix("/cran/") ? 404 : 200  // no CRAN snapshot: the route answers, unknown snapshot
                     #expect(authed.status == served, "\(where_): \(authed.status) \(authed.body)")
                 case let canonical?:
-                    #expect(authed.status == 308 && authed.location == canonical, "\(where_) redirects to \(canonical): \(authed.status) '\(authed.location)'")
+                    #expect(
+                        authed.status == 308 && authed.location == canonical,
+                        "\(where_) redirects to \(canonical): \(authed.status) '\(authed.location)'")
                     #expect(anonymous.status == 401 || anonymous.location == canonical, "\(target) without a token leads nowhere else")
                 }
             }

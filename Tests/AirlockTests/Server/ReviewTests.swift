@@ -1,11 +1,12 @@
 import AirlockCatalog
 import AirlockCore
 import AirlockStore
-@testable import AirlockServer
 import AirlockTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import AirlockServer
 
 /// A mirror where `gamma` was just released (the default policy holds it for review: cooldown)
 /// and everything else is old enough to be approved; plus tokens of every role.
@@ -14,13 +15,17 @@ final class ReviewHarness: @unchecked Sendable {
     var data: String { mirror.data }
 
     init() throws {
-        mirror = try MirrorHarness([PackageSpec("alpha", "1.0", requires: ["delta"]), PackageSpec("delta", "1.0"), PackageSpec("gamma", "1.0", requires: ["delta"])])
+        mirror = try MirrorHarness([
+            PackageSpec("alpha", "1.0", requires: ["delta"]), PackageSpec("delta", "1.0"), PackageSpec("gamma", "1.0", requires: ["delta"]),
+        ])
         try mirror.backdate(days: 800, except: "gamma")
         try mirror.syncOK(["alpha", "gamma"], extra: ["--policy", PolicySyncTests.defaultPolicy])
     }
 
     func token(_ role: String, expires: String? = nil) throws -> String {
-        let r = try AirlockCommand.run(["token", "create", "--data", data, "--name", "\(role)-\(UUID().uuidString.prefix(4))", "--role", role] + (expires.map { ["--expires", $0] } ?? []))
+        let r = try AirlockCommand.run(
+            ["token", "create", "--data", data, "--name", "\(role)-\(UUID().uuidString.prefix(4))", "--role", role]
+                + (expires.map { ["--expires", $0] } ?? []))
         #expect(r.succeeded, "\(r.output)")
         return r.stdout.trimmingWhitespace()
     }
@@ -44,10 +49,15 @@ final class ReviewHarness: @unchecked Sendable {
         let jar = jarDirectory + "/jar-\(UUID().uuidString.prefix(6))"
         let form = try Subprocess.run("/usr/bin/curl", ["-s", "-c", jar, base + "/ui/login"]).stdout
         let loginCSRF = Self.csrf(in: form) ?? ""
-        let status = Int(
-            try Subprocess.run(
-                "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jar, "-c", jar, "-d", "csrf=\(loginCSRF)", "-d", "token=\(token)", base + "/ui/login"]
-            ).stdout) ?? 0
+        let status =
+            Int(
+                try Subprocess.run(
+                    "/usr/bin/curl",
+                    [
+                        "-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jar, "-c", jar, "-d", "csrf=\(loginCSRF)", "-d", "token=\(token)",
+                        base + "/ui/login",
+                    ]
+                ).stdout) ?? 0
         let page = try Subprocess.run("/usr/bin/curl", ["-s", "-b", jar, base + "/ui/"]).stdout
         return (jar, status, Self.csrf(in: page))
     }
@@ -70,7 +80,8 @@ final class ReviewHarness: @unchecked Sendable {
         #expect(queue.status == 200 && queue.body.contains(#""project":"gamma""#) && queue.body.contains(#""reason":"policy""#), "\(queue.body)")
         #expect(!queue.body.contains("no-such-project"), "a name the catalog does not know is recorded, not queued")
         let misses = try h.api("GET", server.base + "/api/v1/misses", token: reviewer).body
-        #expect(misses.contains(#""project":"gamma""#) && misses.contains(#""project":"no-such-project""#) && misses.contains("127.0.0.1"), "\(misses)")
+        #expect(
+            misses.contains(#""project":"gamma""#) && misses.contains(#""project":"no-such-project""#) && misses.contains("127.0.0.1"), "\(misses)")
         let project = try h.api("GET", server.base + "/api/v1/projects/pypi/gamma", token: reviewer).body
         #expect(project.contains("cooldown") && project.contains(#""closure":[{"#) && project.contains(#""project":"delta""#), "\(project)")
 
@@ -109,7 +120,9 @@ final class ReviewHarness: @unchecked Sendable {
         let h = try ReviewHarness()
         // deny delta, then approve gamma with its closure: delta comes back with it, atomically.
         #expect(try AirlockCommand.run(["review", "deny", "--data", h.data, "delta", "--reason", "pending audit"]).succeeded)
-        let approve = try AirlockCommand.run(["review", "approve", "--data", h.data, "gamma", "--reason", "needed by the team", "--with-dependencies"])
+        let approve = try AirlockCommand.run([
+            "review", "approve", "--data", h.data, "gamma", "--reason", "needed by the team", "--with-dependencies",
+        ])
         #expect(approve.succeeded, "\(approve.output)")
         #expect(approve.stdout.contains("approved gamma") && approve.stdout.contains("approved delta"), "\(approve.stdout)")
         let show = try AirlockCommand.run(["review", "show", "--data", h.data, "gamma"])
@@ -122,7 +135,9 @@ final class ReviewHarness: @unchecked Sendable {
     @Test func everyWriteRouteRefusesMissingWrongExpiredAndUnderPrivilegedTokens() throws {
         let h = try ReviewHarness()
         let server = try h.mirror.serve()
-        let reader = try h.token("reader"), reviewer = try h.token("reviewer"), admin = try h.token("admin")
+        let reader = try h.token("reader")
+        let reviewer = try h.token("reviewer")
+        let admin = try h.token("admin")
         // Tokens cannot be created already expired: this one expires two seconds from now.
         let expired = try h.token("admin", expires: Timestamp.format(Date().addingTimeInterval(2)))
         Thread.sleep(forTimeInterval: 2.5)
@@ -138,7 +153,9 @@ final class ReviewHarness: @unchecked Sendable {
             #expect(try h.api(method, server.base + path, token: "airlock_wrong", json: json).status == 401, "\(method) \(path) with a wrong token")
             #expect(try h.api(method, server.base + path, token: expired, json: json).status == 401, "\(method) \(path) with an expired token")
             #expect(try h.api(method, server.base + path, token: reader, json: json).status == 403, "\(method) \(path) as reader")
-            if minimum == "admin" { #expect(try h.api(method, server.base + path, token: reviewer, json: json).status == 403, "\(method) \(path) as reviewer") }
+            if minimum == "admin" {
+                #expect(try h.api(method, server.base + path, token: reviewer, json: json).status == 403, "\(method) \(path) as reviewer")
+            }
         }
         #expect(try h.api("GET", server.base + "/api/v1/queue", token: reader).status == 403)
         #expect(try h.api("GET", server.base + "/api/v1/tokens", token: admin).status == 200)
@@ -153,7 +170,8 @@ final class ReviewHarness: @unchecked Sendable {
         for path in ReviewUI.writeRoutes {
             let form = ["ecosystem=pypi", "project=gamma", "version=1.0", "reason=x", "action=approve"].flatMap { ["-d", $0] }
             func post(_ cookie: [String], csrf: String? = nil) throws -> Int {
-                let args = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + cookie + form + (csrf.map { ["-d", "csrf=\($0)"] } ?? []) + [server.base + path]
+                let args =
+                    ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + cookie + form + (csrf.map { ["-d", "csrf=\($0)"] } ?? []) + [server.base + path]
                 return Int(try Subprocess.run("/usr/bin/curl", args).stdout) ?? 0
             }
             #expect(try post([]) == 401, "\(path) without a session")
@@ -176,7 +194,8 @@ final class ReviewHarness: @unchecked Sendable {
         #expect(try httpGet("http://127.0.0.1:\(port)/simple/alpha/").status == 401)
         let (refused, _) = try PythonClients.pipInstall(["alpha"], index: "http://127.0.0.1:\(port)/simple/", in: h.mirror.dir.path)
         #expect(!refused.succeeded)
-        let (pip, python) = try PythonClients.pipInstall(["alpha"], index: "http://__token__:\(reader)@127.0.0.1:\(port)/simple/", in: h.mirror.dir.path)
+        let (pip, python) = try PythonClients.pipInstall(
+            ["alpha"], index: "http://__token__:\(reader)@127.0.0.1:\(port)/simple/", in: h.mirror.dir.path)
         #expect(pip.succeeded, "\(pip.output)")
         #expect(try PythonClients.python(python, "import alpha; print('ok')").stdout.contains("ok"))
         #expect(try httpGet("http://127.0.0.1:\(port)/healthz").status == 200)
@@ -186,7 +205,8 @@ final class ReviewHarness: @unchecked Sendable {
 @Suite struct AuditLogTests {
     /// Edits the audit log as someone with the database's own access could: its guards dropped first.
     private func tamper(_ data: String, _ sql: String) throws {
-        let dropGuards = TestCatalog.backend == .sqlite ? "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" : "DROP TRIGGER audit_no_update ON audit;"
+        let dropGuards =
+            TestCatalog.backend == .sqlite ? "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" : "DROP TRIGGER audit_no_update ON audit;"
         let r = try CatalogSQL.run(dropGuards + " " + sql, dataDirectory: data)
         #expect(r.succeeded, "\(r.output)")
     }
@@ -199,11 +219,17 @@ final class ReviewHarness: @unchecked Sendable {
         }
         #expect(try AirlockCommand.run(["audit", "verify", "--data", data]).stdout.contains("intact: 4 events"))
         let cases = [
-            ("edited", "UPDATE audit SET details = replace(details, 'reader', 'readex') WHERE id = 2", "event 2: its content does not match its hash"),
+            (
+                "edited", "UPDATE audit SET details = replace(details, 'reader', 'readex') WHERE id = 2",
+                "event 2: its content does not match its hash"
+            ),
             ("deleted", "DELETE FROM audit WHERE id = 2", "event 3: expected event 2 here"),
-            ("swapped", """
+            (
+                "swapped",
+                """
                 UPDATE audit SET id = -1 WHERE id = 2; UPDATE audit SET id = 2 WHERE id = 3; UPDATE audit SET id = 3 WHERE id = -1;
-                """, "event 2: does not follow the event before it"),
+                """, "event 2: does not follow the event before it"
+            ),
         ]
         for (label, sql, problem) in cases {
             let copy = dir.path + "/" + label
@@ -245,7 +271,8 @@ final class ReviewHarness: @unchecked Sendable {
         #expect(!miss.succeeded)
         let shots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts/ui").path
-        let r = try Subprocess.run(FixtureScripts.python, [FixtureScripts.path("review_in_browser"), server.base, try h.token("reviewer"), "gamma", shots])
+        let r = try Subprocess.run(
+            FixtureScripts.python, [FixtureScripts.path("review_in_browser"), server.base, try h.token("reviewer"), "gamma", shots])
         #expect(r.stdout.contains("APPROVED"), "\(r.output)")
         #expect(FileManager.default.fileExists(atPath: shots + "/queue.png") && FileManager.default.fileExists(atPath: shots + "/project.png"))
         let (pip, python) = try PythonClients.pipInstall(["gamma"], index: server.base + "/simple/", in: h.mirror.dir.path)

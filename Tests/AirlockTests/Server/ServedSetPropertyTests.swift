@@ -1,6 +1,5 @@
 import AirlockCatalog
 import AirlockCore
-@testable import AirlockServer
 import AirlockStore
 import AirlockTestSupport
 import Foundation
@@ -9,6 +8,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
+@testable import AirlockServer
 
 /// The child-proof room as a property: in random worlds (releases with random verdicts and
 /// dependencies, synced in random batches, with approvals, denials and revocations made through the
@@ -45,19 +46,29 @@ import Testing
         let w = World(seed: seed)
         let fixture = try await CatalogFixture(onDisk: true)
         let store = try FileSystemBlobStore(root: fixture.directory.path + "/blobs")
-        let endpoint = Endpoint(catalog: fixture.catalog, store: store, logger: Logger(label: "property"), options: EndpointOptions(dataDirectory: fixture.directory.path))
+        let endpoint = Endpoint(
+            catalog: fixture.catalog, store: store, logger: Logger(label: "property"), options: EndpointOptions(dataDirectory: fixture.directory.path)
+        )
         let reviewer = try await fixture.catalog.createToken(name: "r", role: .reviewer, expiresAt: nil, actor: "test", at: Date()).secret
 
         let projects = (0..<6).map { "p\($0)" }
         for project in projects {
             for version in ["1.0", "1.1", "2.0"].prefix(Int.random(in: 1...3, using: &w.rng)) {
-                let bytes = Array("\(project) \(version) \(w.rng.next())".utf8) + (0..<Int.random(in: 1...64, using: &w.rng)).map { _ in UInt8.random(in: 0...255, using: &w.rng) }
+                let bytes =
+                    Array("\(project) \(version) \(w.rng.next())".utf8)
+                    + (0..<Int.random(in: 1...64, using: &w.rng)).map { _ in UInt8.random(in: 0...255, using: &w.rng) }
                 let digest = try store.put(bytes)
                 let filename = "\(project)-\(version)-py3-none-any.whl"
                 let verdict = [Verdict.approve, .approve, .review, .deny].randomElement(using: &w.rng)!
                 let requires = Bool.random(using: &w.rng) ? [projects.randomElement(using: &w.rng)!] : []
                 var record = CatalogFixture.release(project, version, verdict: verdict, requires: requires.filter { $0 != project })
-                record.files = [(Distribution(ecosystem: .pypi, project: ProjectName(project), version: version, filename: filename, kind: .wheel, digest: digest, size: Int64(bytes.count)), "http://127.0.0.1/\(filename)")]
+                record.files = [
+                    (
+                        Distribution(
+                            ecosystem: .pypi, project: ProjectName(project), version: version, filename: filename, kind: .wheel, digest: digest,
+                            size: Int64(bytes.count)), "http://127.0.0.1/\(filename)"
+                    )
+                ]
                 w.pending.append(record)
                 w.files.append(File(release: "\(project)==\(version)", filename: filename, digest: digest))
                 if verdict == .approve { w.policyApproved.insert("\(project)==\(version)") }
@@ -79,7 +90,8 @@ import Testing
                 }
                 guard let target = w.recorded.randomElement(using: &w.rng) else { continue }
                 let parts = target.components(separatedBy: "==")
-                let body: String, path: String
+                let body: String
+                let path: String
                 let again = w.revoked.contains(target)
                 switch roll {
                 case 1:
@@ -90,7 +102,8 @@ import Testing
                     (path, body) = ("revocations", #"{"ecosystem":"pypi","project":"\#(parts[0])","version":"\#(parts[1])","reason":"property"}"#)
                     w.revoked.insert(target)
                 }
-                let r = try await client.execute(uri: "/api/v1/" + path, method: .post, headers: EndpointFixture.bearer(reviewer), body: ByteBuffer(string: body))
+                let r = try await client.execute(
+                    uri: "/api/v1/" + path, method: .post, headers: EndpointFixture.bearer(reviewer), body: ByteBuffer(string: body))
                 // Revoking a release twice is refused; everything else is done.
                 #expect(r.status == (roll == 3 && again ? .badRequest : .ok), "seed \(seed): \(path) \(body) → \(r.status) \(String(buffer: r.body))")
                 w.log.append("\(path) \(body)")
@@ -110,7 +123,9 @@ import Testing
             for selector in selectors {
                 let index = try await client.execute(uri: "/pypi/\(selector)/simple/", method: .get, headers: json)
                 guard index.status == .ok else { continue }
-                let names = ((try JSONSerialization.jsonObject(with: Data(Array(buffer: index.body))) as? [String: Any])?["projects"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                let names =
+                    ((try JSONSerialization.jsonObject(with: Data(Array(buffer: index.body))) as? [String: Any])?["projects"] as? [[String: Any]]
+                    ?? []).compactMap { $0["name"] as? String }
                 for name in names {
                     for accept in [json, [.accept: "text/html"]] {
                         let page = try await client.execute(uri: "/pypi/\(selector)/simple/\(name)/", method: .get, headers: accept)

@@ -26,7 +26,9 @@ import Testing
         #expect(try head(index, ["--cacert", pki.caCertificate, "--tls-max", "1.2"]).stdout.hasPrefix("HTTP/1.1 200"), "TLS 1.2 is accepted")
         let old = try head(index, ["-k", "--tlsv1.0", "--tls-max", "1.1", "--ciphers", "DEFAULT@SECLEVEL=0"])
         #expect(!old.succeeded, "TLS 1.0/1.1 are refused: \(old.output)")
-        #expect(!(try head(index.replacingOccurrences(of: "https:", with: "http:"), [])).stdout.hasPrefix("HTTP/1.1 200"), "no plain HTTP on the TLS port")
+        #expect(
+            !(try head(index.replacingOccurrences(of: "https:", with: "http:"), [])).stdout.hasPrefix("HTTP/1.1 200"), "no plain HTTP on the TLS port"
+        )
 
         let (pip, python) = try PythonClients.pipInstall(["alpha"], index: index, in: mirror.dir.path, extraArgs: ["--cert", pki.caCertificate])
         #expect(pip.succeeded, "pip over HTTPS:\n\(pip.output)")
@@ -35,7 +37,8 @@ import Testing
             ["alpha"], index: index, in: mirror.dir.path, extraArgs: ["--cert", pki.otherCACertificate, "--retries", "0", "--timeout", "5"])
         #expect(!pipRefused.succeeded && pipRefused.output.contains("CERTIFICATE_VERIFY_FAILED"), "pip trusting another CA:\n\(pipRefused.output)")
 
-        let (uv, uvPython) = try PythonClients.uvInstall(["alpha==1.0"], index: index, in: mirror.dir.path, environment: ["SSL_CERT_FILE": pki.caCertificate])
+        let (uv, uvPython) = try PythonClients.uvInstall(
+            ["alpha==1.0"], index: index, in: mirror.dir.path, environment: ["SSL_CERT_FILE": pki.caCertificate])
         #expect(uv.succeeded, "uv over HTTPS:\n\(uv.output)")
         #expect(try PythonClients.python(uvPython, "import alpha; print(alpha.__version__)").stdout.contains("1.0"))
         let (uvRefused, _) = try PythonClients.uvInstall(
@@ -51,12 +54,15 @@ import Testing
             data: cran.data, logDirectory: cran.dir.path, extraArgs: ["--tls-cert", pki.serverCertificate, "--tls-key", pki.serverKey])
         let check = "library(cranapp); cat('RESULT:', app_run(), '\\n')"
         let installed = try RClient.install(
-            ["cranapp"], repos: server.base + "/cran/latest", lib: cran.dir.path + "/lib", check: check, environment: ["CURL_CA_BUNDLE": pki.caCertificate])
+            ["cranapp"], repos: server.base + "/cran/latest", lib: cran.dir.path + "/lib", check: check,
+            environment: ["CURL_CA_BUNDLE": pki.caCertificate])
         #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "R over HTTPS:\n\(installed.output)")
         let refused = try RClient.install(
             ["cranapp"], repos: server.base + "/cran/latest", lib: cran.dir.path + "/lib-refused", check: check,
             environment: ["CURL_CA_BUNDLE": pki.otherCACertificate])
-        #expect(!refused.output.contains("RESULT:") && refused.output.contains("unable to access index"), "R trusting another CA (the same URL it installed from):\n\(refused.output)")
+        #expect(
+            !refused.output.contains("RESULT:") && refused.output.contains("unable to access index"),
+            "R trusting another CA (the same URL it installed from):\n\(refused.output)")
     }
 
     @Test func clientCertificatesGateInstalls() throws {
@@ -80,9 +86,13 @@ import Testing
     @Test func unreadableOrMalformedFilesAreNamed() throws {
         let dir = try TemporaryDirectory("airlock-tls")
         try "not a certificate".write(toFile: dir.path + "/bad.pem", atomically: true, encoding: .utf8)
-        let missing = try AirlockCommand.run(["serve", "--data", dir.path + "/data", "--port", "0", "--tls-cert", dir.path + "/nope.pem", "--tls-key", dir.path + "/nope.key"])
+        let missing = try AirlockCommand.run([
+            "serve", "--data", dir.path + "/data", "--port", "0", "--tls-cert", dir.path + "/nope.pem", "--tls-key", dir.path + "/nope.key",
+        ])
         #expect(!missing.succeeded && missing.output.contains("--tls-cert \(dir.path)/nope.pem: the file does not exist"), "\(missing.output)")
-        let bad = try AirlockCommand.run(["serve", "--data", dir.path + "/data", "--port", "0", "--tls-cert", dir.path + "/bad.pem", "--tls-key", dir.path + "/bad.pem"])
+        let bad = try AirlockCommand.run([
+            "serve", "--data", dir.path + "/data", "--port", "0", "--tls-cert", dir.path + "/bad.pem", "--tls-key", dir.path + "/bad.pem",
+        ])
         #expect(!bad.succeeded && bad.output.contains("--tls-cert \(dir.path)/bad.pem"), "\(bad.output)")
         let half = try AirlockCommand.run(["serve", "--data", dir.path + "/data", "--tls-cert", dir.path + "/bad.pem"])
         #expect(!half.succeeded && half.output.contains("--tls-cert and --tls-key go together"), "\(half.output)")

@@ -10,7 +10,10 @@ import Testing
     @Test func twoFirstSyncsAtOnceNeverShowRawDatabaseErrors() throws {
         for round in 0..<5 {
             let mirror = try MirrorHarness([PackageSpec("alpha", "1.0")], kind: .html)
-            let args = ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none", "alpha"]
+            let args = [
+                "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none",
+                "alpha",
+            ]
             let runs = (0..<2).map { i in
                 try? RunningProcess(AirlockCommand.binary, args, logPath: mirror.dir.path + "/sync-\(round)-\(i).log")
             }
@@ -31,7 +34,8 @@ import Testing
         let held = try DataDirectoryLock(.publish, dataDirectory: dir.path)
         let victimPath = dir.path + "/victim"
         FileManager.default.createFile(atPath: victimPath, contents: Data("victim".utf8))
-        let stop = Atomic<Bool>(false), lost = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let lost = Atomic<Int>(0)
         let victim = Thread {
             while !stop.load(ordering: .relaxed) {
                 let fd = open(victimPath, O_RDONLY | O_CLOEXEC)

@@ -30,7 +30,8 @@ struct CatalogFixture {
         return ReleaseRecord(
             project: ProjectName(name), people: nil, version: version, requiresDist: requires, files: [(d, "http://127.0.0.1/\(d.filename)")],
             decision: Decision(verdict: verdict, score: verdict == .approve ? 100 : 50, factors: [], policyDigest: "test"),
-            facts: DecisionFacts(firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
+            facts: DecisionFacts(
+                firstUpload: nil, lastUpload: nil, releaseCount: 1, licenseExpression: "MIT", licenseDeclared: "MIT", selectedBy: "test"))
     }
 
     /// Records `releases` and publishes them as one sync's candidates.

@@ -69,7 +69,9 @@ final class MirrorHarness: @unchecked Sendable {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("policies/default.toml").path
         var text = try String(contentsOfFile: shipped, encoding: .utf8)
-        for (from, to) in [("approve_at = 70", "approve_at = 0"), ("deny_below = 30", "deny_below = 0"), ("cooldown_days = 7", "cooldown_days = 0")] + changes {
+        for (from, to) in [("approve_at = 70", "approve_at = 0"), ("deny_below = 30", "deny_below = 0"), ("cooldown_days = 7", "cooldown_days = 0")]
+            + changes
+        {
             guard text.contains(from) else { throw TestSupportError("the shipped policy has no '\(from)' to change") }
             text = text.replacingOccurrences(of: from, with: to)
         }

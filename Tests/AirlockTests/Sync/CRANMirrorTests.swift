@@ -48,7 +48,8 @@ final class CRANHarness: @unchecked Sendable {
 
     /// Moves a snapshot's publication time `days` back, as if it had been published then.
     func backdate(snapshot id: Int, days: Int) throws {
-        let earlier = TestCatalog.backend == .sqlite
+        let earlier =
+            TestCatalog.backend == .sqlite
             ? "strftime('%Y-%m-%dT%H:%M:%fZ', published_at, '-\(days) days')"
             : "to_char((published_at::timestamptz - interval '\(days) days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         let r = try CatalogSQL.run("UPDATE snapshot SET published_at = \(earlier) WHERE id = \(id)", dataDirectory: data)
@@ -112,7 +113,9 @@ final class CRANHarness: @unchecked Sendable {
             """)
         #expect(read.stdout.contains("SAME: TRUE 1"), "PACKAGES.rds holds PACKAGES' records: \(read.output)")
         #expect(read.stdout.contains("AP: cranbase 1.1"), "\(read.output)")
-        #expect(read.stdout.contains("ARCHIVE: cranbase cranbase/cranbase_1.0.tar.gz POSIXct POSIXt TRUE"), "only served versions, denied ones left out: \(read.output)")
+        #expect(
+            read.stdout.contains("ARCHIVE: cranbase cranbase/cranbase_1.0.tar.gz POSIXct POSIXt TRUE"),
+            "only served versions, denied ones left out: \(read.output)")
         for version in ["1.0", "1.1"] {
             let lib = cran.dir.sub("lib-\(version)")
             let r = try RClient.run(
@@ -130,7 +133,8 @@ final class CRANHarness: @unchecked Sendable {
     @Test func anRenvLockfilePinsTheSelection() throws {
         let cran = try CRANHarness()
         let lock = cran.dir.path + "/renv.lock"
-        try #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"cranbase": {"Package": "cranbase", "Version": "1.0", "Source": "Repository", "Repository": "CRAN"}}}"#
+        try
+            #"{"R": {"Version": "4.4.1", "Repositories": [{"Name": "CRAN", "URL": "http://127.0.0.1:1/cran"}]}, "Packages": {"cranbase": {"Package": "cranbase", "Version": "1.0", "Source": "Repository", "Repository": "CRAN"}}}"#
             .write(toFile: lock, atomically: true, encoding: .utf8)
         try cran.syncOK(["--lockfile", lock])
         let check = try AirlockCommand.run(["check", "--data", cran.data, lock])
@@ -177,7 +181,9 @@ final class CRANHarness: @unchecked Sendable {
         let inferred = try AirlockCommand.run(["snapshot", "show", "--data", cran.data])
         #expect(inferred.succeeded && inferred.stdout.hasPrefix("cran snapshot "), "\(inferred.output)")
         let pypi = try AirlockCommand.run(["snapshot", "show", "--ecosystem", "pypi", "--data", cran.data])
-        #expect(!pypi.succeeded && pypi.stderr.contains("no pypi snapshot matches 'latest'") && pypi.stderr.contains("cran has 1 (--ecosystem cran)"), "\(pypi.output)")
+        #expect(
+            !pypi.succeeded && pypi.stderr.contains("no pypi snapshot matches 'latest'") && pypi.stderr.contains("cran has 1 (--ecosystem cran)"),
+            "\(pypi.output)")
         #expect(cran.stagingFiles().isEmpty)
     }
 
@@ -194,7 +200,8 @@ final class CRANHarness: @unchecked Sendable {
     @Test func malformedPackagesRecordsAreRejected() throws {
         let cran = try CRANHarness()
         let index = try String(contentsOfFile: cran.upstream.contrib + "/PACKAGES", encoding: .utf8)
-        try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: "Package: cranc\nVersion: 0.2\n", with: "Package: cranc\nVersion 0.2\n"))
+        try cran.upstream.replacePackagesIndex(
+            with: index.replacingOccurrences(of: "Package: cranc\nVersion: 0.2\n", with: "Package: cranc\nVersion 0.2\n"))
         try expectRefused(cran, ["cranapp"], "/src/contrib/PACKAGES:")
         try cran.upstream.replacePackagesIndex(with: index.replacingOccurrences(of: "Package: cranc\nVersion: 0.2\n", with: "Package: cranc\n"))
         try expectRefused(cran, ["cranapp"], "package 'cranc' has no valid Version field")
@@ -214,7 +221,11 @@ final class CRANHarness: @unchecked Sendable {
         let tarball = cran.upstream.contrib + "/cranlink_0.1.tar.gz"
         let made = try Subprocess.run(
             FixtureScripts.python,
-            ["-c", "import io,sys,tarfile\nwith tarfile.open(sys.argv[1], 'w:gz') as t:\n  d=b'# no DESCRIPTION here\\n'; i=tarfile.TarInfo('cranlink/NAMESPACE'); i.size=len(d); t.addfile(i, io.BytesIO(d))", tarball])
+            [
+                "-c",
+                "import io,sys,tarfile\nwith tarfile.open(sys.argv[1], 'w:gz') as t:\n  d=b'# no DESCRIPTION here\\n'; i=tarfile.TarInfo('cranlink/NAMESPACE'); i.size=len(d); t.addfile(i, io.BytesIO(d))",
+                tarball,
+            ])
         #expect(made.succeeded, "\(made.output)")
         try cran.upstream.declareRewrittenTarball(of: "cranlink")
         try expectSetAside(cran, ["cranapp"], "cranlink_0.1.tar.gz has no cranlink/DESCRIPTION", held: "cranapp==1.0")

@@ -56,8 +56,10 @@ import Testing
             ("p1", "is not an http(s) URL"), ("p2", "is not an http(s) URL"), ("p3", "is not an http(s) URL"), ("p4", "is not an http(s) URL"),
             ("p5", "on a host neither the upstream nor its redirect_hosts name"), ("p6", "is not an http(s) URL"),
         ] {
-            #expect(r.stdout.contains("set aside: \(project) 1.0") && r.stdout.split(separator: "\n").contains { $0.contains("set aside: \(project) 1.0") && $0.contains(reason) },
-                    "\(project): \(reason)\n\(r.stdout)")
+            #expect(
+                r.stdout.contains("set aside: \(project) 1.0")
+                    && r.stdout.split(separator: "\n").contains { $0.contains("set aside: \(project) 1.0") && $0.contains(reason) },
+                "\(project): \(reason)\n\(r.stdout)")
         }
         #expect(!r.stdout.contains("set aside: good"), "\(r.stdout)")
         // A redirect to a host the configuration names is followed.
@@ -74,9 +76,13 @@ import Testing
         try mirror.upstream.setFaults(#"{"duplicate": ["p1-1.0-py3-none-any.whl"], "phantom": {"p2": ["\#(huge)"]}}"#)
         let r = try Subprocess.run(
             FixtureScripts.python,
-            ["-c", "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); print('maxrss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)",
-             AirlockCommand.binary, "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python,
-             "--policy", "none", "p1", "p2", "good"],
+            [
+                "-c",
+                "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]); print('maxrss_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)",
+                AirlockCommand.binary, "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python",
+                MirrorHarness.python,
+                "--policy", "none", "p1", "p2", "good",
+            ],
             environment: ProcessInfo.processInfo.environment.merging(try TestCatalog.environment(forAirlock: ["--data", mirror.data])) { $1 })
         #expect(r.status == 0 || r.status == 3, "\(r.output)")
         let rss = Int(r.stdout.split(separator: "\n").last { $0.hasPrefix("maxrss_kib") }?.split(separator: " ").last ?? "") ?? .max
@@ -147,12 +153,14 @@ import Testing
             file(t, "cranevil/a/b/c/escaped.txt", b"escaped\\n")
             """)
         let r = try cran.sync(["cranevil", "cranbase"])
-        #expect(r.status == 3 && r.stdout.contains("set aside: cranevil 0.1") && r.stdout.contains("unsafe member name 'cranevil/a/b'"), "\(r.output)")
+        #expect(
+            r.status == 3 && r.stdout.contains("set aside: cranevil 0.1") && r.stdout.contains("unsafe member name 'cranevil/a/b'"), "\(r.output)")
         let server = try AirlockCommand.serve(data: cran.data, logDirectory: cran.dir.path)
         #expect(try httpGet(server.base + "/cran/latest/src/contrib/cranevil_0.1.tar.gz").status == 404)
         let work = cran.dir.sub("r-work")
         let installed = try RClient.install(
-            ["cranbase", "cranevil"], repos: server.base + "/cran/latest", lib: work + "/a/b/lib", check: "library(cranbase); cat('RESULT:', base_greet('x'), '\\n')",
+            ["cranbase", "cranevil"], repos: server.base + "/cran/latest", lib: work + "/a/b/lib",
+            check: "library(cranbase); cat('RESULT:', base_greet('x'), '\\n')",
             environment: ["TMPDIR": work + "/a/b/tmp"])
         #expect(installed.output.contains("RESULT: hello x from cranbase"), "\(installed.output)")
         let escaped = try Subprocess.run("/usr/bin/find", [cran.dir.path, "-name", "escaped.txt"])

@@ -33,10 +33,11 @@ import Testing
     }
 
     @Test func aCorruptAndAnUnreadableReleaseAreSetAsideAndTheRestIsPublished() throws {
-        let mirror = try MirrorHarness([
-            PackageSpec("app", "1.0", requires: ["good"]), PackageSpec("good", "1.0"), PackageSpec("corrupt", "1.0"),
-            PackageSpec("broken", "1.0", hostile: "no-metadata"), PackageSpec("crlf", "1.0", requires: ["good"], lineEndings: "crlf"),
-        ], kind: .html)
+        let mirror = try MirrorHarness(
+            [
+                PackageSpec("app", "1.0", requires: ["good"]), PackageSpec("good", "1.0"), PackageSpec("corrupt", "1.0"),
+                PackageSpec("broken", "1.0", hostile: "no-metadata"), PackageSpec("crlf", "1.0", requires: ["good"], lineEndings: "crlf"),
+            ], kind: .html)
         try mirror.upstream.setFaults(#"{"wrong_hash": ["corrupt-1.0-py3-none-any.whl"]}"#)
         let r = try mirror.sync(["app", "corrupt", "broken", "crlf"])
         #expect(r.status == 3, "set-aside releases make the sync exit 3: \(r.output)")
@@ -57,7 +58,8 @@ import Testing
     @Test func everyTargetGetsAVersionItCanInstall() throws {
         // lib 2.0 ships a wheel for CPython 3.13 only: the 3.11 target needs lib 1.0 as well.
         let mirror = try MirrorHarness([
-            PackageSpec("app", "1.0", requires: ["lib"]), PackageSpec("lib", "1.0"), PackageSpec("lib", "2.0", tag: "cp313-cp313-manylinux_2_28_x86_64"),
+            PackageSpec("app", "1.0", requires: ["lib"]), PackageSpec("lib", "1.0"),
+            PackageSpec("lib", "2.0", tag: "cp313-cp313-manylinux_2_28_x86_64"),
         ])
         let report = try mirror.syncOK(["app"], extra: ["--python", "3.13"])
         #expect(report["releases"] as? Int == 3, "\(report)")
@@ -81,7 +83,9 @@ import Testing
         let r = try mirror.sync(["app"], extra: ["--python", "3.12", "--versions", "2"])
         #expect(r.succeeded, "\(r.output)")
         #expect(
-            r.stdout.contains("held: app==2.0: on cp311 on manylinux_2_28_x86_64, its dependency lib>=2 has no served version installable there (lib 2.0 has files only for other targets)"),
+            r.stdout.contains(
+                "held: app==2.0: on cp311 on manylinux_2_28_x86_64, its dependency lib>=2 has no served version installable there (lib 2.0 has files only for other targets)"
+            ),
             "\(r.stdout)")
         let server = try mirror.serve()
         let app = try httpGet(server.base + "/simple/app/").body

@@ -24,7 +24,8 @@ import Testing
         let oldFile = try #require((before["files"] as? [[String: Any]])?.first?["url"] as? String)
         #expect(try httpGet(server.base + oldFile).status == 200)
 
-        try h.upstream.setFaults(#"{"status": {"unrelated": ["quarantined", "malware found in 1.0"], "epsilon": ["archived", ""], "beta": ["deprecated", "use gamma"]}}"#)
+        try h.upstream.setFaults(
+            #"{"status": {"unrelated": ["quarantined", "malware found in 1.0"], "epsilon": ["archived", ""], "beta": ["deprecated", "use gamma"]}}"#)
         let r = try h.sync(["alpha", "unrelated"], extra: ["--policy", policy])
         #expect(r.status == 3, "published, with unrelated set aside: \(r.output)")
         #expect(r.stdout.contains("set aside: unrelated") && r.stdout.contains("quarantined on the upstream: malware found in 1.0"), "\(r.output)")
@@ -50,7 +51,10 @@ import Testing
         #expect(try httpGet(server.base + "/simple/alpha/").body.contains("<meta name=\"pypi:tracks\" content=\"\(h.upstream.simpleURL)alpha/\">"))
 
         let quarantined = try AirlockCommand.run(["review", "show", "unrelated", "--data", h.data])
-        #expect(quarantined.stdout.contains("unrelated mirrors \(h.upstream.simpleURL)unrelated/; the upstream marks it quarantined (reason: malware found in 1.0)"), "\(quarantined.output)")
+        #expect(
+            quarantined.stdout.contains(
+                "unrelated mirrors \(h.upstream.simpleURL)unrelated/; the upstream marks it quarantined (reason: malware found in 1.0)"),
+            "\(quarantined.output)")
         let show = try AirlockCommand.run(["review", "show", "beta", "--data", h.data])
         #expect(show.stdout.contains("note:project_status: the upstream marks the project deprecated (reason: use gamma)"), "\(show.output)")
 

@@ -46,12 +46,17 @@ import Testing
     /// in the sync summary, and `uv pip compile --exclude-newer` resolves against it.
     @Test func fieldsAPEP503UpstreamLacksAreServedAnyway() throws {
         let mirror = try MirrorHarness(
-            [PackageSpec("app", "1.0", requires: ["lib>=1"], requiresPython: ">=3.8"), PackageSpec("lib", "1.0", kinds: ["wheel", "sdist"], requiresPython: ">=3.9")],
+            [
+                PackageSpec("app", "1.0", requires: ["lib>=1"], requiresPython: ">=3.8"),
+                PackageSpec("lib", "1.0", kinds: ["wheel", "sdist"], requiresPython: ">=3.9"),
+            ],
             kind: .pypiserver)
         let before = Date()
         let r = try mirror.sync(["app"])
         #expect(r.succeeded, "\(r.output)")
-        #expect(r.stdout.contains("gives no upload time for 2 of 2 files") && r.stdout.contains("gives no Requires-Python for 2 of 2 files: served from their core metadata"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("gives no upload time for 2 of 2 files")
+                && r.stdout.contains("gives no Requires-Python for 2 of 2 files: served from their core metadata"), "\(r.stdout)")
         let server = try mirror.serve()
         for (project, requires) in [("app", ">=3.8"), ("lib", ">=3.9")] {
             let page = try httpGet(server.base + "/simple/\(project)/", headers: ["Accept: application/vnd.pypi.simple.v1+json"])
@@ -79,7 +84,11 @@ import Testing
         try "app\n".write(toFile: input, atomically: true, encoding: .utf8)
         let tomorrow = Timestamp.day(Date().addingTimeInterval(86_400))
         let compiled = try Subprocess.run(
-            uv, ["pip", "compile", input, "--index-url", server.base + "/simple/", "--exclude-newer", tomorrow, "--python-version", MirrorHarness.python],
+            uv,
+            [
+                "pip", "compile", input, "--index-url", server.base + "/simple/", "--exclude-newer", tomorrow, "--python-version",
+                MirrorHarness.python,
+            ],
             environment: Subprocess.cleanEnvironment())
         #expect(compiled.succeeded && compiled.stdout.contains("app==1.0") && compiled.stdout.contains("lib==1.0"), "\(compiled.output)")
     }
@@ -157,7 +166,10 @@ import Testing
         let before = try mirror.upstream.requestCounts()
         let second = try mirror.syncOK([])
         let after = try mirror.upstream.requestCounts()
-        let asked = Dictionary(uniqueKeysWithValues: after.filter { $0.key != "/_stats" && $0.value != before[$0.key] }.map { ($0.key, $0.value - (before[$0.key] ?? 0)) })
+        let asked = Dictionary(
+            uniqueKeysWithValues: after.filter { $0.key != "/_stats" && $0.value != before[$0.key] }.map {
+                ($0.key, $0.value - (before[$0.key] ?? 0))
+            })
         let pages = ["/simple/alpha/", "/simple/beta/", "/simple/delta/", "/simple/epsilon/"]
         #expect(asked == Dictionary(uniqueKeysWithValues: pages.map { ($0, 1) }), "only each project page, once: \(asked)")
         #expect(second["indexUnchanged"] as? Int == 4, "\(second)")
@@ -199,6 +211,8 @@ import Testing
         #expect(try PythonClients.python(python, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1")
         let (latest, latestPython) = try PythonClients.pipInstall(["alpha"], index: server.base + "/pypi/2/simple/", in: mirror.dir.path)
         #expect(latest.succeeded, "\(latest.output)")
-        #expect(try PythonClients.python(latestPython, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0", "pip avoids the yanked version when not pinned")
+        #expect(
+            try PythonClients.python(latestPython, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.0",
+            "pip avoids the yanked version when not pinned")
     }
 }

@@ -32,7 +32,9 @@ import Testing
         let mirror = try MirrorHarness([PackageSpec("alpha", "1.0", payloadKiB: 64)], kind: .html)
         try mirror.upstream.setFaults(#"{"wrong_hash": ["alpha-1.0-py3-none-any.whl"]}"#)
         let actual = try mirror.digest(of: "alpha-1.0-py3-none-any.whl")
-        try expectSetAside(mirror, ["alpha"], mentions: ["sha256 mismatch for alpha-1.0-py3-none-any.whl", "expected \(String(repeating: "0", count: 64)), got \(actual.hex)"])
+        try expectSetAside(
+            mirror, ["alpha"],
+            mentions: ["sha256 mismatch for alpha-1.0-py3-none-any.whl", "expected \(String(repeating: "0", count: 64)), got \(actual.hex)"])
         #expect(!mirror.blobExists(actual))
     }
 
@@ -96,7 +98,11 @@ import Testing
         let smalls = try ["small_one-1.0-py3-none-any.whl", "small_two-1.0-py3-none-any.whl", "app-1.0-py3-none-any.whl"].map(mirror.digest(of:))
         let big = try mirror.digest(of: "big-1.0-py3-none-any.whl")
         let sync = try RunningProcess(
-            AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none", "app"],
+            AirlockCommand.binary,
+            [
+                "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none",
+                "app",
+            ],
             logPath: mirror.dir.path + "/killed-sync.log")
         let deadline = Date().addingTimeInterval(20)
         while !smalls.allSatisfy(mirror.blobExists) || mirror.stagingFiles().isEmpty {
@@ -130,7 +136,11 @@ import Testing
         var points: [Double] = []
         for i in 0..<20 {
             let sync = try RunningProcess(
-                AirlockCommand.binary, ["sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy", "none", "app"],
+                AirlockCommand.binary,
+                [
+                    "sync", "pypi", "--upstream", mirror.upstream.simpleURL, "--data", mirror.data, "--python", MirrorHarness.python, "--policy",
+                    "none", "app",
+                ],
                 logPath: mirror.dir.path + "/kill-\(i).log")
             let after = Double.random(in: 0.02...1.2, using: &rng)
             points.append(after)

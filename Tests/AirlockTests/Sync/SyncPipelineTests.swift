@@ -1,7 +1,8 @@
 import AirlockCore
 import AirlockPolicy
-@testable import AirlockSync
 import Testing
+
+@testable import AirlockSync
 
 @Suite struct SyncPipelineTests {
     private func release(_ version: String, emails: Set<String>) -> ResolvedRelease {

@@ -22,23 +22,27 @@ import Testing
         func config(_ name: String, data: String, upstreamURL: String = upstream.simpleURL, trustCA: Bool = true, extra: String) throws -> String {
             let path = dir + "/\(name).toml"
             try """
-                data = "\(data)"
-                [pypi]
-                upstream = "\(upstreamURL)"
-                requirements = ["alpha"]
-                python = ["\(MirrorHarness.python)"]
-                proxy = "\(proxy.url)"
-                \(trustCA ? "ca_bundle = \"pki/ca.pem\"" : "")
-                headers = { "X-Airlock-Tenant" = "research" }
-                \(extra)
-                """.write(toFile: path, atomically: true, encoding: .utf8)
+            data = "\(data)"
+            [pypi]
+            upstream = "\(upstreamURL)"
+            requirements = ["alpha"]
+            python = ["\(MirrorHarness.python)"]
+            proxy = "\(proxy.url)"
+            \(trustCA ? "ca_bundle = \"pki/ca.pem\"" : "")
+            headers = { "X-Airlock-Tenant" = "research" }
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
-        let good = try config("good", data: dir + "/data", extra: "username = \"svc-airlock\"\npassword_file = \"password\"\nmax_requests_per_second = 10")
+        let good = try config(
+            "good", data: dir + "/data", extra: "username = \"svc-airlock\"\npassword_file = \"password\"\nmax_requests_per_second = 10")
 
         let check = try AirlockCommand.run(["config", "check", "--config", good])
         #expect(check.succeeded, "\(check.output)")
-        for line in ["proxy: \(proxy.url)", "CA bundle: \(dir)/pki/ca.pem", "credentials: basic auth as svc-airlock", "extra headers: X-Airlock-Tenant", "at most 10 requests/s"] {
+        for line in [
+            "proxy: \(proxy.url)", "CA bundle: \(dir)/pki/ca.pem", "credentials: basic auth as svc-airlock", "extra headers: X-Airlock-Tenant",
+            "at most 10 requests/s",
+        ] {
             #expect(check.stdout.contains(line), "config check names \(line): \(check.stdout)")
         }
 
@@ -78,7 +82,8 @@ import Testing
         #expect(!refused.succeeded)
         #expect(refused.stderr.contains("upstream answered HTTP 401 for \(upstream.simpleURL)alpha/"), "\(refused.output)")
         #expect(!refused.output.contains(secret))
-        let untrusted = try config("untrusted", data: dir + "/data-untrusted", trustCA: false, extra: "username = \"svc-airlock\"\npassword_file = \"password\"")
+        let untrusted = try config(
+            "untrusted", data: dir + "/data-untrusted", trustCA: false, extra: "username = \"svc-airlock\"\npassword_file = \"password\"")
         let noCA = try AirlockCommand.run(["sync", "pypi", "--config", untrusted, "--policy", "none"])
         #expect(!noCA.succeeded)
         #expect(noCA.stderr.contains(upstream.simpleURL) && noCA.stderr.lowercased().contains("certificate"), "\(noCA.output)")

@@ -51,7 +51,9 @@ final class AirGap: @unchecked Sendable {
     func fingerprint(_ data: String) throws -> String {
         let r = try Subprocess.run(
             FixtureScripts.python,
-            ["-c", """
+            [
+                "-c",
+                """
                 import hashlib, os, sys
                 d = sys.argv[1]
                 for root in ("blobs/sha256", "snapshots"):
@@ -59,7 +61,8 @@ final class AirGap: @unchecked Sendable {
                         for f in sorted(files):
                             print(os.path.relpath(os.path.join(base, f), d), hashlib.sha256(open(os.path.join(base, f), "rb").read()).hexdigest())
                 print("staging", sorted(os.listdir(os.path.join(d, "blobs/staging"))))
-                """, data])
+                """, data,
+            ])
         #expect(r.succeeded, "\(r.output)")
         return Digest.of(Array(try CatalogSQL.dump(dataDirectory: data).utf8)).hex + "\n" + r.stdout
     }
@@ -67,7 +70,8 @@ final class AirGap: @unchecked Sendable {
     /// The members of a bundle (uncompressed tar): name → (offset of its data, size).
     func members(_ name: String) throws -> [String: (offset: Int, size: Int)] {
         let r = try Subprocess.run(
-            FixtureScripts.python, ["-c", "import tarfile, sys\nfor m in tarfile.open(sys.argv[1]): print(m.name, m.offset_data, m.size)", path(name)])
+            FixtureScripts.python,
+            ["-c", "import tarfile, sys\nfor m in tarfile.open(sys.argv[1]): print(m.name, m.offset_data, m.size)", path(name)])
         #expect(r.succeeded, "\(r.output)")
         var out: [String: (Int, Int)] = [:]
         for line in r.stdout.split(separator: "\n") {
@@ -127,7 +131,9 @@ final class AirGap: @unchecked Sendable {
         #expect(try PythonClients.python(python, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.2")
         let (old, oldPython) = try PythonClients.pipInstall(["alpha"], index: server.base + "/pypi/1/simple/", in: mirror.dir.path)
         #expect(old.succeeded, "\(old.output)")
-        #expect(try PythonClients.python(oldPython, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1", "snapshot 1 still serves 1.1")
+        #expect(
+            try PythonClients.python(oldPython, "import alpha; print(alpha.__version__)").stdout.trimmingWhitespace() == "1.1",
+            "snapshot 1 still serves 1.1")
     }
 
     /// R installs from a replica's CRAN repository.
@@ -139,7 +145,8 @@ final class AirGap: @unchecked Sendable {
         try gap.importOK("cran.tar")
         let server = try AirlockCommand.serve(data: gap.b, logDirectory: cran.dir.path)
         let installed = try RClient.install(
-            ["cranapp"], repos: server.base + "/cran/latest", lib: cran.dir.path + "/lib", check: "library(cranapp); cat('RESULT:', app_run(), '\\n')")
+            ["cranapp"], repos: server.base + "/cran/latest", lib: cran.dir.path + "/lib", check: "library(cranapp); cat('RESULT:', app_run(), '\\n')"
+        )
         #expect(installed.output.contains("RESULT: hello app from cranbase 1.1 42 cranapp 1.0 2"), "\(installed.output)")
     }
 
@@ -159,7 +166,10 @@ final class AirGap: @unchecked Sendable {
             #expect(!r.succeeded, "\(names) was accepted", sourceLocation: sourceLocation)
             #expect(r.stderr.contains("import refused, nothing changed") && r.stderr.contains(message), "\(r.stderr)", sourceLocation: sourceLocation)
             let after = try gap.fingerprint(gap.b)
-            #expect(after == before, "\(names) changed the replica: \(Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")))", sourceLocation: sourceLocation)
+            #expect(
+                after == before,
+                "\(names) changed the replica: \(Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")))",
+                sourceLocation: sourceLocation)
         }
 
         let stranger = mirror.dir.path + "/stranger"
@@ -170,7 +180,8 @@ final class AirGap: @unchecked Sendable {
         try gap.export("good.tar", ["--since", "1"])
         let members = try gap.members("good.tar")
         let blob = try #require(members.first { $0.key.hasPrefix("blobs/") })
-        try refused([try gap.flipped("good.tar", at: blob.value.offset + blob.value.size / 2, to: "blob-flip.tar")], "does not match its signed SHA-256")
+        try refused(
+            [try gap.flipped("good.tar", at: blob.value.offset + blob.value.size / 2, to: "blob-flip.tar")], "does not match its signed SHA-256")
         let manifest = try #require(members["bundle.json"])
         try refused([try gap.flipped("good.tar", at: manifest.offset + 40, to: "manifest-flip.tar")], "signature does not verify")
         let whole = try Data(contentsOf: URL(fileURLWithPath: gap.path("good.tar")))
@@ -243,11 +254,14 @@ final class AirGap: @unchecked Sendable {
 
         let approve = try AirlockCommand.run(["review", "approve", "--data", gap.b, "alpha", "--reason", "x"])
         #expect(!approve.succeeded && approve.stderr.contains("air-gapped replica of"), "\(approve.output)")
-        let secret = try AirlockCommand.run(["token", "create", "--data", gap.b, "--name", "reviewer", "--role", "reviewer"]).stdout.trimmingWhitespace()
+        let secret = try AirlockCommand.run(["token", "create", "--data", gap.b, "--name", "reviewer", "--role", "reviewer"]).stdout
+            .trimmingWhitespace()
         let api = try Subprocess.run(
             "/usr/bin/curl",
-            ["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/json",
-             "-d", #"{"ecosystem": "pypi", "project": "alpha", "action": "approve", "reason": "x"}"#, server.base + "/api/v1/overrides"])
+            [
+                "-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(secret)", "-H", "Content-Type: application/json",
+                "-d", #"{"ecosystem": "pypi", "project": "alpha", "action": "approve", "reason": "x"}"#, server.base + "/api/v1/overrides",
+            ])
         #expect(api.stdout.hasSuffix("\n403") && api.stdout.contains("air-gapped replica of"), "the API refuses too: \(api.output)")
         let sync = try AirlockCommand.run(["sync", "pypi", "--data", gap.b, "--upstream", mirror.upstream.simpleURL, "--policy", "none", "alpha"])
         #expect(!sync.succeeded && sync.stderr.contains("it has no upstream"), "\(sync.output)")
@@ -262,7 +276,9 @@ final class AirGap: @unchecked Sendable {
         let imported = try AirlockCommand.run(["misses", "import", "--data", gap.a, out])
         #expect(imported.succeeded, "\(imported.output)")
         let queue = try AirlockCommand.run(["review", "list", "--data", gap.a])
-        #expect(queue.stdout.contains("pypi unrelated 1.0") && queue.stdout.contains("1 request(s)"), "B's demand for what A denied reaches A's queue: \(queue.output)")
+        #expect(
+            queue.stdout.contains("pypi unrelated 1.0") && queue.stdout.contains("1 request(s)"),
+            "B's demand for what A denied reaches A's queue: \(queue.output)")
     }
 }
 
@@ -285,9 +301,11 @@ enum OfflineInstall {
             """
         // Inside the namespace only the PostgreSQL server's Unix socket is reachable, as on an air-gapped machine with a local server.
         let catalog = try TestCatalog.url(forDataDirectory: data, overSocket: true).map { ["AIRLOCK_CATALOG": $0] } ?? [:]
-        let environment = Subprocess.cleanEnvironment().merging([
-            "AIRLOCK": AirlockCommand.binary, "DATA": data, "DIR": directory, "PYTHON": FixtureScripts.python, "VENV": venv, "CHECK": check,
-        ].merging(catalog) { $1 }) { $1 }
+        let environment = Subprocess.cleanEnvironment().merging(
+            [
+                "AIRLOCK": AirlockCommand.binary, "DATA": data, "DIR": directory, "PYTHON": FixtureScripts.python, "VENV": venv, "CHECK": check,
+            ].merging(catalog) { $1 }
+        ) { $1 }
         if try Subprocess.run("/usr/bin/unshare", ["--net", "true"]).succeeded {
             return try Subprocess.run("/usr/bin/unshare", ["--net", "/bin/sh", "-c", script], environment: environment)
         }

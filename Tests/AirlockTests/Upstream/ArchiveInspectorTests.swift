@@ -1,8 +1,9 @@
 import AirlockCore
 import AirlockTestSupport
 import Foundation
-@testable import AirlockUpstream
 import Testing
+
+@testable import AirlockUpstream
 
 @Suite struct ArchiveInspectorTests {
     let inspector = ArchiveInspector()

