@@ -116,6 +116,7 @@ public final class SyncScheduler: Service, Sendable {
         let start = Date()
         do {
             let report = try await SyncJob.build(build, config, logger: logger)
+            metrics.built(report)
             logger.info(
                 "binaries built",
                 metadata: [
@@ -131,6 +132,7 @@ public final class SyncScheduler: Service, Sendable {
                     metadata: ["package": "\(f.package)", "version": "\(f.version)", "reason": "\(f.reason)"])
             }
         } catch {
+            metrics.buildFailed()
             logger.error("builds failed; the sources stay served", metadata: ["error": "\(error)"])
         }
     }

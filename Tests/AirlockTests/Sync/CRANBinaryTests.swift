@@ -321,6 +321,7 @@ import Testing
             "\(check.output)")
 
         let daemon = try RunningProcess(AirlockCommand.binary, ["daemon", "--config", config], logPath: cran.dir.path + "/daemon.log")
+        let port = try daemon.waitForLine(matching: #"health and metrics on http://127\.0\.0\.1:(\d+)/"#)
         let deadline = Date().addingTimeInterval(240)
         while !daemon.log.contains("binaries built") {
             guard Date() < deadline else {
@@ -330,6 +331,8 @@ import Testing
             Thread.sleep(forTimeInterval: 0.5)
         }
         #expect(daemon.log.contains("built=3") && daemon.log.contains("snapshot=2"), "\(daemon.log)")
+        let samples = try prometheusSamples("http://127.0.0.1:\(port)/metrics")
+        #expect(samples["airlock_build_runs_total{result=\"success\"}"] == 1 && samples["airlock_build_binaries_total{outcome=\"built\"}"] == 3, "\(samples)")
         _ = daemon.terminate(timeout: 10)
         let show = try AirlockCommand.run(["snapshot", "show", "2", "--ecosystem", "cran", "--data", cran.data])
         for package in ["cranbase 1.1", "cranlink 0.1", "cranc 0.2"] {
