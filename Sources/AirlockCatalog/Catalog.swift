@@ -150,9 +150,11 @@ extension SnapshotCatalog {
         snapshot.ecosystem == .cran ? RBinary.served(by: snapshot, files: files, from: try await binaries(distro: nil, package: nil)) : []
     }
 
-    /// What changed from snapshot `a` to snapshot `b` of one ecosystem: releases, files and R binaries.
-    public func diff(_ a: Snapshot, _ b: Snapshot) async throws -> SnapshotDiff {
+    /// What changed from snapshot `a` to snapshot `b` of one ecosystem: releases, files and R binaries
+    /// (the files each serves read here unless given).
+    public func diff(_ a: Snapshot, _ b: Snapshot, files: (from: [Distribution], to: [Distribution])? = nil) async throws -> SnapshotDiff {
         let binaries = a.ecosystem == .cran ? try await binaries(distro: nil, package: nil) : []
+        if let files { return SnapshotDiff(from: a, fromFiles: files.from, to: b, toFiles: files.to, binaries: binaries) }
         return SnapshotDiff(from: a, fromFiles: try await servedFiles(in: a), to: b, toFiles: try await servedFiles(in: b), binaries: binaries)
     }
 }

@@ -103,9 +103,9 @@ extension SnapshotCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let (a, _, ecosystem) = try await options.snapshot(from)
-                let (b, _, _) = try await options.snapshot(to)
-                let diff = try await options.common.open().catalog.diff(a, b)
+                let (a, af, ecosystem) = try await options.snapshot(from)
+                let (b, bf, _) = try await options.snapshot(to)
+                let diff = try await options.common.open().catalog.diff(a, b, files: (af, bf))
                 if options.json { return try printJSON(diff) }
                 func binary(_ c: SnapshotDiff.BinaryChange) -> String { "\(c.package) \(c.version) binary for \(c.distro), R \(c.rMinor)" }
                 if format == .markdown {

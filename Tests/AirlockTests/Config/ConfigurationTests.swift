@@ -18,11 +18,11 @@ import Testing
         #expect(c.daemon.port == 9090 && c.server.port == 8080)
         #expect(c.build == nil && c.cran?.binaries == nil, "binaries are opt-in")
         let built = try Configuration.parse(
-            "[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"https://p.example/cran\"\nbinary_distro = \"jammy\"\nbinary_r_version = \"4.4\"\n[build]\ndistro = \"jammy\"\n",
+            "[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"http://127.0.0.1:9/cran\"\nbinary_distro = \"jammy\"\nbinary_r_version = \"4.4\"\n[build]\ndistro = \"jammy\"\n",
             path: "t.toml")
         let binaries = try #require(built.cran?.binaries)
         let build = try #require(built.build)
-        #expect(binaries.upstream == "https://p.example/cran" && binaries.distro == "jammy" && binaries.rMinor == "4.4")
+        #expect(binaries.upstream == "http://127.0.0.1:9/cran" && binaries.distro == "jammy" && binaries.rMinor == "4.4")
         #expect(
             build.distro == "jammy" && build.rMinor == nil && build.sandbox && build.timeout == .seconds(1800) && build.memoryGiB == 4,
             "sandboxed by default")
@@ -62,7 +62,7 @@ import Testing
                 "t.toml:4: field 'cran.binary_distro' needs binary_upstream"
             ),
             (
-                "[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"http://b\"\nbinary_distro = \"bookworm\"\nbinary_r_version = \"4\"\n",
+                "[cran]\npackages = [\"x\"]\npolicy = \"none\"\nbinary_upstream = \"http://127.0.0.1:9/b\"\nbinary_distro = \"bookworm\"\nbinary_r_version = \"4\"\n",
                 "t.toml:6: field 'cran.binary_r_version' must be the R minor version"
             ),
             (
